@@ -1,0 +1,103 @@
+// Package agent runs the bounded tool-calling loop of ops-skill: it takes an
+// alert, gathers a snapshot by code, lets a planner (an LLM or the rules
+// planner) call the typed tools through the guarded registry, verifies every
+// write by code after the settle time, notifies and escalates by code, and emits
+// typed events that renderers consume. It knows nothing about terminals.
+package agent
+
+import (
+	"context"
+	"time"
+
+	"k8s.io/utils/clock"
+
+	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/guard"
+	"github.com/duet-company/ops-skill/internal/llm"
+	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/tools"
+)
+
+// Config bounds a run.
+type Config struct {
+	MaxIterations    int           // planner turns; the last one must answer without tools
+	TokenBudget      int           // prompt+completion tokens per run; past it the next turn is the final one
+	ToolResultChars  int           // each tool result sent to the planner is cut to this
+	SettleTime       time.Duration // wait after a write before verifying
+	Mode             guard.Mode
+	MaxWrites        int
+	Env              string  // "simulated" or the cluster context
+	DiskTargetPct    float64 // disk usage below this counts as resolved
+	ScaleUpThreshold float64 // CPU below this counts as resolved
+	ErrorRateTarget  float64 // error rate below this counts as resolved
+	MaxInvalidTurns  int     // consecutive turns of only invalid calls before falling back
+	PlannerTimeout   time.Duration
+	DashboardURL     func(service string) string
+}
+
+// DefaultConfig returns the bounds used when none are given.
+func DefaultConfig() Config {
+	return Config{MaxIterations: 6, TokenBudget: 60000, ToolResultChars: 4000, SettleTime: 2 * time.Minute,
+		Mode: guard.ModeAuto, MaxWrites: 5, DiskTargetPct: 75, ScaleUpThreshold: 80, ErrorRateTarget: 10,
+		MaxInvalidTurns: 2, PlannerTimeout: 90 * time.Second}
+}
+
+// Waiter waits for the settle time: the wall clock on a real platform, the
+// virtual clock on the simulated one.
+type Waiter interface {
+	Wait(ctx context.Context, d time.Duration) error
+}
+
+// History is what the agent records about alerts and incidents.
+type History interface {
+	RecordAlert(ctx context.Context, a alert.Alert, env string) (int64, error)
+	FinishAlert(ctx context.Context, id int64, s Summary) error
+	// LastActed returns when an alert with this fingerprint was last acted on.
+	LastActed(ctx context.Context, fingerprint, env string) (time.Time, bool, error)
+	AddTimeline(ctx context.Context, incident, kind, text string) error
+	SetIncidentStatus(ctx context.Context, incident, status string) error
+}
+
+// Deps are the agent's collaborators.
+type Deps struct {
+	Registry *tools.Registry
+	Planner  llm.Client // the configured planner (LLM or rules)
+	Fallback llm.Client // the rules planner, used when Planner fails; nil for none
+	Clock    clock.PassiveClock
+	Waiter   Waiter
+	Notifier platform.Notifier // nil: notifications stay in the transcript
+	History  History
+	Approver tools.Approver
+	Sink     Sink
+	System   string // the rendered system prompt
+	Alerting guard.AlertPolicy
+}
+
+// Agent handles alerts.
+type Agent struct {
+	cfg Config
+	d   Deps
+}
+
+// New builds an agent.
+func New(cfg Config, d Deps) *Agent {
+	if d.Sink == nil {
+		d.Sink = SinkFunc(func(Event) {})
+	}
+	return &Agent{cfg: cfg, d: d}
+}
+
+// Handle runs one alert to its end and returns the summary (also emitted).
+func (a *Agent) Handle(ctx context.Context, al alert.Alert) Summary {
+	r := a.newRun(al)
+	r.start(ctx)
+	if !r.admit(ctx) {
+		return r.finish(ctx)
+	}
+	r.snapshot(ctx)
+	r.plan(ctx)
+	r.verify(ctx)
+	r.escalateIfNeeded(ctx)
+	r.notify(ctx)
+	return r.finish(ctx)
+}

@@ -1,0 +1,149 @@
+package agent
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/tools"
+)
+
+// Phase is a step of the incident transcript, as in the spec's examples.
+type Phase string
+
+// The phases of a run, in order.
+const (
+	PhaseCheck  Phase = "check_state"
+	PhaseAnalys Phase = "analyse_cause"
+	PhaseAction Phase = "action"
+	PhaseVerify Phase = "verification"
+	PhaseNotify Phase = "notification"
+)
+
+// Phases lists the phases in transcript order.
+var Phases = []Phase{PhaseCheck, PhaseAnalys, PhaseAction, PhaseVerify, PhaseNotify}
+
+// Event is something that happened during a run. Renderers switch on the concrete type.
+type Event interface {
+	Kind() string
+}
+
+// Sink consumes events. Emit must not block for long: renderers buffer.
+type Sink interface {
+	Emit(Event)
+}
+
+// SinkFunc adapts a function to Sink.
+type SinkFunc func(Event)
+
+// Emit calls f.
+func (f SinkFunc) Emit(e Event) { f(e) }
+
+// Sinks fans events out to several sinks.
+type Sinks []Sink
+
+// Emit sends e to every sink.
+func (s Sinks) Emit(e Event) {
+	for _, x := range s {
+		x.Emit(e)
+	}
+}
+
+// RunStarted opens a run.
+type RunStarted struct {
+	At      time.Time   `json:"at"`
+	Alert   alert.Alert `json:"alert"`
+	Planner string      `json:"planner"`
+	Mode    string      `json:"mode"`
+	Env     string      `json:"env"`
+}
+
+// PhaseStarted marks the start of a phase.
+type PhaseStarted struct {
+	At    time.Time `json:"at"`
+	Phase Phase     `json:"phase"`
+}
+
+// PlannerSwitched says the run moved to another planner, and why.
+type PlannerSwitched struct {
+	At     time.Time `json:"at"`
+	From   string    `json:"from"`
+	To     string    `json:"to"`
+	Reason string    `json:"reason"`
+}
+
+// ModelText is what the planner said (its reasoning or final answer).
+type ModelText struct {
+	At    time.Time `json:"at"`
+	Phase Phase     `json:"phase"`
+	Text  string    `json:"text"`
+	Final bool      `json:"final,omitempty"`
+}
+
+// ToolCalled is a call about to run.
+type ToolCalled struct {
+	At    time.Time       `json:"at"`
+	Phase Phase           `json:"phase"`
+	ID    string          `json:"id"`
+	Tool  string          `json:"tool"`
+	Args  json.RawMessage `json:"args"`
+	By    string          `json:"by"` // planner name, or "code"
+}
+
+// ToolDone is the outcome of a call, with the guard's decision.
+type ToolDone struct {
+	At      time.Time     `json:"at"`
+	Phase   Phase         `json:"phase"`
+	ID      string        `json:"id"`
+	Outcome tools.Outcome `json:"outcome"`
+	Verdict string        `json:"verdict,omitempty"` // allow, clamp, refuse (guard)
+	From    int64         `json:"from,omitempty"`
+	To      int64         `json:"to,omitempty"`
+}
+
+// Verified reports the re-check after the settle time.
+type Verified struct {
+	At     time.Time `json:"at"`
+	Signal string    `json:"signal"`
+	Before string    `json:"before"`
+	After  string    `json:"after"`
+	Result string    `json:"result"` // resolved, unresolved, worse, unknown
+	Detail string    `json:"detail"`
+	Waited string    `json:"waited"`
+}
+
+// Notified reports a notification sent by code.
+type Notified struct {
+	At        time.Time `json:"at"`
+	Channel   string    `json:"channel"`
+	Title     string    `json:"title"`
+	Text      string    `json:"text"`
+	Delivered bool      `json:"delivered"`
+	Error     string    `json:"error,omitempty"`
+	Escalated bool      `json:"escalated,omitempty"`
+}
+
+// Kind names each event type in JSON output.
+func (RunStarted) Kind() string      { return "run_started" }
+func (PhaseStarted) Kind() string    { return "phase" }
+func (PlannerSwitched) Kind() string { return "planner_switched" }
+func (ModelText) Kind() string       { return "model_text" }
+func (ToolCalled) Kind() string      { return "tool_called" }
+func (ToolDone) Kind() string        { return "tool_result" }
+func (Verified) Kind() string        { return "verification" }
+func (Notified) Kind() string        { return "notification" }
+func (Summary) Kind() string         { return "summary" }
+
+// MarshalEvent renders an event as one JSON object with a "type" field.
+func MarshalEvent(e Event) ([]byte, error) {
+	body, err := json.Marshal(e)
+	if err != nil {
+		return nil, err
+	}
+	t, _ := json.Marshal(e.Kind())
+	out := append([]byte(`{"type":`), t...)
+	if len(body) > 2 {
+		out = append(out, ',')
+	}
+	return append(out, body[1:]...), nil
+}

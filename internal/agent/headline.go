@@ -1,0 +1,67 @@
+package agent
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/duet-company/ops-skill/tools"
+)
+
+// headline is the one-line resolution of a run, as in the spec's
+// "Resolution: Auto-scaled from 3 to 5 replicas".
+func headline(r *run) string {
+	var done []string
+	dry := false
+	for _, o := range r.outcomes {
+		if !o.Risk.ChangesPlatform() || (o.Status != tools.StatusExecuted && o.Status != tools.StatusDryRun) {
+			continue
+		}
+		dry = dry || o.Status == tools.StatusDryRun
+		done = append(done, actionPhrase(o))
+	}
+	v := r.sum.Verification
+	switch {
+	case len(done) > 0 && dry:
+		return "Would " + strings.Join(done, ", ") + " (observe mode: nothing changed)"
+	case len(done) > 0:
+		h := capitalise(strings.Join(done, ", then "))
+		if r.escalate {
+			h += "; escalated to engineering"
+		}
+		return h
+	case v != nil && v.Result == "resolved":
+		return "No action needed: " + v.After
+	case r.sum.Error != "":
+		return "Failed: " + clip(r.sum.Error, 200)
+	case r.escalate:
+		return "No safe automatic action; escalated to engineering"
+	}
+	return "No action taken"
+}
+
+func actionPhrase(o tools.Outcome) string {
+	p := o.Params
+	switch o.Tool {
+	case "scaleDeployment":
+		return fmt.Sprintf("scaled %s from %v to %v replicas", o.Target, p["from"], p["to"])
+	case "restartPods":
+		if p["action"] == "replace" {
+			return "replaced pods of " + o.Target
+		}
+		return "restarted " + o.Target
+	case "updateResources":
+		return fmt.Sprintf("raised the memory limit of %s from %v to %v", o.Target, p["from"], p["to"])
+	case "dropPartitions":
+		if dr, ok := o.Result.(tools.DropResult); ok {
+			return fmt.Sprintf("dropped %d partitions of %s older than %v, freeing %s", len(dr.Dropped), dr.Table, p["retention"], dr.Freed)
+		}
+	}
+	return o.Summary
+}
+
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -1,0 +1,136 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/tools"
+)
+
+// escalate opens (or reuses) an incident and marks it for people when the
+// problem remains, a memory raise hid a leak, or the alert outlived ESCALATION_HOURS.
+func (r *run) escalateIfNeeded(ctx context.Context) {
+	if r.stopped || ctx.Err() != nil {
+		return
+	}
+	followUp := r.memoryRaised()
+	if !r.escalate && !followUp && r.incident == "" {
+		return
+	}
+	if r.incident == "" {
+		o := r.codeCall(ctx, PhaseNotify, "createIncident", map[string]string{
+			"title": clip(r.al.Text, 180), "service": firstNonEmpty(r.al.Service, "unknown"), "severity": "high"})
+		if ir, ok := o.Result.(tools.IncidentResult); ok {
+			r.incident = ir.ID
+		}
+	}
+	if followUp {
+		r.escalate = true
+	}
+	if r.incident == "" || r.a.d.History == nil {
+		return
+	}
+	status := "escalated"
+	if v := r.sum.Verification; v != nil && v.Result == "resolved" {
+		status = "mitigated"
+	}
+	_ = r.a.d.History.SetIncidentStatus(ctx, r.incident, status)
+	for _, o := range r.outcomes {
+		if o.Risk.ChangesPlatform() || o.Status == tools.StatusRefused {
+			_ = r.a.d.History.AddTimeline(ctx, r.incident, string(o.Status), o.Tool+" "+o.Target+": "+firstNonEmpty(o.Reason, o.Summary))
+		}
+	}
+	if v := r.sum.Verification; v != nil {
+		_ = r.a.d.History.AddTimeline(ctx, r.incident, "verification", v.Result+": "+v.Detail)
+	}
+}
+
+// memoryRaised reports a memory-limit raise: the symptom is treated, the cause
+// (a leak, a heavier workload) needs engineers.
+func (r *run) memoryRaised() bool {
+	for _, o := range r.outcomes {
+		if o.Tool == "updateResources" && o.Status == tools.StatusExecuted {
+			return true
+		}
+	}
+	return false
+}
+
+// notify tells the team, by code, about every write, refusal, failed
+// verification and escalation. Nothing happens when nothing needs saying.
+func (r *run) notify(ctx context.Context) {
+	if r.stopped {
+		return
+	}
+	var changed, refused int
+	for _, o := range r.outcomes {
+		if o.Risk.ChangesPlatform() && (o.Status == tools.StatusExecuted || o.Status == tools.StatusDryRun) {
+			changed++
+		}
+		if o.Status == tools.StatusRefused {
+			refused++
+		}
+	}
+	v := r.sum.Verification
+	failedCheck := v != nil && v.Result != "resolved"
+	if changed == 0 && refused == 0 && !failedCheck && !r.escalate {
+		return
+	}
+	r.phase(PhaseNotify)
+	n := r.notification(changed, refused)
+	ev := Notified{At: r.now(), Channel: "transcript", Title: n.Title, Text: n.Text, Escalated: n.Escalate}
+	switch {
+	case !r.a.d.Registry.Policy().NotifyEnabled:
+		ev.Error = "alerting is disabled (ALERT_ENABLED=false)"
+	case r.a.d.Notifier != nil:
+		ev.Channel = "webhook"
+		if err := r.a.d.Notifier.Notify(ctx, n); err != nil {
+			ev.Error = err.Error()
+		} else {
+			ev.Delivered = true
+		}
+	}
+	r.emit(ev)
+}
+
+func (r *run) notification(changed, refused int) platform.Notification {
+	v := r.sum.Verification
+	n := platform.Notification{Severity: "info", Service: r.al.Service, IncidentID: r.incident, Fields: map[string]string{}, Links: map[string]string{}}
+	n.Title = "ops-skill: " + headline(r)
+	var lines []string
+	lines = append(lines, "Alert: "+clip(r.al.Text, 300))
+	for _, o := range r.outcomes {
+		switch {
+		case o.Risk.ChangesPlatform() && (o.Status == tools.StatusExecuted || o.Status == tools.StatusDryRun):
+			lines = append(lines, "Action: "+o.Summary)
+		case o.Status == tools.StatusRefused:
+			lines = append(lines, fmt.Sprintf("Refused: %s %s (%s: %s)", o.Tool, o.Target, o.Rule, clip(o.Reason, 200)))
+		}
+	}
+	if v != nil {
+		lines = append(lines, "Verification: "+v.Result+" — "+v.Detail)
+		n.Fields["verification"] = v.Result
+		if v.Result != "resolved" {
+			n.Severity = "warning"
+		}
+	}
+	if r.escalate {
+		n.Escalate, n.Severity = true, "critical"
+		lines = append(lines, "Escalated to engineering")
+	}
+	if r.incident != "" {
+		lines = append(lines, "Incident: "+r.incident)
+	}
+	if f := r.a.cfg.DashboardURL; f != nil && r.al.Service != "" {
+		if u := f(r.al.Service); u != "" {
+			n.Links["dashboard"] = u
+		}
+	}
+	if r.al.GeneratorURL != "" {
+		n.Links["alert"] = r.al.GeneratorURL
+	}
+	n.Text = strings.Join(lines, "\n")
+	return n
+}

@@ -1,0 +1,204 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/llm"
+	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/tools"
+)
+
+// run is the state of one alert's handling.
+type run struct {
+	a        *Agent
+	al       alert.Alert
+	ref      platform.WorkloadRef
+	gate     *tools.Run
+	started  time.Time
+	planner  llm.Client
+	msgs     []llm.Message
+	sum      Summary
+	before   signal
+	outcomes []tools.Outcome
+	incident string
+	escalate bool
+	stopped  bool // a step decided the run is over (cooldown, failure)
+
+	mu  sync.Mutex
+	seq int
+}
+
+func (a *Agent) newRun(al alert.Alert) *run {
+	r := &run{a: a, al: al, planner: a.d.Planner, ref: platform.WorkloadRef{Namespace: al.Namespace, Name: al.Service}}
+	r.sum = Summary{Alert: al.Text, Target: al.Target(), Mode: string(a.cfg.Mode), Actions: []Action{}, Refusals: []Refusal{}}
+	if r.planner == nil {
+		r.planner = a.d.Fallback
+	}
+	r.sum.Planner = r.planner.Name()
+	return r
+}
+
+func (r *run) now() time.Time { return r.a.d.Clock.Now() }
+
+func (r *run) emit(e Event) { r.a.d.Sink.Emit(e) }
+
+func (r *run) phase(p Phase) { r.emit(PhaseStarted{At: r.now(), Phase: p}) }
+
+func (r *run) start(ctx context.Context) {
+	r.started = r.now()
+	var id int64
+	if r.a.d.History != nil {
+		var err error
+		if id, err = r.a.d.History.RecordAlert(ctx, r.al, r.a.cfg.Env); err != nil {
+			r.sum.Error = "history: " + err.Error()
+		}
+	}
+	r.sum.AlertID = id
+	r.gate = tools.NewRun(id, r.a.cfg.Mode, r.a.d.Approver, r.a.cfg.MaxWrites)
+	r.emit(RunStarted{At: r.started, Alert: r.al, Planner: r.planner.Name(), Mode: string(r.a.cfg.Mode), Env: r.a.cfg.Env})
+}
+
+// admit applies the alert cooldown and the escalation timer.
+func (r *run) admit(ctx context.Context) bool {
+	now := r.now()
+	if r.a.d.History != nil && r.a.d.Alerting.Cooldown > 0 {
+		last, ok, err := r.a.d.History.LastActed(ctx, r.al.Fingerprint, r.a.cfg.Env)
+		if err == nil && ok {
+			if d := r.a.d.Alerting.DecideAlert(last, now); !d.Allowed() {
+				r.sum.Refusals = append(r.sum.Refusals, Refusal{Tool: "alert", Target: r.al.Target(), Rule: d.Rule, Reason: d.Reason})
+				r.sum.Resolution, r.sum.Headline = NoAction, "Skipped: "+d.Reason
+				r.stopped = true
+				return false
+			}
+		}
+	}
+	r.escalate = r.a.d.Alerting.ShouldEscalate(r.al.StartsAt, now)
+	return true
+}
+
+// nextID numbers calls made by code, so they can be told from the planner's.
+func (r *run) nextID(prefix string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seq++
+	return prefix + "-" + strconv.Itoa(r.seq)
+}
+
+// invoke runs one call through the gate and emits its events.
+func (r *run) invoke(ctx context.Context, ph Phase, by string, c tools.Call) tools.Outcome {
+	shown := c.Args
+	if !json.Valid(shown) {
+		shown, _ = json.Marshal(string(c.Args)) // malformed model output is shown as text
+	}
+	r.emit(ToolCalled{At: r.now(), Phase: ph, ID: c.ID, Tool: c.Tool, Args: shown, By: by})
+	o := r.a.d.Registry.Invoke(ctx, r.gate, c)
+	ev := ToolDone{At: r.now(), Phase: ph, ID: c.ID, Outcome: o}
+	if o.Decision != nil {
+		ev.Verdict, ev.From, ev.To = string(o.Decision.Verdict), o.Decision.From, o.Decision.To
+	}
+	r.emit(ev)
+	r.mu.Lock()
+	r.outcomes = append(r.outcomes, o)
+	r.mu.Unlock()
+	return o
+}
+
+// codeCall runs a call decided by code (snapshot, verification, escalation).
+func (r *run) codeCall(ctx context.Context, ph Phase, tool string, args any) tools.Outcome {
+	raw, _ := json.Marshal(args)
+	return r.invoke(ctx, ph, "code", tools.Call{ID: r.nextID("code"), Tool: tool, Args: raw})
+}
+
+// parallel runs calls concurrently and returns outcomes in order.
+func (r *run) parallel(ctx context.Context, ph Phase, by string, calls []tools.Call) []tools.Outcome {
+	out := make([]tools.Outcome, len(calls))
+	var wg sync.WaitGroup
+	for i, c := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = r.invoke(ctx, ph, by, c)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func (r *run) finish(ctx context.Context) Summary {
+	s := &r.sum
+	for _, o := range r.outcomes {
+		switch {
+		case o.Status == tools.StatusRefused:
+			s.Refusals = append(s.Refusals, refusalOf(o))
+		case o.Risk.ChangesPlatform() && (o.Status == tools.StatusExecuted || o.Status == tools.StatusDryRun):
+			s.Actions = append(s.Actions, actionOf(o))
+		}
+	}
+	s.ToolCalls = len(r.outcomes)
+	s.Incident, s.Escalated = r.incident, r.escalate && r.incident != ""
+	if s.Resolution == "" {
+		s.Resolution = r.resolution()
+	}
+	if s.Headline == "" {
+		s.Headline = headline(r)
+	}
+	s.At = r.now()
+	if ctx.Err() != nil && s.Resolution != Failed {
+		s.Resolution, s.Error = Failed, firstNonEmpty(s.Error, "cancelled: "+ctx.Err().Error())
+	}
+	if r.a.d.History != nil && s.AlertID != 0 {
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		_ = r.a.d.History.FinishAlert(hctx, s.AlertID, *s)
+		cancel()
+	}
+	r.emit(*s)
+	return *s
+}
+
+func (r *run) resolution() Resolution {
+	if r.sum.Error != "" && r.stopped {
+		return Failed
+	}
+	v := r.sum.Verification
+	switch {
+	case r.sum.Escalated && (v == nil || v.Result != "resolved"):
+		return Escalated
+	case v != nil && v.Result == "resolved" && len(r.sum.Actions) > 0:
+		return Resolved
+	case v != nil && v.Result == "resolved":
+		return NoAction
+	case r.writeFailed():
+		return Failed
+	}
+	return Unresolved
+}
+
+func (r *run) writeFailed() bool {
+	for _, o := range r.outcomes {
+		if o.Risk.ChangesPlatform() && o.Status == tools.StatusFailed {
+			return true
+		}
+	}
+	return false
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

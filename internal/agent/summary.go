@@ -1,0 +1,71 @@
+package agent
+
+import (
+	"time"
+
+	"github.com/duet-company/ops-skill/tools"
+)
+
+// Resolution is how a run ended.
+type Resolution string
+
+// Resolutions, with their exit codes in the CLI: resolved and no_action 0,
+// failed 1, unresolved and escalated 3.
+const (
+	Resolved   Resolution = "resolved"
+	Unresolved Resolution = "unresolved"
+	Escalated  Resolution = "escalated"
+	NoAction   Resolution = "no_action"
+	Failed     Resolution = "failed"
+)
+
+// Action is one executed (or, in observe mode, dry-run) write.
+type Action struct {
+	Tool   string         `json:"tool"`
+	Target string         `json:"target"`
+	Params map[string]any `json:"params,omitempty"`
+	Result string         `json:"result"`
+	Status string         `json:"status"`
+	Rule   string         `json:"rule,omitempty"`
+}
+
+// Refusal is one call the guard, scope, mode or operator refused.
+type Refusal struct {
+	Tool   string `json:"tool"`
+	Target string `json:"target"`
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
+}
+
+// Summary closes a run.
+type Summary struct {
+	At               time.Time  `json:"at"`
+	Alert            string     `json:"alert"`
+	Target           string     `json:"target,omitempty"`
+	Resolution       Resolution `json:"resolution"`
+	Headline         string     `json:"headline"`
+	Planner          string     `json:"planner"`
+	PlannerNote      string     `json:"plannerNote,omitempty"`
+	Mode             string     `json:"mode"`
+	Actions          []Action   `json:"actions"`
+	Refusals         []Refusal  `json:"refusals"`
+	Verification     *Verified  `json:"verification,omitempty"`
+	Incident         string     `json:"incident,omitempty"`
+	Escalated        bool       `json:"escalated,omitempty"`
+	TimeToResolution string     `json:"timeToResolution,omitempty"`
+	Explanation      string     `json:"explanation,omitempty"`
+	LLMCalls         int        `json:"llmCalls"`
+	TokensIn         int        `json:"tokensIn"`
+	TokensOut        int        `json:"tokensOut"`
+	ToolCalls        int        `json:"toolCalls"`
+	Error            string     `json:"error,omitempty"`
+	AlertID          int64      `json:"alertId,omitempty"`
+}
+
+func actionOf(o tools.Outcome) Action {
+	return Action{Tool: o.Tool, Target: o.Target, Params: o.Params, Result: o.Summary, Status: string(o.Status), Rule: o.Rule}
+}
+
+func refusalOf(o tools.Outcome) Refusal {
+	return Refusal{Tool: o.Tool, Target: o.Target, Rule: o.Rule, Reason: o.Reason}
+}

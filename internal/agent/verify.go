@@ -1,0 +1,203 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/units"
+	"github.com/duet-company/ops-skill/tools"
+)
+
+// signal is the reading of what triggered the alert.
+type signal struct {
+	name  string
+	value float64
+	known bool
+	ok    bool // within the healthy range
+	text  string
+	lower bool // lower values are better
+}
+
+// signalFrom reads the alert's signal from tool outcomes (snapshot or re-check).
+func (r *run) signalFrom(outs []tools.Outcome) signal {
+	for _, o := range outs {
+		if o.Status != tools.StatusOK {
+			continue
+		}
+		if s, ok := r.readSignal(o); ok {
+			return s
+		}
+	}
+	return signal{name: string(r.al.Kind), text: "unknown"}
+}
+
+func (r *run) readSignal(o tools.Outcome) (signal, bool) {
+	cfg := r.a.cfg
+	switch res := o.Result.(type) {
+	case tools.MetricSummary:
+		if len(res.Series) == 0 {
+			return signal{}, false
+		}
+		v := res.Series[0].Last
+		s := signal{name: res.Metric, value: v, known: true, lower: true, text: fmt.Sprintf("%.0f%s", v, res.Unit)}
+		switch r.al.Kind {
+		case alert.KindCPU:
+			s.ok = v < cfg.ScaleUpThreshold
+		case alert.KindErrorRate:
+			s.ok = v < cfg.ErrorRateTarget
+		default:
+			return signal{}, false
+		}
+		return s, true
+	case tools.ServiceStatus:
+		if !podsSignal(r.al.Kind) {
+			return signal{}, false
+		}
+		ok := res.Replicas > 0 && res.Ready >= res.Replicas && res.CrashLooping == 0
+		return signal{name: "pods ready", value: float64(res.Ready), known: true, ok: ok,
+			text: fmt.Sprintf("%d/%d ready, %s", res.Ready, res.Replicas, res.Status)}, true
+	case []platform.HealthResult:
+		if r.al.Kind != alert.KindHealth {
+			return signal{}, false
+		}
+		return healthSignal(res)
+	case tools.StorageReport:
+		if len(res.Disks) == 0 {
+			return signal{}, false
+		}
+		d := res.Disks[0]
+		return signal{name: "disk usage", value: d.UsagePct, known: true, lower: true, ok: d.UsagePct < cfg.DiskTargetPct,
+			text: fmt.Sprintf("%.0f%% (%s / %s)", d.UsagePct, d.Used, d.Total)}, true
+	}
+	return signal{}, false
+}
+
+func podsSignal(k alert.Kind) bool {
+	switch k {
+	case alert.KindMemory, alert.KindCrashLoop, alert.KindConnection, alert.KindHealth:
+		return true
+	}
+	return false
+}
+
+// recheck reads the signal again by code.
+func (r *run) recheck(ctx context.Context) signal {
+	var outs []tools.Outcome
+	wl := map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name}
+	switch r.al.Kind {
+	case alert.KindDisk:
+		outs = append(outs, r.codeCall(ctx, PhaseVerify, "checkStorage", map[string]string{}))
+	case alert.KindCPU, alert.KindErrorRate:
+		outs = append(outs, r.codeCall(ctx, PhaseVerify, "queryMetrics", map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name, "metric": string(metricFor(r.al.Kind))}))
+	default:
+		if r.ref.Name != "" {
+			outs = append(outs, r.codeCall(ctx, PhaseVerify, "getServiceStatus", wl))
+		}
+	}
+	s := r.signalFrom(outs)
+	if r.al.Kind == alert.KindHealth || r.al.Kind == alert.KindConnection {
+		s = r.withHealth(ctx, s)
+	}
+	return s
+}
+
+// withHealth requires the service's health check to pass as well.
+func (r *run) withHealth(ctx context.Context, s signal) signal {
+	o := r.codeCall(ctx, PhaseVerify, "checkHealth", map[string]string{"service": r.ref.Name})
+	if o.Status != tools.StatusOK {
+		return s
+	}
+	hs, _ := o.Result.([]platform.HealthResult)
+	for _, h := range hs {
+		if !s.known {
+			s = signal{name: "health", known: true, ok: true, text: "health"}
+		}
+		s.ok = s.ok && h.OK
+		s.text += fmt.Sprintf("; %s %s", h.Check, okText(h.OK))
+	}
+	return s
+}
+
+func healthSignal(hs []platform.HealthResult) (signal, bool) {
+	if len(hs) == 0 {
+		return signal{}, false
+	}
+	s := signal{name: "health", known: true, ok: true}
+	for i, h := range hs {
+		s.ok = s.ok && h.OK
+		if i > 0 {
+			s.text += "; "
+		}
+		s.text += fmt.Sprintf("%s %s %s", h.Service, h.Check, okText(h.OK))
+		if !h.OK && h.Detail != "" {
+			s.text += " (" + clip(h.Detail, 80) + ")"
+		}
+	}
+	return s, true
+}
+
+func okText(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "failing"
+}
+
+// verify waits for the settle time after a write and re-reads the signal.
+func (r *run) verify(ctx context.Context) {
+	if r.stopped || ctx.Err() != nil {
+		return
+	}
+	r.phase(PhaseVerify)
+	wrote := false
+	for _, o := range r.outcomes {
+		wrote = wrote || o.Wrote()
+	}
+	waited := ""
+	if wrote && r.a.d.Waiter != nil {
+		if err := r.a.d.Waiter.Wait(ctx, r.a.cfg.SettleTime); err != nil {
+			r.sum.Error = "verification wait: " + err.Error()
+			return
+		}
+		waited = units.Duration(r.a.cfg.SettleTime)
+	}
+	after := r.recheck(ctx)
+	v := Verified{At: r.now(), Signal: after.name, Before: r.before.text, After: after.text, Result: compare(r.before, after), Waited: waited}
+	v.Detail = verifyDetail(v, wrote)
+	if wrote {
+		r.sum.TimeToResolution = units.Duration(r.now().Sub(r.started))
+	}
+	r.sum.Verification = &v
+	r.emit(v)
+	if v.Result != "resolved" {
+		r.escalate = true
+	}
+}
+
+func compare(before, after signal) string {
+	switch {
+	case !after.known:
+		return "unknown"
+	case after.ok:
+		return "resolved"
+	case before.known && after.lower && after.value > before.value*1.05+0.5:
+		return "worse"
+	case before.known && !after.lower && after.value < before.value:
+		return "worse"
+	}
+	return "unresolved"
+}
+
+func verifyDetail(v Verified, wrote bool) string {
+	switch {
+	case !wrote && v.Result == "resolved":
+		return "no change was needed: " + v.After
+	case !wrote:
+		return "nothing was changed and the problem remains: " + v.After
+	case v.Result == "resolved":
+		return fmt.Sprintf("%s after %s: %s (was %s)", v.Signal, v.Waited, v.After, v.Before)
+	}
+	return fmt.Sprintf("%s still bad after %s: %s (was %s)", v.Signal, v.Waited, v.After, v.Before)
+}

@@ -1,0 +1,98 @@
+// Package app is the composition root of ops-skill: it owns the process's
+// streams, environment, clock and signals, builds the concrete backends,
+// tools, planners and agent, runs the cobra command tree and maps errors to
+// exit codes. It is the only package that sees every concrete type.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/pflag"
+	"k8s.io/utils/clock"
+
+	opsskill "github.com/duet-company/ops-skill"
+	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/cli"
+	"github.com/duet-company/ops-skill/internal/config"
+	"github.com/duet-company/ops-skill/internal/sim"
+)
+
+// Version is set at build time with -ldflags "-X github.com/duet-company/ops-skill/internal/app.Version=…".
+var Version = "dev"
+
+// Main runs ops-skill with the process's arguments and returns the exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	d := deps{io: cli.System(), env: os.LookupEnv, clock: clock.RealClock{}, newLLM: newOpenAI}
+	return Run(ctx, d, os.Args[1:])
+}
+
+// Run executes one command line with the given dependencies.
+func Run(ctx context.Context, d deps, args []string) int {
+	f := &cli.Factory{
+		IO: d.io, Env: d.env, Now: d.clock.Now,
+		LoadConfig: func(file string, flags *pflag.FlagSet) (config.Config, error) {
+			return config.Load(config.LoadOptions{ConfigFile: file, Env: d.env, Flags: flags})
+		},
+		OpenStore:  d.openStore,
+		NewRuntime: d.newRuntime,
+		Scenarios:  scenarios,
+	}
+	root := cli.NewRoot(f, Version)
+	root.SetArgs(args)
+	root.SetIn(d.io.In)
+	root.SetOut(d.io.Out)
+	root.SetErr(d.io.ErrOut)
+	err := root.ExecuteContext(ctx)
+	return exitCode(d, err)
+}
+
+// exitCode maps an error to the documented exit codes, printing it once.
+func exitCode(d deps, err error) int {
+	if err == nil {
+		return cli.ExitOK
+	}
+	code := cli.ExitFailed
+	var ee *cli.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.Code
+		if ee.Err == nil {
+			return code
+		}
+	case errors.Is(err, config.ErrInvalid), errors.Is(err, alert.ErrInvalid), isFlagError(err):
+		code = cli.ExitUsage
+	}
+	fmt.Fprintf(d.io.ErrOut, "ops-skill: %v\n", err)
+	return code
+}
+
+// isFlagError recognises cobra's argument and flag errors, which it returns untyped.
+func isFlagError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "unknown command"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func scenarios() ([]cli.ScenarioInfo, error) {
+	list, err := sim.ListScenarios(opsskill.Scenarios())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]cli.ScenarioInfo, len(list))
+	for i, s := range list {
+		out[i] = cli.ScenarioInfo{Name: s.Name, Description: s.Description, Alert: s.Alert}
+	}
+	return out, nil
+}

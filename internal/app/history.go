@@ -1,0 +1,152 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/duet-company/ops-skill/internal/agent"
+	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/guard"
+	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/store"
+	"github.com/duet-company/ops-skill/tools"
+)
+
+// history adapts the SQLite store to what the agent and the tools record.
+type history struct {
+	s   *store.Store
+	env string
+	// actedLookup false skips the cross-run alert cooldown (the simulated
+	// platform is new on every run, so earlier runs say nothing about it).
+	actedLookup bool
+}
+
+func (h history) RecordAlert(ctx context.Context, a alert.Alert, env string) (int64, error) {
+	return h.s.RecordAlert(ctx, alertRecord(a, env))
+}
+
+func alertRecord(a alert.Alert, env string) store.AlertRecord {
+	src := a.Source
+	if src != store.SourceAlertmanager && src != store.SourceChat && src != store.SourceWebhook {
+		src = store.SourceText
+	}
+	return store.AlertRecord{Source: src, Fingerprint: a.Fingerprint, Service: a.Service, Namespace: a.Namespace,
+		Kind: string(a.Kind), Summary: clip(a.Text, 500), Env: env}
+}
+
+func (h history) FinishAlert(ctx context.Context, id int64, s agent.Summary) error {
+	return h.s.FinishAlert(ctx, id, string(s.Resolution), s.Planner, s.Incident, s.Error)
+}
+
+func (h history) LastActed(ctx context.Context, fp, env string) (time.Time, bool, error) {
+	if !h.actedLookup {
+		return time.Time{}, false, nil
+	}
+	rec, ok, err := h.s.LastActedAlert(ctx, fp, env)
+	return rec.ReceivedAt, ok, err
+}
+
+func (h history) AddTimeline(ctx context.Context, id, kind, text string) error {
+	return h.s.AppendTimeline(ctx, id, store.TimelineEntry{Kind: kind, Text: text})
+}
+
+func (h history) SetIncidentStatus(ctx context.Context, id, status string) error {
+	return h.s.SetIncidentStatus(ctx, id, status)
+}
+
+func (h history) OpenIncident(ctx context.Context, title, service, severity string, alertID int64) (string, error) {
+	inc, err := h.s.CreateIncident(ctx, store.Incident{Title: title, Service: service, Severity: severity, Status: "open", AlertID: alertID, Env: h.env})
+	return inc.ID, err
+}
+
+func (h history) RecordCall(ctx context.Context, c tools.CallRecord) error {
+	_, err := h.s.RecordToolCall(ctx, store.ToolCallRecord{AlertID: c.AlertID, At: c.At, Tool: c.Tool, Target: c.Target,
+		Args: clip(c.Args, 4000), Verdict: verdictOf(c.Status), Rule: c.Rule, Reason: clip(c.Reason, 1000), Result: clip(c.Result, 4000), Write: c.Write, Env: h.env})
+	return err
+}
+
+func verdictOf(s tools.Status) string {
+	switch s {
+	case tools.StatusOK:
+		return store.VerdictAllow
+	case tools.StatusExecuted:
+		return store.VerdictExecuted
+	case tools.StatusDryRun:
+		return store.VerdictDryRun
+	case tools.StatusRefused:
+		return store.VerdictRefuse
+	}
+	return store.VerdictError
+}
+
+func (h history) RecordScale(ctx context.Context, alertID int64, ref platform.WorkloadRef, from, to int32, rule, reason string) error {
+	_, err := h.s.RecordScaleEvent(ctx, store.ScaleEvent{Namespace: ref.Namespace, Name: ref.Name, From: from, To: to, Rule: rule, Reason: clip(reason, 500), AlertID: alertID, Env: h.env})
+	return err
+}
+
+// storeState keeps the guard state in the history database, shared by
+// concurrent invocations on one machine.
+type storeState struct {
+	s   *store.Store
+	env string
+}
+
+func (st storeState) Load(ctx context.Context, ref platform.WorkloadRef) (guard.WorkloadState, error) {
+	raw, err := st.s.LoadState(ctx, st.env, ref.String())
+	if err != nil || raw == nil {
+		return guard.WorkloadState{}, err
+	}
+	return guard.DecodeState(string(raw))
+}
+
+func (st storeState) Update(ctx context.Context, ref platform.WorkloadRef, fn func(*guard.WorkloadState) error) error {
+	return st.s.UpdateState(ctx, st.env, ref.String(), func(old []byte) ([]byte, error) {
+		var s guard.WorkloadState
+		if old != nil {
+			var err error
+			if s, err = guard.DecodeState(string(old)); err != nil {
+				return nil, err
+			}
+		}
+		if err := fn(&s); err != nil {
+			return nil, err
+		}
+		return []byte(s.Encode()), nil
+	})
+}
+
+// memState keeps the guard state for one run of the simulated platform.
+type memState struct {
+	mu sync.Mutex
+	m  map[string]guard.WorkloadState
+}
+
+func newMemState() *memState { return &memState{m: map[string]guard.WorkloadState{}} }
+
+func (st *memState) Load(_ context.Context, ref platform.WorkloadRef) (guard.WorkloadState, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.m[ref.String()], nil
+}
+
+func (st *memState) Update(_ context.Context, ref platform.WorkloadRef, fn func(*guard.WorkloadState) error) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	s := st.m[ref.String()]
+	if err := fn(&s); err != nil {
+		return err
+	}
+	st.m[ref.String()] = s
+	return nil
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+var _ = json.Marshal

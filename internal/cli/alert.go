@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/duet-company/ops-skill/internal/agent"
+	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/config"
+	"github.com/duet-company/ops-skill/internal/store"
+	"github.com/duet-company/ops-skill/internal/ui/plain"
+)
+
+// input is the raw alert as the user gave it.
+type input struct {
+	raw    []byte
+	source string // argument, stdin or file
+}
+
+func (o *rootOptions) readInput(args []string) (input, error) {
+	switch {
+	case o.alertFile != "" && len(args) > 0:
+		return input{}, usageError("give the alert as an argument or with --alert-file, not both")
+	case o.alertFile != "":
+		b, err := readBounded(o.alertFile)
+		if err != nil {
+			return input{}, &ExitError{Code: ExitUsage, Err: fmt.Errorf("read --alert-file: %w", err)}
+		}
+		return input{raw: b, source: "file"}, nil
+	case len(args) == 1 && args[0] == "-":
+		b, err := io.ReadAll(io.LimitReader(o.f.IO.In, alert.MaxPayloadBytes+1))
+		if err != nil {
+			return input{}, &ExitError{Code: ExitUsage, Err: fmt.Errorf("read standard input: %w", err)}
+		}
+		return input{raw: b, source: "stdin"}, nil
+	case len(args) == 0:
+		return input{}, usageError(`no alert given: pass it as an argument, e.g. ops-skill "Alert: Backend service CPU at 85%% for 5 minutes", with --alert-file FILE, or on standard input with "-"`)
+	}
+	return input{raw: []byte(strings.Join(args, " ")), source: "argument"}, nil
+}
+
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, alert.MaxPayloadBytes+1))
+}
+
+// matchText is the text used to choose a simulated scenario.
+func (in input) matchText() string {
+	if !alert.LooksLikeJSON(in.raw) {
+		return string(in.raw)
+	}
+	w, err := alert.DecodeWebhook(in.raw, false)
+	if err != nil {
+		return ""
+	}
+	var parts []string
+	for _, a := range w.Alerts {
+		parts = append(parts, a.Labels["alertname"], a.Annotations["summary"], a.Annotations["description"])
+	}
+	return strings.Join(parts, " ")
+}
+
+func (o *rootOptions) runAlert(cmd *cobra.Command, args []string) error {
+	ctx := cmd.Context()
+	in, err := o.readInput(args)
+	if err != nil {
+		return err
+	}
+	cfg, err := o.f.LoadConfig(o.configFile, cmd.Flags())
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	rt, err := o.f.NewRuntime(ctx, cfg, RuntimeOptions{Simulate: o.simulate, Scenario: o.scenario, MatchText: in.matchText(), Output: o.output})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	alerts, err := parseAlerts(in, rt)
+	if err != nil {
+		return o.reject(ctx, rt, in, err)
+	}
+	return o.handle(ctx, rt, alerts)
+}
+
+func parseAlerts(in input, rt *Runtime) ([]alert.Alert, error) {
+	now := rt.Now()
+	if !alert.LooksLikeJSON(in.raw) {
+		a, err := rt.Parser.ParseText(string(in.raw), now)
+		return []alert.Alert{a}, err
+	}
+	w, err := alert.DecodeWebhook(in.raw, true)
+	if err != nil {
+		return nil, err
+	}
+	return rt.Parser.ParseWebhook(w, now)
+}
+
+// reject records bad input in history and ends with the right code: nothing
+// firing is "nothing to do", anything else is an input error.
+func (o *rootOptions) reject(ctx context.Context, rt *Runtime, in input, cause error) error {
+	outcome, code := store.OutcomeRejected, ExitUsage
+	if errors.Is(cause, alert.ErrNothingFiring) {
+		outcome, code = store.OutcomeNoAction, ExitOK
+	}
+	if rt.Store != nil {
+		src := store.SourceText
+		if alert.LooksLikeJSON(in.raw) {
+			src = store.SourceAlertmanager
+		}
+		_, _ = rt.Store.RecordAlert(ctx, store.AlertRecord{Source: src, Summary: clip(strings.ToValidUTF8(string(in.raw), "?"), 200),
+			Env: rt.Env, Outcome: outcome, Error: clip(cause.Error(), 500), Kind: "unknown"})
+	}
+	if code == ExitOK {
+		fmt.Fprintf(o.f.IO.ErrOut, "nothing to do: %v\n", cause)
+		return nil
+	}
+	return &ExitError{Code: code, Err: cause}
+}
+
+// handle runs each firing alert and ends with the worst exit code.
+func (o *rootOptions) handle(ctx context.Context, rt *Runtime, alerts []alert.Alert) error {
+	sink, flush := o.sink(rt)
+	ag := rt.NewAgent(sink, newTerminalApprover(o.f.IO))
+	worst := ExitOK
+	for _, a := range alerts {
+		s := ag.Handle(ctx, a)
+		worst = worseCode(worst, exitCode(s.Resolution))
+	}
+	if err := flush(); err != nil {
+		return &ExitError{Code: ExitFailed, Err: err}
+	}
+	if ctx.Err() != nil {
+		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("cancelled: %w", ctx.Err())}
+	}
+	if worst != ExitOK {
+		return silent(worst)
+	}
+	return nil
+}
+
+func (o *rootOptions) sink(rt *Runtime) (agent.Sink, func() error) {
+	if o.output == "json" {
+		j := plain.NewJSONLines(o.f.IO.Out)
+		return j, j.Err
+	}
+	return plain.NewTranscript(o.f.IO.Out, rt.Platform), func() error { return nil }
+}
+
+func exitCode(r agent.Resolution) int {
+	switch r {
+	case agent.Resolved, agent.NoAction:
+		return ExitOK
+	case agent.Unresolved, agent.Escalated:
+		return ExitUnresolved
+	}
+	return ExitFailed
+}
+
+// worseCode orders codes by severity: failed over unresolved over ok.
+func worseCode(a, b int) int {
+	rank := map[int]int{ExitOK: 0, ExitUnresolved: 1, ExitFailed: 2, ExitUsage: 3}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+var _ = config.ErrInvalid

@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"context"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/duet-company/ops-skill/internal/agent"
+	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/config"
+	"github.com/duet-company/ops-skill/internal/store"
+	"github.com/duet-company/ops-skill/tools"
+)
+
+// Factory gives commands what they need without globals; internal/app fills it.
+type Factory struct {
+	IO  *IOStreams
+	Env config.EnvFunc
+	// LoadConfig loads the effective config with the flags that were set.
+	LoadConfig func(configFile string, flags *pflag.FlagSet) (config.Config, error)
+	// OpenStore opens the history database of a config.
+	OpenStore func(ctx context.Context, cfg config.Config) (*store.Store, error)
+	// NewRuntime builds the platform, tools and agent for a run.
+	NewRuntime func(ctx context.Context, cfg config.Config, opts RuntimeOptions) (*Runtime, error)
+	// Now is the wall clock, for history listings.
+	Now func() time.Time
+	// Scenarios lists the simulated platform's scenarios.
+	Scenarios func() ([]ScenarioInfo, error)
+}
+
+// ScenarioInfo describes one simulated scenario.
+type ScenarioInfo struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Alert       string `json:"alert"`
+}
+
+// RuntimeOptions select the platform of a run.
+type RuntimeOptions struct {
+	Simulate  bool
+	Scenario  string // empty: chosen from MatchText
+	MatchText string
+	Output    string
+}
+
+// Runtime is everything a run needs, built by internal/app.
+type Runtime struct {
+	Registry *tools.Registry
+	Parser   alert.Parser
+	Store    *store.Store
+	Env      string // "simulated" or the cluster context
+	Platform string // a one-line description for transcripts
+	Mode     string
+	// NewAgent builds an agent that emits to sink and asks approver in approve mode.
+	NewAgent func(sink agent.Sink, approver tools.Approver) *agent.Agent
+	Now      func() time.Time
+	Close    func() error
+}

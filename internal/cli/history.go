@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/duet-company/ops-skill/internal/store"
+)
+
+// parseSince reads "24h", "90m" or "7d" as a time before now.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err == nil && n > 0 && n <= 3650 {
+			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
+		}
+	} else if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, usageError("--since %q is not a duration: use e.g. 30m, 24h or 7d", s)
+}
+
+func (o *rootOptions) historyStore(cmd *cobra.Command) (*store.Store, error) {
+	if o.limit < 1 || o.limit > 10000 {
+		return nil, usageError("--limit %d must be between 1 and 10000", o.limit)
+	}
+	cfg, err := o.f.LoadConfig(o.configFile, cmd.Flags())
+	if err != nil {
+		return nil, &ExitError{Code: ExitUsage, Err: err}
+	}
+	return o.f.OpenStore(cmd.Context(), cfg)
+}
+
+func (o *rootOptions) runAlertHistory(cmd *cobra.Command) error {
+	since, err := parseSince(o.since, o.f.Now())
+	if err != nil {
+		return err
+	}
+	st, err := o.historyStore(cmd)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	recs, err := st.ListAlerts(cmd.Context(), store.AlertFilter{Since: since, Service: o.service, Limit: o.limit})
+	if err != nil {
+		return err
+	}
+	if o.output == "json" {
+		return writeJSON(o.f.IO.Out, recs)
+	}
+	rows := [][]string{{"RECEIVED", "SERVICE", "KIND", "OUTCOME", "PLANNER", "INCIDENT", "ENV", "ALERT"}}
+	for _, r := range recs {
+		rows = append(rows, []string{r.ReceivedAt.UTC().Format(time.RFC3339), dash(r.Service), dash(r.Kind), dash(r.Outcome),
+			dash(r.Planner), dash(r.IncidentID), dash(r.Env), oneLine(firstOf(r.Summary, r.Error), 80)})
+	}
+	return o.table(rows)
+}
+
+func (o *rootOptions) runScaleHistory(cmd *cobra.Command) error {
+	since, err := parseSince(o.since, o.f.Now())
+	if err != nil {
+		return err
+	}
+	st, err := o.historyStore(cmd)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	evs, err := st.ListScaleEvents(cmd.Context(), store.ScaleFilter{Since: since, Service: o.service, Limit: o.limit})
+	if err != nil {
+		return err
+	}
+	if o.output == "json" {
+		return writeJSON(o.f.IO.Out, evs)
+	}
+	rows := [][]string{{"AT", "WORKLOAD", "FROM", "TO", "RULE", "ENV", "REASON"}}
+	for _, e := range evs {
+		rows = append(rows, []string{e.At.UTC().Format(time.RFC3339), e.Namespace + "/" + e.Name, strconv.Itoa(int(e.From)),
+			strconv.Itoa(int(e.To)), dash(e.Rule), dash(e.Env), oneLine(e.Reason, 80)})
+	}
+	return o.table(rows)
+}
+
+// table prints aligned columns on a terminal and tab-separated values otherwise.
+func (o *rootOptions) table(rows [][]string) error {
+	if len(rows) == 1 {
+		fmt.Fprintln(o.f.IO.ErrOut, "no entries")
+	}
+	if !o.f.IO.OutTTY {
+		for _, r := range rows {
+			if _, err := fmt.Fprintln(o.f.IO.Out, strings.Join(r, "\t")); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(o.f.IO.Out, 0, 4, 2, ' ', 0)
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func firstOf(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// oneLine keeps table cells on one line and free of tabs.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	return clip(s, n)
+}

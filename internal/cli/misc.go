@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/duet-company/ops-skill/internal/store"
+)
+
+func newConfigCmd(f *Factory, root *rootOptions) *cobra.Command {
+	cmd := &cobra.Command{Use: "config", Short: "Show the effective configuration"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "show",
+		Short: "Print the effective config (flags > env > thresholds > file > defaults), secrets redacted",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := root.checkOutput(); err != nil {
+				return err
+			}
+			cfg, err := f.LoadConfig(root.configFile, cmd.Flags())
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
+			return cfg.Show(f.IO.Out, showFormat(root.output))
+		},
+	})
+	return cmd
+}
+
+func newScenariosCmd(f *Factory, root *rootOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "scenarios",
+		Short: "List the simulated platform's scenarios",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			list, err := f.Scenarios()
+			if err != nil {
+				return err
+			}
+			if root.output == "json" {
+				return writeJSON(f.IO.Out, list)
+			}
+			for _, s := range list {
+				fmt.Fprintf(f.IO.Out, "%-22s %s\n  alert: %s\n", s.Name, s.Description, s.Alert)
+			}
+			return nil
+		},
+	}
+}
+
+func newIncidentsCmd(f *Factory, root *rootOptions) *cobra.Command {
+	var open bool
+	cmd := &cobra.Command{
+		Use:   "incidents",
+		Short: "List incidents",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := root.historyStore(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			incs, err := st.ListIncidents(cmd.Context(), open, root.limit)
+			if err != nil {
+				return err
+			}
+			if root.output == "json" {
+				return writeJSON(f.IO.Out, incs)
+			}
+			rows := [][]string{{"ID", "STATUS", "SERVICE", "SEVERITY", "OPENED", "TITLE"}}
+			for _, i := range incs {
+				rows = append(rows, []string{i.ID, i.Status, dash(i.Service), dash(i.Severity), i.OpenedAt.UTC().Format("2006-01-02T15:04:05Z"), oneLine(i.Title, 80)})
+			}
+			return root.table(rows)
+		},
+	}
+	cmd.Flags().BoolVar(&open, "open", false, "only incidents not resolved")
+	cmd.Flags().IntVar(&root.limit, "limit", 50, "at most this many")
+	return cmd
+}
+
+func newIncidentCmd(f *Factory, root *rootOptions) *cobra.Command {
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show an incident and its timeline",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			st, err := root.historyStore(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			inc, tl, err := st.GetIncident(cmd.Context(), a[0])
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("incident %s: %w", a[0], err)}
+			}
+			if root.output == "json" {
+				return writeJSON(f.IO.Out, struct {
+					store.Incident
+					Timeline []store.TimelineEntry `json:"timeline"`
+				}{inc, tl})
+			}
+			fmt.Fprintf(f.IO.Out, "%s  %s  %s  %s\n%s\n", inc.ID, inc.Status, inc.Service, inc.Severity, inc.Title)
+			for _, e := range tl {
+				fmt.Fprintf(f.IO.Out, "  %s  %-12s %s\n", e.At.UTC().Format("15:04:05"), e.Kind, e.Text)
+			}
+			return nil
+		},
+	}
+	cmd := &cobra.Command{Use: "incident", Short: "Inspect one incident"}
+	cmd.AddCommand(show)
+	return cmd
+}

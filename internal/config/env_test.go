@@ -1,0 +1,145 @@
+package config
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestLoadReadsEveryEnvironmentVariable(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		get  func(Config) any
+		want any
+	}{
+		{"PROMETHEUS_URL sets the Prometheus URL", map[string]string{"PROMETHEUS_URL": "http://prometheus:9090"},
+			func(c Config) any { return c.Monitoring.PrometheusURL }, "http://prometheus:9090"},
+		{"GRAFANA_URL sets the Grafana URL", map[string]string{"GRAFANA_URL": "http://grafana:3000"},
+			func(c Config) any { return c.Monitoring.GrafanaURL }, "http://grafana:3000"},
+		{"ALERT_WEBHOOK sets the webhook secret", map[string]string{"ALERT_WEBHOOK": "https://hooks.example/T/B/x"},
+			func(c Config) any { return c.Monitoring.AlertWebhook.Reveal() }, "https://hooks.example/T/B/x"},
+		{"KUBECONFIG sets the kubeconfig path", map[string]string{"KUBECONFIG": "/etc/kube/config"},
+			func(c Config) any { return c.Kubernetes.Kubeconfig }, "/etc/kube/config"},
+		{"KUBECONFIG keeps a path list", map[string]string{"KUBECONFIG": "/a:/b"},
+			func(c Config) any { return c.Kubernetes.Kubeconfig }, "/a:/b"},
+		{"NAMESPACE sets the namespace", map[string]string{"NAMESPACE": "prod"},
+			func(c Config) any { return c.Kubernetes.Namespace }, "prod"},
+		{"NAMESPACE becomes the default allowlist", map[string]string{"NAMESPACE": "prod"},
+			func(c Config) any { return c.Kubernetes.AllowedNamespaces }, []string{"prod"}},
+		{"an empty NAMESPACE counts as unset", map[string]string{"NAMESPACE": "  "},
+			func(c Config) any { return c.Kubernetes.Namespace }, "ai-data-labs"},
+		{"CLOUD_PROVIDER is lower-cased", map[string]string{"CLOUD_PROVIDER": "AWS"},
+			func(c Config) any { return c.Cloud.Provider }, "aws"},
+		{"CLOUD_API_KEY sets the cloud key", map[string]string{"CLOUD_API_KEY": "do-123"},
+			func(c Config) any { return c.Cloud.APIKey.Reveal() }, "do-123"},
+		{"AUTO_SCALE_ENABLED=false disables scaling", map[string]string{"AUTO_SCALE_ENABLED": "false"},
+			func(c Config) any { return c.AutoScaling.Enabled }, false},
+		{"SCALE_UP_THRESHOLD sets the scale-up threshold", map[string]string{"SCALE_UP_THRESHOLD": "85"},
+			func(c Config) any { return c.AutoScaling.ScaleUpThreshold }, 85.0},
+		{"SCALE_UP_THRESHOLD accepts a percent sign", map[string]string{"SCALE_UP_THRESHOLD": "85.5%"},
+			func(c Config) any { return c.AutoScaling.ScaleUpThreshold }, 85.5},
+		{"SCALE_DOWN_THRESHOLD sets the scale-down threshold", map[string]string{"SCALE_DOWN_THRESHOLD": "25"},
+			func(c Config) any { return c.AutoScaling.ScaleDownThreshold }, 25.0},
+		{"MIN_REPLICAS sets the minimum", map[string]string{"MIN_REPLICAS": "3"},
+			func(c Config) any { return c.AutoScaling.MinReplicas }, int32(3)},
+		{"MAX_REPLICAS sets the maximum", map[string]string{"MAX_REPLICAS": "20"},
+			func(c Config) any { return c.AutoScaling.MaxReplicas }, int32(20)},
+		{"SELF_HEAL_ENABLED=no disables self-healing", map[string]string{"SELF_HEAL_ENABLED": "no"},
+			func(c Config) any { return c.SelfHealing.Enabled }, false},
+		{"HEALTH_CHECK_INTERVAL sets the interval", map[string]string{"HEALTH_CHECK_INTERVAL": "1m"},
+			func(c Config) any { return c.SelfHealing.HealthCheckInterval }, time.Minute},
+		{"RESTART_THRESHOLD sets the restart threshold", map[string]string{"RESTART_THRESHOLD": "4"},
+			func(c Config) any { return c.SelfHealing.RestartThreshold }, 4},
+		{"REPLACEMENT_THRESHOLD sets the replacement threshold", map[string]string{"REPLACEMENT_THRESHOLD": "7"},
+			func(c Config) any { return c.SelfHealing.ReplacementThreshold }, 7},
+		{"LLM_PROVIDER selects the provider", map[string]string{"LLM_PROVIDER": "OpenAI", "LLM_API_KEY": "k"},
+			func(c Config) any { return c.LLM.Provider }, "openai"},
+		{"LLM_PROVIDER=none means no model", map[string]string{"LLM_PROVIDER": "none"},
+			func(c Config) any { return c.LLM.Provider }, ""},
+		{"LLM_MODEL sets the model", map[string]string{"LLM_MODEL": "glm-5"},
+			func(c Config) any { return c.LLM.Model }, "glm-5"},
+		{"LLM_API_KEY sets the model key", map[string]string{"LLM_API_KEY": "sk-1"},
+			func(c Config) any { return c.LLM.APIKey.Reveal() }, "sk-1"},
+		{"LLM_BASE_URL sets the endpoint", map[string]string{"LLM_BASE_URL": "http://localhost:11434/v1"},
+			func(c Config) any { return c.LLM.BaseURL }, "http://localhost:11434/v1"},
+		{"ALERT_ENABLED=0 disables alerting", map[string]string{"ALERT_ENABLED": "0"},
+			func(c Config) any { return c.Alerting.Enabled }, false},
+		{"ALERT_COOLDOWN sets the cooldown", map[string]string{"ALERT_COOLDOWN": "15m"},
+			func(c Config) any { return c.Alerting.Cooldown }, 15 * time.Minute},
+		{"ESCALATION_HOURS accepts fractions", map[string]string{"ESCALATION_HOURS": "0.5"},
+			func(c Config) any { return c.Alerting.EscalationAfter() }, 30 * time.Minute},
+		{"CLICKHOUSE_URL sets the DSN", map[string]string{"CLICKHOUSE_URL": "clickhouse://u:p@ch:9000/db"},
+			func(c Config) any { return c.Storage.ClickHouseURL }, "clickhouse://u:p@ch:9000/db"},
+		{"OPS_SKILL_MODE sets the mode", map[string]string{"OPS_SKILL_MODE": "Observe"},
+			func(c Config) any { return c.Agent.Mode }, "observe"},
+		{"OPS_SKILL_PLANNER sets the planner", map[string]string{"OPS_SKILL_PLANNER": "rules"},
+			func(c Config) any { return c.Agent.Planner }, "rules"},
+		{"OPS_SKILL_STATE_DIR sets the state dir", map[string]string{"OPS_SKILL_STATE_DIR": "/var/lib/ops"},
+			func(c Config) any { return c.StateDir }, "/var/lib/ops"},
+		{"XDG_STATE_HOME places the default state dir", map[string]string{"XDG_STATE_HOME": "/xdg/state"},
+			func(c Config) any { return c.StateDir }, "/xdg/state/ops-skill"},
+		{"a relative XDG_STATE_HOME is ignored", map[string]string{"XDG_STATE_HOME": "rel", "HOME": "/h"},
+			func(c Config) any { return c.StateDir }, "/h/.local/state/ops-skill"},
+	}
+	covered := map[string]bool{}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := mustLoad(t, homeEnv(t, tt.env), "")
+			if got := tt.get(cfg); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %#v, want %#v", got, tt.want)
+			}
+		})
+		for k := range tt.env {
+			covered[k] = true
+		}
+	}
+	for _, f := range fields() {
+		if f.env != "" && !covered[f.env] {
+			t.Errorf("environment variable %s has no test", f.env)
+		}
+	}
+}
+
+func TestLoadExpandsTildeFromInjectedHome(t *testing.T) {
+	env := map[string]string{"HOME": "/home/op", "KUBECONFIG": "~/.kube/config:~/other", "OPS_SKILL_STATE_DIR": "~/state"}
+	cfg := mustLoad(t, env, "")
+	if cfg.Kubernetes.Kubeconfig != "/home/op/.kube/config:/home/op/other" {
+		t.Errorf("Kubeconfig = %q", cfg.Kubernetes.Kubeconfig)
+	}
+	if cfg.StateDir != "/home/op/state" {
+		t.Errorf("StateDir = %q", cfg.StateDir)
+	}
+}
+
+func TestLoadWithEmptyEnvironmentGivesDefaults(t *testing.T) {
+	cfg := mustLoad(t, homeEnv(t, nil), "")
+	want := Defaults()
+	want.StateDir = cfg.StateDir
+	want.Kubernetes.AllowedNamespaces = []string{"ai-data-labs"}
+	if !reflect.DeepEqual(cfg.AutoScaling, want.AutoScaling) || !reflect.DeepEqual(cfg.SelfHealing, want.SelfHealing) ||
+		!reflect.DeepEqual(cfg.Kubernetes, want.Kubernetes) || cfg.Storage != want.Storage ||
+		cfg.LLM.MaxIterations != 6 || cfg.LLM.Timeout != time.Minute || cfg.Alerting != want.Alerting || cfg.Agent != want.Agent {
+		t.Errorf("Load() = %+v\nwant %+v", cfg.Redacted(), want.Redacted())
+	}
+	if cfg.SelfHealing.MemoryCeiling != 16<<30 || cfg.Storage.MaxBytesPerRun != 500_000_000_000 {
+		t.Errorf("sizes = %d, %d", cfg.SelfHealing.MemoryCeiling, cfg.Storage.MaxBytesPerRun)
+	}
+}
+
+func TestLoadWithNilEnvReadsNothingFromTheProcess(t *testing.T) {
+	t.Setenv("NAMESPACE", "from-process")
+	cfg, err := Load(LoadOptions{ConfigFile: emptyConfigFile(t)})
+	// With no HOME the state dir cannot be derived: the error names it.
+	requireKeyError(t, err, "state_dir", "OPS_SKILL_STATE_DIR")
+	if cfg.Kubernetes.Namespace != "ai-data-labs" {
+		t.Errorf("namespace %q leaked from the process environment", cfg.Kubernetes.Namespace)
+	}
+}
+
+// emptyConfigFile returns a path to an empty config file, so Load does not look
+// for a default file.
+func emptyConfigFile(t *testing.T) string {
+	t.Helper()
+	return writeFile(t, t.TempDir(), "empty.yaml", "")
+}

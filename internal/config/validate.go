@@ -1,0 +1,234 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxReplicasLimit is the highest max_replicas Validate accepts.
+const maxReplicasLimit = 1000
+
+// Validate checks every value and the consistency of the policy. It returns
+// nil, or one *ValidationError per problem joined with errors.Join; all match
+// ErrInvalid. Each error names the YAML key, its environment variable and the
+// fix.
+func (c Config) Validate() error {
+	v := &validator{}
+	v.monitoring(c.Monitoring)
+	v.kubernetes(c.Kubernetes)
+	v.autoScaling(c.AutoScaling)
+	v.selfHealing(c.SelfHealing)
+	v.cloud(c.Cloud)
+	v.llm(c.LLM, c.Agent.Planner)
+	v.alerting(c.Alerting)
+	v.storage(c.Storage)
+	v.agent(c.Agent)
+	if c.StateDir == "" {
+		v.add("state_dir", "", "is empty", "set OPS_SKILL_STATE_DIR or --state-dir (HOME is not set to derive it)")
+	}
+	return errors.Join(v.errs...)
+}
+
+type validator struct{ errs []error }
+
+func (v *validator) add(key, value, problem, fix string) {
+	v.errs = append(v.errs, invalid(key, value, problem, fix))
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func (v *validator) monitoring(m Monitoring) {
+	v.httpURL("monitoring.prometheus", m.PrometheusURL)
+	v.httpURL("monitoring.grafana", m.GrafanaURL)
+	v.httpURL("monitoring.alert_webhook", m.AlertWebhook.Reveal())
+}
+
+// httpURL requires an absolute http(s) URL with a host, when set.
+func (v *validator) httpURL(key, s string) {
+	if s == "" {
+		return
+	}
+	if err := checkURL(s, "http", "https"); err != "" {
+		v.add(key, s, err, "use an absolute http:// or https:// URL")
+	}
+}
+
+func checkURL(s string, schemes ...string) string {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return "is not a URL"
+	case !slices.Contains(schemes, strings.ToLower(u.Scheme)):
+		return "must use " + orList(schemes)
+	case u.Host == "":
+		return "has no host"
+	}
+	return ""
+}
+
+// dnsLabel is the RFC 1123 label a Kubernetes namespace name must be.
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
+func (v *validator) kubernetes(k Kubernetes) {
+	if !dnsLabel.MatchString(k.Namespace) {
+		v.add("kubernetes.namespace", k.Namespace, "is not a valid namespace name",
+			"use lower-case letters, digits and '-', at most 63 characters, e.g. ai-data-labs")
+	}
+	for _, ns := range k.AllowedNamespaces {
+		if !dnsLabel.MatchString(ns) {
+			v.add("kubernetes.allowed_namespaces", ns, "is not a valid namespace name",
+				"list namespace names such as ai-data-labs")
+		}
+	}
+}
+
+func (v *validator) autoScaling(a AutoScaling) {
+	v.percent("auto_scaling.scale_up_threshold", a.ScaleUpThreshold)
+	v.percent("auto_scaling.scale_down_threshold", a.ScaleDownThreshold)
+	v.percent("auto_scaling.error_rate_threshold", a.ErrorRateThreshold)
+	if a.ScaleDownThreshold >= a.ScaleUpThreshold {
+		v.add("auto_scaling.scale_down_threshold", num(a.ScaleDownThreshold),
+			fmt.Sprintf("must be below scale_up_threshold (%s)", num(a.ScaleUpThreshold)),
+			"lower it or raise the scale-up threshold")
+	}
+	v.window("auto_scaling.scale_up_duration", a.ScaleUpDuration)
+	v.window("auto_scaling.scale_down_duration", a.ScaleDownDuration)
+	v.window("auto_scaling.error_rate_duration", a.ErrorRateDuration)
+	v.atLeast("auto_scaling.scale_up_step", int64(a.ScaleUpStep), 1, "a step moves at least one replica")
+	v.atLeast("auto_scaling.scale_down_step", int64(a.ScaleDownStep), 1, "a step moves at least one replica")
+	v.atLeast("auto_scaling.error_rate_step", int64(a.ErrorRateStep), 1, "a step moves at least one replica")
+	if a.MinReplicas < 1 {
+		v.add("auto_scaling.min_replicas", strconv.Itoa(int(a.MinReplicas)), "must be at least 1",
+			"set it to 1 or more; to stop scaling set AUTO_SCALE_ENABLED=false")
+	}
+	if a.MaxReplicas > maxReplicasLimit {
+		v.add("auto_scaling.max_replicas", strconv.Itoa(int(a.MaxReplicas)),
+			fmt.Sprintf("must be at most %d", maxReplicasLimit), "lower it")
+	}
+	if a.MinReplicas > a.MaxReplicas {
+		v.add("auto_scaling.max_replicas", strconv.Itoa(int(a.MaxReplicas)),
+			fmt.Sprintf("must not be below min_replicas (%d)", a.MinReplicas),
+			"raise max_replicas or lower min_replicas")
+	}
+}
+
+func (v *validator) percent(key string, f float64) {
+	if f < 0 || f > 100 {
+		v.add(key, num(f), "must be between 0 and 100", "give a percentage, e.g. "+hintOf(key))
+	}
+}
+
+// window requires a positive duration.
+func (v *validator) window(key string, d time.Duration) {
+	if d <= 0 {
+		v.add(key, formatDuration(d), "must be a positive duration", "use e.g. "+hintOf(key))
+	}
+}
+
+func (v *validator) atLeast(key string, n, minimum int64, why string) {
+	if n < minimum {
+		v.add(key, strconv.FormatInt(n, 10), fmt.Sprintf("must be at least %d", minimum),
+			fmt.Sprintf("%s; use e.g. %s", why, hintOf(key)))
+	}
+}
+
+func hintOf(key string) string {
+	f, _ := lookupField(key)
+	return f.hint
+}
+
+func (v *validator) selfHealing(s SelfHealing) {
+	v.window("self_healing.health_check_interval", s.HealthCheckInterval)
+	v.atLeast("self_healing.restart_threshold", int64(s.RestartThreshold), 1, "failures are counted from 1")
+	if s.ReplacementThreshold < s.RestartThreshold {
+		v.add("self_healing.replacement_threshold", strconv.Itoa(s.ReplacementThreshold),
+			fmt.Sprintf("must not be below restart_threshold (%d)", s.RestartThreshold),
+			"raise it: pods are replaced only after restarts have been tried")
+	}
+	v.atLeast("self_healing.restart_budget_per_hour", int64(s.RestartBudgetPerHour), 0, "use 0 to forbid restarts")
+	if s.MemoryRaiseMaxFactor < 1 {
+		v.add("self_healing.memory_raise_max_factor", num(s.MemoryRaiseMaxFactor), "must be at least 1",
+			"use 1 to forbid raises, or a factor such as 2")
+	}
+	v.atLeast("self_healing.memory_ceiling", s.MemoryCeiling, 1, "a memory limit needs a ceiling")
+}
+
+func (v *validator) cloud(c Cloud) {
+	switch c.Provider {
+	case "", "digitalocean", "aws", "gcp":
+	default:
+		v.add("cloud.provider", c.Provider, "is not a known cloud provider", "use digitalocean, aws or gcp, or leave it empty")
+	}
+}
+
+func (v *validator) llm(l LLM, planner string) {
+	switch l.Provider {
+	case "":
+		if planner == PlannerLLM {
+			v.add("llm.provider", "", "is empty but the planner is llm",
+				"set LLM_PROVIDER (claude, openai or zai) or use --planner auto or rules")
+		}
+	case ProviderClaude, ProviderOpenAI, ProviderZAI:
+		if !l.APIKey.IsSet() && l.BaseURL == "" && planner != PlannerRules {
+			v.add("llm.api_key", "", "is required for provider "+l.Provider,
+				"set LLM_API_KEY, point LLM_BASE_URL at a server that needs none, or use --planner rules")
+		}
+	default:
+		v.add("llm.provider", l.Provider, "is not a known LLM provider",
+			"use claude, openai or zai (openai also covers any OpenAI-compatible LLM_BASE_URL), or leave it empty")
+	}
+	v.httpURL("llm.base_url", l.BaseURL)
+	v.atLeast("llm.max_iterations", int64(l.MaxIterations), 1, "the model needs at least one turn")
+	v.atLeast("llm.token_budget", int64(l.TokenBudget), 1, "the budget counts tokens per run")
+	v.window("llm.timeout", l.Timeout)
+}
+
+func (v *validator) alerting(a Alerting) {
+	if a.Cooldown < 0 {
+		v.add("alerting.cooldown", formatDuration(a.Cooldown), "must not be negative", "use 0 for no cooldown, or e.g. 5m")
+	}
+	if a.EscalationHours <= 0 {
+		v.add("alerting.escalation_hours", num(a.EscalationHours), "must be greater than 0", "use e.g. 1 or 0.5")
+	}
+}
+
+func (v *validator) storage(s Storage) {
+	if s.ClickHouseURL != "" {
+		if err := checkURL(s.ClickHouseURL, "clickhouse", "tcp", "http", "https"); err != "" {
+			v.add("storage.clickhouse_url", s.ClickHouseURL, err,
+				"use a DSN such as clickhouse://user:password@host:9000/db or http://host:8123")
+		}
+	}
+	v.atLeast("storage.retention_days", int64(s.RetentionDays), 1, "partitions newer than a day are never dropped")
+	v.atLeast("storage.min_partitions", int64(s.MinPartitions), 1, "the newest partition is always kept")
+	v.atLeast("storage.max_partitions_per_run", int64(s.MaxPartitionsPerRun), 0, "use 0 to forbid dropping")
+	v.atLeast("storage.max_bytes_per_run", s.MaxBytesPerRun, 0, "use 0 to forbid dropping")
+}
+
+func (v *validator) agent(a Agent) {
+	switch a.Mode {
+	case ModeObserve, ModeApprove, ModeAuto:
+	default:
+		v.add("agent.mode", a.Mode, "is not a known mode", "use observe, approve or auto")
+	}
+	switch a.Planner {
+	case PlannerAuto, PlannerLLM, PlannerRules:
+	default:
+		v.add("agent.planner", a.Planner, "is not a known planner", "use auto, llm or rules")
+	}
+	v.atLeast("agent.max_writes", int64(a.MaxWrites), 0, "use 0 to forbid writes")
+}
+
+// orList renders "a, b or c".
+func orList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}

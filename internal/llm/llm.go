@@ -1,0 +1,93 @@
+// Package llm defines the provider-neutral chat types the agent speaks and the
+// Client contract that every planner implements: the OpenAI-compatible adapter
+// (package llm/openai) and the deterministic rules planner alike.
+package llm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+)
+
+// Role is the author of a message.
+type Role string
+
+// Message roles.
+const (
+	RoleSystem    Role = "system"
+	RoleUser      Role = "user"
+	RoleAssistant Role = "assistant"
+	RoleTool      Role = "tool"
+)
+
+// ToolCall is one call the model asks for. Arguments is the raw JSON text the
+// model produced; it is untrusted and decoded strictly by the tool registry.
+type ToolCall struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Arguments string `json:"arguments"`
+}
+
+// Message is one chat message.
+type Message struct {
+	Role       Role       `json:"role"`
+	Content    string     `json:"content,omitempty"`
+	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
+	ToolCallID string     `json:"tool_call_id,omitempty"` // for RoleTool
+	Name       string     `json:"name,omitempty"`         // tool name, for RoleTool
+}
+
+// ToolSpec describes one tool to the model.
+type ToolSpec struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Parameters  json.RawMessage `json:"parameters"` // JSON schema of the arguments
+}
+
+// ToolChoice tells the model whether it may call tools.
+type ToolChoice string
+
+// Tool choices.
+const (
+	ToolChoiceAuto ToolChoice = "auto"
+	ToolChoiceNone ToolChoice = "none" // the forced final answer
+)
+
+// Request is one chat completion request.
+type Request struct {
+	Messages   []Message
+	Tools      []ToolSpec
+	ToolChoice ToolChoice
+	MaxTokens  int
+}
+
+// Usage counts tokens of one call.
+type Usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+}
+
+// Total is prompt plus completion tokens.
+func (u Usage) Total() int { return u.PromptTokens + u.CompletionTokens }
+
+// Response is the model's reply.
+type Response struct {
+	Message      Message
+	Usage        Usage
+	FinishReason string
+}
+
+// Client is a chat model, or anything that answers like one.
+type Client interface {
+	// Name identifies the planner in transcripts, e.g. "rules" or "llm:gpt-4o".
+	Name() string
+	Chat(ctx context.Context, req Request) (Response, error)
+}
+
+// Errors a Client may return, wrapped with %w.
+var (
+	// ErrInvalidResponse means the provider answered with something that is not a usable reply.
+	ErrInvalidResponse = errors.New("invalid model response")
+	// ErrProvider means the provider failed (HTTP error, timeout, rate limit after retries).
+	ErrProvider = errors.New("model provider error")
+)

@@ -1,0 +1,255 @@
+// Package llmtest is a test server that speaks the OpenAI chat-completions
+// wire format and answers from a script, so that the real go-openai adapter,
+// the agent loop and the eval suite can run against scripted models on
+// loopback without a network or an API key.
+//
+// It validates each request the way the real API does (unknown arguments,
+// tool_choice without tools, tool results that answer no tool call, tool
+// calls left unanswered...), records every request body, and fails the test
+// on a request the real API would reject unless AllowInvalidRequests is set.
+package llmtest
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/utils/clock"
+)
+
+// maxBody bounds a request body the server reads.
+const maxBody = 32 << 20
+
+// Server is an OpenAI-compatible chat-completions endpoint on loopback.
+type Server struct {
+	t       testing.TB
+	srv     *httptest.Server
+	script  Script
+	apiKey  string
+	clock   clock.Clock
+	lenient bool
+	done    chan struct{}
+
+	mu       sync.Mutex
+	requests []RecordedRequest
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithAPIKey makes the server require "Authorization: Bearer <key>" and
+// answer 401 otherwise. The key is never recorded or printed.
+func WithAPIKey(key string) Option { return func(s *Server) { s.apiKey = key } }
+
+// WithClock sets the clock Reply.Delay waits on (default: the real clock).
+func WithClock(c clock.Clock) Option { return func(s *Server) { s.clock = c } }
+
+// AllowInvalidRequests stops the server from failing the test when it
+// rejects a request; the rejection is still answered and recorded.
+func AllowInvalidRequests() Option { return func(s *Server) { s.lenient = true } }
+
+// NewServer starts a server answering from script on 127.0.0.1 (or ::1) and
+// closes it when the test ends.
+func NewServer(t testing.TB, script Script, opts ...Option) *Server {
+	t.Helper()
+	s := &Server{t: t, script: script, clock: clock.RealClock{}, done: make(chan struct{})}
+	for _, o := range opts {
+		o(s)
+	}
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
+	_ = s.srv.Listener.Close()
+	s.srv.Listener = loopbackListener(t)
+	s.srv.Start()
+	t.Cleanup(func() {
+		close(s.done)
+		s.srv.Close()
+	})
+	return s
+}
+
+func loopbackListener(t testing.TB) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		if l, err = net.Listen("tcp6", "[::1]:0"); err != nil {
+			t.Fatalf("llmtest: listen on loopback: %v", err)
+		}
+	}
+	return l
+}
+
+// URL is the base URL to give a client (BaseURL), ending in /v1.
+func (s *Server) URL() string { return s.srv.URL + "/v1" }
+
+// Calls is the number of requests received, rejected ones included.
+func (s *Server) Calls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.requests)
+}
+
+// Requests returns every request received so far, in order.
+func (s *Server) Requests() []RecordedRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]RecordedRequest, len(s.requests))
+	copy(out, s.requests)
+	return out
+}
+
+func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	rec, status := s.inspect(r)
+	reply, ok := s.record(rec)
+	if !ok {
+		if !s.lenient {
+			s.t.Errorf("llmtest: request %d rejected (%d): %s", rec.Index, status, rec.Rejection)
+		}
+		writeError(w, status, rec.Rejection)
+		return
+	}
+	if !s.wait(r.Context(), reply.Delay) {
+		return
+	}
+	s.write(w, rec, reply)
+}
+
+// inspect reads and validates one request; a rejection is set on the
+// record with the status to answer.
+func (s *Server) inspect(r *http.Request) (RecordedRequest, int) {
+	rec := RecordedRequest{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone()}
+	rec.Header.Del("Authorization")
+	rec.Header.Del("Api-Key")
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	rec.Body = body
+	switch {
+	case err != nil:
+		return rec.reject("could not read the request body: " + err.Error()), http.StatusBadRequest
+	case r.URL.Path != "/v1/chat/completions" && r.URL.Path != "/chat/completions":
+		return rec.reject("unknown path " + r.URL.Path), http.StatusNotFound
+	case r.Method != http.MethodPost:
+		return rec.reject("method " + r.Method + " not allowed"), http.StatusMethodNotAllowed
+	case !s.authorized(r):
+		return rec.reject("incorrect API key provided"), http.StatusUnauthorized
+	case !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json"):
+		return rec.reject("content-type must be application/json"), http.StatusBadRequest
+	}
+	chat, err := decodeChatRequest(body)
+	if err == nil {
+		err = chat.validate()
+	}
+	rec.Chat = chat
+	if err != nil {
+		return rec.reject(err.Error()), http.StatusBadRequest
+	}
+	var raw struct {
+		Tools json.RawMessage `json:"tools"`
+	}
+	_ = json.Unmarshal(body, &raw)
+	rec.rawTools = raw.Tools
+	return rec, http.StatusOK
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	if s.apiKey == "" {
+		return true
+	}
+	want := "Bearer " + s.apiKey
+	return subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte(want)) == 1
+}
+
+// record stores the request under the next index and, if it is valid, asks
+// the script for the reply. Script calls are serialized.
+func (s *Server) record(rec RecordedRequest) (Reply, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec.Index = len(s.requests)
+	s.requests = append(s.requests, rec)
+	if rec.Rejection != "" {
+		return Reply{}, false
+	}
+	return s.script.Reply(rec), true
+}
+
+// wait holds the reply back for d; it reports false if the client went
+// away or the test ended first.
+func (s *Server) wait(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	timer := s.clock.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C():
+		return true
+	case <-ctx.Done():
+		return false
+	case <-s.done:
+		return false
+	}
+}
+
+func (s *Server) write(w http.ResponseWriter, rec RecordedRequest, reply Reply) {
+	for k, v := range reply.Header {
+		w.Header().Set(k, v)
+	}
+	status := reply.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	switch {
+	case reply.RawBody != "":
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, reply.RawBody)
+	case status != http.StatusOK:
+		writeError(w, status, reply.Content)
+	default:
+		writeJSON200(w, s.completion(rec, reply))
+	}
+}
+
+func writeJSON200(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
+
+// writeError answers in the OpenAI error format.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	typ, code := errorKind(status)
+	body := errorBody{Error: errorDetail{Message: msg, Type: typ, Code: code}}
+	b, _ := json.Marshal(body)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func errorKind(status int) (string, *string) {
+	str := func(s string) *string { return &s }
+	switch {
+	case status == http.StatusUnauthorized:
+		return "invalid_request_error", str("invalid_api_key")
+	case status == http.StatusTooManyRequests:
+		return "requests", str("rate_limit_exceeded")
+	case status >= 500:
+		return "server_error", nil
+	default:
+		return "invalid_request_error", nil
+	}
+}

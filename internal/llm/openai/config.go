@@ -1,0 +1,179 @@
+package openai
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	goopenai "github.com/sashabaranov/go-openai"
+)
+
+// Providers.
+const (
+	ProviderOpenAI = "openai"
+	ProviderClaude = "claude" // Anthropic, through its OpenAI-compatible endpoint
+	ProviderZAI    = "zai"    // Z.ai GLM
+)
+
+// Default base URLs. OpenAI's is go-openai's own default.
+const (
+	DefaultClaudeBaseURL = "https://api.anthropic.com/v1/"
+	DefaultZAIBaseURL    = "https://api.z.ai/api/paas/v4/"
+)
+
+// Default models, used when Config.Model is empty.
+const (
+	DefaultOpenAIModel = "gpt-4o-mini"
+	DefaultClaudeModel = "claude-sonnet-4-5"
+	DefaultZAIModel    = "glm-4.6"
+)
+
+// Defaults for the transport.
+const (
+	// DefaultTimeout bounds one HTTP attempt when Config.Timeout is zero.
+	DefaultTimeout = 120 * time.Second
+	// DefaultMaxRetries is the number of retries when Config.MaxRetries is zero.
+	DefaultMaxRetries = 2
+)
+
+// ErrConfig means the configuration cannot make a client.
+var ErrConfig = errors.New("invalid llm configuration")
+
+// Config selects and reaches a model.
+type Config struct {
+	// Provider is "openai", "claude" or "zai" (LLM_PROVIDER).
+	Provider string
+	// Model is the model name (LLM_MODEL); empty means the provider's
+	// default: gpt-4o-mini, claude-sonnet-4-5 or glm-4.6.
+	Model string
+	// APIKey is the bearer token (LLM_API_KEY). Required unless BaseURL is
+	// set (a local Ollama or vLLM needs none). Never printed.
+	APIKey string
+	// BaseURL overrides the provider's endpoint (LLM_BASE_URL): any
+	// OpenAI-compatible server, e.g. http://localhost:11434/v1.
+	BaseURL string
+	// Timeout bounds each HTTP attempt; 0 means DefaultTimeout.
+	Timeout time.Duration
+	// HTTPClient is used for the calls (copied; its Timeout is replaced
+	// by Timeout). Nil means a new client.
+	HTTPClient *http.Client
+	// MaxRetries is how many times a 408, 429, 5xx or transport failure is
+	// retried; 0 means DefaultMaxRetries, negative means never.
+	MaxRetries int
+}
+
+// settings is a validated Config with every default applied.
+type settings struct {
+	provider   string
+	model      string
+	baseURL    string
+	customURL  bool
+	timeout    time.Duration
+	maxRetries int
+	secrets    []string
+}
+
+// resolve validates cfg and applies the defaults.
+func resolve(cfg Config) (settings, error) {
+	s := settings{provider: strings.ToLower(strings.TrimSpace(cfg.Provider)), model: strings.TrimSpace(cfg.Model)}
+	defURL, defModel, ok := providerDefaults(s.provider)
+	if !ok {
+		return settings{}, fmt.Errorf("%w: unknown provider %q: set LLM_PROVIDER to openai, claude or zai", ErrConfig, cfg.Provider)
+	}
+	if s.model == "" {
+		s.model = defModel
+	}
+	s.baseURL = defURL
+	if u := strings.TrimSpace(cfg.BaseURL); u != "" {
+		secrets, err := checkBaseURL(u)
+		if err != nil {
+			return settings{}, err
+		}
+		s.baseURL, s.customURL, s.secrets = u, true, secrets
+	}
+	if cfg.APIKey == "" && !s.customURL {
+		return settings{}, fmt.Errorf("%w: provider %s needs an API key: set LLM_API_KEY (or LLM_BASE_URL for a local server)", ErrConfig, s.provider)
+	}
+	if cfg.APIKey != "" {
+		s.secrets = append(s.secrets, cfg.APIKey)
+	}
+	switch {
+	case cfg.Timeout < 0:
+		return settings{}, fmt.Errorf("%w: timeout %s is negative", ErrConfig, cfg.Timeout)
+	case cfg.Timeout == 0:
+		s.timeout = DefaultTimeout
+	default:
+		s.timeout = cfg.Timeout
+	}
+	switch {
+	case cfg.MaxRetries < 0:
+		s.maxRetries = 0
+	case cfg.MaxRetries == 0:
+		s.maxRetries = DefaultMaxRetries
+	default:
+		s.maxRetries = cfg.MaxRetries
+	}
+	return s, nil
+}
+
+// providerDefaults is the base URL and model a provider uses by default.
+func providerDefaults(provider string) (baseURL, model string, ok bool) {
+	switch provider {
+	case ProviderOpenAI:
+		return goopenai.DefaultConfig("").BaseURL, DefaultOpenAIModel, true
+	case ProviderClaude:
+		return DefaultClaudeBaseURL, DefaultClaudeModel, true
+	case ProviderZAI:
+		return DefaultZAIBaseURL, DefaultZAIModel, true
+	}
+	return "", "", false
+}
+
+// checkBaseURL accepts an absolute http(s) URL and returns the credentials
+// it carries, which must never be printed.
+func checkBaseURL(raw string) ([]string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%w: LLM_BASE_URL must be an absolute http or https URL, e.g. http://localhost:11434/v1", ErrConfig)
+	}
+	var secrets []string
+	if u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			secrets = append(secrets, p)
+		}
+		if name := u.User.Username(); name != "" {
+			secrets = append(secrets, name)
+		}
+	}
+	return secrets, nil
+}
+
+// httpClient is the client for the calls: a copy of the configured one (or
+// a new one) with the per-attempt timeout.
+func (s settings) httpClient(base *http.Client) *http.Client {
+	var hc http.Client
+	if base != nil {
+		hc = *base
+	}
+	hc.Timeout = s.timeout
+	return &hc
+}
+
+// completionTokensField reports whether the token limit goes in
+// max_completion_tokens (OpenAI's own API, and reasoning models, which
+// reject max_tokens) rather than max_tokens (Anthropic's and Z.ai's
+// compatible endpoints, Ollama, vLLM).
+func (s settings) completionTokensField() bool {
+	if s.provider == ProviderOpenAI && !s.customURL {
+		return true
+	}
+	for _, p := range []string{"o1", "o3", "o4", "gpt-5", "gpt-6"} {
+		if strings.HasPrefix(s.model, p) {
+			return true
+		}
+	}
+	return false
+}

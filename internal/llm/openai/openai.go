@@ -1,0 +1,96 @@
+// Package openai is the llm.Client for OpenAI-compatible chat-completions
+// endpoints, built on github.com/sashabaranov/go-openai: OpenAI itself,
+// Anthropic's Claude through its OpenAI-compatible endpoint, Z.ai GLM, and
+// any server at a configured base URL (Ollama, vLLM, a proxy).
+//
+// Failures are *Error values matching llm.ErrProvider (HTTP errors,
+// timeouts, rate limits and server errors after bounded retries) or
+// llm.ErrInvalidResponse (a reply that is not a usable chat completion).
+// No error text ever contains the API key.
+package openai
+
+import (
+	"context"
+	"sync/atomic"
+
+	goopenai "github.com/sashabaranov/go-openai"
+	"k8s.io/utils/clock"
+
+	"github.com/duet-company/ops-skill/internal/llm"
+)
+
+// Client talks to one model of one provider. It is safe for concurrent use.
+type Client struct {
+	provider            string
+	model               string
+	apiKey              string
+	baseURL             string
+	useCompletionTokens bool
+	secrets             []string
+	newDoer             func() *retryDoer
+	seq                 atomic.Int64
+}
+
+var _ llm.Client = (*Client)(nil)
+
+// Option adjusts a Client.
+type Option func(*options)
+
+type options struct {
+	clock   clock.Clock
+	backoff Backoff
+}
+
+// WithClock sets the clock retries wait on (default: the real clock).
+func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
+
+// WithBackoff sets the wait before each retry (default: DefaultBackoff).
+// A Retry-After header from the provider takes precedence.
+func WithBackoff(b Backoff) Option { return func(o *options) { o.backoff = b } }
+
+// New validates cfg and returns a client. Errors match ErrConfig and name
+// the environment variable to fix.
+func New(cfg Config, opts ...Option) (*Client, error) {
+	s, err := resolve(cfg)
+	if err != nil {
+		return nil, err
+	}
+	o := options{clock: clock.RealClock{}, backoff: DefaultBackoff}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	hc := s.httpClient(cfg.HTTPClient)
+	return &Client{
+		provider:            s.provider,
+		model:               s.model,
+		apiKey:              cfg.APIKey,
+		baseURL:             s.baseURL,
+		useCompletionTokens: s.completionTokensField(),
+		secrets:             s.secrets,
+		newDoer: func() *retryDoer {
+			return &retryDoer{hc: hc, clock: o.clock, backoff: o.backoff, maxRetries: s.maxRetries}
+		},
+	}, nil
+}
+
+// Name identifies the model in transcripts: "llm:<provider>/<model>".
+func (c *Client) Name() string { return "llm:" + c.provider + "/" + c.model }
+
+// Chat sends one chat completion request and returns the model's reply.
+func (c *Client) Chat(ctx context.Context, req llm.Request) (llm.Response, error) {
+	creq, err := c.chatRequest(req)
+	if err != nil {
+		return llm.Response{}, err
+	}
+	doer := c.newDoer()
+	cfg := goopenai.DefaultConfig(c.apiKey)
+	cfg.BaseURL = c.baseURL
+	cfg.HTTPClient = doer
+	resp, err := goopenai.NewClientWithConfig(cfg).CreateChatCompletion(ctx, creq)
+	if err != nil {
+		e := c.classify(ctx, err)
+		e.Attempts = doer.attempts
+		return llm.Response{}, e
+	}
+	return c.response(resp)
+}

@@ -1,0 +1,119 @@
+package planner
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/duet-company/ops-skill/internal/agent"
+	"github.com/duet-company/ops-skill/internal/llm"
+	"github.com/duet-company/ops-skill/tools"
+)
+
+// observed is one tool outcome the planner can see, from the snapshot or a tool message.
+type observed struct {
+	Tool    string          `json:"tool"`
+	Target  string          `json:"target"`
+	Status  tools.Status    `json:"status"`
+	Summary string          `json:"summary"`
+	Rule    string          `json:"rule"`
+	Reason  string          `json:"reason"`
+	Params  map[string]any  `json:"params"`
+	Result  json.RawMessage `json:"result"`
+	Error   string          `json:"error"`
+}
+
+// conversation is what the rules planner reads back from the messages: the
+// facts code parsed and every outcome so far. It never reads the alert text.
+type conversation struct {
+	facts    agent.Facts
+	hasFacts bool
+	seen     []observed
+	turns    int // assistant turns so far
+}
+
+func readConversation(msgs []llm.Message) conversation {
+	var c conversation
+	for _, m := range msgs {
+		switch m.Role {
+		case llm.RoleUser:
+			c.readUser(m.Content)
+		case llm.RoleTool:
+			var o observed
+			if json.Unmarshal([]byte(m.Content), &o) == nil {
+				if o.Tool == "" {
+					o.Tool = m.Name
+				}
+				c.seen = append(c.seen, o)
+			}
+		case llm.RoleAssistant:
+			c.turns++
+		}
+	}
+	return c
+}
+
+func (c *conversation) readUser(content string) {
+	for _, line := range strings.Split(content, "\n") {
+		switch {
+		case strings.HasPrefix(line, agent.FactsPrefix) && !c.hasFacts:
+			c.hasFacts = json.Unmarshal([]byte(strings.TrimPrefix(line, agent.FactsPrefix)), &c.facts) == nil
+		case strings.HasPrefix(line, agent.SnapshotPrefix):
+			rest := strings.TrimPrefix(line, agent.SnapshotPrefix)
+			name, body, ok := strings.Cut(rest, ": ")
+			if !ok {
+				continue
+			}
+			var o observed
+			if json.Unmarshal([]byte(body), &o) == nil {
+				o.Tool = firstNonEmpty(o.Tool, name)
+				c.seen = append(c.seen, o)
+			}
+		}
+	}
+}
+
+// last returns the newest successful outcome of a tool whose result decodes into T.
+func last[T any](c conversation, tool string, match func(observed) bool) (T, bool) {
+	var zero T
+	for i := len(c.seen) - 1; i >= 0; i-- {
+		o := c.seen[i]
+		if o.Tool != tool || o.Status != tools.StatusOK || (match != nil && !match(o)) {
+			continue
+		}
+		var v T
+		if json.Unmarshal(o.Result, &v) == nil {
+			return v, true
+		}
+	}
+	return zero, false
+}
+
+// called reports whether a tool was already called (whatever the outcome), with an optional filter.
+func (c conversation) called(tool string, match func(observed) bool) (observed, bool) {
+	for i := len(c.seen) - 1; i >= 0; i-- {
+		if o := c.seen[i]; o.Tool == tool && (match == nil || match(o)) {
+			return o, true
+		}
+	}
+	return observed{}, false
+}
+
+// metric returns the newest summary of a named metric.
+func (c conversation) metric(name string) (tools.MetricSummary, bool) {
+	return last[tools.MetricSummary](c, "queryMetrics", func(o observed) bool {
+		var m struct {
+			Metric string `json:"metric"`
+			Range  string `json:"range"`
+		}
+		return json.Unmarshal(o.Result, &m) == nil && m.Metric == name
+	})
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,226 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/duet-company/ops-skill/internal/units"
+	"github.com/duet-company/ops-skill/tools"
+)
+
+// cpu handles sustained high CPU (and latency or error-rate alerts of a service):
+// confirm the window, look at load and impact, scale up by the rules' step.
+func (r *Rules) cpu(c conversation) turn {
+	st, ok := last[tools.ServiceStatus](c, "getServiceStatus", nil)
+	if !ok {
+		return turn{calls: []call{{"getServiceStatus", r.workload(c)}}}
+	}
+	if _, ok := c.metric("request_rate"); !ok {
+		calls := []call{{"queryMetrics", r.queryArgs(c, "request_rate", "30m")}, {"queryMetrics", r.queryArgs(c, "latency_p99_ms", "30m")}, {"queryMetrics", r.queryArgs(c, "error_rate", "15m")}}
+		if _, ok := c.metric("cpu_utilization"); !ok {
+			calls = append(calls, call{"queryMetrics", r.queryArgs(c, "cpu_utilization", "15m")})
+		}
+		return turn{calls: calls}
+	}
+	if o, ok := c.acted("scaleDeployment"); ok {
+		return turn{text: r.cpuDone(c, st, o)}
+	}
+	cpu, _ := c.metric("cpu_utilization")
+	errs, _ := c.metric("error_rate")
+	cpuNow, errNow := lastOf(cpu), lastOf(errs)
+	diag := r.cpuDiagnosis(c, st, cpu)
+	switch {
+	case st.AutoscaledBy != "":
+		return turn{text: diag + fmt.Sprintf("\nDecision: no manual scale: the replicas belong to %s.", st.AutoscaledBy)}
+	case cpuNow <= r.p.ScaleUpThreshold && errNow <= r.p.ErrorRateThreshold:
+		return turn{text: diag + fmt.Sprintf("\nDecision: no action: CPU is %.0f%% (threshold %.0f%%) and errors %.1f%%.", cpuNow, r.p.ScaleUpThreshold, errNow)}
+	case st.Replicas >= r.p.MaxReplicas:
+		return turn{text: diag + fmt.Sprintf("\nDecision: cannot scale: already at the maximum of %d replicas.", r.p.MaxReplicas)}
+	}
+	step := int32(0)
+	if cpuNow > r.p.ScaleUpThreshold {
+		step = r.p.UpStep
+	}
+	if errNow > r.p.ErrorRateThreshold && r.p.OutStep > step {
+		step = r.p.OutStep
+	}
+	target := min(st.Replicas+step, r.p.MaxReplicas)
+	args := r.workload(c)
+	args["replicas"], args["reason"] = target, "sustained high CPU"
+	return turn{text: diag + fmt.Sprintf("\nDecision: scale up from %d to %d replicas.", st.Replicas, target), calls: []call{{"scaleDeployment", args}}}
+}
+
+func (r *Rules) cpuDiagnosis(c conversation, st tools.ServiceStatus, cpu tools.MetricSummary) string {
+	lines := []string{fmt.Sprintf("Service: %s, %d replicas, %s", c.facts.Service, st.Replicas, st.Status)}
+	if s, ok := first(cpu); ok {
+		lines = append(lines, fmt.Sprintf("CPU: %.0f%% now, min %.0f%% over %s", s.Last, s.Min, cpu.Range))
+	}
+	if req, ok := c.metric("request_rate"); ok {
+		if s, ok := first(req); ok {
+			lines = append(lines, fmt.Sprintf("Load: %.0f req/s, %s (min %.0f, max %.0f over %s)", s.Last, s.Trend, s.Min, s.Max, req.Range))
+		}
+	}
+	if lat, ok := c.metric("latency_p99_ms"); ok {
+		if s, ok := first(lat); ok {
+			lines = append(lines, fmt.Sprintf("Impact: p99 latency %.0f ms (+%.0f ms over the window's best)", s.Last, s.Last-s.Min))
+		}
+	}
+	return "Diagnosis: " + strings.Join(lines, "; ")
+}
+
+func (r *Rules) cpuDone(c conversation, st tools.ServiceStatus, o observed) string {
+	switch o.Status {
+	case "refused":
+		return fmt.Sprintf("The scale of %s was refused by the guard (%s): %s. No other action.", c.facts.Service, o.Rule, o.Reason)
+	case "failed":
+		return "The scale failed: " + o.Error
+	}
+	return fmt.Sprintf("Scaled %s: %s. Verification follows.", c.facts.Service, o.Summary)
+}
+
+// crashing handles a database or service that does not answer: read the pods and
+// the crashed container's logs; OOM gets restart, a bounded memory raise and a
+// scale, then an incident; a plain crash loop gets a restart and an incident.
+func (r *Rules) crashing(c conversation) turn {
+	st, ok := last[tools.ServiceStatus](c, "getServiceStatus", nil)
+	if !ok {
+		return turn{calls: []call{{"getServiceStatus", r.workload(c)}}}
+	}
+	if _, ok := c.called("getLogs", nil); !ok {
+		logs := r.workload(c)
+		logs["previous"], logs["tail"] = true, 20
+		return turn{calls: []call{{"getLogs", logs}, {"queryMetrics", r.queryArgs(c, "memory_utilization", "30m")}}}
+	}
+	if st.CrashLooping == 0 && st.Ready >= st.Replicas && st.Replicas > 0 {
+		return turn{text: fmt.Sprintf("Diagnosis: %s has %d/%d pods ready and none crash-looping; the failure is not in the pods.\nAction: none.", c.facts.Service, st.Ready, st.Replicas)}
+	}
+	oom := st.OOMKilled > 0 || logsMention(c, "memory limit", "out of memory", "oom")
+	if _, ok := c.acted("restartPods"); !ok {
+		return r.heal(c, st, oom)
+	}
+	if _, ok := c.called("createIncident", nil); !ok {
+		return turn{calls: []call{{"createIncident", map[string]any{"title": r.incidentTitle(c, oom), "service": c.facts.Service, "severity": "high",
+			"summary": r.crashDiagnosis(c, st, oom)}}}}
+	}
+	return turn{text: r.wrapUp(c)}
+}
+
+func (r *Rules) heal(c conversation, st tools.ServiceStatus, oom bool) turn {
+	diag := r.crashDiagnosis(c, st, oom)
+	restart := r.workload(c)
+	restart["reason"] = "pods in CrashLoopBackOff"
+	calls := []call{{"restartPods", restart}}
+	if !oom {
+		return turn{text: diag + "\nDecision: restart the pods; a plain crash loop needs engineers, so open an incident.", calls: calls}
+	}
+	if lim := memoryLimit(st); lim > 0 {
+		mem := r.workload(c)
+		mem["memoryLimit"], mem["reason"] = units.IBytes(int64(float64(lim)*r.p.MemoryFactor)), "OOMKilled"
+		calls = append(calls, call{"updateResources", mem})
+	}
+	if st.Replicas < r.p.MaxReplicas {
+		scale := r.workload(c)
+		scale["replicas"], scale["reason"] = st.Replicas+1, "restore capacity after OOM"
+		calls = append(calls, call{"scaleDeployment", scale})
+	}
+	return turn{text: diag + "\nDecision: restart the pods, raise the memory limit, add a replica; a restart alone will not fix OOM.", calls: calls}
+}
+
+func (r *Rules) crashDiagnosis(c conversation, st tools.ServiceStatus, oom bool) string {
+	cause := "containers crash (not OOM): see the logs"
+	if oom {
+		cause = "Out of memory: containers OOMKilled (exit 137)"
+	}
+	lines := []string{fmt.Sprintf("Service: %s, %d/%d ready, %d in CrashLoopBackOff", c.facts.Service, st.Ready, st.Replicas, st.CrashLooping), "Cause: " + cause}
+	if l := logLine(c); l != "" {
+		lines = append(lines, "Logs: "+l)
+	}
+	if lim := memoryLimit(st); lim > 0 {
+		lines = append(lines, "Memory limit: "+units.IBytes(lim))
+	}
+	return "Diagnosis: " + strings.Join(lines, "; ")
+}
+
+func (r *Rules) incidentTitle(c conversation, oom bool) string {
+	if oom {
+		return c.facts.Service + " crash-looping from OOM: memory limit raised, root cause needs engineering"
+	}
+	return c.facts.Service + " crash-looping: restarted, root cause needs engineering"
+}
+
+// disk handles disk usage: drop partitions past the retention, report growth.
+func (r *Rules) disk(c conversation) turn {
+	rep, ok := last[tools.StorageReport](c, "checkStorage", nil)
+	if !ok {
+		if o, failed := c.called("checkStorage", nil); failed {
+			return turn{text: "Diagnosis: storage could not be read: " + o.Error + "\nAction: none."}
+		}
+		return turn{calls: []call{{"checkStorage", map[string]any{}}}}
+	}
+	diag := diskDiagnosis(rep)
+	if o, ok := c.acted("dropPartitions"); ok {
+		return turn{text: "Cleanup: " + firstNonEmpty(o.Reason, o.Summary) + r.diskPlan(rep)}
+	}
+	if len(rep.Disks) > 0 && rep.Disks[0].UsagePct < r.p.DiskTargetPct {
+		return turn{text: diag + fmt.Sprintf("\nDecision: no action: usage is below %.0f%%.", r.p.DiskTargetPct)}
+	}
+	if len(rep.Eligible) == 0 {
+		return turn{text: diag + "\nDecision: nothing is older than the retention; storage must be expanded by a person."}
+	}
+	var calls []call
+	seen := map[string]bool{}
+	for _, p := range rep.Eligible {
+		db, table, _ := strings.Cut(p.Table, ".")
+		if !seen[p.Table] {
+			seen[p.Table] = true
+			calls = append(calls, call{"dropPartitions", map[string]any{"database": db, "table": table}})
+		}
+	}
+	return turn{text: diag + fmt.Sprintf("\nDecision: drop partitions older than %s (%s).", rep.Retention, rep.EligibleSize), calls: calls}
+}
+
+func diskDiagnosis(rep tools.StorageReport) string {
+	var lines []string
+	for _, d := range rep.Disks {
+		lines = append(lines, fmt.Sprintf("Path: %s; Usage: %s / %s (%.0f%%)", d.Path, d.Used, d.Total, d.UsagePct))
+	}
+	lines = append(lines, "Growth rate: "+rep.GrowthPerDay+"/day")
+	if rep.DaysToFull > 0 {
+		lines = append(lines, fmt.Sprintf("Est. full: %.0f days", rep.DaysToFull))
+	}
+	if rep.EligibleSize != "" {
+		lines = append(lines, fmt.Sprintf("Older than %s: %d partitions, %s", rep.Retention, len(rep.Eligible), rep.EligibleSize))
+	}
+	return "Diagnosis: " + strings.Join(lines, "; ")
+}
+
+func (r *Rules) diskPlan(rep tools.StorageReport) string {
+	return fmt.Sprintf("\nPrevention: keep the %s retention as a daily cleanup; at %s/day plan storage expansion before the next cleanup window.", rep.Retention, rep.GrowthPerDay)
+}
+
+// health handles a failing health check: read the pods and logs, restart.
+func (r *Rules) health(c conversation) turn {
+	st, ok := last[tools.ServiceStatus](c, "getServiceStatus", nil)
+	if !ok {
+		return turn{calls: []call{{"getServiceStatus", r.workload(c)}, {"checkHealth", map[string]any{"service": c.facts.Service}}}}
+	}
+	if _, ok := c.called("getLogs", nil); !ok {
+		logs := r.workload(c)
+		logs["tail"] = 20
+		return turn{calls: []call{{"getLogs", logs}}}
+	}
+	if _, ok := c.acted("restartPods"); ok {
+		return turn{text: r.wrapUp(c)}
+	}
+	failing := healthFailing(c)
+	diag := fmt.Sprintf("Diagnosis: Service: %s, %d/%d ready; health check %s", c.facts.Service, st.Ready, st.Replicas, map[bool]string{true: "failing", false: "passing"}[failing])
+	if l := logLine(c); l != "" {
+		diag += "; Logs: " + l
+	}
+	if !failing {
+		return turn{text: diag + "\nDecision: no action: the health check passes now."}
+	}
+	args := r.workload(c)
+	args["reason"] = "health check failing"
+	return turn{text: diag + "\nDecision: rollout restart.", calls: []call{{"restartPods", args}}}
+}

@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Tool-call verdicts: the guard's decision, or what became of the call.
+const (
+	VerdictAllow    = "allow"
+	VerdictClamp    = "clamp"
+	VerdictRefuse   = "refuse"
+	VerdictError    = "error"
+	VerdictDryRun   = "dry_run"
+	VerdictExecuted = "executed"
+)
+
+// ToolCallRecord is one tool call with its guard decision.
+type ToolCallRecord struct {
+	ID      int64
+	AlertID int64     // 0 when the call belongs to no alert (e.g. `tools call`)
+	At      time.Time // the clock's time when zero
+	Tool    string
+	Target  string // e.g. "ai-data-labs/backend"
+	Args    string // the call's arguments as JSON, redacted by the caller
+	Verdict string // one of the Verdict constants
+	Rule    string
+	Reason  string
+	Result  string
+	Write   bool
+	Env     string
+}
+
+// ScaleEvent is one change of a workload's replica count.
+type ScaleEvent struct {
+	ID        int64
+	At        time.Time // the clock's time when zero
+	Namespace string
+	Name      string
+	From, To  int32
+	Reason    string
+	Rule      string
+	AlertID   int64 // 0 when no alert caused it
+	Env       string
+}
+
+// ScaleFilter selects scale events for ListScaleEvents. Zero fields do not filter.
+type ScaleFilter struct {
+	Since   time.Time
+	Service string // exact workload name
+	Limit   int    // default 50, at most 10000
+	Env     string
+}
+
+const listToolCallsQuery = `SELECT id, COALESCE(alert_id, 0), at, tool, target, args,
+	verdict, rule, reason, result, is_write, env FROM tool_calls
+	WHERE alert_id IS ? ORDER BY at, id`
+
+// RecordToolCall writes a tool call and returns its ID.
+func (s *Store) RecordToolCall(ctx context.Context, c ToolCallRecord) (int64, error) {
+	if c.Tool == "" {
+		return 0, fmt.Errorf("store: record tool call: %w: empty tool", ErrInvalid)
+	}
+	if !oneOf(c.Verdict, VerdictAllow, VerdictClamp, VerdictRefuse, VerdictError, VerdictDryRun, VerdictExecuted) {
+		return 0, fmt.Errorf("store: record tool call: %w: unknown verdict %q", ErrInvalid, c.Verdict)
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO tool_calls
+		(alert_id, at, tool, target, args, verdict, rule, reason, result, is_write, env)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		nullID(c.AlertID), nanos(s.orNow(c.At)), c.Tool, c.Target, c.Args, c.Verdict,
+		c.Rule, c.Reason, c.Result, c.Write, c.Env)
+	return insertedID(res, err, "record tool call")
+}
+
+// ListToolCalls returns the tool calls of an alert in the order they were made
+// (alertID 0: the calls that belong to no alert).
+func (s *Store) ListToolCalls(ctx context.Context, alertID int64) ([]ToolCallRecord, error) {
+	rows, err := s.db.QueryContext(ctx, listToolCallsQuery, nullID(alertID))
+	if err != nil {
+		return nil, fmt.Errorf("store: list tool calls: %w", err)
+	}
+	defer rows.Close()
+	var out []ToolCallRecord
+	for rows.Next() {
+		var c ToolCallRecord
+		var at int64
+		if err := rows.Scan(&c.ID, &c.AlertID, &at, &c.Tool, &c.Target, &c.Args, &c.Verdict,
+			&c.Rule, &c.Reason, &c.Result, &c.Write, &c.Env); err != nil {
+			return nil, fmt.Errorf("store: list tool calls: %w", err)
+		}
+		c.At = fromNanos(at)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list tool calls: %w", err)
+	}
+	return out, nil
+}
+
+// RecordScaleEvent writes a scale event and returns its ID.
+func (s *Store) RecordScaleEvent(ctx context.Context, e ScaleEvent) (int64, error) {
+	if e.Namespace == "" || e.Name == "" {
+		return 0, fmt.Errorf("store: record scale event: %w: empty namespace or name", ErrInvalid)
+	}
+	if e.From < 0 || e.To < 0 {
+		return 0, fmt.Errorf("store: record scale event: %w: negative replicas %d -> %d", ErrInvalid, e.From, e.To)
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO scale_events
+		(at, namespace, name, from_replicas, to_replicas, reason, rule, alert_id, env)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		nanos(s.orNow(e.At)), e.Namespace, e.Name, e.From, e.To, e.Reason, e.Rule, nullID(e.AlertID), e.Env)
+	return insertedID(res, err, "record scale event")
+}
+
+// ListScaleEvents returns the scale events matching f, newest first.
+func (s *Store) ListScaleEvents(ctx context.Context, f ScaleFilter) ([]ScaleEvent, error) {
+	q, args := listScaleEventsQuery(f)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list scale events: %w", err)
+	}
+	defer rows.Close()
+	var out []ScaleEvent
+	for rows.Next() {
+		var e ScaleEvent
+		var at int64
+		if err := rows.Scan(&e.ID, &at, &e.Namespace, &e.Name, &e.From, &e.To, &e.Reason, &e.Rule,
+			&e.AlertID, &e.Env); err != nil {
+			return nil, fmt.Errorf("store: list scale events: %w", err)
+		}
+		e.At = fromNanos(at)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list scale events: %w", err)
+	}
+	return out, nil
+}
+
+// listScaleEventsQuery builds the query of ListScaleEvents.
+func listScaleEventsQuery(f ScaleFilter) (string, []any) {
+	var where []string
+	var args []any
+	if !f.Since.IsZero() {
+		where, args = append(where, "at >= ?"), append(args, nanos(f.Since))
+	}
+	if f.Service != "" {
+		where, args = append(where, "name = ?"), append(args, f.Service)
+	}
+	if f.Env != "" {
+		where, args = append(where, "env = ?"), append(args, f.Env)
+	}
+	q := `SELECT id, at, namespace, name, from_replicas, to_replicas, reason, rule,
+		COALESCE(alert_id, 0), env FROM scale_events`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY at DESC, id DESC LIMIT ?"
+	return q, append(args, clampLimit(f.Limit))
+}
+
+// insertedID returns the ID of the row an INSERT created, with errors wrapped
+// as "store: <op>: …".
+func insertedID(res sql.Result, err error, op string) (int64, error) {
+	if err != nil {
+		return 0, fmt.Errorf("store: %s: %w", op, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("store: %s: %w", op, err)
+	}
+	return id, nil
+}

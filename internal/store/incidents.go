@@ -1,0 +1,208 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Incident statuses.
+const (
+	StatusOpen      = "open"
+	StatusMitigated = "mitigated"
+	StatusResolved  = "resolved"
+	StatusEscalated = "escalated"
+)
+
+// Incident is an incident opened by ops-skill.
+type Incident struct {
+	ID        string    // INC-YYYY-MM-DD-NNN, assigned by CreateIncident
+	OpenedAt  time.Time // the clock's time when zero
+	Title     string
+	Service   string
+	Severity  string
+	Status    string // StatusOpen (the default), StatusMitigated, StatusResolved or StatusEscalated
+	AlertID   int64  // 0 when no recorded alert opened it
+	UpdatedAt time.Time
+	Env       string
+}
+
+// TimelineEntry is one step of an incident's timeline.
+type TimelineEntry struct {
+	At   time.Time // the clock's time when zero
+	Kind string    // e.g. "step", "action", "verification", "notification", "status"
+	Text string
+}
+
+const incidentColumns = `id, opened_at, title, service, severity, status,
+	COALESCE(alert_id, 0), updated_at, env`
+
+func validStatus(s string) bool {
+	return oneOf(s, StatusOpen, StatusMitigated, StatusResolved, StatusEscalated)
+}
+
+// CreateIncident records a new incident and returns it with its ID. The ID is
+// INC-YYYY-MM-DD-NNN from the clock's UTC date, NNN counting from 001 each
+// day. The counter and the incident are written in one IMMEDIATE transaction,
+// so IDs are unique across goroutines and processes sharing the file.
+func (s *Store) CreateIncident(ctx context.Context, in Incident) (Incident, error) {
+	if in.Title == "" {
+		return Incident{}, fmt.Errorf("store: create incident: %w: empty title", ErrInvalid)
+	}
+	if in.Status == "" {
+		in.Status = StatusOpen
+	}
+	if !validStatus(in.Status) {
+		return Incident{}, fmt.Errorf("store: create incident: %w: unknown status %q", ErrInvalid, in.Status)
+	}
+	now := s.now()
+	day := now.Format(time.DateOnly)
+	in.OpenedAt = s.orNow(in.OpenedAt)
+	in.UpdatedAt = now
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		var seq int
+		if err := tx.QueryRowContext(ctx, `INSERT INTO incident_days(day, last) VALUES (?, 1)
+			ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last`, day).Scan(&seq); err != nil {
+			return err
+		}
+		in.ID = fmt.Sprintf("INC-%s-%03d", day, seq)
+		_, err := tx.ExecContext(ctx, `INSERT INTO incidents
+			(id, opened_at, title, service, severity, status, alert_id, updated_at, env)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			in.ID, nanos(in.OpenedAt), in.Title, in.Service, in.Severity, in.Status,
+			nullID(in.AlertID), nanos(in.UpdatedAt), in.Env)
+		return err
+	})
+	if err != nil {
+		return Incident{}, fmt.Errorf("store: create incident: %w", err)
+	}
+	return in, nil
+}
+
+// SetIncidentStatus changes the status of incident id. It returns ErrNotFound
+// (wrapped) for an unknown id.
+func (s *Store) SetIncidentStatus(ctx context.Context, id, status string) error {
+	if !validStatus(status) {
+		return fmt.Errorf("store: set incident %s status: %w: unknown status %q", id, ErrInvalid, status)
+	}
+	err := mustAffect(s.db.ExecContext(ctx, `UPDATE incidents SET status = ?, updated_at = ? WHERE id = ?`,
+		status, nanos(s.now()), id))
+	if err != nil {
+		return fmt.Errorf("store: set incident %s status: %w", id, err)
+	}
+	return nil
+}
+
+// AppendTimeline adds an entry to the timeline of incident id and marks the
+// incident updated. It returns ErrNotFound (wrapped) for an unknown id.
+func (s *Store) AppendTimeline(ctx context.Context, id string, e TimelineEntry) error {
+	if e.Kind == "" {
+		return fmt.Errorf("store: append timeline %s: %w: empty kind", id, ErrInvalid)
+	}
+	now := s.now()
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		err := mustAffect(tx.ExecContext(ctx, `UPDATE incidents SET updated_at = ? WHERE id = ?`, nanos(now), id))
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO incident_timeline(incident_id, at, kind, text)
+			VALUES (?, ?, ?, ?)`, id, nanos(s.orNow(e.At)), e.Kind, e.Text)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: append timeline %s: %w", id, err)
+	}
+	return nil
+}
+
+// GetIncident returns incident id and its timeline in time order. It returns
+// ErrNotFound (wrapped) for an unknown id.
+func (s *Store) GetIncident(ctx context.Context, id string) (Incident, []TimelineEntry, error) {
+	var in Incident
+	var timeline []TimelineEntry
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		in, err = scanIncident(tx.QueryRowContext(ctx, "SELECT "+incidentColumns+" FROM incidents WHERE id = ?", id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		timeline, err = queryTimeline(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return Incident{}, nil, fmt.Errorf("store: get incident %s: %w", id, err)
+	}
+	return in, timeline, nil
+}
+
+// ListIncidents returns incidents newest first. openOnly keeps those not yet
+// resolved (open, mitigated or escalated). limit: default 50, at most 10000.
+func (s *Store) ListIncidents(ctx context.Context, openOnly bool, limit int) ([]Incident, error) {
+	rows, err := s.db.QueryContext(ctx, listIncidentsQuery(openOnly), clampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("store: list incidents: %w", err)
+	}
+	defer rows.Close()
+	var out []Incident
+	for rows.Next() {
+		in, err := scanIncident(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list incidents: %w", err)
+		}
+		out = append(out, in)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list incidents: %w", err)
+	}
+	return out, nil
+}
+
+// listIncidentsQuery builds the query of ListIncidents; its one argument is
+// the limit.
+func listIncidentsQuery(openOnly bool) string {
+	q := "SELECT " + incidentColumns + " FROM incidents"
+	if openOnly {
+		q += " WHERE status != '" + StatusResolved + "'"
+	}
+	return q + " ORDER BY opened_at DESC, id DESC LIMIT ?"
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+func scanIncident(r scanner) (Incident, error) {
+	var in Incident
+	var opened, updated int64
+	err := r.Scan(&in.ID, &opened, &in.Title, &in.Service, &in.Severity, &in.Status,
+		&in.AlertID, &updated, &in.Env)
+	if err != nil {
+		return Incident{}, err
+	}
+	in.OpenedAt, in.UpdatedAt = fromNanos(opened), fromNanos(updated)
+	return in, nil
+}
+
+func queryTimeline(ctx context.Context, tx *sql.Tx, id string) ([]TimelineEntry, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT at, kind, text FROM incident_timeline
+		WHERE incident_id = ? ORDER BY at, id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []TimelineEntry
+	for rows.Next() {
+		var e TimelineEntry
+		var at int64
+		if err := rows.Scan(&at, &e.Kind, &e.Text); err != nil {
+			return nil, err
+		}
+		e.At = fromNanos(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,191 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations returns the schema changes in order; migration i (0-based) brings
+// the schema to version i+1. Append new migrations; never edit applied ones.
+func migrations() []string {
+	return []string{
+		// Version 1: the first schema.
+		`
+CREATE TABLE alerts (
+	id          INTEGER PRIMARY KEY,
+	received_at INTEGER NOT NULL,
+	source      TEXT NOT NULL,
+	fingerprint TEXT NOT NULL DEFAULT '',
+	service     TEXT NOT NULL DEFAULT '',
+	namespace   TEXT NOT NULL DEFAULT '',
+	kind        TEXT NOT NULL DEFAULT '',
+	summary     TEXT NOT NULL DEFAULT '',
+	env         TEXT NOT NULL DEFAULT '',
+	outcome     TEXT NOT NULL DEFAULT '',
+	planner     TEXT NOT NULL DEFAULT '',
+	incident_id TEXT NOT NULL DEFAULT '',
+	error       TEXT NOT NULL DEFAULT '',
+	finished_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX alerts_by_time ON alerts(received_at);
+CREATE INDEX alerts_by_service ON alerts(service, received_at);
+CREATE INDEX alerts_by_env ON alerts(env, received_at);
+CREATE INDEX alerts_by_fingerprint ON alerts(fingerprint, env, received_at);
+
+CREATE TABLE tool_calls (
+	id       INTEGER PRIMARY KEY,
+	alert_id INTEGER REFERENCES alerts(id),
+	at       INTEGER NOT NULL,
+	tool     TEXT NOT NULL,
+	target   TEXT NOT NULL DEFAULT '',
+	args     TEXT NOT NULL DEFAULT '',
+	verdict  TEXT NOT NULL,
+	rule     TEXT NOT NULL DEFAULT '',
+	reason   TEXT NOT NULL DEFAULT '',
+	result   TEXT NOT NULL DEFAULT '',
+	is_write INTEGER NOT NULL DEFAULT 0,
+	env      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX tool_calls_by_alert ON tool_calls(alert_id, at);
+
+CREATE TABLE scale_events (
+	id            INTEGER PRIMARY KEY,
+	at            INTEGER NOT NULL,
+	namespace     TEXT NOT NULL,
+	name          TEXT NOT NULL,
+	from_replicas INTEGER NOT NULL,
+	to_replicas   INTEGER NOT NULL,
+	reason        TEXT NOT NULL DEFAULT '',
+	rule          TEXT NOT NULL DEFAULT '',
+	alert_id      INTEGER REFERENCES alerts(id),
+	env           TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX scale_events_by_time ON scale_events(at);
+CREATE INDEX scale_events_by_name ON scale_events(name, at);
+CREATE INDEX scale_events_by_env ON scale_events(env, at);
+
+CREATE TABLE incidents (
+	id         TEXT PRIMARY KEY,
+	opened_at  INTEGER NOT NULL,
+	title      TEXT NOT NULL,
+	service    TEXT NOT NULL DEFAULT '',
+	severity   TEXT NOT NULL DEFAULT '',
+	status     TEXT NOT NULL,
+	alert_id   INTEGER REFERENCES alerts(id),
+	updated_at INTEGER NOT NULL,
+	env        TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX incidents_by_time ON incidents(opened_at, id);
+
+CREATE TABLE incident_days (
+	day  TEXT PRIMARY KEY,
+	last INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE incident_timeline (
+	id          INTEGER PRIMARY KEY,
+	incident_id TEXT NOT NULL REFERENCES incidents(id),
+	at          INTEGER NOT NULL,
+	kind        TEXT NOT NULL,
+	text        TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX incident_timeline_by_incident ON incident_timeline(incident_id, at);
+
+CREATE TABLE guard_state (
+	env        TEXT NOT NULL,
+	key        TEXT NOT NULL,
+	value      BLOB NOT NULL,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (env, key)
+) WITHOUT ROWID;
+
+CREATE TABLE threshold_changes (
+	id  INTEGER PRIMARY KEY,
+	at  INTEGER NOT NULL,
+	key TEXT NOT NULL,
+	old TEXT NOT NULL DEFAULT '',
+	new TEXT NOT NULL DEFAULT '',
+	who TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX threshold_changes_by_time ON threshold_changes(at);
+`,
+	}
+}
+
+// migrate applies every migration newer than the database's version, all in
+// one IMMEDIATE transaction, so two processes opening a new file at once
+// cannot both apply them. An up-to-date database is only read, so opening it
+// never waits for another process's write transaction. A database newer than
+// this binary is refused.
+func (s *Store) migrate(ctx context.Context) error {
+	all := migrations()
+	current, err := s.version(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if current >= len(all) {
+		return checkVersion(current, len(all))
+	}
+	err = s.writeTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    INTEGER PRIMARY KEY,
+			applied_at INTEGER NOT NULL)`); err != nil {
+			return err
+		}
+		var applied int // read again under the lock: another process may have migrated
+		if err := tx.QueryRowContext(ctx,
+			`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&applied); err != nil {
+			return err
+		}
+		if err := checkVersion(applied, len(all)); err != nil {
+			return err
+		}
+		for v := applied + 1; v <= len(all); v++ {
+			if _, err := tx.ExecContext(ctx, all[v-1]); err != nil {
+				return fmt.Errorf("migration %d: %w", v, err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)`,
+				v, nanos(s.now())); err != nil {
+				return fmt.Errorf("migration %d: %w", v, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// checkVersion refuses a database migrated by a newer binary.
+func checkVersion(current, known int) error {
+	if current > known {
+		return fmt.Errorf("%w: version %d, this binary knows up to %d", ErrNewerSchema, current, known)
+	}
+	return nil
+}
+
+// SchemaVersion reports the schema version of the open database.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	v, err := s.version(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: schema version: %w", err)
+	}
+	return v, nil
+}
+
+// version reads the schema version without taking the write lock; 0 for a new
+// database.
+func (s *Store) version(ctx context.Context) (int, error) {
+	v := 0
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx,
+			`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n); err != nil || n == 0 {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	})
+	return v, err
+}

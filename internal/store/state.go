@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ThresholdChange is one change of a policy threshold (--update-threshold).
+type ThresholdChange struct {
+	ID  int64
+	At  time.Time // the clock's time when zero
+	Key string    // e.g. "scale_up.cpu"
+	Old string
+	New string
+	Who string
+}
+
+// LoadState returns the guard state stored under (env, key), such as
+// ("simulated", "ai-data-labs/backend"); nil and no error when there is none.
+func (s *Store) LoadState(ctx context.Context, env, key string) ([]byte, error) {
+	var v []byte
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM guard_state WHERE env = ? AND key = ?`, env, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: load state %s %s: %w", env, key, err)
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, nil
+}
+
+// UpdateState reads the state under (env, key) (nil when absent), passes it to
+// fn and stores what fn returns, all in one IMMEDIATE transaction: a second
+// writer, in this process or another, waits until it commits, so updates
+// never interleave. fn returning nil deletes the state; fn returning an error
+// leaves it unchanged and UpdateState returns that error wrapped. fn runs
+// while the database is locked for writing: it must be quick and must not use
+// the Store.
+func (s *Store) UpdateState(ctx context.Context, env, key string, fn func(old []byte) ([]byte, error)) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		var old []byte
+		err := tx.QueryRowContext(ctx, `SELECT value FROM guard_state WHERE env = ? AND key = ?`, env, key).Scan(&old)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			old = nil
+		case err != nil:
+			return err
+		case old == nil:
+			old = []byte{}
+		}
+		v, err := fn(old)
+		if err != nil {
+			return err
+		}
+		if v == nil {
+			_, err = tx.ExecContext(ctx, `DELETE FROM guard_state WHERE env = ? AND key = ?`, env, key)
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO guard_state(env, key, value, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT(env, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+			env, key, v, nanos(s.now()))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: update state %s %s: %w", env, key, err)
+	}
+	return nil
+}
+
+// RecordThresholdChange writes a threshold change.
+func (s *Store) RecordThresholdChange(ctx context.Context, c ThresholdChange) error {
+	if c.Key == "" {
+		return fmt.Errorf("store: record threshold change: %w: empty key", ErrInvalid)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO threshold_changes(at, key, old, new, who) VALUES (?, ?, ?, ?, ?)`,
+		nanos(s.orNow(c.At)), c.Key, c.Old, c.New, c.Who)
+	if err != nil {
+		return fmt.Errorf("store: record threshold change: %w", err)
+	}
+	return nil
+}
+
+const listThresholdChangesQuery = `SELECT id, at, key, old, new, who FROM threshold_changes
+	ORDER BY at DESC, id DESC LIMIT ?`
+
+// ListThresholdChanges returns threshold changes newest first; limit: default
+// 50, at most 10000.
+func (s *Store) ListThresholdChanges(ctx context.Context, limit int) ([]ThresholdChange, error) {
+	rows, err := s.db.QueryContext(ctx, listThresholdChangesQuery, clampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("store: list threshold changes: %w", err)
+	}
+	defer rows.Close()
+	var out []ThresholdChange
+	for rows.Next() {
+		var c ThresholdChange
+		var at int64
+		if err := rows.Scan(&c.ID, &at, &c.Key, &c.Old, &c.New, &c.Who); err != nil {
+			return nil, fmt.Errorf("store: list threshold changes: %w", err)
+		}
+		c.At = fromNanos(at)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list threshold changes: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,228 @@
+// Package store keeps the history of ops-skill in a SQLite database: alerts and
+// their outcome, every tool call with its guard decision, scale events,
+// incidents with their timeline, threshold changes, and the guard state that
+// concurrent invocations share.
+//
+// The database uses the pure-Go driver modernc.org/sqlite (no cgo) in WAL mode
+// with a busy timeout, so several processes may use the same file at once:
+// readers never block, writers queue. Every record is committed as it is
+// written, never batched into one long transaction, so a crash mid-run leaves a
+// readable database that holds every record written before it. Times are stored
+// as UTC Unix nanoseconds (0 means unset) and come back in UTC.
+//
+// The store writes what it is given. It never inspects values for secrets:
+// callers must redact tokens, webhook URLs and keys before recording them.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"k8s.io/utils/clock"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// MemoryPath opens a private in-memory database (for tests).
+const MemoryPath = ":memory:"
+
+const (
+	busyTimeout  = 10 * time.Second
+	maxOpenConns = 4
+	defaultLimit = 50
+	maxLimit     = 10000
+)
+
+var (
+	// ErrNotFound means the alert, incident or other record does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrInvalid means a record was rejected before it was written, for
+	// example an unknown outcome, verdict or status, or a missing field.
+	ErrInvalid = errors.New("invalid record")
+	// ErrNewerSchema means the database was migrated by a newer ops-skill; Open
+	// refuses it rather than guess at its schema.
+	ErrNewerSchema = errors.New("database schema is newer than this binary")
+)
+
+// Store is a handle on one history database. It is safe for concurrent use by
+// many goroutines, and several Stores (in one or many processes) may share a
+// file.
+type Store struct {
+	db  *sql.DB
+	clk clock.PassiveClock
+}
+
+// Open opens the database at path, creating its directory (mode 0700) and the
+// file (mode 0600) when missing, and migrates the schema to the newest version.
+// path ":memory:" opens a private in-memory database. clk supplies the time for
+// records that carry none and for incident IDs.
+func Open(ctx context.Context, path string, clk clock.PassiveClock) (*Store, error) {
+	if clk == nil {
+		return nil, errors.New("store: open: nil clock")
+	}
+	if path == "" {
+		return nil, errors.New("store: open: empty path")
+	}
+	conns := 1 // every connection to ":memory:" would be a different database
+	if path != MemoryPath {
+		abs, err := prepareFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
+		path, conns = abs, maxOpenConns
+	}
+	db, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	s := &Store{db: db, clk: clk}
+	if err := s.migrate(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// prepareFile makes path absolute and creates its directory and an empty file
+// with private permissions, so that SQLite (which would use the umask) never
+// creates a world-readable history.
+func prepareFile(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return "", err
+	}
+	return abs, f.Close()
+}
+
+// dsn builds the driver connection string. Every connection gets the busy
+// timeout first, foreign keys on, WAL journal and NORMAL sync (a process crash
+// loses no committed transaction; a power loss may lose the last few but never
+// corrupts the file). _txlock=immediate makes every read-write transaction
+// BEGIN IMMEDIATE, so read-modify-write sequences cannot interleave.
+func dsn(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	if path == MemoryPath {
+		return MemoryPath + "?" + q.Encode()
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// Close closes the database. Records are already committed; Close only
+// releases the connections (and lets SQLite checkpoint the WAL).
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// writeTx runs fn in one BEGIN IMMEDIATE transaction and commits it, or rolls
+// it back when fn fails.
+func (s *Store) writeTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// readTx runs fn in one read-only (deferred) transaction, so that several
+// queries see the same snapshot.
+func (s *Store) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	return fn(tx)
+}
+
+// now returns the injected clock's time in UTC.
+func (s *Store) now() time.Time { return s.clk.Now().UTC() }
+
+// orNow returns t, or the clock's time when t is zero.
+func (s *Store) orNow(t time.Time) time.Time {
+	if t.IsZero() {
+		return s.now()
+	}
+	return t.UTC()
+}
+
+// nanos converts t to stored form: UTC Unix nanoseconds, 0 for the zero time.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromNanos converts a stored time back; 0 gives the zero time.
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// nullID stores a zero reference as NULL (no parent record).
+func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
+
+// clampLimit applies the default (50) and the maximum (10000) to a limit.
+func clampLimit(n int) int {
+	switch {
+	case n <= 0:
+		return defaultLimit
+	case n > maxLimit:
+		return maxLimit
+	default:
+		return n
+	}
+}
+
+// oneOf reports whether v is one of allowed.
+func oneOf(v string, allowed ...string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+// mustAffect turns an UPDATE that touched no row into ErrNotFound.
+func mustAffect(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+package tools
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"sort"
+	"strings"
+)
+
+// ErrInvalidArgs marks a call whose arguments could not be decoded or validated.
+var ErrInvalidArgs = errors.New("invalid arguments")
+
+// maxArgsBytes bounds the size of one call's arguments.
+const maxArgsBytes = 16 << 10
+
+// decodeStrict decodes raw into a new A: unknown fields, wrong types, trailing
+// data and oversized input are rejected with a message that names the field
+// and lists what is allowed, then Validate runs.
+func decodeStrict[A Validator](tool string, raw json.RawMessage) (A, error) {
+	var args A
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		raw = []byte("{}")
+	}
+	if len(raw) > maxArgsBytes {
+		return args, fmt.Errorf("%w for %s: %d bytes is over the %d-byte limit", ErrInvalidArgs, tool, len(raw), maxArgsBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&args); err != nil {
+		return args, fmt.Errorf("%w for %s: %s", ErrInvalidArgs, tool, explainDecodeError(err, args))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return args, fmt.Errorf("%w for %s: unexpected data after the JSON object", ErrInvalidArgs, tool)
+	}
+	if err := args.Validate(); err != nil {
+		return args, fmt.Errorf("%w for %s: %w", ErrInvalidArgs, tool, err)
+	}
+	return args, nil
+}
+
+func explainDecodeError(err error, args any) string {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		return fmt.Sprintf("field %q must be %s, got %s", typeErr.Field, jsonKind(typeErr.Type), typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return fmt.Sprintf("arguments are not valid JSON (offset %d): %v", syntaxErr.Offset, syntaxErr)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		return fmt.Sprintf("unknown field %s (allowed: %s)", field, strings.Join(fieldNames(args), ", "))
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "arguments are truncated JSON"
+	}
+	return err.Error()
+}
+
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "a different type"
+	}
+	p := typeSchema(t)
+	if p.Type == "array" {
+		return "an array of " + p.Items.Type
+	}
+	return "a JSON " + p.Type
+}
+
+func fieldNames(args any) []string {
+	t := reflect.TypeOf(args)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var names []string
+	for _, f := range flatFields(t) {
+		if n, _ := jsonName(f); n != "" {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
+}

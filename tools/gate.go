@@ -1,0 +1,200 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/duet-company/ops-skill/internal/guard"
+	"github.com/duet-company/ops-skill/internal/platform"
+)
+
+// scoped is implemented by args that target a namespace.
+type scoped interface {
+	namespace() string
+}
+
+// targeted is implemented by args that name what they act on.
+type targeted interface {
+	target() string
+}
+
+// directTool is a tool that runs at once after decoding: reads, and records
+// (notify, createIncident) that every mode allows.
+type directTool[A Validator] struct {
+	name, desc string
+	risk       Risk
+	run        func(ctx context.Context, r *Registry, run *Run, a A) (result any, summary string, err error)
+}
+
+func (t directTool[A]) Spec() Spec {
+	var zero A
+	return Spec{Name: t.name, Description: t.desc, Risk: t.risk.String(), Parameters: schemaOf(zero)}
+}
+
+func (t directTool[A]) Risk() Risk { return t.risk }
+
+func (t directTool[A]) invoke(ctx context.Context, r *Registry, run *Run, raw json.RawMessage) Outcome {
+	args, out, ok := admit[A](t.name, r, raw)
+	if !ok {
+		return out
+	}
+	res, summary, err := t.run(ctx, r, run, args)
+	if err != nil {
+		return failed(out, err)
+	}
+	out.Status, out.Result, out.Summary = StatusOK, res, summary
+	return out
+}
+
+// writeTool plans a change (observation + guard decision) and lets the gate
+// apply the mode to the plan.
+type writeTool[A Validator] struct {
+	name, desc string
+	risk       Risk
+	plan       func(ctx context.Context, r *Registry, run *Run, a A) (Plan, error)
+	// after runs once a change is applied (not dry-run): persist guard state,
+	// record scale events, emit the Kubernetes event.
+	after func(ctx context.Context, r *Registry, run *Run, a A, p Plan, result any) error
+}
+
+func (t writeTool[A]) Spec() Spec {
+	var zero A
+	return Spec{Name: t.name, Description: t.desc, Risk: t.risk.String(), Parameters: schemaOf(zero)}
+}
+
+func (t writeTool[A]) Risk() Risk { return t.risk }
+
+func (t writeTool[A]) invoke(ctx context.Context, r *Registry, run *Run, raw json.RawMessage) Outcome {
+	args, out, ok := admit[A](t.name, r, raw)
+	if !ok {
+		return out
+	}
+	key := t.name + "|" + out.Target
+	if d := run.reserve(key); !d.Allowed() {
+		return refused(out, d)
+	}
+	// On a conflict the object changed under us: re-read and re-decide once,
+	// never re-apply a stale delta.
+	for attempt := 0; ; attempt++ {
+		o, err := t.attempt(ctx, r, run, args, out, key)
+		if errors.Is(err, platform.ErrConflict) && attempt == 0 {
+			continue
+		}
+		return o
+	}
+}
+
+func (t writeTool[A]) attempt(ctx context.Context, r *Registry, run *Run, args A, out Outcome, key string) (Outcome, error) {
+	p, err := t.plan(ctx, r, run, args)
+	if err != nil {
+		return failed(out, err), err
+	}
+	out.Params, out.Summary = p.Params, p.Summary
+	d := p.Decision
+	out.Decision = &d
+	if !d.Allowed() {
+		return refused(out, d), nil
+	}
+	if d.Verdict == guard.Clamp {
+		out.Rule, out.Reason = d.Rule, d.Reason
+	}
+	dryRun := true
+	if !p.DryRunOnly {
+		var md *guard.Decision
+		if dryRun, md = t.decideMode(ctx, run, p); md != nil {
+			return refused(out, *md), nil
+		}
+	}
+	res, err := p.Apply(ctx, dryRun)
+	if err != nil {
+		return failed(out, err), err
+	}
+	out.Result = res
+	run.commit(key, !dryRun)
+	if dryRun {
+		why := "observe mode"
+		if p.DryRunOnly {
+			why = "dry run requested"
+		}
+		out.Status, out.Summary = StatusDryRun, "would "+p.Summary+" ("+why+": nothing changed)"
+		return out, nil
+	}
+	out.Status = StatusExecuted
+	if t.after != nil {
+		if err := t.after(ctx, r, run, args, p, res); err != nil {
+			out.Error = "applied, but recording its state failed: " + err.Error()
+		}
+	}
+	return out, nil
+}
+
+// decideMode applies observe/approve/auto. It returns dryRun, or a refusal.
+func (t writeTool[A]) decideMode(ctx context.Context, run *Run, p Plan) (bool, *guard.Decision) {
+	interactive := run.Approver != nil && run.Approver.Interactive()
+	d := guard.DecideMode(run.Mode, interactive)
+	if run.Mode == guard.ModeObserve {
+		return true, nil
+	}
+	if !d.Allowed() {
+		return false, &d
+	}
+	if run.Mode != guard.ModeApprove {
+		return false, nil
+	}
+	ok, err := run.Approver.Approve(ctx, p)
+	if err != nil || !ok {
+		reason := "the operator declined " + p.Summary
+		if err != nil {
+			reason = "approval failed: " + err.Error()
+		}
+		return false, &guard.Decision{Verdict: guard.Refuse, Rule: "approval.declined", Reason: reason}
+	}
+	return false, nil
+}
+
+// admit decodes, validates and scope-checks a call.
+func admit[A Validator](name string, r *Registry, raw json.RawMessage) (A, Outcome, bool) {
+	out := Outcome{}
+	args, err := decodeStrict[A](name, raw)
+	if err != nil {
+		out.Status, out.Error, out.Summary = StatusInvalid, err.Error(), "invalid arguments for "+name
+		return args, out, false
+	}
+	if tg, ok := any(args).(targeted); ok {
+		out.Target = tg.target()
+	}
+	if sc, ok := any(args).(scoped); ok {
+		if d := r.deps.Policy.Scope.Check(sc.namespace()); !d.Allowed() {
+			return args, refused(out, d), false
+		}
+	}
+	return args, out, true
+}
+
+func refused(out Outcome, d guard.Decision) Outcome {
+	out.Status, out.Rule, out.Reason = StatusRefused, d.Rule, d.Reason
+	out.Decision = &d
+	if out.Summary == "" {
+		out.Summary = "refused"
+	}
+	return out
+}
+
+func failed(out Outcome, err error) Outcome {
+	out.Status, out.Error = StatusFailed, err.Error()
+	var v *guard.Violation
+	if errors.As(err, &v) {
+		out.Status, out.Rule, out.Reason, out.Error = StatusRefused, v.Rule, v.Reason, ""
+	}
+	if out.Summary == "" {
+		out.Summary = "failed"
+	}
+	return out
+}
+
+// errNotConfigured says which backend a tool needs.
+func errNotConfigured(what, how string) error {
+	return fmt.Errorf("%s is not configured: %s", what, how)
+}

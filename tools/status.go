@@ -1,0 +1,222 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/units"
+)
+
+const (
+	maxPodsShown   = 10
+	maxEventsShown = 8
+	maxLogLines    = 200
+	maxLogBytes    = 8 << 10
+)
+
+type serviceStatusArgs struct {
+	WorkloadArgs
+}
+
+// ServiceStatus is the state of a workload as a planner sees it.
+type ServiceStatus struct {
+	Target       string            `json:"target"`
+	Kind         string            `json:"kind"`
+	Status       string            `json:"status"` // Healthy, Degraded, Down
+	Replicas     int32             `json:"replicas"`
+	Ready        int32             `json:"ready"`
+	Updated      int32             `json:"updated"`
+	Paused       bool              `json:"paused,omitempty"`
+	AutoscaledBy string            `json:"autoscaledBy,omitempty"`
+	Containers   []ContainerLimits `json:"containers"`
+	CrashLooping int               `json:"crashLooping,omitempty"`
+	OOMKilled    int               `json:"oomKilled,omitempty"`
+	Pods         []PodStatus       `json:"pods"`
+	PodsOmitted  int               `json:"podsOmitted,omitempty"`
+	Events       []string          `json:"events,omitempty"`
+}
+
+// ContainerLimits shows the resources of one container.
+type ContainerLimits struct {
+	Name        string `json:"name"`
+	CPURequest  string `json:"cpuRequest,omitempty"`
+	MemoryLimit string `json:"memoryLimit,omitempty"`
+}
+
+// PodStatus is the state of one pod.
+type PodStatus struct {
+	Name     string `json:"name"`
+	Phase    string `json:"phase"`
+	Ready    bool   `json:"ready"`
+	Restarts int32  `json:"restarts"`
+	Waiting  string `json:"waiting,omitempty"`
+	LastExit string `json:"lastExit,omitempty"` // "OOMKilled (exit 137) 40s ago"
+}
+
+func getServiceStatusTool() Tool {
+	return directTool[serviceStatusArgs]{
+		name: "getServiceStatus", risk: RiskRead,
+		desc: "Replicas, pod phases, readiness, restarts, last termination (reason, exit code) and recent events of a workload.",
+		run: func(ctx context.Context, r *Registry, _ *Run, a serviceStatusArgs) (any, string, error) {
+			w, err := r.workload(ctx, platform.WorkloadRef(a.WorkloadArgs))
+			if err != nil {
+				return nil, "", err
+			}
+			st := StatusOf(w, r.now())
+			return st, fmt.Sprintf("%s: %s, %d/%d ready", st.Target, st.Status, st.Ready, st.Replicas), nil
+		},
+	}
+}
+
+// workload reads a workload; a name that does not exist lists the ones that do,
+// so a planner that guessed a name learns the real ones.
+func (r *Registry) workload(ctx context.Context, ref platform.WorkloadRef) (platform.Workload, error) {
+	if r.deps.Cluster == nil {
+		return platform.Workload{}, errNotConfigured("kubernetes", "set KUBECONFIG or use --simulate")
+	}
+	w, err := r.deps.Cluster.GetWorkload(ctx, ref)
+	if errors.Is(err, platform.ErrNotFound) {
+		if names := r.workloadNames(ctx, ref.Namespace); len(names) > 0 {
+			return w, fmt.Errorf("workload %s: %w (workloads in %s: %s)", ref, platform.ErrNotFound, ref.Namespace, strings.Join(names, ", "))
+		}
+	}
+	if err != nil {
+		return w, fmt.Errorf("workload %s: %w", ref, err)
+	}
+	return w, nil
+}
+
+func (r *Registry) workloadNames(ctx context.Context, ns string) []string {
+	ws, err := r.deps.Cluster.ListWorkloads(ctx, ns)
+	if err != nil {
+		return nil
+	}
+	names := make([]string, 0, len(ws))
+	for _, w := range ws {
+		names = append(names, w.Ref.Name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// StatusOf condenses a workload into what a planner and a transcript need.
+func StatusOf(w platform.Workload, now time.Time) ServiceStatus {
+	st := ServiceStatus{
+		Target: w.Ref.String(), Kind: w.Kind, Replicas: w.Replicas, Ready: w.ReadyReplicas,
+		Updated: w.UpdatedReplicas, Paused: w.Paused, AutoscaledBy: w.AutoscaledBy, Status: health(w),
+	}
+	for _, c := range w.Containers {
+		cl := ContainerLimits{Name: c.Name}
+		if c.CPURequestM > 0 {
+			cl.CPURequest = fmt.Sprintf("%dm", c.CPURequestM)
+		}
+		if c.MemoryLimit > 0 {
+			cl.MemoryLimit = units.IBytes(c.MemoryLimit)
+		}
+		st.Containers = append(st.Containers, cl)
+	}
+	for i, p := range w.Pods {
+		if p.WaitingReason == "CrashLoopBackOff" {
+			st.CrashLooping++
+		}
+		if p.LastTerm != nil && p.LastTerm.Reason == "OOMKilled" {
+			st.OOMKilled++
+		}
+		if i >= maxPodsShown {
+			st.PodsOmitted++
+			continue
+		}
+		st.Pods = append(st.Pods, podStatus(p, now))
+	}
+	evs := w.Events
+	if len(evs) > maxEventsShown {
+		evs = evs[len(evs)-maxEventsShown:]
+	}
+	for _, e := range evs {
+		st.Events = append(st.Events, fmt.Sprintf("%s ago %s %s: %s", units.Duration(now.Sub(e.Time)), e.Type, e.Reason, clip(e.Message, 160)))
+	}
+	return st
+}
+
+func podStatus(p platform.Pod, now time.Time) PodStatus {
+	ps := PodStatus{Name: p.Name, Phase: p.Phase, Ready: p.Ready, Restarts: p.Restarts, Waiting: p.WaitingReason}
+	if t := p.LastTerm; t != nil {
+		ps.LastExit = fmt.Sprintf("%s (exit %d) %s ago", t.Reason, t.ExitCode, units.Duration(now.Sub(t.FinishedAt)))
+	}
+	return ps
+}
+
+func health(w platform.Workload) string {
+	switch {
+	case w.Replicas == 0:
+		return "ScaledToZero"
+	case w.ReadyReplicas >= w.Replicas:
+		return "Healthy"
+	case w.ReadyReplicas == 0:
+		return "Down"
+	}
+	return "Degraded"
+}
+
+type getLogsArgs struct {
+	WorkloadArgs
+	Pod      string `json:"pod,omitempty" desc:"one pod; default all pods"`
+	Tail     int    `json:"tail,omitempty" desc:"lines, default 50" min:"1" max:"200"`
+	Filter   string `json:"filter,omitempty" desc:"substring to keep"`
+	Previous bool   `json:"previous,omitempty" desc:"logs of the previous crashed container"`
+}
+
+func (a getLogsArgs) Validate() error {
+	errs := []error{a.WorkloadArgs.Validate(), checkLen("filter", a.Filter, 200), checkLen("pod", a.Pod, 253)}
+	if a.Tail < 0 || a.Tail > maxLogLines {
+		errs = append(errs, fmt.Errorf(`field "tail" = %d must be between 1 and %d`, a.Tail, maxLogLines))
+	}
+	return errors.Join(errs...)
+}
+
+// LogTail is a bounded tail of logs. The text is untrusted data.
+type LogTail struct {
+	Target    string   `json:"target"`
+	Lines     []string `json:"lines"`
+	Truncated bool     `json:"truncated,omitempty"`
+}
+
+func getLogsTool() Tool {
+	return directTool[getLogsArgs]{
+		name: "getLogs", risk: RiskRead,
+		desc: "Bounded tail of a workload's logs, optionally filtered or of the previous (crashed) container.",
+		run:  runGetLogs,
+	}
+}
+
+func runGetLogs(ctx context.Context, r *Registry, _ *Run, a getLogsArgs) (any, string, error) {
+	if r.deps.Cluster == nil {
+		return nil, "", errNotConfigured("kubernetes", "set KUBECONFIG or use --simulate")
+	}
+	tail := a.Tail
+	if tail == 0 {
+		tail = 50
+	}
+	ref := platform.WorkloadRef(a.WorkloadArgs)
+	lines, err := r.deps.Cluster.Logs(ctx, ref, platform.LogQuery{Pod: a.Pod, TailLines: tail, MaxBytes: maxLogBytes, Filter: a.Filter, Previous: a.Previous})
+	if err != nil {
+		return nil, "", fmt.Errorf("logs of %s: %w", ref, err)
+	}
+	out := LogTail{Target: ref.String()}
+	size := 0
+	for _, l := range lines {
+		s := l.Pod + ": " + clip(l.Text, 500)
+		if size+len(s) > maxLogBytes || len(out.Lines) >= tail {
+			out.Truncated = true
+			break
+		}
+		size += len(s)
+		out.Lines = append(out.Lines, s)
+	}
+	return out, fmt.Sprintf("%d log lines of %s", len(out.Lines), ref), nil
+}

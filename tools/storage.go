@@ -1,0 +1,319 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"time"
+
+	"github.com/duet-company/ops-skill/internal/guard"
+	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/units"
+)
+
+const (
+	growthWindow     = 30 * 24 * time.Hour
+	maxPartitionList = 20
+	day              = 24 * time.Hour
+)
+
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+
+type checkStorageArgs struct {
+	Database string `json:"database,omitempty" desc:"ClickHouse database; default all"`
+	Table    string `json:"table,omitempty" desc:"table; default all"`
+}
+
+func (a checkStorageArgs) Validate() error { return checkIdents(a.Database, a.Table, false) }
+func (a checkStorageArgs) target() string  { return tableTarget(a.Database, a.Table) }
+
+func checkIdents(db, table string, required bool) error {
+	var errs []error
+	for _, f := range []struct{ name, v string }{{"database", db}, {"table", table}} {
+		switch {
+		case f.v == "" && required:
+			errs = append(errs, fmt.Errorf("field %q is required", f.name))
+		case f.v != "" && !identifier.MatchString(f.v):
+			errs = append(errs, fmt.Errorf("field %q = %q is not a plain identifier (letters, digits, _)", f.name, clip(f.v, 60)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func tableTarget(db, table string) string {
+	if db == "" && table == "" {
+		return "clickhouse"
+	}
+	return firstNonEmpty(db, "*") + "." + firstNonEmpty(table, "*")
+}
+
+// StorageReport is the disk picture of the database.
+type StorageReport struct {
+	Disks        []DiskUsage     `json:"disks"`
+	Partitions   int             `json:"partitions"`
+	Oldest       string          `json:"oldest,omitempty"`
+	GrowthPerDay string          `json:"growthPerDay"`
+	DaysToFull   float64         `json:"daysToFull,omitempty"`
+	Retention    string          `json:"retention"`
+	Eligible     []PartitionInfo `json:"olderThanRetention,omitempty"`
+	EligibleSize string          `json:"olderThanRetentionBytes,omitempty"`
+
+	growthBytesPerDay float64
+}
+
+// DiskUsage is one volume.
+type DiskUsage struct {
+	Path     string  `json:"path"`
+	Used     string  `json:"used"`
+	Total    string  `json:"total"`
+	UsagePct float64 `json:"usagePct"`
+}
+
+// PartitionInfo is one partition as shown to a planner.
+type PartitionInfo struct {
+	Table  string `json:"table"`
+	ID     string `json:"id"`
+	Bytes  string `json:"bytes"`
+	Newest string `json:"newestRow"` // age of the newest row, e.g. "108d"
+}
+
+func checkStorageTool() Tool {
+	return directTool[checkStorageArgs]{
+		name: "checkStorage", risk: RiskRead,
+		desc: "ClickHouse disk usage, growth per day, days until full and partitions older than the retention.",
+		run: func(ctx context.Context, r *Registry, _ *Run, a checkStorageArgs) (any, string, error) {
+			rep, err := r.storageReport(ctx, platform.PartitionFilter{Database: a.Database, Table: a.Table})
+			if err != nil {
+				return nil, "", err
+			}
+			return rep, describeStorage(rep), nil
+		},
+	}
+}
+
+func (r *Registry) storageReport(ctx context.Context, f platform.PartitionFilter) (StorageReport, error) {
+	if r.deps.Storage == nil {
+		return StorageReport{}, errNotConfigured("clickhouse", "set CLICKHOUSE_URL or use --simulate")
+	}
+	disks, err := r.deps.Storage.Disks(ctx)
+	if err != nil {
+		return StorageReport{}, fmt.Errorf("read disks: %w", err)
+	}
+	parts, err := r.deps.Storage.Partitions(ctx, f)
+	if err != nil {
+		return StorageReport{}, fmt.Errorf("read partitions: %w", err)
+	}
+	now, ret := r.now(), r.deps.Policy.Partitions.Retention
+	rep := StorageReport{Partitions: len(parts), Retention: units.Duration(ret)}
+	var free uint64
+	for _, d := range disks {
+		used := d.TotalBytes - d.FreeBytes
+		rep.Disks = append(rep.Disks, DiskUsage{Path: d.Path, Used: units.Bytes(used), Total: units.Bytes(d.TotalBytes), UsagePct: pct(used, d.TotalBytes)})
+		free += d.FreeBytes
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i].MaxTime.Before(parts[j].MaxTime) })
+	if len(parts) > 0 {
+		rep.Oldest = units.Duration(now.Sub(parts[0].MinTime))
+	}
+	rep.growthBytesPerDay = GrowthPerDay(parts, now)
+	rep.GrowthPerDay = units.Bytes(uint64(rep.growthBytesPerDay))
+	if rep.growthBytesPerDay > 0 {
+		rep.DaysToFull = round2(float64(free) / rep.growthBytesPerDay)
+	}
+	var eligible uint64
+	for _, p := range parts {
+		if now.Sub(p.MaxTime) > ret && len(rep.Eligible) < maxPartitionList {
+			rep.Eligible = append(rep.Eligible, partitionInfo(p, now))
+			eligible += p.Bytes
+		}
+	}
+	if eligible > 0 {
+		rep.EligibleSize = units.Bytes(eligible)
+	}
+	return rep, nil
+}
+
+func partitionInfo(p platform.Partition, now time.Time) PartitionInfo {
+	return PartitionInfo{Table: p.Database + "." + p.Table, ID: p.PartitionID, Bytes: units.Bytes(p.Bytes), Newest: units.Duration(now.Sub(p.MaxTime).Truncate(day))}
+}
+
+func pct(used, total uint64) float64 {
+	if total == 0 {
+		return 0
+	}
+	return round2(100 * float64(used) / float64(total))
+}
+
+// GrowthPerDay estimates bytes written per day over the last 30 days, counting
+// each partition in proportion to how much of its time span falls in the window.
+func GrowthPerDay(parts []platform.Partition, now time.Time) float64 {
+	from := now.Add(-growthWindow)
+	total := 0.0
+	for _, p := range parts {
+		end := p.MaxTime
+		if end.After(now) {
+			end = now
+		}
+		span := end.Sub(p.MinTime)
+		if end.Before(from) || span <= 0 {
+			continue
+		}
+		start := p.MinTime
+		if start.Before(from) {
+			start = from
+		}
+		total += float64(p.Bytes) * float64(end.Sub(start)) / float64(span)
+	}
+	return total / (float64(growthWindow) / float64(day))
+}
+
+func describeStorage(rep StorageReport) string {
+	s := fmt.Sprintf("%d partitions, growth %s/day", rep.Partitions, rep.GrowthPerDay)
+	for _, d := range rep.Disks {
+		s = fmt.Sprintf("%s %s / %s (%.0f%%); ", d.Path, d.Used, d.Total, d.UsagePct) + s
+	}
+	if rep.DaysToFull > 0 {
+		s += fmt.Sprintf(", full in %.0f days", rep.DaysToFull)
+	}
+	return s
+}
+
+type dropPartitionsArgs struct {
+	Database      string   `json:"database"`
+	Table         string   `json:"table"`
+	Partitions    []string `json:"partitions,omitempty" desc:"partition IDs; default all older than the retention"`
+	OlderThanDays int      `json:"olderThanDays,omitempty" desc:"stricter than the retention only"`
+	DryRun        bool     `json:"dryRun,omitempty" desc:"show what would be dropped"`
+}
+
+func (a dropPartitionsArgs) target() string { return tableTarget(a.Database, a.Table) }
+
+func (a dropPartitionsArgs) Validate() error {
+	errs := []error{checkIdents(a.Database, a.Table, true)}
+	if len(a.Partitions) > 1000 {
+		errs = append(errs, fmt.Errorf(`field "partitions" lists %d IDs, at most 1000 allowed`, len(a.Partitions)))
+	}
+	for _, id := range a.Partitions {
+		if id == "" || len(id) > 128 {
+			errs = append(errs, fmt.Errorf(`field "partitions" has an empty or over-long ID`))
+			break
+		}
+	}
+	if a.OlderThanDays < 0 || a.OlderThanDays > 36500 {
+		errs = append(errs, fmt.Errorf(`field "olderThanDays" = %d must be between 1 and 36500`, a.OlderThanDays))
+	}
+	return errors.Join(errs...)
+}
+
+// DropResult says exactly what was and was not dropped.
+type DropResult struct {
+	Table      string             `json:"table"`
+	Dropped    []PartitionInfo    `json:"dropped"`
+	Refused    []PartitionRefusal `json:"refused,omitempty"`
+	NotTried   []string           `json:"notTried,omitempty"`
+	Freed      string             `json:"freed"`
+	UsageAfter float64            `json:"usagePctAfter,omitempty"`
+	DryRun     bool               `json:"dryRun,omitempty"`
+	freedBytes uint64
+}
+
+// PartitionRefusal is a partition the guard or the server would not drop.
+type PartitionRefusal struct {
+	ID     string `json:"id"`
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
+}
+
+func dropPartitionsTool() Tool {
+	return writeTool[dropPartitionsArgs]{
+		name: "dropPartitions", risk: RiskDestructive,
+		desc: "Drop ClickHouse partitions whose newest row is older than the retention (guarded: never the newest, count and size limits).",
+		plan: planDrop,
+	}
+}
+
+func planDrop(ctx context.Context, r *Registry, run *Run, a dropPartitionsArgs) (Plan, error) {
+	if r.deps.Storage == nil {
+		return Plan{}, errNotConfigured("clickhouse", "set CLICKHOUSE_URL or use --simulate")
+	}
+	parts, err := r.deps.Storage.Partitions(ctx, platform.PartitionFilter{Database: a.Database, Table: a.Table})
+	if err != nil {
+		return Plan{}, fmt.Errorf("read partitions: %w", err)
+	}
+	if len(parts) == 0 {
+		return Plan{}, fmt.Errorf("table %s.%s: %w (no partitions)", a.Database, a.Table, platform.ErrNotFound)
+	}
+	limit, err := r.deps.Storage.MaxPartitionSizeToDrop(ctx)
+	if err != nil {
+		return Plan{}, fmt.Errorf("read max_partition_size_to_drop: %w", err)
+	}
+	pol := r.deps.Policy.Partitions
+	if req := time.Duration(a.OlderThanDays) * day; req > pol.Retention {
+		pol.Retention = req
+	}
+	dd := pol.Decide(guard.DropInput{Partitions: parts, Requested: a.Partitions, ServerLimit: limit, Now: r.now()})
+	return dropPlan(r, a, dd, pol), nil
+}
+
+func dropPlan(r *Registry, a dropPartitionsArgs, dd guard.DropDecision, pol guard.PartitionPolicy) Plan {
+	now := r.now()
+	table := a.Database + "." + a.Table
+	p := Plan{Target: table, Params: map[string]any{"partitions": len(dd.Allowed), "bytes": units.Bytes(dd.FreedBytes), "retention": units.Duration(pol.Retention)}}
+	p.Summary = fmt.Sprintf("drop %d partitions of %s older than %s (%s)", len(dd.Allowed), table, units.Duration(pol.Retention), units.Bytes(dd.FreedBytes))
+	p.Decision = guard.Decision{Verdict: guard.Allow, Rule: "partition.retention", Reason: p.Summary}
+	if len(dd.Allowed) == 0 {
+		p.Decision = guard.Decision{Verdict: guard.Refuse, Rule: "partition.none_eligible", Reason: "no partition of " + table + " may be dropped"}
+		if len(dd.Refused) > 0 {
+			p.Decision.Rule, p.Decision.Reason = dd.Refused[0].Rule, dd.Refused[0].Reason
+		}
+	}
+	refused := make([]PartitionRefusal, 0, len(dd.Refused))
+	for _, x := range dd.Refused {
+		refused = append(refused, PartitionRefusal{ID: x.PartitionID, Rule: x.Rule, Reason: x.Reason})
+	}
+	p.Apply = func(ctx context.Context, dryRun bool) (any, error) {
+		res := DropResult{Table: table, Refused: refused, DryRun: dryRun}
+		for i, part := range dd.Allowed {
+			if res.DryRun {
+				res.Dropped = append(res.Dropped, partitionInfo(part, now))
+				res.freedBytes += part.Bytes
+				continue
+			}
+			err := r.deps.Storage.DropPartition(ctx, a.Database, a.Table, part.PartitionID)
+			switch {
+			case errors.Is(err, platform.ErrSizeLimit):
+				res.Refused = append(res.Refused, PartitionRefusal{ID: part.PartitionID, Rule: "partition.server_limit", Reason: err.Error()})
+			case err != nil:
+				for _, rest := range dd.Allowed[i:] {
+					res.NotTried = append(res.NotTried, rest.PartitionID)
+				}
+				res.Freed = units.Bytes(res.freedBytes)
+				return res, fmt.Errorf("drop partition %s of %s: %w (dropped %d before the failure)", part.PartitionID, table, err, len(res.Dropped))
+			default:
+				res.Dropped = append(res.Dropped, partitionInfo(part, now))
+				res.freedBytes += part.Bytes
+			}
+		}
+		res.Freed = units.Bytes(res.freedBytes)
+		if !res.DryRun {
+			res.UsageAfter = r.diskUsagePct(ctx)
+		}
+		return res, nil
+	}
+	p.DryRunOnly = a.DryRun
+	return p
+}
+
+func (r *Registry) diskUsagePct(ctx context.Context) float64 {
+	disks, err := r.deps.Storage.Disks(ctx)
+	if err != nil || len(disks) == 0 {
+		return 0
+	}
+	var used, total uint64
+	for _, d := range disks {
+		used, total = used+d.TotalBytes-d.FreeBytes, total+d.TotalBytes
+	}
+	return pct(used, total)
+}

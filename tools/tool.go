@@ -1,0 +1,133 @@
+// Package tools holds the typed tool contract of ops-skill, the registry that
+// gates every call (decode strictly → validate → scope → guard → mode → execute
+// → record), and the tools themselves.
+//
+// Tools are the only way the planner (an LLM or the rules planner) can touch the
+// platform, and every guardrail is enforced here, in code, whatever the caller
+// asks. A refusal is a normal Outcome the planner sees, never a crash.
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/duet-company/ops-skill/internal/guard"
+)
+
+// Risk is declared by each tool in code; the model's opinion is never asked.
+type Risk int
+
+// Risk levels, from harmless to irreversible.
+const (
+	// RiskRead only reads.
+	RiskRead Risk = iota
+	// RiskRecord tells people or writes history (notify, createIncident); allowed in every mode.
+	RiskRecord
+	// RiskWrite changes the platform reversibly (scale, restart, resources).
+	RiskWrite
+	// RiskDestructive changes the platform irreversibly (drop partitions).
+	RiskDestructive
+)
+
+// String names the risk level.
+func (r Risk) String() string {
+	switch r {
+	case RiskRead:
+		return "read"
+	case RiskRecord:
+		return "record"
+	case RiskWrite:
+		return "write"
+	case RiskDestructive:
+		return "destructive"
+	}
+	return "unknown"
+}
+
+// ChangesPlatform reports whether the mode (observe/approve/auto) governs the tool.
+func (r Risk) ChangesPlatform() bool { return r >= RiskWrite }
+
+// Status is the outcome class of one call.
+type Status string
+
+// Call outcome statuses.
+const (
+	StatusOK       Status = "ok"        // a read or record call succeeded
+	StatusExecuted Status = "executed"  // a write was applied
+	StatusDryRun   Status = "dry_run"   // observe mode: validated and guarded, not applied
+	StatusRefused  Status = "refused"   // a guardrail, the scope, the mode or the operator said no
+	StatusInvalid  Status = "invalid"   // the call itself was malformed (unknown tool, bad arguments)
+	StatusFailed   Status = "failed"    // the backend failed
+	StatusCanceled Status = "cancelled" // the run was cancelled before the call finished
+)
+
+// Call is one tool invocation as the planner produced it; Args is untrusted JSON.
+type Call struct {
+	ID   string          `json:"id"`
+	Tool string          `json:"tool"`
+	Args json.RawMessage `json:"args"`
+}
+
+// Outcome is what a call did. It is sent back to the planner as JSON and rendered
+// in the transcript.
+type Outcome struct {
+	CallID   string          `json:"-"`
+	Tool     string          `json:"tool"`
+	Risk     Risk            `json:"-"`
+	Target   string          `json:"target,omitempty"`
+	Status   Status          `json:"status"`
+	Summary  string          `json:"summary"`
+	Rule     string          `json:"rule,omitempty"`
+	Reason   string          `json:"reason,omitempty"`
+	Params   map[string]any  `json:"params,omitempty"`
+	Result   any             `json:"result,omitempty"`
+	Error    string          `json:"error,omitempty"`
+	Decision *guard.Decision `json:"-"`
+	Args     json.RawMessage `json:"-"`
+	Duration time.Duration   `json:"-"`
+}
+
+// Wrote reports whether the call changed the platform.
+func (o Outcome) Wrote() bool { return o.Status == StatusExecuted && o.Risk.ChangesPlatform() }
+
+// Spec is the description of a tool given to planners.
+type Spec struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Risk        string          `json:"risk"`
+	Parameters  json.RawMessage `json:"parameters"`
+}
+
+// Plan is what a write tool intends to do once the guard has decided. The
+// registry applies the mode to it: observe applies it as a dry run, approve asks
+// the operator, auto applies it.
+type Plan struct {
+	Target   string
+	Decision guard.Decision
+	Summary  string         // e.g. "scale ai-data-labs/backend from 3 to 4 replicas"
+	Params   map[string]any // what will change, e.g. {"from": 3, "to": 4}
+	// Apply performs the change (or a server-side dry run) and returns the typed result.
+	Apply func(ctx context.Context, dryRun bool) (any, error)
+	// DryRunOnly is set when the caller asked only to see what would happen.
+	DryRunOnly bool
+}
+
+// Approver asks an operator to confirm a write (approve mode).
+type Approver interface {
+	// Interactive reports whether a person can answer.
+	Interactive() bool
+	Approve(ctx context.Context, p Plan) (bool, error)
+}
+
+// Validator is implemented by every args struct.
+type Validator interface {
+	Validate() error
+}
+
+// Tool is one typed tool. Implementations live in this package.
+type Tool interface {
+	Spec() Spec
+	Risk() Risk
+	invoke(ctx context.Context, r *Registry, run *Run, raw json.RawMessage) Outcome
+}
