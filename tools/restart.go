@@ -65,8 +65,9 @@ func planRestart(ctx context.Context, r *Registry, run *Run, a restartArgs) (Pla
 	if len(a.Pods) > 0 {
 		action = "replace"
 	}
+	failures := max(state.ConsecutiveFailures, r.healthFailures(ctx, ref.Name))
 	d := r.deps.Policy.Healing.DecideRestart(guard.RestartInput{Workload: w, Action: action, Pods: a.Pods, State: state,
-		Now: r.now(), ConsecutiveFailures: state.ConsecutiveFailures, Reason: a.Reason})
+		Now: r.now(), ConsecutiveFailures: failures, Reason: a.Reason})
 	p := Plan{Target: ref.String(), Decision: d, Params: map[string]any{"action": action}}
 	p.Summary = "rollout restart " + ref.String()
 	if action == "replace" {
@@ -85,6 +86,19 @@ func planRestart(ctx context.Context, r *Registry, run *Run, a restartArgs) (Pla
 		return evict(ctx, r, ref, a.Pods, res, dryRun)
 	}
 	return p, nil
+}
+
+// healthFailures asks the health checker how many checks of a service in a
+// row have failed; 0 when the service is not in the matrix or the check fails.
+func (r *Registry) healthFailures(ctx context.Context, service string) int {
+	if r.deps.Health == nil || !contains(r.deps.Health.Services(), service) {
+		return 0
+	}
+	res, err := r.deps.Health.Check(ctx, service)
+	if err != nil || res.OK {
+		return 0
+	}
+	return res.ConsecutiveFailures
 }
 
 // evict replaces pods one by one through the Eviction API. A disruption-budget

@@ -33,10 +33,10 @@ type property struct {
 }
 
 type object struct {
-	Type       string               `json:"type"`
-	Properties orderedProps         `json:"properties"`
-	Required   []string             `json:"required,omitempty"`
-	Additional bool                 `json:"additionalProperties"`
+	Type       string       `json:"type"`
+	Properties orderedProps `json:"properties"`
+	Required   []string     `json:"required,omitempty"`
+	Additional bool         `json:"additionalProperties"`
 }
 
 // orderedProps keeps the struct's field order in the marshalled schema, so the

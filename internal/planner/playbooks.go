@@ -95,7 +95,9 @@ func (r *Rules) crashing(c conversation) turn {
 		return turn{text: fmt.Sprintf("Diagnosis: %s has %d/%d pods ready and none crash-looping; the failure is not in the pods.\nAction: none.", c.facts.Service, st.Ready, st.Replicas)}
 	}
 	oom := st.OOMKilled > 0 || logsMention(c, "memory limit", "out of memory", "oom")
-	if _, ok := c.acted("restartPods"); !ok {
+	_, restarted := c.acted("restartPods")
+	_, raised := c.acted("updateResources")
+	if !restarted && !raised {
 		return r.heal(c, st, oom)
 	}
 	if _, ok := c.called("createIncident", nil); !ok {
@@ -107,23 +109,23 @@ func (r *Rules) crashing(c conversation) turn {
 
 func (r *Rules) heal(c conversation, st tools.ServiceStatus, oom bool) turn {
 	diag := r.crashDiagnosis(c, st, oom)
-	restart := r.workload(c)
-	restart["reason"] = "pods in CrashLoopBackOff"
-	calls := []call{{"restartPods", restart}}
-	if !oom {
-		return turn{text: diag + "\nDecision: restart the pods; a plain crash loop needs engineers, so open an incident.", calls: calls}
+	lim := memoryLimit(st)
+	if !oom || lim == 0 {
+		restart := r.workload(c)
+		restart["reason"] = "pods in CrashLoopBackOff"
+		return turn{text: diag + "\nDecision: restart the pods; a crash loop that is not OOM needs engineers, so open an incident.", calls: []call{{"restartPods", restart}}}
 	}
-	if lim := memoryLimit(st); lim > 0 {
-		mem := r.workload(c)
-		mem["memoryLimit"], mem["reason"] = units.IBytes(int64(float64(lim)*r.p.MemoryFactor)), "OOMKilled"
-		calls = append(calls, call{"updateResources", mem})
-	}
+	// A restart alone brings back pods that are OOM-killed again: restart them
+	// with a raised limit (the limit change rolls the pods), then add a replica.
+	mem := r.workload(c)
+	mem["memoryLimit"], mem["reason"] = units.IBytes(int64(float64(lim)*r.p.MemoryFactor)), "OOMKilled: restart with a raised memory limit"
+	calls := []call{{"updateResources", mem}}
 	if st.Replicas < r.p.MaxReplicas {
 		scale := r.workload(c)
 		scale["replicas"], scale["reason"] = st.Replicas+1, "restore capacity after OOM"
 		calls = append(calls, call{"scaleDeployment", scale})
 	}
-	return turn{text: diag + "\nDecision: restart the pods, raise the memory limit, add a replica; a restart alone will not fix OOM.", calls: calls}
+	return turn{text: diag + "\nDecision: restart the pods with a raised memory limit (a restart alone will not fix OOM), then add a replica.", calls: calls}
 }
 
 func (r *Rules) crashDiagnosis(c conversation, st tools.ServiceStatus, oom bool) string {

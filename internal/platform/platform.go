@@ -246,6 +246,9 @@ type HealthResult struct {
 	Detail  string        `json:"detail,omitempty"`
 	Latency time.Duration `json:"latencyMs"`
 	At      time.Time     `json:"at"`
+	// ConsecutiveFailures is how many checks in a row, at the checker's
+	// interval and ending with this one, have failed (0 when this one passed).
+	ConsecutiveFailures int `json:"consecutiveFailures"`
 }
 
 // Health runs the health-check matrix.

@@ -33,7 +33,29 @@ func (h healthPort) Check(ctx context.Context, service string) (platform.HealthR
 	if s == nil {
 		return platform.HealthResult{}, errorf(platform.ErrNotFound, "health check for service %q", service)
 	}
-	return s.check(h.p.clock.Now()), nil
+	now := h.p.clock.Now()
+	res := s.check(now)
+	res.ConsecutiveFailures = s.consecutiveFailures(now, h.p.start.Add(-h.p.sc.History))
+	return res, nil
+}
+
+// HealthInterval is how often the modelled checker runs (HEALTH_CHECK_INTERVAL).
+const HealthInterval = 30 * time.Second
+
+// maxCountedFailures bounds how far back consecutive failures are counted.
+const maxCountedFailures = 100
+
+// consecutiveFailures counts the checks in a row, one every HealthInterval and
+// ending now, that failed; none before the scenario's history began.
+func (s *service) consecutiveFailures(now, earliest time.Time) int {
+	n := 0
+	for t := now; n < maxCountedFailures && !t.Before(earliest); t = t.Add(-HealthInterval) {
+		if s.check(t).OK {
+			break
+		}
+		n++
+	}
+	return n
 }
 
 func (s *service) check(now time.Time) platform.HealthResult {

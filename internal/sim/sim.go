@@ -67,7 +67,9 @@ func (p *Platform) Scenario() Scenario { return p.sc }
 // Start returns the virtual time the platform started at.
 func (p *Platform) Start() time.Time { return p.start }
 
-// Clock returns the virtual clock. Its Sleep advances virtual time at once.
+// Clock returns the virtual clock. Its Sleep advances virtual time at once;
+// its timers (After, NewTimer, Tick) fire only when Advance, Wait or Sleep move
+// virtual time past them, so never block on one without advancing.
 func (p *Platform) Clock() clock.Clock { return p.clock }
 
 // Now returns the current virtual time.
