@@ -255,6 +255,9 @@ func describeSummary(s MetricSummary) string {
 		return s.Metric + ": no data"
 	}
 	x := s.Series[0]
+	if s.Unit != "" && s.Unit != "%" {
+		s.Unit = " " + s.Unit
+	}
 	if s.Range == "" {
 		return fmt.Sprintf("%s of %s: %.4g%s", s.Metric, s.Target, x.Last, s.Unit)
 	}

@@ -30,7 +30,7 @@ func headline(r *run) string {
 		}
 		return h
 	case v != nil && v.Result == "resolved":
-		return "No action needed: " + v.After
+		return "No action needed: " + v.Signal + " " + v.After
 	case r.sum.Error != "":
 		return "Failed: " + clip(r.sum.Error, 200)
 	case r.escalate:

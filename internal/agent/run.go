@@ -91,12 +91,21 @@ func (r *run) nextID(prefix string) string {
 
 // invoke runs one call through the gate and emits its events.
 func (r *run) invoke(ctx context.Context, ph Phase, by string, c tools.Call) tools.Outcome {
+	r.called(ph, by, c)
+	o := r.a.d.Registry.Invoke(ctx, r.gate, c)
+	r.done(ph, c, o)
+	return o
+}
+
+func (r *run) called(ph Phase, by string, c tools.Call) {
 	shown := c.Args
 	if !json.Valid(shown) {
 		shown, _ = json.Marshal(string(c.Args)) // malformed model output is shown as text
 	}
 	r.emit(ToolCalled{At: r.now(), Phase: ph, ID: c.ID, Tool: c.Tool, Args: shown, By: by})
-	o := r.a.d.Registry.Invoke(ctx, r.gate, c)
+}
+
+func (r *run) done(ph Phase, c tools.Call, o tools.Outcome) {
 	ev := ToolDone{At: r.now(), Phase: ph, ID: c.ID, Outcome: o}
 	if o.Decision != nil {
 		ev.Verdict, ev.From, ev.To = string(o.Decision.Verdict), o.Decision.From, o.Decision.To
@@ -105,7 +114,6 @@ func (r *run) invoke(ctx context.Context, ph Phase, by string, c tools.Call) too
 	r.mu.Lock()
 	r.outcomes = append(r.outcomes, o)
 	r.mu.Unlock()
-	return o
 }
 
 // codeCall runs a call decided by code (snapshot, verification, escalation).
@@ -114,18 +122,25 @@ func (r *run) codeCall(ctx context.Context, ph Phase, tool string, args any) too
 	return r.invoke(ctx, ph, "code", tools.Call{ID: r.nextID("code"), Tool: tool, Args: raw})
 }
 
-// parallel runs calls concurrently and returns outcomes in order.
+// parallel runs calls concurrently; events and outcomes keep the calls' order,
+// so transcripts are the same from run to run.
 func (r *run) parallel(ctx context.Context, ph Phase, by string, calls []tools.Call) []tools.Outcome {
 	out := make([]tools.Outcome, len(calls))
+	for _, c := range calls {
+		r.called(ph, by, c)
+	}
 	var wg sync.WaitGroup
 	for i, c := range calls {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = r.invoke(ctx, ph, by, c)
+			out[i] = r.a.d.Registry.Invoke(ctx, r.gate, c)
 		}()
 	}
 	wg.Wait()
+	for i, c := range calls {
+		r.done(ph, c, out[i])
+	}
 	return out
 }
 

@@ -41,7 +41,7 @@ func (r *run) readSignal(o tools.Outcome) (signal, bool) {
 			return signal{}, false
 		}
 		v := res.Series[0].Last
-		s := signal{name: res.Metric, value: v, known: true, lower: true, text: fmt.Sprintf("%.0f%s", v, res.Unit)}
+		s := signal{name: metricLabel(res.Metric), value: v, known: true, lower: true, text: fmt.Sprintf("%.0f%s", v, res.Unit)}
 		switch r.al.Kind {
 		case alert.KindCPU:
 			s.ok = v < cfg.ScaleUpThreshold
@@ -56,7 +56,7 @@ func (r *run) readSignal(o tools.Outcome) (signal, bool) {
 			return signal{}, false
 		}
 		ok := res.Replicas > 0 && res.Ready >= res.Replicas && res.CrashLooping == 0
-		return signal{name: "pods ready", value: float64(res.Ready), known: true, ok: ok,
+		return signal{name: "Pods", value: float64(res.Ready), known: true, ok: ok,
 			text: fmt.Sprintf("%d/%d ready, %s", res.Ready, res.Replicas, res.Status)}, true
 	case []platform.HealthResult:
 		if r.al.Kind != alert.KindHealth {
@@ -68,10 +68,25 @@ func (r *run) readSignal(o tools.Outcome) (signal, bool) {
 			return signal{}, false
 		}
 		d := res.Disks[0]
-		return signal{name: "disk usage", value: d.UsagePct, known: true, lower: true, ok: d.UsagePct < cfg.DiskTargetPct,
+		return signal{name: "Disk usage", value: d.UsagePct, known: true, lower: true, ok: d.UsagePct < cfg.DiskTargetPct,
 			text: fmt.Sprintf("%.0f%% (%s / %s)", d.UsagePct, d.Used, d.Total)}, true
 	}
 	return signal{}, false
+}
+
+// metricLabel names a metric the way the transcript shows it.
+func metricLabel(m string) string {
+	switch m {
+	case "cpu_utilization":
+		return "CPU"
+	case "error_rate":
+		return "Error rate"
+	case "latency_p99_ms":
+		return "p99 latency"
+	case "memory_utilization":
+		return "Memory"
+	}
+	return m
 }
 
 func podsSignal(k alert.Kind) bool {
@@ -112,7 +127,7 @@ func (r *run) withHealth(ctx context.Context, s signal) signal {
 	hs, _ := o.Result.([]platform.HealthResult)
 	for _, h := range hs {
 		if !s.known {
-			s = signal{name: "health", known: true, ok: true, text: "health"}
+			s = signal{name: "Health", known: true, ok: true, text: "health"}
 		}
 		s.ok = s.ok && h.OK
 		s.text += fmt.Sprintf("; %s %s", h.Check, okText(h.OK))
@@ -124,7 +139,7 @@ func healthSignal(hs []platform.HealthResult) (signal, bool) {
 	if len(hs) == 0 {
 		return signal{}, false
 	}
-	s := signal{name: "health", known: true, ok: true}
+	s := signal{name: "Health", known: true, ok: true}
 	for i, h := range hs {
 		s.ok = s.ok && h.OK
 		if i > 0 {

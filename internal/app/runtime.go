@@ -98,7 +98,7 @@ func (d deps) newRuntime(ctx context.Context, cfg config.Config, opts cli.Runtim
 	services := serviceNames(ctx, b.cluster, cfg.Kubernetes.Namespace)
 	rt := &cli.Runtime{
 		Registry: reg, Store: st, Env: b.env, Mode: string(mode), Now: b.clock.Now,
-		Platform: b.desc + " · " + note,
+		Platform: note + " · " + b.desc,
 		Parser:   alert.Parser{Namespace: cfg.Kubernetes.Namespace, Services: services, Aliases: alert.DefaultAliases()},
 		Close:    st.Close,
 	}
@@ -135,17 +135,17 @@ func (d deps) planners(cfg config.Config) (llm.Client, llm.Client, string, error
 	rules := planner.NewRules(rulesPolicy(cfg))
 	switch {
 	case cfg.Agent.Planner == config.PlannerRules:
-		return rules, rules, "planner: rules (asked)", nil
+		return rules, rules, "Planner: rules (asked)", nil
 	case cfg.LLM.Provider == "" && cfg.Agent.Planner == config.PlannerLLM:
 		return nil, nil, "", &cli.ExitError{Code: cli.ExitUsage, Err: errors.New("--planner llm needs a model: set LLM_PROVIDER (claude, openai or zai) and LLM_API_KEY, or LLM_BASE_URL for an OpenAI-compatible endpoint")}
 	case cfg.LLM.Provider == "":
-		return rules, rules, "planner: rules (no LLM configured)", nil
+		return rules, rules, "Planner: rules (no LLM configured)", nil
 	}
 	m, err := d.newLLM(cfg.LLM)
 	if err != nil {
 		return nil, nil, "", &cli.ExitError{Code: cli.ExitUsage, Err: err}
 	}
-	return m, rules, "planner: " + m.Name() + " (rules as fallback)", nil
+	return m, rules, "Planner: " + m.Name() + " (rules as fallback)", nil
 }
 
 func newOpenAI(c config.LLM) (llm.Client, error) {

@@ -90,7 +90,9 @@ func (t *Transcript) toolDone(ev agent.ToolDone) {
 		t.add(phaseOf(ev), fmt.Sprintf("Failed %s %s: %s", o.Tool, o.Target, o.Error))
 	case o.Risk.ChangesPlatform():
 		t.add(agent.PhaseAction, actionLine(ev))
-	case ev.Phase == agent.PhaseCheck || ev.Phase == agent.PhaseVerify:
+	case ev.Phase == agent.PhaseVerify:
+		// the Verified event says it better
+	case ev.Phase == agent.PhaseCheck:
 		t.add(ev.Phase, o.Summary)
 	case o.Tool == "createIncident":
 		t.add(agent.PhaseNotify, "Created incident ticket: "+strings.TrimPrefix(o.Summary, "opened incident "))
@@ -149,11 +151,11 @@ var titles = map[agent.Phase]string{
 func (t *Transcript) write(s agent.Summary) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Alert: %q\n", s.Alert)
-	fmt.Fprintf(&b, "Planner: %s · Mode: %s", s.Planner, s.Mode)
 	if t.header != "" {
-		fmt.Fprintf(&b, " · %s", t.header)
+		fmt.Fprintf(&b, "%s · Mode: %s\n", t.header, s.Mode)
+	} else {
+		fmt.Fprintf(&b, "Planner: %s · Mode: %s\n", s.Planner, s.Mode)
 	}
-	b.WriteString("\n")
 	if t.note != "" {
 		fmt.Fprintf(&b, "Planner fallback: %s\n", t.note)
 	}
