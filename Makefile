@@ -1,0 +1,36 @@
+# ops-skill — build, test and demo. `make help` lists the targets.
+GO        ?= go
+PKG       := github.com/duet-company/ops-skill
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The same -X flag is used by .goreleaser.yaml (ldflags), so both builds report the version alike.
+LDFLAGS   := -s -w -X $(PKG)/internal/app.Version=$(VERSION)
+BIN       := bin/ops-skill
+
+.PHONY: help build test lint demo bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+build: ## build bin/ops-skill (CGO off, trimmed, versioned)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ops-skill
+
+test: lint ## the whole test suite: format and vet checks, then every test with the race detector
+	$(GO) test -race -count=1 ./...
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+demo: build ## run the spec's three incidents on the simulated platform
+	@for a in "Alert: Backend service CPU at 85% for 5 minutes" \
+	          "ClickHouse database connection failed (3 attempts)" \
+	          "Alert: Database disk usage at 85%"; do \
+	  echo "=================================================================="; \
+	  ./$(BIN) --simulate "$$a"; echo "(exit $$?)"; done
+
+bench: ## benchmarks: agent per incident, guard decision, history queries
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/agent/ ./internal/guard/ ./internal/store/ ./tools/
+
+clean: ## remove build outputs
+	rm -rf bin dist
