@@ -56,6 +56,10 @@ type History interface {
 	LastActed(ctx context.Context, fingerprint, env string) (time.Time, bool, error)
 	AddTimeline(ctx context.Context, incident, kind, text string) error
 	SetIncidentStatus(ctx context.Context, incident, status string) error
+	// LastNotified returns when the team was last told about a target, and in which state.
+	LastNotified(ctx context.Context, target, env string) (at time.Time, state string, ok bool, err error)
+	// MarkNotified remembers a notification about a target.
+	MarkNotified(ctx context.Context, target, env, state string, at time.Time) error
 }
 
 // Deps are the agent's collaborators.

@@ -121,6 +121,8 @@ type Notified struct {
 	Delivered bool      `json:"delivered"`
 	Error     string    `json:"error,omitempty"`
 	Escalated bool      `json:"escalated,omitempty"`
+	// Suppressed says why nothing was sent (the notification cooldown).
+	Suppressed string `json:"suppressed,omitempty"`
 }
 
 // Kind names each event type in JSON output.

@@ -81,19 +81,59 @@ func (r *run) notify(ctx context.Context) {
 	r.phase(PhaseNotify)
 	n := r.notification(changed, refused)
 	ev := Notified{At: r.now(), Channel: "transcript", Title: n.Title, Text: n.Text, Escalated: n.Escalate}
+	state := r.notifyState()
 	switch {
 	case !r.a.d.Registry.Policy().NotifyEnabled:
 		ev.Error = "alerting is disabled (ALERT_ENABLED=false)"
+	case r.suppressed(ctx, state, &ev):
 	case r.a.d.Notifier != nil:
 		ev.Channel = "webhook"
 		if err := r.a.d.Notifier.Notify(ctx, n); err != nil {
 			ev.Error = err.Error()
 		} else {
 			ev.Delivered = true
+			r.markNotified(ctx, state)
 		}
 	}
 	r.emit(ev)
 }
+
+// notifyState is what a notification says about the target; a change of state
+// is always notified, the same state at most once per cooldown.
+func (r *run) notifyState() string {
+	switch v := r.sum.Verification; {
+	case r.escalate:
+		return "escalated"
+	case v != nil:
+		return v.Result
+	}
+	return "acted"
+}
+
+// suppressed applies the notification cooldown per target.
+func (r *run) suppressed(ctx context.Context, state string, ev *Notified) bool {
+	if r.a.d.History == nil {
+		return false
+	}
+	at, last, ok, err := r.a.d.History.LastNotified(ctx, r.notifyTarget(), r.a.cfg.Env)
+	if err != nil || !ok {
+		return false
+	}
+	d := r.a.d.Alerting.DecideNotify(at, last, state, r.now())
+	if d.Allowed() {
+		return false
+	}
+	ev.Suppressed = d.Reason
+	return true
+}
+
+func (r *run) markNotified(ctx context.Context, state string) {
+	if r.a.d.History != nil {
+		_ = r.a.d.History.MarkNotified(ctx, r.notifyTarget(), r.a.cfg.Env, state, r.now())
+	}
+}
+
+func (r *run) notifyTarget() string { return firstNonEmpty(r.al.Target(), "fingerprint:"+r.al.Fingerprint) }
 
 func (r *run) notification(changed, refused int) platform.Notification {
 	v := r.sum.Verification

@@ -86,6 +86,33 @@ func (h history) RecordScale(ctx context.Context, alertID int64, ref platform.Wo
 	return err
 }
 
+// notifyRecord is what is remembered of the last notification about a target.
+type notifyRecord struct {
+	At    time.Time `json:"at"`
+	State string    `json:"state"`
+}
+
+func (h history) LastNotified(ctx context.Context, target, env string) (time.Time, string, bool, error) {
+	if !h.actedLookup {
+		return time.Time{}, "", false, nil
+	}
+	raw, err := h.s.LoadState(ctx, env, "notify/"+target)
+	if err != nil || raw == nil {
+		return time.Time{}, "", false, err
+	}
+	var rec notifyRecord
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return time.Time{}, "", false, nil // an unreadable record never suppresses a notification
+	}
+	return rec.At, rec.State, true, nil
+}
+
+func (h history) MarkNotified(ctx context.Context, target, env, state string, at time.Time) error {
+	return h.s.UpdateState(ctx, env, "notify/"+target, func([]byte) ([]byte, error) {
+		return json.Marshal(notifyRecord{At: at, State: state})
+	})
+}
+
 // storeState keeps the guard state in the history database, shared by
 // concurrent invocations on one machine.
 type storeState struct {
@@ -148,5 +175,3 @@ func clip(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
-
-var _ = json.Marshal

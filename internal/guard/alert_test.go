@@ -25,6 +25,8 @@ func TestDecideAlert(t *testing.T) {
 		{"the same alert exactly at the end of the cooldown is allowed", DefaultAlertPolicy(), now.Add(-5 * time.Minute), Allow, RuleAlertCooldown, nil},
 		{"the same alert after the cooldown is allowed", DefaultAlertPolicy(), now.Add(-20 * time.Minute), Allow, RuleAlertCooldown, []string{"20m ago"}},
 		{"an act recorded in the future counts as within the cooldown", DefaultAlertPolicy(), now.Add(time.Minute), Refuse, RuleAlertCooldown, nil},
+		{"with no cooldown, an act recorded in the future is still refused", AlertPolicy{Enabled: true, EscalateAfter: time.Hour}, now.Add(time.Minute), Refuse, RuleAlertCooldown, nil},
+		{"with no cooldown, the same alert is acted on again", AlertPolicy{Enabled: true, EscalateAfter: time.Hour}, now, Allow, RuleAlertCooldown, nil},
 		{"disabled alerting refuses", off, time.Time{}, Refuse, RuleDisabledAlerting, []string{"ALERT_ENABLED=false"}},
 		{"an invalid policy refuses", AlertPolicy{Enabled: true, Cooldown: -time.Minute, EscalateAfter: time.Hour}, time.Time{}, Refuse, RulePolicyInvalid, nil},
 	}

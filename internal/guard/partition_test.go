@@ -18,7 +18,7 @@ func monthly(n int, size uint64) []platform.Partition {
 	now := testNow()
 	out := make([]platform.Partition, n)
 	for i := range n {
-		end := now.AddDate(0, -(n-1-i), 0)
+		end := now.AddDate(0, -(n - 1 - i), 0)
 		out[i] = platform.Partition{Database: "analytics", Table: "events", Partition: end.Format("200601"), PartitionID: end.Format("200601"),
 			Rows: 1000, Bytes: size, MinTime: end.AddDate(0, -1, 0), MaxTime: end}
 	}

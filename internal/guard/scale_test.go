@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,7 +46,7 @@ func runScaleCases(t *testing.T, cases []scaleCase) {
 	}
 }
 
-var (
+const (
 	min5 = 5 * time.Minute
 	min2 = 2 * time.Minute
 	m15  = 15 * time.Minute
@@ -305,7 +306,7 @@ func TestScaleDecisionRecordsInputs(t *testing.T) {
 			t.Errorf("Inputs[%q] missing: %v", k, d.Inputs)
 		}
 	}
-	if got := d.Inputs[RuleScaleOutErrorRate]; got[:6] != "false:" {
+	if got := d.Inputs[RuleScaleOutErrorRate]; !strings.HasPrefix(got, "false:") {
 		t.Errorf("error-rate input %q should start with its truth", got)
 	}
 }

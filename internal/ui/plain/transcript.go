@@ -131,6 +131,8 @@ func (t *Transcript) verified(ev agent.Verified) {
 
 func (t *Transcript) notified(ev agent.Notified) {
 	switch {
+	case ev.Suppressed != "":
+		t.add(agent.PhaseNotify, "Notification not repeated: "+ev.Suppressed)
 	case ev.Error != "":
 		t.add(agent.PhaseNotify, "Notification not delivered: "+ev.Error)
 	case ev.Delivered:
