@@ -12,8 +12,8 @@ var dns1123 = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // WorkloadArgs names the workload a tool targets; every workload tool embeds it.
 type WorkloadArgs struct {
-	Namespace string `json:"namespace" desc:"Kubernetes namespace"`
-	Name      string `json:"name" desc:"Deployment or StatefulSet name, e.g. backend"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
 }
 
 func (w WorkloadArgs) namespace() string { return w.Namespace }

@@ -23,11 +23,11 @@ const (
 )
 
 type queryMetricsArgs struct {
-	Namespace string `json:"namespace,omitempty" desc:"namespace of the workload"`
-	Name      string `json:"name,omitempty" desc:"workload name"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name,omitempty"`
 	Metric    string `json:"metric,omitempty" enum:"cpu_utilization,memory_utilization,error_rate,latency_p99_ms,restarts,disk_usage,request_rate"`
-	PromQL    string `json:"promql,omitempty" desc:"raw PromQL instead of metric"`
-	Range     string `json:"range,omitempty" desc:"lookback such as 15m; omit for the current value"`
+	PromQL    string `json:"promql,omitempty" desc:"instead of metric"`
+	Range     string `json:"range,omitempty" desc:"e.g. 15m; omit for now"`
 }
 
 func (a queryMetricsArgs) namespace() string { return a.Namespace }
@@ -102,7 +102,7 @@ type Point struct {
 func queryMetricsTool() Tool {
 	return directTool[queryMetricsArgs]{
 		name: "queryMetrics", risk: RiskRead,
-		desc: "Read a named metric of a workload (or raw PromQL), now or over a range; returns min/max/avg/last/trend.",
+		desc: "A workload's metric (or PromQL), now or over a range: min/max/avg/last/trend.",
 		run:  runQueryMetrics,
 	}
 }

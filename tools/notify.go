@@ -41,7 +41,7 @@ type NotifyResult struct {
 func notifyTool() Tool {
 	return directTool[notifyArgs]{
 		name: "notify", risk: RiskRecord,
-		desc: "Send a message to the team channel (the executed writes and refusals are notified automatically).",
+		desc: "Message the team (writes are notified automatically).",
 		run: func(ctx context.Context, r *Registry, _ *Run, a notifyArgs) (any, string, error) {
 			if !r.deps.Policy.NotifyEnabled {
 				return nil, "", &guard.Violation{Rule: "disabled.alerting", Reason: "notifications are switched off (ALERT_ENABLED=false)"}
@@ -86,7 +86,7 @@ type IncidentResult struct {
 func createIncidentTool() Tool {
 	return directTool[incidentArgs]{
 		name: "createIncident", risk: RiskRecord,
-		desc: "Open an incident (ID INC-YYYY-MM-DD-NNN) for follow-up by engineers.",
+		desc: "Open an incident for engineers.",
 		run: func(ctx context.Context, r *Registry, run *Run, a incidentArgs) (any, string, error) {
 			if r.deps.Incidents == nil {
 				return nil, "", errNotConfigured("incident store", "history is not open")
@@ -104,7 +104,7 @@ func createIncidentTool() Tool {
 }
 
 type checkHealthArgs struct {
-	Service string `json:"service,omitempty" desc:"one service; default the whole matrix"`
+	Service string `json:"service,omitempty" desc:"default: all"`
 }
 
 func (a checkHealthArgs) Validate() error {
@@ -117,7 +117,7 @@ func (a checkHealthArgs) Validate() error {
 func checkHealthTool() Tool {
 	return directTool[checkHealthArgs]{
 		name: "checkHealth", risk: RiskRead,
-		desc: "Run the health-check matrix (HTTP /health, TCP ports) for one service or all.",
+		desc: "Run the health checks (HTTP /health, TCP).",
 		run:  runCheckHealth,
 	}
 }

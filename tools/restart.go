@@ -15,7 +15,7 @@ import (
 
 type restartArgs struct {
 	WorkloadArgs
-	Pods   []string `json:"pods,omitempty" desc:"replace only these pods (eviction); default rollout restart"`
+	Pods   []string `json:"pods,omitempty" desc:"evict these; default: rollout restart"`
 	Reason string   `json:"reason,omitempty"`
 }
 
@@ -46,7 +46,7 @@ type RestartResult struct {
 func restartPodsTool() Tool {
 	return writeTool[restartArgs]{
 		name: "restartPods", risk: RiskWrite,
-		desc: "Rollout-restart a workload, or replace named pods by eviction (respects disruption budgets). Limited by a restart budget; restarts alone do not fix OOM.",
+		desc: "Rollout-restart a workload or replace pods; does not fix OOM.",
 		plan: planRestart, after: afterRestart,
 	}
 }
@@ -146,8 +146,8 @@ func afterRestart(ctx context.Context, r *Registry, run *Run, a restartArgs, p P
 
 type resourcesArgs struct {
 	WorkloadArgs
-	Container   string `json:"container,omitempty" desc:"default: the first container"`
-	MemoryLimit string `json:"memoryLimit" desc:"new memory limit, e.g. 8Gi"`
+	Container   string `json:"container,omitempty"`
+	MemoryLimit string `json:"memoryLimit" desc:"e.g. 8Gi"`
 	Reason      string `json:"reason,omitempty"`
 }
 
@@ -174,7 +174,7 @@ type ResourcesResult struct {
 func updateResourcesTool() Tool {
 	return writeTool[resourcesArgs]{
 		name: "updateResources", risk: RiskWrite,
-		desc: "Raise a container's memory limit within policy (at most x2 per incident, never above the ceiling); rolls the pods.",
+		desc: "Raise a container's memory limit after OOM kills; rolls the pods.",
 		plan: planResources, after: afterResources,
 	}
 }

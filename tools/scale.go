@@ -12,7 +12,7 @@ import (
 
 type scaleArgs struct {
 	WorkloadArgs
-	Replicas int32  `json:"replicas" desc:"desired replicas" min:"0"`
+	Replicas int32  `json:"replicas"`
 	Reason   string `json:"reason,omitempty"`
 }
 
@@ -37,7 +37,7 @@ type ScaleResult struct {
 func scaleDeploymentTool() Tool {
 	return writeTool[scaleArgs]{
 		name: "scaleDeployment", risk: RiskWrite,
-		desc: "Set the replicas of a Deployment or StatefulSet. The guard allows only what the scaling rules support (sustained CPU/error rate, step, min/max, cooldowns) and clamps the rest.",
+		desc: "Set a workload's replicas; the guard clamps to what the scaling rules allow.",
 		plan: planScale, after: afterScale,
 	}
 }

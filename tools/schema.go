@@ -10,7 +10,8 @@ import (
 // schemaOf derives a compact JSON schema from an args struct. Field names come
 // from `json` tags, descriptions from `desc`, enumerations from `enum`
 // (comma-separated) and bounds from `min`/`max`. A field is required unless its
-// json tag has omitempty. Unknown fields are forbidden (additionalProperties).
+// json tag has omitempty. additionalProperties is left out to keep the prompt
+// small: the gate rejects unknown fields with a message naming them.
 func schemaOf(v any) json.RawMessage {
 	t := reflect.TypeOf(v)
 	for t.Kind() == reflect.Pointer {
@@ -36,7 +37,6 @@ type object struct {
 	Type       string       `json:"type"`
 	Properties orderedProps `json:"properties"`
 	Required   []string     `json:"required,omitempty"`
-	Additional bool         `json:"additionalProperties"`
 }
 
 // orderedProps keeps the struct's field order in the marshalled schema, so the

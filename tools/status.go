@@ -61,7 +61,7 @@ type PodStatus struct {
 func getServiceStatusTool() Tool {
 	return directTool[serviceStatusArgs]{
 		name: "getServiceStatus", risk: RiskRead,
-		desc: "Replicas, pod phases, readiness, restarts, last termination (reason, exit code) and recent events of a workload.",
+		desc: "Replicas, pods (phase, ready, restarts, last exit reason/code) and recent events.",
 		run: func(ctx context.Context, r *Registry, _ *Run, a serviceStatusArgs) (any, string, error) {
 			w, err := r.workload(ctx, platform.WorkloadRef(a.WorkloadArgs))
 			if err != nil {
@@ -165,10 +165,10 @@ func health(w platform.Workload) string {
 
 type getLogsArgs struct {
 	WorkloadArgs
-	Pod      string `json:"pod,omitempty" desc:"one pod; default all pods"`
-	Tail     int    `json:"tail,omitempty" desc:"lines, default 50" min:"1" max:"200"`
-	Filter   string `json:"filter,omitempty" desc:"substring to keep"`
-	Previous bool   `json:"previous,omitempty" desc:"logs of the previous crashed container"`
+	Pod      string `json:"pod,omitempty"`
+	Tail     int    `json:"tail,omitempty" desc:"lines (50)" max:"200"`
+	Filter   string `json:"filter,omitempty" desc:"substring"`
+	Previous bool   `json:"previous,omitempty" desc:"the crashed container's logs"`
 }
 
 func (a getLogsArgs) Validate() error {
@@ -189,7 +189,7 @@ type LogTail struct {
 func getLogsTool() Tool {
 	return directTool[getLogsArgs]{
 		name: "getLogs", risk: RiskRead,
-		desc: "Bounded tail of a workload's logs, optionally filtered or of the previous (crashed) container.",
+		desc: "Tail of a workload's logs.",
 		run:  runGetLogs,
 	}
 }

@@ -22,8 +22,8 @@ const (
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
 
 type checkStorageArgs struct {
-	Database string `json:"database,omitempty" desc:"ClickHouse database; default all"`
-	Table    string `json:"table,omitempty" desc:"table; default all"`
+	Database string `json:"database,omitempty"`
+	Table    string `json:"table,omitempty"`
 }
 
 func (a checkStorageArgs) Validate() error { return checkIdents(a.Database, a.Table, false) }
@@ -82,7 +82,7 @@ type PartitionInfo struct {
 func checkStorageTool() Tool {
 	return directTool[checkStorageArgs]{
 		name: "checkStorage", risk: RiskRead,
-		desc: "ClickHouse disk usage, growth per day, days until full and partitions older than the retention.",
+		desc: "ClickHouse disk usage, growth/day, days to full, partitions past retention.",
 		run: func(ctx context.Context, r *Registry, _ *Run, a checkStorageArgs) (any, string, error) {
 			rep, err := r.storageReport(ctx, platform.PartitionFilter{Database: a.Database, Table: a.Table})
 			if err != nil {
@@ -183,9 +183,9 @@ func describeStorage(rep StorageReport) string {
 type dropPartitionsArgs struct {
 	Database      string   `json:"database"`
 	Table         string   `json:"table"`
-	Partitions    []string `json:"partitions,omitempty" desc:"partition IDs; default all older than the retention"`
-	OlderThanDays int      `json:"olderThanDays,omitempty" desc:"stricter than the retention only"`
-	DryRun        bool     `json:"dryRun,omitempty" desc:"show what would be dropped"`
+	Partitions    []string `json:"partitions,omitempty" desc:"IDs; default: all past retention"`
+	OlderThanDays int      `json:"olderThanDays,omitempty"`
+	DryRun        bool     `json:"dryRun,omitempty"`
 }
 
 func (a dropPartitionsArgs) target() string { return tableTarget(a.Database, a.Table) }
@@ -229,7 +229,7 @@ type PartitionRefusal struct {
 func dropPartitionsTool() Tool {
 	return writeTool[dropPartitionsArgs]{
 		name: "dropPartitions", risk: RiskDestructive,
-		desc: "Drop ClickHouse partitions whose newest row is older than the retention (guarded: never the newest, count and size limits).",
+		desc: "Drop ClickHouse partitions whose newest row is past the retention.",
 		plan: planDrop,
 	}
 }

@@ -223,7 +223,7 @@ func agentConfig(cfg config.Config, mode guard.Mode, env string) agent.Config {
 
 func systemPrompt(cfg config.Config, a agent.Config) (string, error) {
 	s := cfg.AutoScaling
-	guardrails := fmt.Sprintf("scale up only after CPU > %.0f%% for %s (+%d), out after errors > %.0f%% for %s (+%d), down after CPU < %.0f%% for %s; replicas %d-%d; restarts %d/hour; memory raise ≤ x%.0f up to %s; partitions older than %d days",
+	guardrails := fmt.Sprintf("scale up on CPU>%.0f%% for %s (+%d), out on errors>%.0f%% for %s (+%d), down on CPU<%.0f%% for %s; replicas %d-%d; %d restarts/h; memory x%.0f max %s after OOM; drop partitions older than %dd",
 		s.ScaleUpThreshold, units.Duration(s.ScaleUpDuration), s.ScaleUpStep, s.ErrorRateThreshold, units.Duration(s.ErrorRateDuration), s.ErrorRateStep,
 		s.ScaleDownThreshold, units.Duration(s.ScaleDownDuration), s.MinReplicas, s.MaxReplicas, cfg.SelfHealing.RestartBudgetPerHour,
 		cfg.SelfHealing.MemoryRaiseMaxFactor, units.IBytes(cfg.SelfHealing.MemoryCeiling), cfg.Storage.RetentionDays)
