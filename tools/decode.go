@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -37,6 +38,9 @@ func decodeStrict[A Validator](tool string, raw json.RawMessage) (A, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return args, fmt.Errorf("%w for %s: unexpected data after the JSON object", ErrInvalidArgs, tool)
 	}
+	if err := checkKeys(raw, args); err != nil {
+		return args, fmt.Errorf("%w for %s: %w", ErrInvalidArgs, tool, err)
+	}
 	if err := args.Validate(); err != nil {
 		return args, fmt.Errorf("%w for %s: %w", ErrInvalidArgs, tool, err)
 	}
@@ -47,8 +51,13 @@ func explainDecodeError(err error, args any) string {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return fmt.Sprintf("arguments must be a JSON object, got %s", typeErr.Value)
 	case errors.As(err, &typeErr):
-		return fmt.Sprintf("field %q must be %s, got %s", typeErr.Field, jsonKind(typeErr.Type), typeErr.Value)
+		// Field is a path through embedded structs ("WorkloadArgs.name"); args
+		// are flat, so the JSON name is its last element.
+		field := typeErr.Field[strings.LastIndexByte(typeErr.Field, '.')+1:]
+		return fmt.Sprintf("field %q must be %s, got %s", field, jsonKind(typeErr.Type), typeErr.Value)
 	case errors.As(err, &syntaxErr):
 		return fmt.Sprintf("arguments are not valid JSON (offset %d): %v", syntaxErr.Offset, syntaxErr)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -63,6 +72,14 @@ func explainDecodeError(err error, args any) string {
 func jsonKind(t reflect.Type) string {
 	if t == nil {
 		return "a different type"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "a JSON object"
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Struct || t.Elem().Kind() == reflect.Map {
+			return "an array of objects"
+		}
 	}
 	p := typeSchema(t)
 	if p.Type == "array" {
@@ -84,4 +101,35 @@ func fieldNames(args any) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// checkKeys rejects what encoding/json lets through: a key that matches a field
+// only case-insensitively ("Replicas", "NAME") and a key given twice, whose last
+// value would silently win over the one a reader of the call sees first.
+func checkKeys(raw json.RawMessage, args any) error {
+	allowed := fieldNames(args)
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil { // the opening brace; Decode has checked the rest
+		return nil
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		key, _ := tok.(string)
+		if !slices.Contains(allowed, key) {
+			return fmt.Errorf("unknown field %q (allowed: %s; names are case-sensitive)", clip(key, 60), strings.Join(allowed, ", "))
+		}
+		if seen[key] {
+			return fmt.Errorf("field %q is given more than once", key)
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil
+		}
+	}
+	return nil
 }

@@ -15,6 +15,12 @@ type scoped interface {
 	namespace() string
 }
 
+// unscoped is implemented by args that may name no namespace at all (raw
+// PromQL); the allowlist then applies only when a namespace is given.
+type unscoped interface {
+	noNamespace() bool
+}
+
 // targeted is implemented by args that name what they act on.
 type targeted interface {
 	target() string
@@ -75,6 +81,7 @@ func (t writeTool[A]) invoke(ctx context.Context, r *Registry, run *Run, raw jso
 	if d := run.reserve(key); !d.Allowed() {
 		return refused(out, d)
 	}
+	defer run.release(key)
 	// On a conflict the object changed under us: re-read and re-decide once,
 	// never re-apply a stale delta.
 	for attempt := 0; ; attempt++ {
@@ -97,8 +104,11 @@ func (t writeTool[A]) attempt(ctx context.Context, r *Registry, run *Run, args A
 	if !d.Allowed() {
 		return refused(out, d), nil
 	}
+	// The rule that allowed the write is recorded with it; the reason is
+	// shown when the change differs from the request.
+	out.Rule = d.Rule
 	if d.Verdict == guard.Clamp {
-		out.Rule, out.Reason = d.Rule, d.Reason
+		out.Reason = d.Reason
 	}
 	dryRun := true
 	if !p.DryRunOnly {
@@ -112,7 +122,8 @@ func (t writeTool[A]) attempt(ctx context.Context, r *Registry, run *Run, args A
 		return failed(out, err), err
 	}
 	out.Result = res
-	run.commit(key, !dryRun)
+	// A dry run the caller asked for is a preview: the write itself may follow.
+	run.commit(key, !dryRun, !p.DryRunOnly)
 	if dryRun {
 		why := "observe mode"
 		if p.DryRunOnly {
@@ -164,6 +175,9 @@ func admit[A Validator](name string, r *Registry, raw json.RawMessage) (A, Outco
 	}
 	if tg, ok := any(args).(targeted); ok {
 		out.Target = tg.target()
+	}
+	if u, ok := any(args).(unscoped); ok && u.noNamespace() {
+		return args, out, true
 	}
 	if sc, ok := any(args).(scoped); ok {
 		if d := r.deps.Policy.Scope.Check(sc.namespace()); !d.Allowed() {

@@ -69,7 +69,10 @@ type option func(*tools.Deps)
 
 func withPolicy(f func(*tools.Policy)) option { return func(d *tools.Deps) { f(&d.Policy) } }
 
-func withCluster(c platform.Cluster) option { return func(d *tools.Deps) { d.Cluster = c } }
+// wrapCluster puts a wrapper around the sim's cluster port.
+func wrapCluster(f func(platform.Cluster) platform.Cluster) option {
+	return func(d *tools.Deps) { d.Cluster = f(d.Cluster) }
+}
 
 func withMetrics(m platform.Metrics) option { return func(d *tools.Deps) { d.Metrics = m } }
 

@@ -31,6 +31,10 @@ type queryMetricsArgs struct {
 }
 
 func (a queryMetricsArgs) namespace() string { return a.Namespace }
+
+// noNamespace: raw PromQL names no workload; a namespace given with it is still checked.
+func (a queryMetricsArgs) noNamespace() bool { return a.PromQL != "" && a.Namespace == "" }
+
 func (a queryMetricsArgs) target() string {
 	if a.Metric != "" {
 		return a.Namespace + "/" + a.Name

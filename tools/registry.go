@@ -165,7 +165,7 @@ func (r *Registry) record(ctx context.Context, run *Run, o Outcome) {
 	res, _ := json.Marshal(o.Result)
 	rec := CallRecord{
 		AlertID: run.AlertID, At: r.now(), Tool: o.Tool, Target: o.Target, Args: string(o.Args),
-		Status: o.Status, Rule: o.Rule, Reason: firstNonEmpty(o.Reason, o.Error), Result: string(res),
+		Status: o.Status, Rule: o.Rule, Reason: firstNonEmpty(o.Reason, o.Error, decisionReason(o)), Result: string(res),
 		Write: o.Risk.ChangesPlatform(),
 	}
 	// Recording must not be lost to a cancelled run: use a context that outlives it briefly.
@@ -182,9 +182,10 @@ type Run struct {
 	Approver Approver
 	Budget   guard.RunBudget
 
-	mu     sync.Mutex
-	writes int
-	done   map[string]bool
+	mu      sync.Mutex
+	writes  int
+	pending map[string]bool // writes between reserve and commit/release
+	done    map[string]bool
 }
 
 // NewRun prepares the gate's state for one agent run.
@@ -192,32 +193,68 @@ func NewRun(alertID int64, mode guard.Mode, approver Approver, maxWrites int) *R
 	return &Run{AlertID: alertID, Mode: mode, Approver: approver, Budget: guard.RunBudget{MaxWrites: maxWrites}, done: map[string]bool{}}
 }
 
-// reserve checks the run's write budget and duplicate writes before a write is planned.
+// reserve checks the run's write budget and duplicate writes before a write
+// is planned, and holds a slot of the budget until commit or release, so
+// concurrent calls cannot together exceed the budget or make the same write twice.
 func (run *Run) reserve(key string) guard.Decision {
 	run.mu.Lock()
 	defer run.mu.Unlock()
-	if run.done[key] {
+	what := strings.SplitN(key, "|", 2)[1]
+	switch {
+	case run.done[key]:
 		return guard.Decision{Verdict: guard.Refuse, Rule: "writes.duplicate",
-			Reason: "the same write was already made in this run; verify its effect before changing " + strings.SplitN(key, "|", 2)[1] + " again"}
+			Reason: "the same write was already made in this run; verify its effect before changing " + what + " again"}
+	case run.pending[key]:
+		return guard.Decision{Verdict: guard.Refuse, Rule: "writes.duplicate",
+			Reason: "the same write to " + what + " is already in progress in this run"}
 	}
-	return run.Budget.DecideWrite(run.writes + 1)
+	d := run.Budget.DecideWrite(run.writes + len(run.pending) + 1)
+	if d.Allowed() {
+		if run.pending == nil {
+			run.pending = map[string]bool{}
+		}
+		run.pending[key] = true
+	}
+	return d
 }
 
-// commit marks a write as done; applied writes count against the budget.
-func (run *Run) commit(key string, applied bool) {
+// commit ends a reserved write: applied writes count against the budget, and
+// remembered ones (applied, or dry-run in observe mode) refuse a repeat.
+func (run *Run) commit(key string, applied, remember bool) {
 	run.mu.Lock()
 	defer run.mu.Unlock()
-	run.done[key] = true
+	delete(run.pending, key)
+	if remember {
+		if run.done == nil {
+			run.done = map[string]bool{}
+		}
+		run.done[key] = true
+	}
 	if applied {
 		run.writes++
 	}
 }
 
-// Writes returns how many writes the run has made or dry-run.
+// release frees the slot of a reserved write that was not committed.
+func (run *Run) release(key string) {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	delete(run.pending, key)
+}
+
+// Writes returns how many writes the run has applied.
 func (run *Run) Writes() int {
 	run.mu.Lock()
 	defer run.mu.Unlock()
 	return run.writes
+}
+
+// decisionReason is the guard's reason for an outcome, for history.
+func decisionReason(o Outcome) string {
+	if o.Decision == nil {
+		return ""
+	}
+	return o.Decision.Reason
 }
 
 func firstNonEmpty(s ...string) string {

@@ -77,7 +77,9 @@ func planRestart(ctx context.Context, r *Registry, run *Run, a restartArgs) (Pla
 	p.Apply = func(ctx context.Context, dryRun bool) (any, error) {
 		res := RestartResult{Target: ref.String(), Action: action, DryRun: dryRun, Note: d.Inputs["note"]}
 		if action == "rollout" {
-			_, err := r.deps.Cluster.RolloutRestart(ctx, ref, platform.RestartRequest{ExpectedVersion: w.ResourceVersion, DryRun: dryRun})
+			next := state.WithRestart(r.now()).Prune(r.now())
+			_, err := r.deps.Cluster.RolloutRestart(ctx, ref, platform.RestartRequest{ExpectedVersion: w.ResourceVersion, DryRun: dryRun,
+				Annotations: map[string]string{guard.StateAnnotation: next.Encode()}})
 			if err != nil {
 				return nil, fmt.Errorf("rollout restart %s: %w", ref, err)
 			}

@@ -147,26 +147,43 @@ func pct(used, total uint64) float64 {
 }
 
 // GrowthPerDay estimates bytes written per day over the last 30 days, counting
-// each partition in proportion to how much of its time span falls in the window.
+// each partition in proportion to how much of its time span falls in the
+// window (a partition whose rows share one instant counts whole when it is in
+// the window). A table younger than the window is averaged over its own age,
+// at least one day, so a new table's growth is not diluted over 30 days.
 func GrowthPerDay(parts []platform.Partition, now time.Time) float64 {
 	from := now.Add(-growthWindow)
-	total := 0.0
+	earliest, total := now, 0.0
 	for _, p := range parts {
-		end := p.MaxTime
+		start, end := p.MinTime, p.MaxTime
 		if end.After(now) {
 			end = now
 		}
-		span := end.Sub(p.MinTime)
-		if end.Before(from) || span <= 0 {
+		if start.After(end) {
 			continue
 		}
-		start := p.MinTime
-		if start.Before(from) {
-			start = from
+		if start.Before(earliest) {
+			earliest = start
 		}
-		total += float64(p.Bytes) * float64(end.Sub(start)) / float64(span)
+		if end.Before(from) {
+			continue
+		}
+		span := end.Sub(start)
+		if span == 0 {
+			total += float64(p.Bytes)
+			continue
+		}
+		total += float64(p.Bytes) * float64(end.Sub(maxTime(start, from))) / float64(span)
 	}
-	return total / (float64(growthWindow) / float64(day))
+	window := min(max(now.Sub(earliest), day), growthWindow)
+	return total / (float64(window) / float64(day))
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func describeStorage(rep StorageReport) string {
