@@ -15,7 +15,7 @@ func (r *run) plan(ctx context.Context) {
 	r.phase(PhaseAnalys)
 	invalid := 0
 	for i := 0; i < r.a.cfg.MaxIterations && ctx.Err() == nil; i++ {
-		final := i == r.a.cfg.MaxIterations-1 || r.sum.TokensIn+r.sum.TokensOut >= r.a.cfg.TokenBudget
+		final := i == r.a.cfg.MaxIterations-1 || r.overBudget()
 		resp, err := r.chat(ctx, final)
 		if err != nil {
 			if r.fallBack(fmt.Sprintf("%s failed: %v", r.planner.Name(), err)) {
@@ -43,6 +43,12 @@ func (r *run) plan(ctx context.Context) {
 			i, invalid = -1, 0
 		}
 	}
+}
+
+// overBudget reports whether the model spent the run's token budget. The
+// fallback spends no tokens, so the budget never stops it from acting.
+func (r *run) overBudget() bool {
+	return r.planner != r.a.d.Fallback && r.sum.TokensIn+r.sum.TokensOut >= r.a.cfg.TokenBudget
 }
 
 func phaseOfText(m llm.Message) Phase {
@@ -96,15 +102,22 @@ func (r *run) fallBack(reason string) bool {
 	return true
 }
 
+// maxCallsPerTurn bounds the calls of one turn that run: a reply asking for
+// hundreds would otherwise fan out to the platform at once and send back a
+// request far past the token budget.
+const maxCallsPerTurn = 16
+
 // execute runs a turn's calls: reads in parallel first, then writes one by one
 // in the order asked, and appends every result in the order of the calls.
+// Calls past maxCallsPerTurn are answered without running.
 // It reports whether any call was valid.
 func (r *run) execute(ctx context.Context, calls []llm.ToolCall) bool {
 	results := make([]tools.Outcome, len(calls))
-	var reads []int
-	var writes []int
+	var reads, writes, over []int
 	for i, c := range calls {
-		if t, ok := r.a.d.Registry.Lookup(c.Name); ok && t.Risk() == tools.RiskRead {
+		if i >= maxCallsPerTurn {
+			over = append(over, i)
+		} else if t, ok := r.a.d.Registry.Lookup(c.Name); ok && t.Risk() == tools.RiskRead {
 			reads = append(reads, i)
 		} else {
 			writes = append(writes, i)
@@ -120,6 +133,9 @@ func (r *run) execute(ctx context.Context, calls []llm.ToolCall) bool {
 	for _, i := range writes {
 		results[i] = r.invoke(ctx, r.phaseOfCall(calls[i].Name), r.planner.Name(), toCall(calls[i]))
 	}
+	for _, i := range over {
+		results[i] = r.notRun(calls[i])
+	}
 	valid := false
 	for i, c := range calls {
 		r.msgs = append(r.msgs, llm.Message{Role: llm.RoleTool, ToolCallID: c.ID, Name: c.Name, Content: r.toolContent(results[i])})
@@ -133,6 +149,16 @@ func (r *run) execute(ctx context.Context, calls []llm.ToolCall) bool {
 		}
 	}
 	return valid
+}
+
+// notRun answers a call past the per-turn cap without running it.
+func (r *run) notRun(c llm.ToolCall) tools.Outcome {
+	call := toCall(c)
+	r.called(PhaseAnalys, r.planner.Name(), call)
+	o := tools.Outcome{CallID: c.ID, Tool: c.Name, Status: tools.StatusInvalid, Summary: "not run",
+		Error: fmt.Sprintf("too many calls in one turn: only the first %d run; ask again for what is still needed", maxCallsPerTurn)}
+	r.done(PhaseAnalys, call, o)
+	return o
 }
 
 func (r *run) phaseOfCall(name string) Phase {

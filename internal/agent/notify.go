@@ -133,7 +133,9 @@ func (r *run) markNotified(ctx context.Context, state string) {
 	}
 }
 
-func (r *run) notifyTarget() string { return firstNonEmpty(r.al.Target(), "fingerprint:"+r.al.Fingerprint) }
+func (r *run) notifyTarget() string {
+	return firstNonEmpty(r.al.Target(), "fingerprint:"+r.al.Fingerprint)
+}
 
 func (r *run) notification(changed, refused int) platform.Notification {
 	v := r.sum.Verification

@@ -39,10 +39,15 @@ type WebhookAlert struct {
 	Fingerprint  string            `json:"fingerprint"`
 }
 
-// LooksLikeJSON reports whether input is meant as a JSON payload.
+// LooksLikeJSON reports whether input is meant as a JSON payload: it starts
+// with "{", or it is a valid JSON array. Text such as "[FIRING:1] Backend CPU
+// at 85%" (Alertmanager's usual subject line) stays text.
 func LooksLikeJSON(b []byte) bool {
 	t := bytes.TrimSpace(b)
-	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
+	if len(t) == 0 {
+		return false
+	}
+	return t[0] == '{' || (t[0] == '[' && json.Valid(t))
 }
 
 // DecodeWebhook reads a payload. Strict rejects unknown fields (the CLI, where a
@@ -77,6 +82,10 @@ func jsonProblem(err error) string {
 	switch {
 	case errors.As(err, &se):
 		return fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, se)
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return "invalid JSON: the payload ends before the JSON object is complete (truncated?)"
+	case errors.As(err, &te) && te.Field == "":
+		return fmt.Sprintf("the payload must be a JSON object, got %s", te.Value)
 	case errors.As(err, &te):
 		return fmt.Sprintf("field %q must be %s, got %s", te.Field, te.Type, te.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):

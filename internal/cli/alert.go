@@ -32,17 +32,26 @@ func (o *rootOptions) readInput(args []string) (input, error) {
 		if err != nil {
 			return input{}, &ExitError{Code: ExitUsage, Err: fmt.Errorf("read --alert-file: %w", err)}
 		}
-		return input{raw: b, source: "file"}, nil
+		return checkSize(input{raw: b, source: "file"})
 	case len(args) == 1 && args[0] == "-":
 		b, err := io.ReadAll(io.LimitReader(o.f.IO.In, alert.MaxPayloadBytes+1))
 		if err != nil {
 			return input{}, &ExitError{Code: ExitUsage, Err: fmt.Errorf("read standard input: %w", err)}
 		}
-		return input{raw: b, source: "stdin"}, nil
+		return checkSize(input{raw: b, source: "stdin"})
 	case len(args) == 0:
 		return input{}, usageError(`no alert given: pass it as an argument, e.g. ops-skill "Alert: Backend service CPU at 85%% for 5 minutes", with --alert-file FILE, or on standard input with "-"`)
 	}
 	return input{raw: []byte(strings.Join(args, " ")), source: "argument"}, nil
+}
+
+// checkSize refuses input past the payload limit; reading stops one byte past
+// it, so the real size is unknown and the message says "more than".
+func checkSize(in input) (input, error) {
+	if len(in.raw) > alert.MaxPayloadBytes {
+		return input{}, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w: the alert from %s is more than %d bytes: pass the alert's summary or the Alertmanager payload, not a log dump", alert.ErrInvalid, in.source, alert.MaxPayloadBytes)}
+	}
+	return in, nil
 }
 
 func readBounded(path string) ([]byte, error) {
@@ -117,7 +126,7 @@ func (o *rootOptions) reject(ctx context.Context, rt *Runtime, in input, cause e
 		if alert.LooksLikeJSON(in.raw) {
 			src = store.SourceAlertmanager
 		}
-		_, _ = rt.Store.RecordAlert(ctx, store.AlertRecord{Source: src, Summary: clip(strings.ToValidUTF8(string(in.raw), "?"), 200),
+		_, _ = rt.Store.RecordAlert(ctx, store.AlertRecord{Source: src, Summary: "rejected input: " + clip(strings.ToValidUTF8(string(in.raw), "?"), 160),
 			Env: rt.Env, Outcome: outcome, Error: clip(cause.Error(), 500), Kind: "unknown"})
 	}
 	if code == ExitOK {

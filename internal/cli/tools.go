@@ -75,7 +75,7 @@ func runToolCall(cmd *cobra.Command, f *Factory, root *rootOptions, name, args s
 	case tools.StatusFailed, tools.StatusCanceled:
 		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("%s failed: %s", name, out.Error)}
 	case tools.StatusRefused:
-		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("%s refused by %s: %s", name, out.Rule, out.Reason)}
+		return &ExitError{Code: ExitUnresolved, Err: fmt.Errorf("%s refused by %s: %s", name, out.Rule, out.Reason)}
 	}
 	return nil
 }

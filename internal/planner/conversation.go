@@ -28,7 +28,8 @@ type conversation struct {
 	facts    agent.Facts
 	hasFacts bool
 	seen     []observed
-	turns    int // assistant turns so far
+	asked    []llm.ToolCall // every call asked for so far, whatever came of it
+	turns    int            // assistant turns so far
 }
 
 func readConversation(msgs []llm.Message) conversation {
@@ -47,27 +48,40 @@ func readConversation(msgs []llm.Message) conversation {
 			}
 		case llm.RoleAssistant:
 			c.turns++
+			c.asked = append(c.asked, m.ToolCalls...)
 		}
 	}
 	return c
 }
 
+// readUser reads the facts and the snapshot code wrote. Code writes them after
+// the untrusted alert text, so only the last facts line and the snapshot lines
+// after it count: a line of the alert that copies the prefixes is never read.
 func (c *conversation) readUser(content string) {
-	for _, line := range strings.Split(content, "\n") {
-		switch {
-		case strings.HasPrefix(line, agent.FactsPrefix) && !c.hasFacts:
-			c.hasFacts = json.Unmarshal([]byte(strings.TrimPrefix(line, agent.FactsPrefix)), &c.facts) == nil
-		case strings.HasPrefix(line, agent.SnapshotPrefix):
-			rest := strings.TrimPrefix(line, agent.SnapshotPrefix)
-			name, body, ok := strings.Cut(rest, ": ")
-			if !ok {
-				continue
-			}
-			var o observed
-			if json.Unmarshal([]byte(body), &o) == nil {
-				o.Tool = firstNonEmpty(o.Tool, name)
-				c.seen = append(c.seen, o)
-			}
+	lines := strings.Split(content, "\n")
+	at := -1
+	for i, line := range lines {
+		if strings.HasPrefix(line, agent.FactsPrefix) {
+			at = i
+		}
+	}
+	if at < 0 || c.hasFacts {
+		return
+	}
+	c.hasFacts = json.Unmarshal([]byte(strings.TrimPrefix(lines[at], agent.FactsPrefix)), &c.facts) == nil
+	for _, line := range lines[at+1:] {
+		rest, ok := strings.CutPrefix(line, agent.SnapshotPrefix)
+		if !ok {
+			continue
+		}
+		name, body, ok := strings.Cut(rest, ": ")
+		if !ok {
+			continue
+		}
+		var o observed
+		if json.Unmarshal([]byte(body), &o) == nil {
+			o.Tool = firstNonEmpty(o.Tool, name)
+			c.seen = append(c.seen, o)
 		}
 	}
 }
@@ -96,6 +110,19 @@ func (c conversation) called(tool string, match func(observed) bool) (observed, 
 		}
 	}
 	return observed{}, false
+}
+
+// queried reports whether a metric was asked for in a turn, whatever came of it.
+func (c conversation) queried(name string) bool {
+	for _, k := range c.asked {
+		var a struct {
+			Metric string `json:"metric"`
+		}
+		if k.Name == "queryMetrics" && json.Unmarshal([]byte(k.Arguments), &a) == nil && a.Metric == name {
+			return true
+		}
+	}
+	return false
 }
 
 // metric returns the newest summary of a named metric.

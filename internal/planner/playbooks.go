@@ -15,7 +15,7 @@ func (r *Rules) cpu(c conversation) turn {
 	if !ok {
 		return turn{calls: []call{{"getServiceStatus", r.workload(c)}}}
 	}
-	if _, ok := c.metric("request_rate"); !ok {
+	if _, ok := c.metric("request_rate"); !ok && !c.queried("request_rate") {
 		calls := []call{{"queryMetrics", r.queryArgs(c, "request_rate", "30m")}, {"queryMetrics", r.queryArgs(c, "latency_p99_ms", "30m")}, {"queryMetrics", r.queryArgs(c, "error_rate", "15m")}}
 		if _, ok := c.metric("cpu_utilization"); !ok {
 			calls = append(calls, call{"queryMetrics", r.queryArgs(c, "cpu_utilization", "15m")})
@@ -25,7 +25,11 @@ func (r *Rules) cpu(c conversation) turn {
 	if o, ok := c.acted("scaleDeployment"); ok {
 		return turn{text: r.cpuDone(c, st, o)}
 	}
-	cpu, _ := c.metric("cpu_utilization")
+	cpu, ok := c.metric("cpu_utilization")
+	if !ok {
+		// Asking again every turn would not bring the metrics source back.
+		return turn{text: fmt.Sprintf("Diagnosis: Service: %s, %d replicas, %s; CPU metrics could not be read.\nDecision: no action: a sustained rise cannot be confirmed without CPU samples.", c.facts.Service, st.Replicas, st.Status)}
+	}
 	errs, _ := c.metric("error_rate")
 	cpuNow, errNow := lastOf(cpu), lastOf(errs)
 	diag := r.cpuDiagnosis(c, st, cpu)

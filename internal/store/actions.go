@@ -20,31 +20,32 @@ const (
 
 // ToolCallRecord is one tool call with its guard decision.
 type ToolCallRecord struct {
-	ID      int64
+	ID      int64     `json:"id"`
 	AlertID int64     // 0 when the call belongs to no alert (e.g. `tools call`)
-	At      time.Time // the clock's time when zero
-	Tool    string
-	Target  string // e.g. "ai-data-labs/backend"
-	Args    string // the call's arguments as JSON, redacted by the caller
-	Verdict string // one of the Verdict constants
-	Rule    string
-	Reason  string
-	Result  string
-	Write   bool
-	Env     string
+	At      time.Time `json:"at"` // the clock's time when zero
+	Tool    string    `json:"tool,omitempty"`
+	Target  string    `json:"target,omitempty"`  // e.g. "ai-data-labs/backend"
+	Args    string    `json:"args,omitempty"`    // the call's arguments as JSON, redacted by the caller
+	Verdict string    `json:"verdict,omitempty"` // one of the Verdict constants
+	Rule    string    `json:"rule,omitempty"`
+	Reason  string    `json:"reason,omitempty"`
+	Result  string    `json:"result,omitempty"`
+	Write   bool      `json:"write"`
+	Env     string    `json:"env,omitempty"`
 }
 
 // ScaleEvent is one change of a workload's replica count.
 type ScaleEvent struct {
-	ID        int64
-	At        time.Time // the clock's time when zero
-	Namespace string
-	Name      string
-	From, To  int32
-	Reason    string
-	Rule      string
-	AlertID   int64 // 0 when no alert caused it
-	Env       string
+	ID        int64     `json:"id"`
+	At        time.Time `json:"at"` // the clock's time when zero
+	Namespace string    `json:"namespace,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	From      int32     `json:"from"`
+	To        int32     `json:"to"`
+	Reason    string    `json:"reason,omitempty"`
+	Rule      string    `json:"rule,omitempty"`
+	AlertID   int64     `json:"alertId,omitempty"` // 0 when no alert caused it
+	Env       string    `json:"env,omitempty"`
 }
 
 // ScaleFilter selects scale events for ListScaleEvents. Zero fields do not filter.

@@ -34,20 +34,20 @@ const EnvSimulated = "simulated"
 
 // AlertRecord is one alert received and what became of it.
 type AlertRecord struct {
-	ID          int64
-	ReceivedAt  time.Time // the clock's time when zero at record time
-	Source      string    // SourceText, SourceAlertmanager, SourceWebhook or SourceChat
-	Fingerprint string
-	Service     string
-	Namespace   string
-	Kind        string
-	Summary     string
-	Env         string // EnvSimulated or the cluster context
-	Outcome     string // OutcomePending until finished
-	Planner     string
-	IncidentID  string
-	Error       string
-	FinishedAt  time.Time // zero until finished
+	ID          int64     `json:"id"`
+	ReceivedAt  time.Time `json:"receivedAt"`       // the clock's time when zero at record time
+	Source      string    `json:"source,omitempty"` // SourceText, SourceAlertmanager, SourceWebhook or SourceChat
+	Fingerprint string    `json:"fingerprint,omitempty"`
+	Service     string    `json:"service,omitempty"`
+	Namespace   string    `json:"namespace,omitempty"`
+	Kind        string    `json:"kind,omitempty"`
+	Summary     string    `json:"summary,omitempty"`
+	Env         string    `json:"env,omitempty"`     // EnvSimulated or the cluster context
+	Outcome     string    `json:"outcome,omitempty"` // OutcomePending until finished
+	Planner     string    `json:"planner,omitempty"`
+	IncidentID  string    `json:"incidentId,omitempty"`
+	Error       string    `json:"error,omitempty"`
+	FinishedAt  time.Time `json:"finishedAt"` // zero until finished
 }
 
 // AlertFilter selects alerts for ListAlerts. Zero fields do not filter.

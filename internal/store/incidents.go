@@ -18,22 +18,22 @@ const (
 
 // Incident is an incident opened by ops-skill.
 type Incident struct {
-	ID        string    // INC-YYYY-MM-DD-NNN, assigned by CreateIncident
-	OpenedAt  time.Time // the clock's time when zero
-	Title     string
-	Service   string
-	Severity  string
-	Status    string // StatusOpen (the default), StatusMitigated, StatusResolved or StatusEscalated
-	AlertID   int64  // 0 when no recorded alert opened it
-	UpdatedAt time.Time
-	Env       string
+	ID        string    `json:"id"`       // INC-YYYY-MM-DD-NNN, assigned by CreateIncident
+	OpenedAt  time.Time `json:"openedAt"` // the clock's time when zero
+	Title     string    `json:"title,omitempty"`
+	Service   string    `json:"service,omitempty"`
+	Severity  string    `json:"severity,omitempty"`
+	Status    string    `json:"status,omitempty"`  // StatusOpen (the default), StatusMitigated, StatusResolved or StatusEscalated
+	AlertID   int64     `json:"alertId,omitempty"` // 0 when no recorded alert opened it
+	UpdatedAt time.Time `json:"updatedAt"`
+	Env       string    `json:"env,omitempty"`
 }
 
 // TimelineEntry is one step of an incident's timeline.
 type TimelineEntry struct {
-	At   time.Time // the clock's time when zero
-	Kind string    // e.g. "step", "action", "verification", "notification", "status"
-	Text string
+	At   time.Time `json:"at"`             // the clock's time when zero
+	Kind string    `json:"kind,omitempty"` // e.g. "step", "action", "verification", "notification", "status"
+	Text string    `json:"text,omitempty"`
 }
 
 const incidentColumns = `id, opened_at, title, service, severity, status,

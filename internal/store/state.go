@@ -10,12 +10,12 @@ import (
 
 // ThresholdChange is one change of a policy threshold (--update-threshold).
 type ThresholdChange struct {
-	ID  int64
-	At  time.Time // the clock's time when zero
-	Key string    // e.g. "scale_up.cpu"
-	Old string
-	New string
-	Who string
+	ID  int64     `json:"id"`
+	At  time.Time `json:"at"`            // the clock's time when zero
+	Key string    `json:"key,omitempty"` // e.g. "scale_up.cpu"
+	Old string    `json:"old,omitempty"`
+	New string    `json:"new,omitempty"`
+	Who string    `json:"who,omitempty"`
 }
 
 // LoadState returns the guard state stored under (env, key), such as

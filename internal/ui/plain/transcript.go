@@ -53,21 +53,33 @@ func (t *Transcript) Emit(e agent.Event) {
 
 func (t *Transcript) add(p agent.Phase, s string) { t.lines[p] = append(t.lines[p], s) }
 
+// modelText puts the planner's reasoning under "Analyse cause". In a final
+// answer, diagnosis, cause and decision lines still belong there; the rest is
+// the planner's closing word, shown with the notification.
 func (t *Transcript) modelText(ev agent.ModelText) {
-	ph := agent.PhaseAnalys
 	for _, line := range strings.Split(ev.Text, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
 			continue
 		}
-		if ev.Final {
+		if ev.Final && !isAnalysis(line) {
 			t.add(agent.PhaseNotify, "Planner: "+line)
 			continue
 		}
 		for _, part := range splitDiagnosis(line) {
-			t.add(ph, part)
+			t.add(agent.PhaseAnalys, part)
 		}
 	}
+}
+
+// isAnalysis reports a line of the planner's that explains rather than reports.
+func isAnalysis(line string) bool {
+	for _, p := range []string{"Diagnosis: ", "Cause: ", "Decision: "} {
+		if strings.HasPrefix(line, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // splitDiagnosis turns "Diagnosis: a; b; c" into bullets a, b, c.
@@ -134,7 +146,7 @@ func (t *Transcript) notified(ev agent.Notified) {
 	case ev.Suppressed != "":
 		t.add(agent.PhaseNotify, "Notification not repeated: "+ev.Suppressed)
 	case ev.Error != "":
-		t.add(agent.PhaseNotify, "Notification not delivered: "+ev.Error)
+		t.add(agent.PhaseNotify, "Notification not delivered: "+strings.TrimPrefix(ev.Error, "notification not delivered: "))
 	case ev.Delivered:
 		t.add(agent.PhaseNotify, "Team notified ("+ev.Channel+")")
 	default:
@@ -152,7 +164,7 @@ var titles = map[agent.Phase]string{
 
 func (t *Transcript) write(s agent.Summary) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Alert: %q\n", s.Alert)
+	fmt.Fprintf(&b, "Alert: %q\n", alertText(s.Alert))
 	if t.header != "" {
 		fmt.Fprintf(&b, "%s · Mode: %s\n", t.header, s.Mode)
 	} else {
@@ -196,4 +208,13 @@ func capital(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// alertText drops the "Alert:" a user often types before the text, so the
+// header reads Alert: "Backend service CPU at 85%", as in the spec.
+func alertText(s string) string {
+	if len(s) > len("alert:") && strings.EqualFold(s[:len("alert:")], "alert:") {
+		return strings.TrimSpace(s[len("alert:"):])
+	}
+	return s
 }

@@ -1,0 +1,214 @@
+package plain
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/duet-company/ops-skill/internal/agent"
+	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/tools"
+)
+
+var at = time.Date(2026, 2, 16, 10, 0, 0, 0, time.UTC)
+
+// scaleRun is the events of a high-CPU run, as the agent emits them.
+func scaleRun() []agent.Event {
+	return []agent.Event{
+		agent.RunStarted{At: at, Alert: alert.Alert{Text: "Backend service CPU at 85% for 5 minutes"}, Planner: "rules", Mode: "auto"},
+		agent.PhaseStarted{At: at, Phase: agent.PhaseCheck},
+		agent.ToolDone{At: at, Phase: agent.PhaseCheck, Outcome: tools.Outcome{Tool: "getServiceStatus", Status: tools.StatusOK, Summary: "ai-data-labs/backend: Healthy, 3/3 ready"}},
+		agent.ToolDone{At: at, Phase: agent.PhaseAnalys, Outcome: tools.Outcome{Tool: "queryMetrics", Status: tools.StatusOK, Summary: "request_rate rising"}},
+		agent.ModelText{At: at, Phase: agent.PhaseAnalys, Text: "Diagnosis: Service: backend; CPU: 85%\nDecision: scale up from 3 to 4 replicas."},
+		agent.ToolDone{At: at, Phase: agent.PhaseAction, Verdict: "allow", Outcome: tools.Outcome{Tool: "scaleDeployment", Risk: tools.RiskWrite,
+			Status: tools.StatusExecuted, Target: "ai-data-labs/backend", Summary: "scale ai-data-labs/backend from 3 to 4 replicas"}},
+		agent.ModelText{At: at, Phase: agent.PhaseNotify, Text: "Scaled backend.", Final: true},
+		agent.Verified{At: at, Signal: "CPU", Before: "85%", After: "45%", Result: "resolved", Waited: "2m"},
+		agent.Notified{At: at, Channel: "webhook", Delivered: true},
+		agent.Summary{At: at, Alert: "Alert: Backend service CPU at 85% for 5 minutes", Resolution: agent.Resolved, Planner: "rules", Mode: "auto",
+			Headline: "Scaled ai-data-labs/backend from 3 to 4 replicas", TimeToResolution: "2m"},
+	}
+}
+
+func render(header string, events []agent.Event) string {
+	var b bytes.Buffer
+	tr := NewTranscript(&b, header)
+	for _, e := range events {
+		tr.Emit(e)
+	}
+	return b.String()
+}
+
+func TestTranscriptHasTheSpecShape(t *testing.T) {
+	got := render("Planner: rules · Platform: simulated", scaleRun())
+	want := `Alert: "Backend service CPU at 85% for 5 minutes"
+Planner: rules · Platform: simulated · Mode: auto
+
+Automatic Actions Taken:
+
+1. Check current state:
+   - ai-data-labs/backend: Healthy, 3/3 ready
+
+2. Analyse cause:
+   - Checked: request_rate rising
+   - Service: backend
+   - CPU: 85%
+   - Decision: scale up from 3 to 4 replicas.
+
+3. Action:
+   - Done: scale ai-data-labs/backend from 3 to 4 replicas (guard: allowed)
+
+4. Verification:
+   - CPU after 2m: 45% (was 85%)
+   - Status: Healthy
+
+5. Notification:
+   - Planner: Scaled backend.
+   - Team notified (webhook)
+
+Resolution: Scaled ai-data-labs/backend from 3 to 4 replicas
+Outcome: resolved
+Time to resolution: 2m
+`
+	if got != want {
+		t.Errorf("transcript:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestTranscriptWritesNothingBeforeTheSummary(t *testing.T) {
+	events := scaleRun()
+	if got := render("", events[:len(events)-1]); got != "" {
+		t.Errorf("wrote before the summary: %q", got)
+	}
+}
+
+func TestTranscriptSaysWhenNoActionWasTaken(t *testing.T) {
+	got := render("", []agent.Event{
+		agent.RunStarted{At: at},
+		agent.ModelText{At: at, Phase: agent.PhaseNotify, Final: true,
+			Text: "Diagnosis: Service: backend; CPU: 40% now\nDecision: no action: CPU is 40% (threshold 80%)."},
+		agent.Summary{At: at, Alert: "Backend CPU", Resolution: agent.NoAction, Planner: "rules", Mode: "auto", Headline: "No action needed: CPU 40%"},
+	})
+	for _, want := range []string{"Planner: rules · Mode: auto\n", "1. Analyse cause:\n   - Service: backend\n   - CPU: 40% now\n   - Decision: no action",
+		"2. Action:\n   - No action taken\n", "Outcome: no_action\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "Notification") || strings.Contains(got, "Planner: Diagnosis") {
+		t.Errorf("a final diagnosis belongs under Analyse cause:\n%s", got)
+	}
+}
+
+func TestTranscriptShowsRefusalsFailuresAndDryRuns(t *testing.T) {
+	got := render("", []agent.Event{
+		agent.RunStarted{At: at},
+		agent.PlannerSwitched{At: at, From: "gpt", To: "rules", Reason: "the model timed out"},
+		agent.ToolDone{At: at, Phase: agent.PhaseAction, Outcome: tools.Outcome{Tool: "scaleDeployment", Risk: tools.RiskWrite, Status: tools.StatusRefused,
+			Target: "ai-data-labs/backend", Rule: "scale_up.cpu", Reason: "cpu 40% is not above 80%"}},
+		agent.ToolDone{At: at, Phase: agent.PhaseAction, Outcome: tools.Outcome{Tool: "restartPods", Risk: tools.RiskWrite, Status: tools.StatusFailed,
+			Target: "ai-data-labs/frontend", Error: "backend unavailable"}},
+		agent.ToolDone{At: at, Phase: agent.PhaseAction, Verdict: "clamp", To: 10, Outcome: tools.Outcome{Tool: "scaleDeployment", Risk: tools.RiskWrite,
+			Status: tools.StatusDryRun, Rule: "max_replicas", Reason: "12 > 10", Summary: "would scale ai-data-labs/backend from 9 to 10 replicas"}},
+		agent.ToolDone{At: at, Phase: agent.PhaseAnalys, Outcome: tools.Outcome{Tool: "getLogs", Status: tools.StatusInvalid, Error: `unknown field "podz"`}},
+		agent.Verified{At: at, Signal: "CPU", After: "85%", Result: "unresolved"},
+		agent.Notified{At: at, Error: "notification not delivered: the webhook answered 500", Escalated: true},
+		agent.ToolDone{At: at, Phase: agent.PhaseNotify, Outcome: tools.Outcome{Tool: "createIncident", Risk: tools.RiskRecord, Status: tools.StatusOK, Summary: "opened incident INC-2026-02-16-001"}},
+		agent.Summary{At: at, Alert: "a", Resolution: agent.Escalated, Mode: "observe", Headline: "h", Incident: "INC-2026-02-16-001", Error: "boom"},
+	})
+	for _, want := range []string{
+		"Planner fallback: gpt → rules: the model timed out\n",
+		"   - Refused scaleDeployment ai-data-labs/backend — scale_up.cpu: cpu 40% is not above 80%\n",
+		"   - Failed restartPods ai-data-labs/frontend: backend unavailable\n",
+		"   - Would scale ai-data-labs/backend from 9 to 10 replicas (guard: clamped to 10 by max_replicas (12 > 10))\n",
+		"   - Invalid call getLogs: unknown field \"podz\"\n",
+		"   - CPU now: 85%\n   - Status: Still firing\n",
+		"   - Notification not delivered: the webhook answered 500\n   - Escalated to engineering\n",
+		"   - Created incident ticket: INC-2026-02-16-001\n",
+		"Incident: INC-2026-02-16-001\nError: boom\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestTranscriptStartsAfreshForEachRun(t *testing.T) {
+	events := append(scaleRun(), scaleRun()...)
+	got := render("", events)
+	if n := strings.Count(got, "Done: scale"); n != 2 {
+		t.Errorf("%d action lines for two runs of one action each:\n%s", n, got)
+	}
+	if n := strings.Count(got, "Automatic Actions Taken:"); n != 2 {
+		t.Errorf("%d transcripts for two runs", n)
+	}
+}
+
+func TestAlertTextDropsATypedPrefix(t *testing.T) {
+	tests := map[string]string{
+		"Alert: Backend CPU at 85%": "Backend CPU at 85%",
+		"ALERT:disk full":           "disk full",
+		"Backend CPU at 85%":        "Backend CPU at 85%",
+		"Alert:":                    "Alert:",
+		"Alerting is broken":        "Alerting is broken",
+	}
+	for in, want := range tests {
+		if got := alertText(in); got != want {
+			t.Errorf("alertText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestJSONLinesWritesOneTypedObjectPerEvent(t *testing.T) {
+	var b bytes.Buffer
+	j := NewJSONLines(&b)
+	for _, e := range scaleRun() {
+		j.Emit(e)
+	}
+	if err := j.Err(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != len(scaleRun()) {
+		t.Fatalf("%d lines for %d events", len(lines), len(scaleRun()))
+	}
+	for i, l := range lines {
+		if !strings.HasPrefix(l, `{"type":"`) {
+			t.Errorf("line %d does not start with its type: %s", i+1, l)
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Errorf("line %d: %v", i+1, err)
+		}
+	}
+	var last map[string]any
+	_ = json.Unmarshal([]byte(lines[len(lines)-1]), &last)
+	if last["type"] != "summary" || last["resolution"] != "resolved" {
+		t.Errorf("last line = %v", last)
+	}
+}
+
+type failingWriter struct{ n int }
+
+var errDiskFull = errors.New("disk full")
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	w.n++
+	if w.n > 1 {
+		return 0, errDiskFull
+	}
+	return len(p), nil
+}
+
+func TestJSONLinesKeepsTheFirstWriteError(t *testing.T) {
+	j := NewJSONLines(&failingWriter{})
+	for _, e := range scaleRun() {
+		j.Emit(e)
+	}
+	if !errors.Is(j.Err(), errDiskFull) {
+		t.Errorf("Err() = %v, want the writer's error", j.Err())
+	}
+}
