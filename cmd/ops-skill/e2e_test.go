@@ -144,6 +144,32 @@ func alertFile(t *testing.T, name string) string {
 	return p
 }
 
+// freshAlertFile copies an Alertmanager fixture with every alert's startsAt
+// set to ten minutes ago, so the binary (which runs on the wall clock) sees an
+// alert that has not outlived ESCALATION_HOURS.
+func freshAlertFile(t *testing.T, name string) string {
+	t.Helper()
+	var payload map[string]any
+	if err := json.Unmarshal([]byte(readFile(t, alertFile(t, name))), &payload); err != nil {
+		t.Fatal(err)
+	}
+	alerts, _ := payload["alerts"].([]any)
+	for _, a := range alerts {
+		if m, ok := a.(map[string]any); ok {
+			m["startsAt"] = time.Now().UTC().Add(-10 * time.Minute).Format(time.RFC3339)
+		}
+	}
+	b, err := json.Marshal(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func readFile(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -188,7 +214,7 @@ func TestFreeTextAlertScalesTheBackend(t *testing.T) {
 
 func TestAlertmanagerPayloadFromAFile(t *testing.T) {
 	s := newSandbox(t)
-	r := s.must(0, "", "--alert-file", alertFile(t, "am-high-cpu.json"))
+	r := s.must(0, "", "--alert-file", freshAlertFile(t, "am-high-cpu.json"))
 	wantContains(t, "transcript", r.stdout, "scenario high-cpu", "Done: scale ai-data-labs/backend from 3 to 4 replicas", "Outcome: resolved")
 	rows := s.alerts()
 	if len(rows) != 1 || rows[0].Source != "alertmanager" || rows[0].Service != "backend" || rows[0].Outcome != "resolved" {
@@ -196,9 +222,16 @@ func TestAlertmanagerPayloadFromAFile(t *testing.T) {
 	}
 }
 
+func TestAnAlertFiringLongerThanEscalationHoursIsEscalated(t *testing.T) {
+	s := newSandbox(t)
+	// The fixture's alert started on 2026-02-16, long before the wall clock's now.
+	r := s.must(3, "", "--alert-file", alertFile(t, "am-high-cpu.json"))
+	wantContains(t, "transcript", r.stdout, "Done: scale ai-data-labs/backend from 3 to 4 replicas", "Escalated to engineering", "Outcome: escalated", "Incident: INC-")
+}
+
 func TestAlertmanagerPayloadOnStandardInput(t *testing.T) {
 	s := newSandbox(t)
-	r := s.must(0, readFile(t, alertFile(t, "am-high-cpu.json")), "-", "--output", "json")
+	r := s.must(0, readFile(t, freshAlertFile(t, "am-high-cpu.json")), "-", "--output", "json")
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	var sum struct {
 		Type       string `json:"type"`

@@ -16,7 +16,11 @@ func headline(r *run) string {
 		if !o.Risk.ChangesPlatform() || (o.Status != tools.StatusExecuted && o.Status != tools.StatusDryRun) {
 			continue
 		}
-		dry = dry || o.Status == tools.StatusDryRun
+		if o.Status == tools.StatusDryRun {
+			dry = true
+			done = append(done, dryPhrase(o))
+			continue
+		}
 		done = append(done, actionPhrase(o))
 	}
 	v := r.sum.Verification
@@ -57,6 +61,16 @@ func actionPhrase(o tools.Outcome) string {
 		}
 	}
 	return o.Summary
+}
+
+// dryPhrase is what a dry run would have done, in the plan's own words
+// ("scale ai-data-labs/backend from 3 to 4 replicas").
+func dryPhrase(o tools.Outcome) string {
+	s := strings.TrimPrefix(o.Summary, "would ")
+	if i := strings.Index(s, " ("); i > 0 {
+		s = s[:i]
+	}
+	return s
 }
 
 func capitalise(s string) string {

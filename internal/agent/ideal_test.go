@@ -35,8 +35,12 @@ func TestIdealScriptedModelResolvesEachSpecIncidentInAtMostThreeCalls(t *testing
 			h := newHarness(t, setup{scenario: tt.scenario, planner: model})
 			sum := h.run()
 
-			if sum.Resolution != agent.Resolved || sum.Planner != model.Name() {
-				t.Fatalf("resolution %s by %s (%s), want resolved by the model", sum.Resolution, sum.Planner, sum.Headline)
+			want := agent.Resolved
+			if tt.scenario == "clickhouse-oom" {
+				want = agent.Escalated // mitigated by the memory raise; the leak goes to engineers
+			}
+			if sum.Resolution != want || sum.Planner != model.Name() || sum.Verification == nil || sum.Verification.Result != "resolved" {
+				t.Fatalf("resolution %s by %s (%s), want %s by the model with a verified fix", sum.Resolution, sum.Planner, sum.Headline, want)
 			}
 			checkActions(t, sum.Actions, tt.actions)
 			if len(sum.Refusals) != 0 {

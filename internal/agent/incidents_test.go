@@ -38,7 +38,7 @@ func TestRulesPlannerHandlesSpecIncidentsOnTheSimulatedPlatform(t *testing.T) {
 			end:          backendScaledTo4,
 		},
 		{
-			name: "ClickHouse OOM crash loop gets more memory, a replica and an incident", scenario: "clickhouse-oom", resolution: agent.Resolved,
+			name: "ClickHouse OOM crash loop gets more memory, a replica, an incident and an escalation", scenario: "clickhouse-oom", resolution: agent.Escalated,
 			actions: []wantAction{
 				{"updateResources", "ai-data-labs/clickhouse", map[string]string{"from": "4Gi", "to": "8Gi"}},
 				{"scaleDeployment", "ai-data-labs/clickhouse", map[string]string{"from": "2", "to": "3"}},

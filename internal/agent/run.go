@@ -182,7 +182,9 @@ func (r *run) resolution() Resolution {
 	}
 	v := r.sum.Verification
 	switch {
-	case r.sum.Escalated && (v == nil || v.Result != "resolved"):
+	case r.sum.Escalated:
+		// Handed to people, even when the symptom is mitigated (e.g. a memory
+		// raise hides a leak): the run needs a human, exit code 3.
 		return Escalated
 	case v != nil && v.Result == "resolved" && len(r.sum.Actions) > 0:
 		return Resolved

@@ -171,8 +171,8 @@ var kindRules = []struct {
 	words []string
 }{
 	{KindDisk, []string{"disk", "storage", "volume", "space"}},
-	{KindMemory, []string{"oom", "out of memory", "memory"}},
-	{KindCrashLoop, []string{"crashloop", "crash loop", "crashing", "restarting"}},
+	{KindMemory, []string{"oom", "oomkilled", "oom-killed", "oom killed", "out of memory", "memory"}},
+	{KindCrashLoop, []string{"crashloop", "crashloopbackoff", "crashlooping", "crash loop", "crash looping", "crashing", "restarting"}},
 	{KindConnection, []string{"connection failed", "connection refused", "cannot connect", "unreachable", "not responding", "connection error", "connection"}},
 	{KindHealth, []string{"health check", "healthcheck", "/health", "unhealthy", "probe fail", "health"}},
 	{KindErrorRate, []string{"error rate", "errors", "5xx", "http 500", "error"}},
@@ -180,11 +180,36 @@ var kindRules = []struct {
 	{KindCPU, []string{"cpu", "load"}},
 }
 
-// DetectKind classifies lower-cased alert text.
-func DetectKind(lower string) Kind {
-	for _, r := range kindRules {
+// kindPatterns are kindRules compiled to whole-word matches, so "namespace"
+// does not read as "space" nor "overload" as "load".
+var kindPatterns = compileKinds()
+
+func compileKinds() [][]*regexp.Regexp {
+	out := make([][]*regexp.Regexp, len(kindRules))
+	for i, r := range kindRules {
 		for _, w := range r.words {
-			if strings.Contains(lower, w) {
+			out[i] = append(out[i], regexp.MustCompile(`(^|[^a-z0-9])`+regexp.QuoteMeta(w)+`($|[^a-z0-9])`))
+		}
+	}
+	return out
+}
+
+var (
+	lowerUpper   = regexp.MustCompile(`([a-z0-9])([A-Z])`)
+	acronymUpper = regexp.MustCompile(`([A-Z]+)([A-Z][a-z])`)
+)
+
+// SplitCamel turns an alert name such as "KubePodCrashLooping" or
+// "HighCPUUsage" into words ("Kube Pod Crash Looping", "High CPU Usage").
+func SplitCamel(s string) string {
+	return lowerUpper.ReplaceAllString(acronymUpper.ReplaceAllString(s, "$1 $2"), "$1 $2")
+}
+
+// DetectKind classifies lower-cased alert text by whole words and phrases.
+func DetectKind(lower string) Kind {
+	for i, r := range kindRules {
+		for _, re := range kindPatterns[i] {
+			if re.MatchString(lower) {
 				return r.kind
 			}
 		}

@@ -241,3 +241,28 @@ func TestDetectKindOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestDetectKindMatchesWholeWordsOnly(t *testing.T) {
+	cases := map[string]Kind{
+		"backend service cpu high in namespace ai-data-labs": KindCPU,
+		"database disk usage at 85%":                         KindDisk,
+		"no space left on device":                            KindDisk,
+		"overloaded workers, cpu 95%":                        KindCPU,
+		"frontend /health returned 503":                      KindHealth,
+		"clickhouse connection failed (3 attempts)":          KindConnection,
+		"download queue stuck":                               KindUnknown,
+	}
+	for text, want := range cases {
+		if got := DetectKind(text); got != want {
+			t.Errorf("DetectKind(%q) = %s, want %s", text, got, want)
+		}
+	}
+}
+
+func TestSplitCamel(t *testing.T) {
+	for in, want := range map[string]string{"KubePodCrashLooping": "Kube Pod Crash Looping", "HighCPUUsage": "High CPU Usage", "disk": "disk"} {
+		if got := SplitCamel(in); got != want {
+			t.Errorf("SplitCamel(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -132,7 +132,7 @@ func (p Parser) fromWebhook(w Webhook, wa WebhookAlert, now time.Time) (Alert, e
 	if a.StartsAt.IsZero() {
 		a.StartsAt = now
 	}
-	a.Kind = DetectKind(strings.ToLower(labels["alertname"] + " " + clean))
+	a.Kind = DetectKind(strings.ToLower(SplitCamel(labels["alertname"]) + " " + clean))
 	if v, err := strconv.ParseFloat(ann["value"], 64); err == nil {
 		a.Value, a.HasValue = v, true
 	}

@@ -32,13 +32,13 @@ func (o *rootOptions) readInput(args []string) (input, error) {
 		if err != nil {
 			return input{}, &ExitError{Code: ExitUsage, Err: fmt.Errorf("read --alert-file: %w", err)}
 		}
-		return checkSize(input{raw: b, source: "file"})
+		return input{raw: b, source: "file"}, nil
 	case len(args) == 1 && args[0] == "-":
 		b, err := io.ReadAll(io.LimitReader(o.f.IO.In, alert.MaxPayloadBytes+1))
 		if err != nil {
 			return input{}, &ExitError{Code: ExitUsage, Err: fmt.Errorf("read standard input: %w", err)}
 		}
-		return checkSize(input{raw: b, source: "stdin"})
+		return input{raw: b, source: "stdin"}, nil
 	case len(args) == 0:
 		return input{}, usageError(`no alert given: pass it as an argument, e.g. ops-skill "Alert: Backend service CPU at 85%% for 5 minutes", with --alert-file FILE, or on standard input with "-"`)
 	}
@@ -47,11 +47,11 @@ func (o *rootOptions) readInput(args []string) (input, error) {
 
 // checkSize refuses input past the payload limit; reading stops one byte past
 // it, so the real size is unknown and the message says "more than".
-func checkSize(in input) (input, error) {
+func checkSize(in input) error {
 	if len(in.raw) > alert.MaxPayloadBytes {
-		return input{}, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w: the alert from %s is more than %d bytes: pass the alert's summary or the Alertmanager payload, not a log dump", alert.ErrInvalid, in.source, alert.MaxPayloadBytes)}
+		return fmt.Errorf("%w: the alert from %s is more than %d bytes; at most %d are accepted: pass the alert's summary or the Alertmanager payload, not a log dump", alert.ErrInvalid, in.source, alert.MaxPayloadBytes, alert.MaxPayloadBytes)
 	}
-	return in, nil
+	return nil
 }
 
 func readBounded(path string) ([]byte, error) {
@@ -94,6 +94,9 @@ func (o *rootOptions) runAlert(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	defer rt.Close()
+	if err := checkSize(in); err != nil {
+		return o.reject(ctx, rt, in, err)
+	}
 	alerts, err := parseAlerts(in, rt)
 	if err != nil {
 		return o.reject(ctx, rt, in, err)

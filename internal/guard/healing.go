@@ -195,7 +195,7 @@ func (p HealingPolicy) ladderCheck(in RestartInput, step Step) (Decision, bool) 
 		case step >= StepReplace:
 			return refuse(RuleRestartLadder, "%d consecutive failures reached the replacement threshold %d: replace the failing pods instead of restarting %s",
 				f, p.ReplacementThreshold, name), true
-		case step == StepNone && len(unhealthyPods(w)) == 0:
+		case step == StepNone && len(unhealthyPods(w, in.Now)) == 0:
 			return refuse(RuleRestartLadder, "%d consecutive failures are below the restart threshold %d and every pod of %s is healthy: a restart is not needed",
 				f, p.RestartThreshold, name), true
 		}
@@ -208,7 +208,7 @@ func (p HealingPolicy) ladderCheck(in RestartInput, step Step) (Decision, bool) 
 	if step >= StepReplace {
 		return Decision{}, false
 	}
-	unhealthy := unhealthyPods(w)
+	unhealthy := unhealthyPods(w, in.Now)
 	for _, pod := range in.Pods {
 		if !slices.Contains(unhealthy, pod) {
 			return refuse(RuleRestartLadder, "pod %s of %s is healthy and %d consecutive failures are below the replacement threshold %d",
@@ -271,15 +271,40 @@ func NeedsMemory(w platform.Workload) bool {
 	return false
 }
 
-// unhealthyPods lists the pods that are not ready, waiting or not running.
-func unhealthyPods(w platform.Workload) []string {
+// startupGrace is how long a new pod may take to become ready before it
+// counts as unhealthy: a pod still starting (after a scale-up or a rollout)
+// is not a reason to restart its workload.
+const startupGrace = 5 * time.Minute
+
+// unhealthyPods lists the pods that are not ready, waiting or not running,
+// leaving out pods that are still starting.
+func unhealthyPods(w platform.Workload, now time.Time) []string {
 	var out []string
 	for _, pod := range w.Pods {
+		if starting(pod, now) {
+			continue
+		}
 		if !pod.Ready || pod.WaitingReason != "" || pod.Phase != "Running" {
 			out = append(out, pod.Name)
 		}
 	}
 	return out
+}
+
+// starting reports a pod that has never failed and is within its startup grace.
+func starting(pod platform.Pod, now time.Time) bool {
+	if pod.Ready || pod.Restarts > 0 || pod.LastTerm != nil {
+		return false
+	}
+	switch pod.WaitingReason {
+	case "", "ContainerCreating", "PodInitializing":
+	default:
+		return false
+	}
+	if pod.StartedAt.IsZero() {
+		return pod.Phase == "Pending"
+	}
+	return now.Sub(pod.StartedAt) < startupGrace
 }
 
 // latestSince returns the newest time after since.

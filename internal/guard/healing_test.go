@@ -51,7 +51,16 @@ func crashLooping(w platform.Workload, i int) platform.Workload {
 func notReady(w platform.Workload, i int) platform.Workload {
 	w.Pods = append([]platform.Pod(nil), w.Pods...)
 	w.Pods[i].Ready = false
+	w.Pods[i].Restarts = 4
+	w.Pods[i].WaitingReason = "CrashLoopBackOff"
 	w.ReadyReplicas--
+	return w
+}
+
+// startingPod makes pod i a new pod, started at `at`, not yet ready, never failed.
+func startingPod(w platform.Workload, i int, at time.Time) platform.Workload {
+	w = notReady(w, i)
+	w.Pods[i].WaitingReason, w.Pods[i].Restarts, w.Pods[i].LastTerm, w.Pods[i].StartedAt = "", 0, nil, at
 	return w
 }
 
@@ -75,6 +84,11 @@ func TestDecideRestart(t *testing.T) {
 			in: RestartInput{Workload: healthy, Action: ActionRollout, ConsecutiveFailures: 3}, verdict: Allow, rule: RuleRestartRollout},
 		{name: "a rollout restart of a crash-looping workload needs no failure count",
 			in: RestartInput{Workload: notReady(healthy, 1), Action: ActionRollout}, verdict: Allow, rule: RuleRestartRollout},
+		{name: "a pod still starting after a scale-up is no reason to restart",
+			in: RestartInput{Workload: startingPod(healthy, 1, now.Add(-30*time.Second)), Action: ActionRollout, Now: now}, verdict: Refuse, rule: RuleRestartLadder,
+			reason: []string{"not needed"}},
+		{name: "a pod not ready long after it started is unhealthy",
+			in: RestartInput{Workload: startingPod(healthy, 1, now.Add(-10*time.Minute)), Action: ActionRollout, Now: now}, verdict: Allow, rule: RuleRestartRollout},
 		{name: "a healthy workload below the threshold is not restarted",
 			in: RestartInput{Workload: healthy, Action: ActionRollout, ConsecutiveFailures: 2}, verdict: Refuse, rule: RuleRestartLadder,
 			reason: []string{"below the restart threshold 3", "not needed"}},

@@ -78,6 +78,8 @@ func (r *Rules) cpuDone(c conversation, st tools.ServiceStatus, o observed) stri
 		return fmt.Sprintf("The scale of %s was refused by the guard (%s): %s. No other action.", c.facts.Service, o.Rule, o.Reason)
 	case "failed":
 		return "The scale failed: " + o.Error
+	case "dry_run":
+		return fmt.Sprintf("Observe mode: %s.", o.Summary)
 	}
 	return fmt.Sprintf("Scaled %s: %s. Verification follows.", c.facts.Service, o.Summary)
 }
