@@ -75,6 +75,7 @@ type Deps struct {
 	Incidents IncidentStore
 	State     StateStore
 	Recorder  Recorder
+	History   HistoryReader
 	Clock     clock.PassiveClock
 	Policy    Policy
 	// DryRunReads makes nothing different today; reserved for backends that bill per read.
@@ -91,7 +92,7 @@ type Registry struct {
 func NewRegistry(d Deps) *Registry {
 	r := &Registry{deps: d, by: map[string]Tool{}}
 	for _, t := range []Tool{
-		queryMetricsTool(), getServiceStatusTool(), getLogsTool(), checkStorageTool(), checkHealthTool(),
+		queryMetricsTool(), getServiceStatusTool(), getLogsTool(), checkStorageTool(), checkHealthTool(), queryHistoryTool(),
 		scaleDeploymentTool(), restartPodsTool(), updateResourcesTool(), dropPartitionsTool(),
 		notifyTool(), createIncidentTool(),
 	} {

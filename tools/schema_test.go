@@ -65,7 +65,7 @@ func TestSchemasMatchGoldenFile(t *testing.T) {
 
 func TestEveryToolHasASpecWithARiskAndAnObjectSchema(t *testing.T) {
 	wantRisk := map[string]string{
-		"queryMetrics": "read", "getServiceStatus": "read", "getLogs": "read", "checkStorage": "read", "checkHealth": "read",
+		"queryMetrics": "read", "getServiceStatus": "read", "getLogs": "read", "checkStorage": "read", "checkHealth": "read", "queryHistory": "read",
 		"scaleDeployment": "write", "restartPods": "write", "updateResources": "write", "dropPartitions": "destructive",
 		"notify": "record", "createIncident": "record",
 	}
@@ -98,6 +98,7 @@ func TestSchemasRequireExactlyTheFieldsWithoutDefaults(t *testing.T) {
 		"getLogs":          {"namespace", "name"},
 		"checkStorage":     nil,
 		"checkHealth":      nil,
+		"queryHistory":     {"what"},
 		"scaleDeployment":  {"namespace", "name", "replicas"},
 		"restartPods":      {"namespace", "name"},
 		"updateResources":  {"namespace", "name", "memoryLimit"},

@@ -20,8 +20,8 @@ func TestToolsList(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &specs); err != nil {
 		t.Fatalf("tools list --output json: %v", err)
 	}
-	if len(specs) != 11 {
-		t.Errorf("%d tools, want 11", len(specs))
+	if len(specs) != 12 {
+		t.Errorf("%d tools, want 12", len(specs))
 	}
 	risks := map[string]string{}
 	for _, sp := range specs {

@@ -28,7 +28,9 @@ type run struct {
 	outcomes []tools.Outcome
 	incident string
 	escalate bool
-	stopped  bool // a step decided the run is over (cooldown, failure)
+	inChat   bool          // a conversation turn, not an alert
+	prior    []llm.Message // earlier turns of the conversation
+	stopped  bool          // a step decided the run is over (cooldown, failure)
 
 	mu  sync.Mutex
 	seq int
@@ -182,6 +184,8 @@ func (r *run) resolution() Resolution {
 	}
 	v := r.sum.Verification
 	switch {
+	case r.inChat && v == nil && !r.sum.Escalated && !r.writeFailed():
+		return NoAction
 	case r.sum.Escalated:
 		// Handed to people, even when the symptom is mitigated (e.g. a memory
 		// raise hides a leak): the run needs a human, exit code 3.

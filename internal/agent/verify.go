@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/platform"
@@ -165,11 +166,17 @@ func (r *run) verify(ctx context.Context) {
 	if r.stopped || ctx.Err() != nil {
 		return
 	}
-	r.phase(PhaseVerify)
 	wrote := false
 	for _, o := range r.outcomes {
 		wrote = wrote || o.Wrote()
 	}
+	if r.inChat {
+		if !wrote {
+			return // a question answered: nothing to verify
+		}
+		r.targetFromWrites()
+	}
+	r.phase(PhaseVerify)
 	waited := ""
 	if wrote && r.a.d.Waiter != nil {
 		if err := r.a.d.Waiter.Wait(ctx, r.a.cfg.SettleTime); err != nil {
@@ -188,6 +195,28 @@ func (r *run) verify(ctx context.Context) {
 	r.emit(v)
 	if v.Result != "resolved" {
 		r.escalate = true
+	}
+}
+
+// targetFromWrites picks what to verify in a conversation turn whose request
+// named no alert: the first workload or table that was changed.
+func (r *run) targetFromWrites() {
+	if r.ref.Name != "" && r.al.Kind != alert.KindUnknown {
+		return
+	}
+	kinds := map[string]alert.Kind{"scaleDeployment": alert.KindCPU, "restartPods": alert.KindHealth,
+		"updateResources": alert.KindMemory, "dropPartitions": alert.KindDisk}
+	for _, o := range r.outcomes {
+		k, ok := kinds[o.Tool]
+		if !ok || !o.Wrote() {
+			continue
+		}
+		r.al.Kind = k
+		if ns, name, found := strings.Cut(o.Target, "/"); found {
+			r.ref = platform.WorkloadRef{Namespace: ns, Name: name}
+			r.al.Service, r.al.Namespace = name, ns
+		}
+		return
 	}
 }
 

@@ -59,6 +59,8 @@ type Alert struct {
 	Labels       map[string]string `json:"labels,omitempty"`
 	Annotations  map[string]string `json:"annotations,omitempty"`
 	GeneratorURL string            `json:"generatorURL,omitempty"`
+	// Intent is set for conversation requests (ParseRequest); empty for alerts.
+	Intent string `json:"intent,omitempty"`
 }
 
 // Target is namespace/service, or empty when the service is unknown.
@@ -155,6 +157,8 @@ func (p Parser) findService(lower string) string {
 	}
 	return ""
 }
+
+func toLower(s string) string { return strings.ToLower(s) }
 
 func contains(list []string, v string) bool {
 	for _, x := range list {

@@ -86,6 +86,40 @@ func (h history) RecordScale(ctx context.Context, alertID int64, ref platform.Wo
 	return err
 }
 
+// RecentActions lists past writes (executed, dry-run or refused), newest first.
+func (h history) RecentActions(ctx context.Context, target string, since time.Time, limit int) ([]tools.HistoryEntry, error) {
+	calls, err := h.s.ListRecentToolCalls(ctx, store.CallFilter{Since: since, Target: target, WritesOnly: true, Limit: limit, Env: h.env})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]tools.HistoryEntry, 0, len(calls))
+	for _, c := range calls {
+		sum := c.Tool + " " + c.Target + " " + c.Args
+		if c.Reason != "" {
+			sum += ": " + c.Reason
+		}
+		out = append(out, tools.HistoryEntry{At: c.At, Kind: c.Tool, Target: c.Target, Summary: sum, Status: c.Verdict, Rule: c.Rule})
+	}
+	return out, nil
+}
+
+// RecentAlerts lists past alerts and their outcome, newest first.
+func (h history) RecentAlerts(ctx context.Context, service string, since time.Time, limit int) ([]tools.HistoryEntry, error) {
+	recs, err := h.s.ListAlerts(ctx, store.AlertFilter{Since: since, Service: service, Limit: limit, Env: h.env})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]tools.HistoryEntry, 0, len(recs))
+	for _, a := range recs {
+		target := ""
+		if a.Service != "" {
+			target = a.Namespace + "/" + a.Service
+		}
+		out = append(out, tools.HistoryEntry{At: a.ReceivedAt, Kind: "alert", Target: target, Summary: a.Summary, Status: a.Outcome})
+	}
+	return out, nil
+}
+
 // notifyRecord is what is remembered of the last notification about a target.
 type notifyRecord struct {
 	At    time.Time `json:"at"`

@@ -78,7 +78,7 @@ func (d deps) newRuntime(ctx context.Context, cfg config.Config, opts cli.Runtim
 	}
 	hist := history{s: st, env: b.env, actedLookup: b.env != store.EnvSimulated}
 	reg := tools.NewRegistry(tools.Deps{Cluster: b.cluster, Metrics: b.metrics, Storage: b.storage, Health: b.health,
-		Notifier: b.notifier, Incidents: hist, State: b.state, Recorder: hist, Clock: b.clock, Policy: toolPolicy(cfg)})
+		Notifier: b.notifier, Incidents: hist, State: b.state, Recorder: hist, History: hist, Clock: b.clock, Policy: toolPolicy(cfg)})
 	pl, fallback, note, err := d.planners(cfg)
 	if err != nil {
 		st.Close()

@@ -101,6 +101,55 @@ func (s *Store) ListToolCalls(ctx context.Context, alertID int64) ([]ToolCallRec
 	return out, nil
 }
 
+// CallFilter selects tool calls across alerts for ListRecentToolCalls.
+type CallFilter struct {
+	Since      time.Time
+	Target     string // exact target, e.g. "ai-data-labs/backend"; empty: any
+	WritesOnly bool
+	Limit      int // default 50, at most 10000
+	Env        string
+}
+
+// ListRecentToolCalls lists tool calls newest first, across alerts.
+func (s *Store) ListRecentToolCalls(ctx context.Context, f CallFilter) ([]ToolCallRecord, error) {
+	q := `SELECT id, COALESCE(alert_id, 0), at, tool, target, args, verdict, rule, reason, result, is_write, env
+		FROM tool_calls WHERE at >= ?`
+	args := []any{nanos(f.Since)}
+	if f.WritesOnly {
+		q += ` AND is_write = 1`
+	}
+	if f.Target != "" {
+		q += ` AND target = ?`
+		args = append(args, f.Target)
+	}
+	if f.Env != "" {
+		q += ` AND env = ?`
+		args = append(args, f.Env)
+	}
+	q += ` ORDER BY at DESC, id DESC LIMIT ?`
+	args = append(args, clampLimit(f.Limit))
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list recent tool calls: %w", err)
+	}
+	defer rows.Close()
+	var out []ToolCallRecord
+	for rows.Next() {
+		var c ToolCallRecord
+		var at int64
+		if err := rows.Scan(&c.ID, &c.AlertID, &at, &c.Tool, &c.Target, &c.Args, &c.Verdict,
+			&c.Rule, &c.Reason, &c.Result, &c.Write, &c.Env); err != nil {
+			return nil, fmt.Errorf("store: list recent tool calls: %w", err)
+		}
+		c.At = fromNanos(at)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list recent tool calls: %w", err)
+	}
+	return out, nil
+}
+
 // RecordScaleEvent writes a scale event and returns its ID.
 func (s *Store) RecordScaleEvent(ctx context.Context, e ScaleEvent) (int64, error) {
 	if e.Namespace == "" || e.Name == "" {

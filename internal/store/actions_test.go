@@ -168,3 +168,37 @@ func TestListScaleEventsFilters(t *testing.T) {
 		})
 	}
 }
+
+func TestListRecentToolCallsAcrossAlertsNewestFirst(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	s := openMem(t, clk)
+	a1, _ := s.RecordAlert(ctx, AlertRecord{Source: SourceText, Env: "prod"})
+	a2, _ := s.RecordAlert(ctx, AlertRecord{Source: SourceText, Env: "prod"})
+	for i, c := range []ToolCallRecord{
+		{AlertID: a1, Tool: "queryMetrics", Target: "ai-data-labs/backend", Verdict: VerdictAllow, Env: "prod"},
+		{AlertID: a1, Tool: "scaleDeployment", Target: "ai-data-labs/backend", Verdict: VerdictExecuted, Rule: "scale_up.cpu", Write: true, Env: "prod"},
+		{AlertID: a2, Tool: "restartPods", Target: "ai-data-labs/frontend", Verdict: VerdictRefuse, Rule: "restart.budget", Write: true, Env: "prod"},
+		{AlertID: a2, Tool: "scaleDeployment", Target: "ai-data-labs/backend", Verdict: VerdictRefuse, Rule: "stabilization.scale_up", Write: true, Env: "simulated"},
+	} {
+		c.At = clk.Now().Add(time.Duration(i) * time.Minute)
+		if _, err := s.RecordToolCall(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.ListRecentToolCalls(ctx, CallFilter{WritesOnly: true, Env: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Tool != "restartPods" || got[1].Rule != "scale_up.cpu" {
+		t.Fatalf("writes in prod, newest first = %+v", got)
+	}
+	got, _ = s.ListRecentToolCalls(ctx, CallFilter{Target: "ai-data-labs/backend", Limit: 1})
+	if len(got) != 1 || got[0].Env != "simulated" {
+		t.Fatalf("newest call on backend = %+v", got)
+	}
+	got, _ = s.ListRecentToolCalls(ctx, CallFilter{Since: clk.Now().Add(150 * time.Second)})
+	if len(got) != 1 {
+		t.Fatalf("since filter = %+v", got)
+	}
+}

@@ -110,6 +110,11 @@ CREATE TABLE threshold_changes (
 );
 CREATE INDEX threshold_changes_by_time ON threshold_changes(at);
 `,
+		// Version 2: recent writes by time and by target, for "why did you …?".
+		`
+CREATE INDEX tool_calls_writes_by_time ON tool_calls(is_write, at);
+CREATE INDEX tool_calls_by_target ON tool_calls(target, at);
+`,
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -83,11 +84,30 @@ func Open(ctx context.Context, path string, clk clock.PassiveClock) (*Store, err
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)
 	s := &Store{db: db, clk: clk}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrateRetrying(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// migrateRetrying migrates, retrying a few times when SQLite reports the file
+// busy: several processes opening a brand-new file race to switch it to WAL and
+// create the schema, and SQLite answers some of those races with SQLITE_BUSY
+// without waiting for the busy timeout.
+func (s *Store) migrateRetrying(ctx context.Context) error {
+	var err error
+	for attempt := 0; attempt < 8; attempt++ {
+		if err = s.migrate(ctx); err == nil || !strings.Contains(err.Error(), "SQLITE_BUSY") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt+1) * 25 * time.Millisecond):
+		}
+	}
+	return err
 }
 
 // prepareFile makes path absolute and creates its directory and an empty file

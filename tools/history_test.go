@@ -1,0 +1,52 @@
+package tools_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/duet-company/ops-skill/tools"
+)
+
+// fakeHistory answers from fixed entries and remembers what it was asked.
+type fakeHistory struct {
+	target, service string
+	since           time.Time
+}
+
+func (f *fakeHistory) RecentActions(_ context.Context, target string, since time.Time, _ int) ([]tools.HistoryEntry, error) {
+	f.target, f.since = target, since
+	return []tools.HistoryEntry{{At: since.Add(time.Hour), Kind: "scaleDeployment", Target: target, Summary: "scaleDeployment ai-data-labs/backend: cpu above 80% for 5m", Status: "executed", Rule: "scale_up.cpu"}}, nil
+}
+
+func (f *fakeHistory) RecentAlerts(_ context.Context, service string, since time.Time, _ int) ([]tools.HistoryEntry, error) {
+	f.service, f.since = service, since
+	return nil, nil
+}
+
+func TestQueryHistoryAnswersWhyFromTheRecordedActions(t *testing.T) {
+	h := &fakeHistory{}
+	e := newEnv(t, "high-cpu", func(d *tools.Deps) { d.History = h })
+	o := e.call(autoRun(), "queryHistory", `{"what":"actions","namespace":"ai-data-labs","name":"backend","since":"7d"}`)
+	mustStatus(t, o, tools.StatusOK)
+	ans := result[tools.HistoryAnswer](t, o)
+	if h.target != "ai-data-labs/backend" || e.p.Clock().Now().Sub(h.since) != 7*24*time.Hour {
+		t.Errorf("asked target %q since %v", h.target, h.since)
+	}
+	if len(ans.Entries) != 1 || ans.Entries[0].Rule != "scale_up.cpu" || ans.Since != "7d" {
+		t.Errorf("answer = %+v", ans)
+	}
+	o = e.call(autoRun(), "queryHistory", `{"what":"alerts","name":"backend","namespace":"ai-data-labs"}`)
+	mustStatus(t, o, tools.StatusOK)
+	if h.service != "backend" || e.p.Clock().Now().Sub(h.since) != 24*time.Hour {
+		t.Errorf("alerts asked for %q since %v, want backend and a 24h default", h.service, h.since)
+	}
+}
+
+func TestQueryHistoryRejectsBadLookbacksAndNeedsAHistory(t *testing.T) {
+	e := newEnv(t, "high-cpu", func(d *tools.Deps) { d.History = &fakeHistory{} })
+	for _, args := range []string{`{"what":"actions","since":"forever"}`, `{"what":"everything"}`, `{"what":"actions","since":"-1h"}`, `{}`} {
+		mustStatus(t, e.call(autoRun(), "queryHistory", args), tools.StatusInvalid)
+	}
+	mustStatus(t, newEnv(t, "high-cpu").call(autoRun(), "queryHistory", `{"what":"alerts"}`), tools.StatusFailed)
+}
