@@ -211,6 +211,9 @@ func (r *run) targetFromWrites() {
 		if !ok || !o.Wrote() {
 			continue
 		}
+		if r.al.Kind != k {
+			r.before = signal{name: string(k), text: "not measured"}
+		}
 		r.al.Kind = k
 		if ns, name, found := strings.Cut(o.Target, "/"); found {
 			r.ref = platform.WorkloadRef{Namespace: ns, Name: name}

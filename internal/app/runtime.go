@@ -202,7 +202,8 @@ func rulesPolicy(cfg config.Config) planner.Policy {
 	a := cfg.AutoScaling
 	return planner.Policy{ScaleUpThreshold: a.ScaleUpThreshold, ScaleDownThreshold: a.ScaleDownThreshold, ErrorRateThreshold: a.ErrorRateThreshold,
 		UpStep: a.ScaleUpStep, OutStep: a.ErrorRateStep, MinReplicas: a.MinReplicas, MaxReplicas: a.MaxReplicas,
-		DiskTargetPct: diskTarget, MemoryFactor: cfg.SelfHealing.MemoryRaiseMaxFactor}
+		DiskTargetPct: diskTarget, MemoryFactor: cfg.SelfHealing.MemoryRaiseMaxFactor,
+		UpWindow: a.ScaleUpDuration, OutWindow: a.ErrorRateDuration, RetentionDays: cfg.Storage.RetentionDays}
 }
 
 // diskTarget is the disk usage below which a disk alert counts as resolved.

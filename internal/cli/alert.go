@@ -97,6 +97,9 @@ func (o *rootOptions) runAlert(cmd *cobra.Command, args []string) error {
 	if err := checkSize(in); err != nil {
 		return o.reject(ctx, rt, in, err)
 	}
+	if req, ok := asRequest(rt, in); ok {
+		return o.handleRequest(ctx, rt, req)
+	}
 	alerts, err := parseAlerts(in, rt)
 	if err != nil {
 		return o.reject(ctx, rt, in, err)
@@ -156,6 +159,19 @@ func (o *rootOptions) handle(ctx context.Context, rt *Runtime, alerts []alert.Al
 	}
 	if worst != ExitOK {
 		return silent(worst)
+	}
+	return nil
+}
+
+// handleRequest answers a one-shot conversation request given as an argument.
+func (o *rootOptions) handleRequest(ctx context.Context, rt *Runtime, req alert.Alert) error {
+	sink, flush := o.sink(rt)
+	s := rt.NewAgent(sink, newTerminalApprover(o.f.IO)).NewConversation().Ask(ctx, req)
+	if err := flush(); err != nil {
+		return &ExitError{Code: ExitFailed, Err: err}
+	}
+	if code := exitCode(s.Resolution); code != ExitOK {
+		return silent(code)
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/duet-company/ops-skill/internal/llm"
 )
@@ -28,6 +29,9 @@ type Policy struct {
 	MaxReplicas        int32
 	DiskTargetPct      float64
 	MemoryFactor       float64
+	UpWindow           time.Duration // how long CPU must stay above the threshold
+	OutWindow          time.Duration // how long the error rate must stay above its threshold
+	RetentionDays      int
 }
 
 // Rules is the rules planner.
@@ -81,6 +85,9 @@ func (r *Rules) Chat(ctx context.Context, req llm.Request) (llm.Response, error)
 func (r *Rules) next(c conversation) turn {
 	if !c.hasFacts {
 		return turn{text: "No parsed alert facts were given; nothing to act on."}
+	}
+	if c.facts.Intent != "" && c.facts.Intent != "incident" {
+		return r.request(c)
 	}
 	if c.facts.Service == "" || c.facts.Namespace == "" {
 		return turn{text: "Diagnosis: the alert names no known service, so no playbook applies.\nAction: none; a person should look at it."}

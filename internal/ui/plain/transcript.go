@@ -21,6 +21,7 @@ type Transcript struct {
 	lines  map[agent.Phase][]string
 	note   string
 	header string
+	answer []string // the planner's words, for conversation turns
 }
 
 // NewTranscript writes transcripts to w. header, if set, is printed under the
@@ -35,7 +36,7 @@ func (t *Transcript) Emit(e agent.Event) {
 	defer t.mu.Unlock()
 	switch ev := e.(type) {
 	case agent.RunStarted:
-		t.start, t.lines, t.note = ev, map[agent.Phase][]string{}, ""
+		t.start, t.lines, t.note, t.answer = ev, map[agent.Phase][]string{}, "", nil
 	case agent.PlannerSwitched:
 		t.note = fmt.Sprintf("%s → %s: %s", ev.From, ev.To, ev.Reason)
 	case agent.ModelText:
@@ -57,6 +58,10 @@ func (t *Transcript) add(p agent.Phase, s string) { t.lines[p] = append(t.lines[
 // answer, diagnosis, cause and decision lines still belong there; the rest is
 // the planner's closing word, shown with the notification.
 func (t *Transcript) modelText(ev agent.ModelText) {
+	if t.start.Alert.Source == "chat" {
+		t.answer = append(t.answer, strings.TrimSpace(ev.Text))
+		return
+	}
 	for _, line := range strings.Split(ev.Text, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
@@ -162,7 +167,33 @@ var titles = map[agent.Phase]string{
 	agent.PhaseVerify: "Verification", agent.PhaseNotify: "Notification",
 }
 
+// writeTurn renders a conversation turn: the request, the answer, then what
+// was done and verified.
+func (t *Transcript) writeTurn(s agent.Summary) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "> %s\n\n", s.Alert)
+	for _, a := range t.answer {
+		b.WriteString(a + "\n")
+	}
+	for _, ph := range []agent.Phase{agent.PhaseAction, agent.PhaseVerify, agent.PhaseNotify} {
+		for _, l := range t.lines[ph] {
+			fmt.Fprintf(&b, "  - %s\n", l)
+		}
+	}
+	if len(s.Actions) > 0 || len(s.Refusals) > 0 || s.Error != "" {
+		fmt.Fprintf(&b, "Resolution: %s\nOutcome: %s\n", s.Headline, s.Resolution)
+	}
+	if s.Error != "" {
+		fmt.Fprintf(&b, "Error: %s\n", s.Error)
+	}
+	_, _ = io.WriteString(t.w, b.String()+"\n")
+}
+
 func (t *Transcript) write(s agent.Summary) {
+	if t.start.Alert.Source == "chat" {
+		t.writeTurn(s)
+		return
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Alert: %q\n", alertText(s.Alert))
 	if t.header != "" {
