@@ -56,10 +56,17 @@ type History interface {
 	LastActed(ctx context.Context, fingerprint, env string) (time.Time, bool, error)
 	AddTimeline(ctx context.Context, incident, kind, text string) error
 	SetIncidentStatus(ctx context.Context, incident, status string) error
-	// LastNotified returns when the team was last told about a target, and in which state.
-	LastNotified(ctx context.Context, target, env string) (at time.Time, state string, ok bool, err error)
+	// LastNotified returns the last notification about a target.
+	LastNotified(ctx context.Context, target, env string) (NotifyRecord, bool, error)
 	// MarkNotified remembers a notification about a target.
-	MarkNotified(ctx context.Context, target, env, state string, at time.Time) error
+	MarkNotified(ctx context.Context, target, env string, rec NotifyRecord) error
+}
+
+// NotifyRecord is what is remembered of the last notification about a target.
+type NotifyRecord struct {
+	At       time.Time `json:"at"`
+	State    string    `json:"state"`
+	Incident string    `json:"incident,omitempty"`
 }
 
 // Deps are the agent's collaborators.

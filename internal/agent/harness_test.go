@@ -282,11 +282,11 @@ func (h history) LastActed(context.Context, string, string) (time.Time, bool, er
 }
 
 // LastNotified is off for the same reason: no notification cooldown across runs.
-func (h history) LastNotified(context.Context, string, string) (time.Time, string, bool, error) {
-	return time.Time{}, "", false, nil
+func (h history) LastNotified(context.Context, string, string) (agent.NotifyRecord, bool, error) {
+	return agent.NotifyRecord{}, false, nil
 }
 
-func (h history) MarkNotified(context.Context, string, string, string, time.Time) error { return nil }
+func (h history) MarkNotified(context.Context, string, string, agent.NotifyRecord) error { return nil }
 
 func (h history) AddTimeline(ctx context.Context, id, kind, text string) error {
 	return h.s.AppendTimeline(ctx, id, store.TimelineEntry{Kind: kind, Text: text})

@@ -75,7 +75,7 @@ func (r *run) notify(ctx context.Context) {
 	}
 	v := r.sum.Verification
 	failedCheck := v != nil && v.Result != "resolved"
-	if changed == 0 && refused == 0 && !failedCheck && !r.escalate {
+	if changed == 0 && refused == 0 && !failedCheck && !r.escalate && !r.clearsEscalation(ctx) {
 		return
 	}
 	r.phase(PhaseNotify)
@@ -98,6 +98,43 @@ func (r *run) notify(ctx context.Context) {
 	r.emit(ev)
 }
 
+// clearsEscalation reports a run that found, without acting, the target
+// healthy again after an earlier run escalated it: the team (and the pager)
+// hear that it cleared.
+func (r *run) clearsEscalation(ctx context.Context) bool {
+	v := r.sum.Verification
+	if v == nil || v.Result != "resolved" || r.a.d.History == nil {
+		return false
+	}
+	last, ok, err := r.a.d.History.LastNotified(ctx, r.notifyTarget(), r.a.cfg.Env)
+	if err != nil || !ok || last.State != platform.NotifyEscalated {
+		return false
+	}
+	if r.incident == "" {
+		r.incident = last.Incident // the resolution closes the page that escalation opened
+	}
+	return true
+}
+
+// notifiedActions lists the run's writes and refusals for the notification.
+func (r *run) notifiedActions() []platform.NotificationAction {
+	var out []platform.NotificationAction
+	for _, o := range r.outcomes {
+		if !o.Risk.ChangesPlatform() || o.Status == tools.StatusOK || o.Status == tools.StatusInvalid {
+			continue
+		}
+		a := platform.NotificationAction{Tool: o.Tool, Target: o.Target, Status: string(o.Status), Summary: o.Summary, Rule: o.Rule, Reason: o.Reason}
+		if from, ok := o.Params["from"]; ok {
+			a.From = fmt.Sprint(from)
+		}
+		if to, ok := o.Params["to"]; ok {
+			a.To = fmt.Sprint(to)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
 // notifyState is what a notification says about the target; a change of state
 // is always notified, the same state at most once per cooldown.
 func (r *run) notifyState() string {
@@ -115,11 +152,11 @@ func (r *run) suppressed(ctx context.Context, state string, ev *Notified) bool {
 	if r.a.d.History == nil {
 		return false
 	}
-	at, last, ok, err := r.a.d.History.LastNotified(ctx, r.notifyTarget(), r.a.cfg.Env)
+	last, ok, err := r.a.d.History.LastNotified(ctx, r.notifyTarget(), r.a.cfg.Env)
 	if err != nil || !ok {
 		return false
 	}
-	d := r.a.d.Alerting.DecideNotify(at, last, state, r.now())
+	d := r.a.d.Alerting.DecideNotify(last.At, last.State, state, r.now())
 	if d.Allowed() {
 		return false
 	}
@@ -129,7 +166,7 @@ func (r *run) suppressed(ctx context.Context, state string, ev *Notified) bool {
 
 func (r *run) markNotified(ctx context.Context, state string) {
 	if r.a.d.History != nil {
-		_ = r.a.d.History.MarkNotified(ctx, r.notifyTarget(), r.a.cfg.Env, state, r.now())
+		_ = r.a.d.History.MarkNotified(ctx, r.notifyTarget(), r.a.cfg.Env, NotifyRecord{At: r.now(), State: state, Incident: r.incident})
 	}
 }
 
@@ -139,10 +176,17 @@ func (r *run) notifyTarget() string {
 
 func (r *run) notification(changed, refused int) platform.Notification {
 	v := r.sum.Verification
-	n := platform.Notification{Severity: "info", Service: r.al.Service, IncidentID: r.incident, Fields: map[string]string{}, Links: map[string]string{}}
+	n := platform.Notification{Severity: "info", Service: r.al.Service, IncidentID: r.incident, Fields: map[string]string{}, Links: map[string]string{},
+		Alert: r.al.Text, Target: r.notifyTarget(), State: r.notifyState(), Actions: r.notifiedActions(), At: r.now()}
+	if v != nil {
+		n.VerificationDetail = v.Detail
+		if v.Result == "resolved" && v.Waited != "" {
+			n.TimeToResolution = r.now().Sub(r.started)
+		}
+	}
 	n.Title = "ops-skill: " + headline(r)
 	var lines []string
-	lines = append(lines, "Alert: "+clip(r.al.Text, 300))
+	lines = append(lines, "Alert: "+clip(strings.TrimSpace(strings.TrimPrefix(r.al.Text, "Alert:")), 300))
 	for _, o := range r.outcomes {
 		switch {
 		case o.Risk.ChangesPlatform() && (o.Status == tools.StatusExecuted || o.Status == tools.StatusDryRun):

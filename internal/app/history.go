@@ -120,31 +120,48 @@ func (h history) RecentAlerts(ctx context.Context, service string, since time.Ti
 	return out, nil
 }
 
-// notifyRecord is what is remembered of the last notification about a target.
-type notifyRecord struct {
-	At    time.Time `json:"at"`
-	State string    `json:"state"`
-}
-
-func (h history) LastNotified(ctx context.Context, target, env string) (time.Time, string, bool, error) {
+// LastNotified reads the last notification about a target.
+func (h history) LastNotified(ctx context.Context, target, env string) (agent.NotifyRecord, bool, error) {
+	var rec agent.NotifyRecord
 	if !h.actedLookup {
-		return time.Time{}, "", false, nil
+		return rec, false, nil
 	}
 	raw, err := h.s.LoadState(ctx, env, "notify/"+target)
 	if err != nil || raw == nil {
-		return time.Time{}, "", false, err
+		return rec, false, err
 	}
-	var rec notifyRecord
 	if err := json.Unmarshal(raw, &rec); err != nil {
-		return time.Time{}, "", false, nil // an unreadable record never suppresses a notification
+		return agent.NotifyRecord{}, false, nil // an unreadable record never suppresses a notification
 	}
-	return rec.At, rec.State, true, nil
+	return rec, true, nil
 }
 
-func (h history) MarkNotified(ctx context.Context, target, env, state string, at time.Time) error {
-	return h.s.UpdateState(ctx, env, "notify/"+target, func([]byte) ([]byte, error) {
-		return json.Marshal(notifyRecord{At: at, State: state})
-	})
+// MarkNotified remembers the last notification about a target.
+func (h history) MarkNotified(ctx context.Context, target, env string, rec agent.NotifyRecord) error {
+	return h.s.UpdateState(ctx, env, "notify/"+target, func([]byte) ([]byte, error) { return json.Marshal(rec) })
+}
+
+// pagerKeys remembers the PagerDuty dedup key open for each target in the
+// history database, so a later run resolves the page an earlier one opened.
+type pagerKeys struct {
+	s   *store.Store
+	env string
+}
+
+func (k pagerKeys) Get(ctx context.Context, target string) (string, bool, error) {
+	raw, err := k.s.LoadState(ctx, k.env, "pager/"+target)
+	if err != nil || raw == nil {
+		return "", false, err
+	}
+	return string(raw), true, nil
+}
+
+func (k pagerKeys) Put(ctx context.Context, target, key string) error {
+	return k.s.UpdateState(ctx, k.env, "pager/"+target, func([]byte) ([]byte, error) { return []byte(key), nil })
+}
+
+func (k pagerKeys) Delete(ctx context.Context, target string) error {
+	return k.s.UpdateState(ctx, k.env, "pager/"+target, func([]byte) ([]byte, error) { return nil, nil })
 }
 
 // storeState keeps the guard state in the history database, shared by

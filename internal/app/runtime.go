@@ -73,8 +73,13 @@ func (d deps) newRuntime(ctx context.Context, cfg config.Config, opts cli.Runtim
 		st.Close()
 		return nil, err
 	}
-	if cfg.Monitoring.AlertWebhook.IsSet() {
-		b.notifier = notify.NewSlack(cfg.Monitoring.AlertWebhook.Reveal(), nil, 10*time.Second)
+	fan, err := newNotifier(cfg, st, b.env)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if len(fan.Channels()) > 0 {
+		b.notifier = fan
 	}
 	hist := history{s: st, env: b.env, actedLookup: b.env != store.EnvSimulated}
 	reg := tools.NewRegistry(tools.Deps{Cluster: b.cluster, Metrics: b.metrics, Storage: b.storage, Health: b.health,
@@ -100,13 +105,36 @@ func (d deps) newRuntime(ctx context.Context, cfg config.Config, opts cli.Runtim
 		Registry: reg, Store: st, Env: b.env, Mode: string(mode), Now: b.clock.Now,
 		Platform: note + " · " + b.desc,
 		Parser:   alert.Parser{Namespace: cfg.Kubernetes.Namespace, Services: services, Aliases: alert.DefaultAliases()},
-		Close:    st.Close,
+		Close:    closeAll(fan, st, cfg.Alerting.NotifyDeadline+5*time.Second),
 	}
 	rt.NewAgent = func(sink agent.Sink, approver tools.Approver) *agent.Agent {
 		return agent.New(acfg, agent.Deps{Registry: reg, Planner: pl, Fallback: fallback, Clock: b.clock, Waiter: b.waiter,
 			Notifier: b.notifier, History: hist, Approver: approver, Sink: sink, System: system, Alerting: alertPolicy(cfg)})
 	}
 	return rt, nil
+}
+
+// newNotifier builds the notification channels from the config. It runs on
+// the real clock even under --simulate: the receivers live in real time.
+func newNotifier(cfg config.Config, st *store.Store, env string) (*notify.Fanout, error) {
+	fan, err := notify.New(notify.Config{
+		SlackWebhook: cfg.Monitoring.AlertWebhook.Reveal(), GenericWebhook: cfg.Alerting.GenericWebhook.Reveal(),
+		PagerDutyRoutingKey: cfg.Alerting.PagerDutyRoutingKey.Reveal(), PagerDutyURL: cfg.Alerting.PagerDutyURL,
+		GrafanaURL: cfg.Monitoring.GrafanaURL, GrafanaToken: cfg.Monitoring.GrafanaToken.Reveal(), Deadline: cfg.Alerting.NotifyDeadline,
+	}, notify.Deps{Clock: clock.RealClock{}, Keys: pagerKeys{s: st, env: env}})
+	if err != nil {
+		return nil, &cli.ExitError{Code: cli.ExitUsage, Err: err}
+	}
+	return fan, nil
+}
+
+// closeAll delivers queued notifications (bounded), then closes the history.
+func closeAll(fan *notify.Fanout, st *store.Store, wait time.Duration) func() error {
+	return func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		return errors.Join(fan.Close(ctx), st.Close())
+	}
 }
 
 // platform picks the simulated platform, or says why a real one is not available.

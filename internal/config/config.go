@@ -44,6 +44,7 @@ type Monitoring struct {
 	PrometheusURL string `yaml:"prometheus" mapstructure:"prometheus"`       // PROMETHEUS_URL
 	GrafanaURL    string `yaml:"grafana" mapstructure:"grafana"`             // GRAFANA_URL
 	AlertWebhook  Secret `yaml:"alert_webhook" mapstructure:"alert_webhook"` // ALERT_WEBHOOK
+	GrafanaToken  Secret `yaml:"grafana_token" mapstructure:"grafana_token"` // GRAFANA_TOKEN: annotations of each write
 }
 
 // Kubernetes selects the cluster and the namespaces ops-skill may act in.
@@ -122,6 +123,14 @@ type Alerting struct {
 	Enabled         bool          `yaml:"enabled" mapstructure:"enabled"`                   // ALERT_ENABLED
 	Cooldown        time.Duration `yaml:"cooldown" mapstructure:"cooldown"`                 // ALERT_COOLDOWN
 	EscalationHours float64       `yaml:"escalation_hours" mapstructure:"escalation_hours"` // ESCALATION_HOURS
+	// GenericWebhook receives the incident as JSON (GENERIC_WEBHOOK_URL).
+	GenericWebhook Secret `yaml:"generic_webhook" mapstructure:"generic_webhook"`
+	// PagerDutyRoutingKey pages on escalation (PAGERDUTY_ROUTING_KEY).
+	PagerDutyRoutingKey Secret `yaml:"pagerduty_routing_key" mapstructure:"pagerduty_routing_key"`
+	// PagerDutyURL is the Events API base (PAGERDUTY_URL); empty means PagerDuty's own.
+	PagerDutyURL string `yaml:"pagerduty_url" mapstructure:"pagerduty_url"`
+	// NotifyDeadline bounds the delivery of one notification, retries included (NOTIFY_DEADLINE).
+	NotifyDeadline time.Duration `yaml:"notify_deadline" mapstructure:"notify_deadline"`
 }
 
 // Agent holds how the agent acts: its write mode, planner and write cap.
@@ -186,7 +195,7 @@ func Defaults() Config {
 			MaxBytesPerRun: 500 * gigabyte,
 		},
 		LLM:      LLM{MaxIterations: 6, TokenBudget: 60000, Timeout: 60 * time.Second},
-		Alerting: Alerting{Enabled: true, Cooldown: 5 * time.Minute, EscalationHours: 1},
+		Alerting: Alerting{Enabled: true, Cooldown: 5 * time.Minute, EscalationHours: 1, NotifyDeadline: 20 * time.Second},
 		Agent:    Agent{Mode: ModeAuto, Planner: PlannerAuto, MaxWrites: 5},
 	}
 }

@@ -42,6 +42,8 @@ func fields() []field {
 			ptr: func(c *Config) any { return &c.Monitoring.GrafanaURL }},
 		{key: "monitoring.alert_webhook", env: "ALERT_WEBHOOK", show: showSecret, hint: "https://hooks.slack.com/services/…",
 			ptr: func(c *Config) any { return &c.Monitoring.AlertWebhook }},
+		{key: "monitoring.grafana_token", env: "GRAFANA_TOKEN", show: showSecret, hint: "glsa_…",
+			ptr: func(c *Config) any { return &c.Monitoring.GrafanaToken }},
 
 		{key: "kubernetes.config", env: "KUBECONFIG", flag: "kubeconfig", hint: "~/.kube/config",
 			ptr: func(c *Config) any { return &c.Kubernetes.Kubeconfig }},
@@ -120,6 +122,14 @@ func fields() []field {
 			ptr: func(c *Config) any { return &c.Alerting.Cooldown }},
 		{key: "alerting.escalation_hours", env: "ESCALATION_HOURS", override: true, hint: "1",
 			ptr: func(c *Config) any { return &c.Alerting.EscalationHours }},
+		{key: "alerting.generic_webhook", env: "GENERIC_WEBHOOK_URL", show: showSecret, hint: "https://chat.example/hooks/…",
+			ptr: func(c *Config) any { return &c.Alerting.GenericWebhook }},
+		{key: "alerting.pagerduty_routing_key", env: "PAGERDUTY_ROUTING_KEY", show: showSecret, hint: "R0UT1NGK3Y…",
+			ptr: func(c *Config) any { return &c.Alerting.PagerDutyRoutingKey }},
+		{key: "alerting.pagerduty_url", env: "PAGERDUTY_URL", show: showURL, hint: "https://events.pagerduty.com",
+			ptr: func(c *Config) any { return &c.Alerting.PagerDutyURL }},
+		{key: "alerting.notify_deadline", env: "NOTIFY_DEADLINE", hint: "1m",
+			ptr: func(c *Config) any { return &c.Alerting.NotifyDeadline }},
 
 		{key: "storage.clickhouse_url", env: "CLICKHOUSE_URL", show: showURL, hint: "clickhouse://user:password@clickhouse:9000/default",
 			ptr: func(c *Config) any { return &c.Storage.ClickHouseURL }},

@@ -196,6 +196,11 @@ func (v *validator) alerting(a Alerting) {
 	if a.EscalationHours <= 0 {
 		v.add("alerting.escalation_hours", num(a.EscalationHours), "must be greater than 0", "use e.g. 1 or 0.5")
 	}
+	if a.NotifyDeadline <= 0 {
+		v.add("alerting.notify_deadline", formatDuration(a.NotifyDeadline), "must be greater than 0", "use e.g. 1m")
+	}
+	v.httpURL("alerting.generic_webhook", a.GenericWebhook.Reveal())
+	v.httpURL("alerting.pagerduty_url", a.PagerDutyURL)
 }
 
 func (v *validator) storage(s Storage) {

@@ -258,15 +258,69 @@ type Health interface {
 }
 
 // Notification is one message to the team.
+//
+// Title, Text, Fields and Links are enough for a plain message. The structured
+// fields below them (Alert, Target, State, Actions, VerificationDetail,
+// TimeToResolution, At) let channels lay the message out (Slack blocks, the
+// PagerDuty dedup key, Grafana annotations); they are optional, and a channel
+// falls back to Text when they are empty.
 type Notification struct {
 	Severity   string            `json:"severity"` // info, warning, critical
 	Title      string            `json:"title"`
 	Text       string            `json:"text"`
 	Service    string            `json:"service,omitempty"`
 	IncidentID string            `json:"incidentId,omitempty"`
-	Fields     map[string]string `json:"fields,omitempty"`
-	Links      map[string]string `json:"links,omitempty"`
+	Fields     map[string]string `json:"fields,omitempty"` // "verification": resolved|unresolved|worse
+	Links      map[string]string `json:"links,omitempty"`  // "dashboard": Grafana, "alert": the alert's generatorURL
 	Escalate   bool              `json:"escalate,omitempty"`
+
+	// Alert is the alert as received: what fired.
+	Alert string `json:"alert,omitempty"`
+	// Target names what the notification is about, the key of notification
+	// cooldowns and of the pager's dedup key: "namespace/name" of the workload,
+	// or "fingerprint:…" when the alert names none.
+	Target string `json:"target,omitempty"`
+	// State is the outcome the notification reports, one of the NotifyState
+	// constants: resolved, unresolved, worse, escalated, acted.
+	State string `json:"state,omitempty"`
+	// Actions lists the writes of the run (executed, dry-run, failed) and its
+	// refusals, in order.
+	Actions []NotificationAction `json:"actions,omitempty"`
+	// VerificationDetail is the verification in one line, such as
+	// "CPU after 2m: 45% (was 85%)"; the result is Fields["verification"].
+	VerificationDetail string `json:"verificationDetail,omitempty"`
+	// TimeToResolution is the time from the start of the run (or of the alert)
+	// to a resolved verification; zero when not resolved.
+	TimeToResolution time.Duration `json:"timeToResolution,omitempty"`
+	// At is when the notification was built (the agent's clock).
+	At time.Time `json:"at,omitzero"`
+}
+
+// Notification states (Notification.State).
+const (
+	NotifyResolved   = "resolved"   // verification found the alert's signal back to normal
+	NotifyUnresolved = "unresolved" // acted, the signal did not recover
+	NotifyWorse      = "worse"      // acted, the signal got worse
+	NotifyEscalated  = "escalated"  // handed to people (pager)
+	NotifyActed      = "acted"      // acted or refused, nothing verified
+)
+
+// NotificationAction is one write or refusal reported by a notification.
+type NotificationAction struct {
+	Tool   string `json:"tool"`             // e.g. scaleDeployment
+	Target string `json:"target,omitempty"` // e.g. ai-data-labs/backend
+	// Status is executed, dry_run, refused or failed.
+	Status string `json:"status"`
+	// Summary is one line, such as "scale ai-data-labs/backend from 3 to 4 replicas".
+	Summary string `json:"summary"`
+	// From and To are the changed value before and after, such as "3" and "4"
+	// (replicas) or "4Gi" and "8Gi" (memory limit); empty when not a change of value.
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+	// Rule and Reason explain a refusal (or a clamp).
+	Rule   string    `json:"rule,omitempty"`
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at,omitzero"`
 }
 
 // Notifier delivers notifications (Slack-style webhook, pager, transcript).

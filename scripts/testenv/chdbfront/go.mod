@@ -1,0 +1,3 @@
+module github.com/duet-company/ops-skill/scripts/testenv/chdbfront
+
+go 1.26
