@@ -41,9 +41,11 @@ func Run(ctx context.Context, d deps, args []string) int {
 		LoadConfig: func(file string, flags *pflag.FlagSet) (config.Config, error) {
 			return config.Load(config.LoadOptions{ConfigFile: file, Env: d.env, Flags: flags})
 		},
-		OpenStore:  d.openStore,
-		NewRuntime: d.newRuntime,
-		Scenarios:  scenarios,
+		OpenStore:    d.openStore,
+		NewRuntime:   d.newRuntime,
+		Scenarios:    scenarios,
+		HealthChecks: d.healthChecks,
+		Eval:         d.evaluate,
 	}
 	root := cli.NewRoot(f, Version)
 	root.SetArgs(args)

@@ -9,6 +9,8 @@ import (
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/config"
+	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/eval"
 	"github.com/duet-company/ops-skill/internal/store"
 	"github.com/duet-company/ops-skill/tools"
 )
@@ -25,8 +27,12 @@ type Factory struct {
 	NewRuntime func(ctx context.Context, cfg config.Config, opts RuntimeOptions) (*Runtime, error)
 	// Now is the wall clock, for history listings.
 	Now func() time.Time
+	// HealthChecks builds the health matrix: the simulated one, or real checks.
+	HealthChecks func(ctx context.Context, cfg config.Config, opts HealthOptions) (func(context.Context) []platform.HealthResult, error)
 	// Scenarios lists the simulated platform's scenarios.
 	Scenarios func() ([]ScenarioInfo, error)
+	// Eval scores planners on the scenario suite (ops-skill eval).
+	Eval func(ctx context.Context, cfg config.Config, opts eval.Options) (eval.Report, error)
 }
 
 // ScenarioInfo describes one simulated scenario.

@@ -72,7 +72,8 @@ Without a cluster configured (KUBECONFIG), it runs on the built-in simulated pla
 	fl.StringVar(&o.service, "service", "", "with a history flag: only this service")
 	fl.IntVar(&o.limit, "limit", 50, "with a history flag: at most this many entries")
 
-	cmd.AddCommand(newChatCmd(f, o), newToolsCmd(f, o), newConfigCmd(f, o), newScenariosCmd(f, o), newIncidentsCmd(f, o), newIncidentCmd(f, o))
+	cmd.AddCommand(newHealthCmd(f, o), newChatCmd(f, o), newToolsCmd(f, o), newConfigCmd(f, o), newScenariosCmd(f, o), newIncidentsCmd(f, o), newIncidentCmd(f, o))
+	cmd.AddCommand(newEvalCmd(f, o))
 	return cmd
 }
 
