@@ -29,8 +29,8 @@ demo: build ## run the spec's three incidents on the simulated platform
 	  echo "=================================================================="; \
 	  ./$(BIN) --simulate "$$a"; echo "(exit $$?)"; done
 
-bench: ## benchmarks: agent per incident, guard decision, history queries
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/agent/ ./internal/guard/ ./internal/store/ ./tools/
+bench: ## benchmarks (agent per incident, guard decision, history, tool gate, eval suite) into BENCHMARKS.md
+	GO=$(GO) ./scripts/bench.sh
 
 clean: ## remove build outputs
 	rm -rf bin dist

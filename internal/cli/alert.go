@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +18,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/config"
 	"github.com/duet-company/ops-skill/internal/store"
 	"github.com/duet-company/ops-skill/internal/ui/plain"
+	"github.com/duet-company/ops-skill/internal/ui/tui"
 )
 
 // input is the raw alert as the user gave it.
@@ -81,6 +85,9 @@ func (in input) matchText() string {
 
 func (o *rootOptions) runAlert(cmd *cobra.Command, args []string) error {
 	ctx := cmd.Context()
+	if len(args) == 0 && o.alertFile == "" && o.f.IO.InTTY && o.f.IO.ErrTTY {
+		return o.runChat(cmd) // no alert on a terminal: talk to the agent
+	}
 	in, err := o.readInput(args)
 	if err != nil {
 		return err
@@ -98,13 +105,13 @@ func (o *rootOptions) runAlert(cmd *cobra.Command, args []string) error {
 		return o.reject(ctx, rt, in, err)
 	}
 	if req, ok := asRequest(rt, in); ok {
-		return o.handleRequest(ctx, rt, req)
+		return o.handleRequest(ctx, rt, cfg, req)
 	}
 	alerts, err := parseAlerts(in, rt)
 	if err != nil {
 		return o.reject(ctx, rt, in, err)
 	}
-	return o.handle(ctx, rt, alerts)
+	return o.handle(ctx, rt, cfg, alerts)
 }
 
 func parseAlerts(in input, rt *Runtime) ([]alert.Alert, error) {
@@ -143,7 +150,19 @@ func (o *rootOptions) reject(ctx context.Context, rt *Runtime, in input, cause e
 }
 
 // handle runs each firing alert and ends with the worst exit code.
-func (o *rootOptions) handle(ctx context.Context, rt *Runtime, alerts []alert.Alert) error {
+func (o *rootOptions) handle(ctx context.Context, rt *Runtime, cfg config.Config, alerts []alert.Alert) error {
+	if o.f.IO.UseTUI() {
+		return o.inTUI(ctx, rt, cfg, func(ctx context.Context, ag *agent.Agent) int {
+			worst := ExitOK
+			for _, a := range alerts {
+				if ctx.Err() != nil {
+					break
+				}
+				worst = worseCode(worst, exitCode(ag.Handle(ctx, a).Resolution))
+			}
+			return worst
+		})
+	}
 	sink, flush := o.sink(rt)
 	ag := rt.NewAgent(sink, newTerminalApprover(o.f.IO))
 	worst := ExitOK
@@ -164,7 +183,12 @@ func (o *rootOptions) handle(ctx context.Context, rt *Runtime, alerts []alert.Al
 }
 
 // handleRequest answers a one-shot conversation request given as an argument.
-func (o *rootOptions) handleRequest(ctx context.Context, rt *Runtime, req alert.Alert) error {
+func (o *rootOptions) handleRequest(ctx context.Context, rt *Runtime, cfg config.Config, req alert.Alert) error {
+	if o.f.IO.UseTUI() {
+		return o.inTUI(ctx, rt, cfg, func(ctx context.Context, ag *agent.Agent) int {
+			return exitCode(ag.NewConversation().Ask(ctx, req).Resolution)
+		})
+	}
 	sink, flush := o.sink(rt)
 	s := rt.NewAgent(sink, newTerminalApprover(o.f.IO)).NewConversation().Ask(ctx, req)
 	if err := flush(); err != nil {
@@ -183,6 +207,83 @@ func (o *rootOptions) sink(rt *Runtime) (agent.Sink, func() error) {
 	}
 	return plain.NewTranscript(o.f.IO.Out, rt.Platform), func() error { return nil }
 }
+
+// inTUI runs work with the terminal UI on standard error: the agent's events
+// go to the view (and to sideSink), approvals are asked in it, q or ctrl-c
+// cancels. It ends with work's exit code.
+func (o *rootOptions) inTUI(ctx context.Context, rt *Runtime, cfg config.Config, work func(context.Context, *agent.Agent) int) error {
+	ui := tui.New(o.tuiOptions(rt, cfg))
+	side, flush := o.sideSink(rt)
+	ag := rt.NewAgent(agent.Sinks{ui.Sink(), side}, ui.Approver())
+	code := ExitOK
+	err := ui.Incident(ctx, func(ctx context.Context) error {
+		code = work(ctx, ag)
+		return nil
+	})
+	if ferr := flush(); ferr != nil && err == nil {
+		err = ferr
+	}
+	switch {
+	case err != nil: // tui.ErrCancelled when the operator cancelled
+		return &ExitError{Code: ExitFailed, Err: err}
+	case ctx.Err() != nil:
+		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("cancelled: %w", ctx.Err())}
+	case code != ExitOK:
+		return silent(code)
+	}
+	return nil
+}
+
+func (o *rootOptions) tuiOptions(rt *Runtime, cfg config.Config) tui.Options {
+	now := o.f.Now
+	if now == nil {
+		now = time.Now
+	}
+	return tui.Options{Header: rt.Platform, Out: o.f.IO.ErrOut, In: o.f.IO.Keys(), NoColor: o.noColor || o.f.IO.NoColor,
+		Clock: wallClock(now), Dashboard: dashboard(cfg.Monitoring.GrafanaURL)}
+}
+
+// sideSink is what goes with the view: JSON Lines on standard output with
+// --output json (held until the view ends when standard output is the same
+// terminal), or the plain transcript when standard output is redirected.
+func (o *rootOptions) sideSink(rt *Runtime) (agent.Sink, func() error) {
+	io := o.f.IO
+	switch {
+	case o.output == "json" && io.OutTTY:
+		var held bytes.Buffer
+		j := plain.NewJSONLines(&held)
+		return j, func() error {
+			if err := j.Err(); err != nil {
+				return err
+			}
+			_, err := held.WriteTo(io.Out)
+			return err
+		}
+	case o.output == "json":
+		j := plain.NewJSONLines(io.Out)
+		return j, j.Err
+	case !io.OutTTY:
+		return plain.NewTranscript(io.Out, rt.Platform), func() error { return nil }
+	}
+	return agent.SinkFunc(func(agent.Event) {}), func() error { return nil }
+}
+
+// dashboard links a service to Grafana, as the agent's notifications do
+// (internal/app agentConfig builds the same link).
+func dashboard(grafanaURL string) func(string) string {
+	if grafanaURL == "" {
+		return nil
+	}
+	return func(service string) string {
+		return grafanaURL + "/explore?left=" + url.QueryEscape(`{"queries":[{"expr":"`+service+`"}]}`)
+	}
+}
+
+// wallClock is the injected wall clock (Factory.Now) as a clock.PassiveClock.
+type wallClock func() time.Time
+
+func (c wallClock) Now() time.Time                  { return c() }
+func (c wallClock) Since(t time.Time) time.Duration { return c().Sub(t) }
 
 func exitCode(r agent.Resolution) int {
 	switch r {
@@ -209,5 +310,3 @@ func clip(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
-
-var _ = config.ErrInvalid

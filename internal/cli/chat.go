@@ -11,6 +11,8 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/config"
+	"github.com/duet-company/ops-skill/internal/ui/tui"
 )
 
 // maxRequestBytes bounds one line of a conversation.
@@ -45,9 +47,41 @@ func (o *rootOptions) runChat(cmd *cobra.Command) error {
 		return err
 	}
 	defer rt.Close()
+	if o.f.IO.InTTY && o.f.IO.ErrTTY {
+		return o.chatInTUI(ctx, rt, cfg)
+	}
 	sink, flush := o.sink(rt)
 	conv := rt.NewAgent(sink, newTerminalApprover(o.f.IO)).NewConversation()
 	worst, err := o.converse(ctx, rt, conv, o.f.IO.In)
+	if ferr := flush(); ferr != nil && err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return &ExitError{Code: ExitFailed, Err: err}
+	}
+	if worst != ExitOK {
+		return silent(worst)
+	}
+	return nil
+}
+
+// chatInTUI holds the conversation in the terminal UI: a text input at the
+// bottom, each request's events streaming into the view. It ends with the
+// worst exit code of the turns, as converse does.
+func (o *rootOptions) chatInTUI(ctx context.Context, rt *Runtime, cfg config.Config) error {
+	ui := tui.New(o.tuiOptions(rt, cfg))
+	side, flush := o.sideSink(rt)
+	conv := rt.NewAgent(agent.Sinks{ui.Sink(), side}, ui.Approver()).NewConversation()
+	worst := ExitOK
+	err := ui.Chat(ctx, func(ctx context.Context, line string) error {
+		req, err := rt.Parser.ParseRequest(line, rt.Now())
+		if err != nil {
+			worst = worseCode(worst, ExitUsage)
+			return err
+		}
+		worst = worseCode(worst, exitCode(conv.Ask(ctx, req).Resolution))
+		return nil
+	})
 	if ferr := flush(); ferr != nil && err == nil {
 		err = ferr
 	}

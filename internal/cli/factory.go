@@ -9,8 +9,8 @@ import (
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/config"
-	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/eval"
+	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/store"
 	"github.com/duet-company/ops-skill/tools"
 )

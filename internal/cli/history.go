@@ -6,12 +6,12 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/duet-company/ops-skill/internal/store"
+	"github.com/duet-company/ops-skill/internal/ui/tui"
 )
 
 // parseSince reads "24h", "90m" or "7d" as a time before now.
@@ -88,11 +88,32 @@ func (o *rootOptions) runScaleHistory(cmd *cobra.Command) error {
 		rows = append(rows, []string{e.At.UTC().Format(time.RFC3339), e.Namespace + "/" + e.Name, strconv.Itoa(int(e.From)),
 			strconv.Itoa(int(e.To)), dash(e.Rule), dash(e.Env), oneLine(e.Reason, 80)})
 	}
-	return o.table(rows)
+	return o.toneTable(rows, scaleTone)
 }
 
-// table prints aligned columns on a terminal and tab-separated values otherwise.
-func (o *rootOptions) table(rows [][]string) error {
+// scaleTone colours the TO of a scale event: yellow up, green down.
+func scaleTone(header, row []string, col int) tui.Tone {
+	if header[col] != "TO" || col == 0 {
+		return tui.StatusTone(row[col])
+	}
+	from, err1 := strconv.Atoi(row[col-1])
+	to, err2 := strconv.Atoi(row[col])
+	switch {
+	case err1 != nil || err2 != nil:
+		return tui.ToneNone
+	case to > from:
+		return tui.ToneWarn
+	case to < from:
+		return tui.ToneGood
+	}
+	return tui.ToneNone
+}
+
+// table prints aligned, coloured columns on a terminal and tab-separated
+// values otherwise; status words (resolved, escalated, failed…) are coloured.
+func (o *rootOptions) table(rows [][]string) error { return o.toneTable(rows, nil) }
+
+func (o *rootOptions) toneTable(rows [][]string, tone func(header, row []string, col int) tui.Tone) error {
 	if len(rows) == 1 {
 		fmt.Fprintln(o.f.IO.ErrOut, "no entries")
 	}
@@ -104,11 +125,7 @@ func (o *rootOptions) table(rows [][]string) error {
 		}
 		return nil
 	}
-	tw := tabwriter.NewWriter(o.f.IO.Out, 0, 4, 2, ' ', 0)
-	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
-	}
-	return tw.Flush()
+	return tui.WriteTable(o.f.IO.Out, rows, tui.TableOptions{NoColor: o.noColor || o.f.IO.NoColor, Width: o.f.IO.TerminalWidth(), Tone: tone})
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -35,6 +35,10 @@ type Scenario struct {
 	Services     []Service     `yaml:"services"`
 	Storage      *Storage      `yaml:"storage,omitempty"`
 	Expect       Expect        `yaml:"expect,omitempty"`
+	// AlertPayload, if set, is the alert as an Alertmanager webhook payload
+	// (JSON, version 4) that the eval suite sends instead of Alert; Alert
+	// stays the one-line summary that scenario listings show.
+	AlertPayload string `yaml:"alert_payload,omitempty"`
 }
 
 // Service is one workload of the namespace and the model of its behaviour.

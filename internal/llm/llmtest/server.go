@@ -13,6 +13,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -30,13 +31,15 @@ const maxBody = 32 << 20
 
 // Server is an OpenAI-compatible chat-completions endpoint on loopback.
 type Server struct {
-	t       testing.TB
+	t       testing.TB // nil outside a test (Start)
 	srv     *httptest.Server
 	script  Script
 	apiKey  string
 	clock   clock.Clock
 	lenient bool
 	done    chan struct{}
+
+	closeOnce sync.Once
 
 	mu       sync.Mutex
 	requests []RecordedRequest
@@ -60,30 +63,55 @@ func AllowInvalidRequests() Option { return func(s *Server) { s.lenient = true }
 // closes it when the test ends.
 func NewServer(t testing.TB, script Script, opts ...Option) *Server {
 	t.Helper()
+	s, err := start(t, script, opts)
+	if err != nil {
+		t.Fatalf("llmtest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a server like NewServer for use outside a test (the eval
+// command serves scripted models with it): a request the real API would
+// reject is answered and recorded (see Rejected) instead of failing a test.
+// The caller must Close the server.
+func Start(script Script, opts ...Option) (*Server, error) {
+	return start(nil, script, opts)
+}
+
+func start(t testing.TB, script Script, opts []Option) (*Server, error) {
 	s := &Server{t: t, script: script, clock: clock.RealClock{}, done: make(chan struct{})}
 	for _, o := range opts {
 		o(s)
 	}
+	l, err := loopbackListener()
+	if err != nil {
+		return nil, err
+	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
 	_ = s.srv.Listener.Close()
-	s.srv.Listener = loopbackListener(t)
+	s.srv.Listener = l
 	s.srv.Start()
-	t.Cleanup(func() {
+	return s, nil
+}
+
+// Close stops the server; replies still held back by a delay end at once.
+// It may be called more than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
 		close(s.done)
 		s.srv.Close()
 	})
-	return s
 }
 
-func loopbackListener(t testing.TB) net.Listener {
-	t.Helper()
+func loopbackListener() (net.Listener, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		if l, err = net.Listen("tcp6", "[::1]:0"); err != nil {
-			t.Fatalf("llmtest: listen on loopback: %v", err)
+			return nil, fmt.Errorf("listen on loopback: %w", err)
 		}
 	}
-	return l
+	return l, nil
 }
 
 // URL is the base URL to give a client (BaseURL), ending in /v1.
@@ -94,6 +122,20 @@ func (s *Server) Calls() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.requests)
+}
+
+// Rejected returns the requests the server rejected as the real API would
+// (malformed, unauthorized, invalid conversation), in order.
+func (s *Server) Rejected() []RecordedRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []RecordedRequest
+	for _, r := range s.requests {
+		if r.Rejection != "" {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Requests returns every request received so far, in order.
@@ -109,7 +151,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	rec, status := s.inspect(r)
 	reply, ok := s.record(rec)
 	if !ok {
-		if !s.lenient {
+		if !s.lenient && s.t != nil {
 			s.t.Errorf("llmtest: request %d rejected (%d): %s", rec.Index, status, rec.Rejection)
 		}
 		writeError(w, status, rec.Rejection)

@@ -1,0 +1,109 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/duet-company/ops-skill/internal/llm/llmtest"
+	"github.com/duet-company/ops-skill/internal/llm/openai"
+)
+
+// ScriptedPrefix starts a --model value that names scripted models.
+const ScriptedPrefix = "scripted:"
+
+// DefaultModelDir is where scripted models are looked up by name.
+const DefaultModelDir = "testdata/models"
+
+// ErrNoModel means a scripted model spec names no file.
+var ErrNoModel = errors.New("no scripted model")
+
+// loopbackKey is the made-up key the loopback server requires, so the
+// adapter's authentication is exercised as with a real provider.
+const loopbackKey = "sk-loopback-scripted"
+
+// ScriptedModels resolves spec (what follows "scripted:") to scripted models:
+// a file path, a name looked up as dir/NAME.yaml, or a glob such as "*" or
+// "ideal-*" over dir. Each model is served on loopback in the OpenAI
+// wire format and driven through the real go-openai adapter.
+func ScriptedModels(spec, dir string) ([]Model, error) {
+	paths, err := scriptPaths(spec, dir)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Model, 0, len(paths))
+	for _, p := range paths {
+		m, err := ScriptedModel(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func scriptPaths(spec, dir string) ([]string, error) {
+	if spec == "" {
+		return nil, fmt.Errorf("%w: give a file, a name in %s or a glob after %q", ErrNoModel, dir, ScriptedPrefix)
+	}
+	if st, err := os.Stat(spec); err == nil && !st.IsDir() {
+		return []string{spec}, nil
+	}
+	pattern := filepath.Join(dir, spec)
+	if !strings.ContainsAny(spec, "*?[") {
+		pattern += ".yaml"
+	}
+	paths, err := filepath.Glob(pattern)
+	if err != nil {
+		return nil, fmt.Errorf("scripted model %q: %w", spec, err)
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("%w matches %q (looked for %s): %w", ErrNoModel, spec, pattern, fs.ErrNotExist)
+	}
+	sort.Strings(paths)
+	return paths, nil
+}
+
+// ScriptedModel loads one scripted model file.
+func ScriptedModel(path string) (Model, error) {
+	script, err := llmtest.LoadScript(path)
+	if err != nil {
+		return Model{}, err
+	}
+	name := script.Name
+	if name == "" {
+		name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	}
+	return Model{Name: ScriptedPrefix + name, Open: func(context.Context) (Session, error) {
+		return openScripted(script, name)
+	}}, nil
+}
+
+// openScripted starts a fresh server for one run, so the script starts from
+// its first step.
+func openScripted(script *llmtest.ScriptFile, name string) (Session, error) {
+	srv, err := llmtest.Start(script, llmtest.WithAPIKey(loopbackKey))
+	if err != nil {
+		return Session{}, err
+	}
+	c, err := openai.New(openai.Config{Provider: "openai", Model: "scripted-" + name, APIKey: loopbackKey, BaseURL: srv.URL()},
+		openai.WithBackoff(func(int) time.Duration { return 0 }))
+	if err != nil {
+		srv.Close()
+		return Session{}, err
+	}
+	rejected := func() []string {
+		var out []string
+		for _, r := range srv.Rejected() {
+			out = append(out, fmt.Sprintf("request %d: %s", r.Index, r.Rejection))
+		}
+		return out
+	}
+	return Session{Client: c, Rejected: rejected, Close: srv.Close}, nil
+}

@@ -1,0 +1,118 @@
+package tui
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	testclock "k8s.io/utils/clock/testing"
+
+	"github.com/duet-company/ops-skill/internal/agent"
+	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/guard"
+	"github.com/duet-company/ops-skill/tools"
+)
+
+var at = time.Date(2026, 2, 16, 10, 0, 0, 0, time.UTC)
+
+// sec is at plus n seconds: event times on the agent's clock.
+func sec(n int) time.Time { return at.Add(time.Duration(n) * time.Second) }
+
+const header = "Planner: rules (no LLM configured) · Platform: simulated (scenario high-cpu)"
+
+func testOptions(clk *testclock.FakeClock) Options {
+	return Options{Header: header, NoColor: true, In: strings.NewReader(""), Clock: clk,
+		Dashboard: func(service string) string { return "http://grafana:3000/d/" + service }}
+}
+
+// newIncident is an incident view at 80 columns, unbounded height, with a
+// fake clock, whose work does nothing (the tests feed events themselves).
+func newIncident(t *testing.T) (*Model, *testclock.FakeClock) {
+	t.Helper()
+	clk := testclock.NewFakeClock(at)
+	m := NewIncident(context.Background(), testOptions(clk), func(context.Context) error { return nil })
+	m.Update(tea.WindowSizeMsg{Width: 80})
+	return m, clk
+}
+
+func feed(m *Model, events ...agent.Event) {
+	for _, e := range events {
+		m.Update(eventMsg{e: e})
+	}
+}
+
+func args(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+var backend = map[string]any{"namespace": "ai-data-labs", "name": "backend"}
+
+func read(id string, ph agent.Phase, tool, summary string, n int) []agent.Event {
+	return []agent.Event{
+		agent.ToolCalled{At: sec(n), Phase: ph, ID: id, Tool: tool, Args: args(backend), By: "code"},
+		agent.ToolDone{At: sec(n), Phase: ph, ID: id, Outcome: tools.Outcome{Tool: tool, Status: tools.StatusOK,
+			Target: "ai-data-labs/backend", Summary: summary, Result: map[string]any{"last": 85, "trend": "flat"}}},
+	}
+}
+
+// The high-CPU incident of the spec, as the agent emits it, cut into phases.
+var (
+	cpuAlert = alert.Alert{Source: "text", Text: "Alert: Backend service CPU at 85% for 5 minutes", Service: "backend", Namespace: "ai-data-labs"}
+
+	startEvents = []agent.Event{
+		agent.RunStarted{At: sec(0), Alert: cpuAlert, Planner: "rules", Mode: "auto", Env: "simulated"},
+		agent.PhaseStarted{At: sec(0), Phase: agent.PhaseCheck},
+	}
+	checkEvents = append(read("snap-1", agent.PhaseCheck, "getServiceStatus", "ai-data-labs/backend: Healthy, 3/3 ready", 1),
+		read("snap-2", agent.PhaseCheck, "queryMetrics", "cpu_utilization of ai-data-labs/backend over 15m: last 85%, min 85, max 85, flat", 2)...)
+	analyseEvents = append(append([]agent.Event{agent.PhaseStarted{At: sec(3), Phase: agent.PhaseAnalys}},
+		read("rules-0-0", agent.PhaseAnalys, "queryMetrics", "request_rate of ai-data-labs/backend over 30m: last 430 req/s, rising", 4)...),
+		agent.ModelText{At: sec(5), Phase: agent.PhaseAnalys, Text: "Diagnosis: Service: backend, 3 replicas, Healthy; CPU: 85% now\nDecision: scale up from 3 to 4 replicas."})
+	scaleCall = agent.ToolCalled{At: sec(6), Phase: agent.PhaseAction, ID: "rules-1-0", Tool: "scaleDeployment",
+		Args: args(map[string]any{"namespace": "ai-data-labs", "name": "backend", "replicas": 4, "reason": "sustained high CPU"}), By: "rules"}
+	scaleDone = agent.ToolDone{At: sec(7), Phase: agent.PhaseAction, ID: "rules-1-0", Verdict: "allow", From: 3, To: 4,
+		Outcome: tools.Outcome{Tool: "scaleDeployment", Risk: tools.RiskWrite, Status: tools.StatusExecuted, Target: "ai-data-labs/backend",
+			Summary: "scale ai-data-labs/backend from 3 to 4 replicas", Rule: "scale_up.cpu", Params: map[string]any{"from": 3, "requested": 4, "to": 4}}}
+	actionEvents = []agent.Event{scaleCall, scaleDone,
+		agent.ModelText{At: sec(7), Phase: agent.PhaseNotify, Final: true, Text: "Scaled backend. Verification follows."}}
+	verifyEvents = append([]agent.Event{agent.PhaseStarted{At: sec(8), Phase: agent.PhaseVerify}},
+		append(read("code-3", agent.PhaseVerify, "queryMetrics", "cpu_utilization of ai-data-labs/backend: 45%", 128),
+			agent.Verified{At: sec(128), Signal: "CPU", Before: "85%", After: "45%", Result: "resolved", Detail: "CPU after 2m: 45% (was 85%)", Waited: "2m"})...)
+	notifyEvents = []agent.Event{
+		agent.PhaseStarted{At: sec(128), Phase: agent.PhaseNotify},
+		agent.Notified{At: sec(129), Channel: "webhook", Title: "ops-skill: Scaled", Delivered: true},
+	}
+	summaryEvent = agent.Summary{At: sec(129), Alert: cpuAlert.Text, Target: "ai-data-labs/backend", Resolution: agent.Resolved,
+		Headline: "Scaled ai-data-labs/backend from 3 to 4 replicas", Planner: "rules", Mode: "auto", TimeToResolution: "2m",
+		Actions:  []agent.Action{{Tool: "scaleDeployment", Target: "ai-data-labs/backend", Result: "scale ai-data-labs/backend from 3 to 4 replicas", Status: "executed", Rule: "scale_up.cpu"}},
+		Refusals: []agent.Refusal{}}
+)
+
+// upTo joins the event groups of a run.
+func upTo(groups ...[]agent.Event) []agent.Event {
+	var out []agent.Event
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}
+
+// clampDone is a scale the guard clamped to the maximum.
+var clampDone = agent.ToolDone{At: sec(7), Phase: agent.PhaseAction, ID: "rules-1-0", Verdict: "clamp", From: 9, To: 10,
+	Outcome: tools.Outcome{Tool: "scaleDeployment", Risk: tools.RiskWrite, Status: tools.StatusExecuted, Target: "ai-data-labs/backend",
+		Summary: "scale ai-data-labs/backend from 9 to 10 replicas", Rule: "max_replicas", Reason: "12 replicas asked, 10 is the maximum",
+		Params: map[string]any{"from": 9, "requested": 12, "to": 10}}}
+
+// refuseDone is a scale the guard refused.
+var refuseDone = agent.ToolDone{At: sec(7), Phase: agent.PhaseAction, ID: "rules-1-0", Verdict: "refuse", From: 3, To: 3,
+	Outcome: tools.Outcome{Tool: "scaleDeployment", Risk: tools.RiskWrite, Status: tools.StatusRefused, Target: "ai-data-labs/backend",
+		Summary: "refused", Rule: "scale_up.cpu", Reason: "CPU 40% is not above 80%"}}
+
+// scalePlan is what the gate asks the operator about in approve mode.
+var scalePlan = tools.Plan{Target: "ai-data-labs/backend", Summary: "scale ai-data-labs/backend from 3 to 4 replicas",
+	Params:   map[string]any{"from": 3, "requested": 4, "to": 4},
+	Decision: guard.Decision{Verdict: guard.Allow, Rule: "scale_up.cpu", Reason: "CPU 85% above 80% for 15m"}}
