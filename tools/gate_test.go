@@ -121,9 +121,9 @@ func TestObserveModeShowsTheWriteAndChangesNothing(t *testing.T) {
 		scenario, tool, args, summary string
 	}{
 		{"high-cpu", "scaleDeployment", `{"namespace":"ai-data-labs","name":"backend","replicas":1000}`, "would scale ai-data-labs/backend from 3 to 4 replicas (observe mode: nothing changed)"},
-		{"clickhouse-oom", "updateResources", `{"namespace":"ai-data-labs","name":"clickhouse","memoryLimit":"8Gi"}`, "would raise the memory limit of ai-data-labs/clickhouse/clickhouse from 4Gi to 8Gi"},
+		{"clickhouse-oom", "updateResources", `{"namespace":"ai-data-labs","name":"clickhouse","memoryLimit":"8Gi"}`, "would raise the memory limit of ai-data-labs/clickhouse (container clickhouse) from 4Gi to 8Gi"},
 		{"health-check-failing", "restartPods", `{"namespace":"ai-data-labs","name":"frontend"}`, "would rollout restart ai-data-labs/frontend"},
-		{"disk-space", "dropPartitions", `{"database":"analytics","table":"events"}`, "would drop 5 partitions of analytics.events older than 90d (200 GB)"},
+		{"disk-space", "dropPartitions", `{"database":"analytics","table":"events"}`, "would drop 5 partitions of analytics.events older than 90 days (200 GB)"},
 	}
 	for _, c := range cases {
 		t.Run(c.tool, func(t *testing.T) {

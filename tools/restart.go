@@ -199,10 +199,10 @@ func planResources(ctx context.Context, r *Registry, run *Run, a resourcesArgs) 
 	d, next := r.deps.Policy.Healing.DecideMemory(guard.MemoryInput{Workload: w, Container: c.Name, Current: c.MemoryLimit, Requested: want, State: state, Now: r.now()})
 	to := d.To
 	p := Plan{Target: ref.String(), Decision: d,
-		Summary: fmt.Sprintf("raise the memory limit of %s/%s from %s to %s", ref, c.Name, units.IBytes(c.MemoryLimit), units.IBytes(to)),
+		Summary: fmt.Sprintf("raise the memory limit of %s (container %s) from %s to %s", ref, c.Name, units.IBytes(c.MemoryLimit), units.IBytes(to)),
 		Params:  map[string]any{"container": c.Name, "from": units.IBytes(c.MemoryLimit), "to": units.IBytes(to)}}
 	if !d.Allowed() {
-		p.Summary = fmt.Sprintf("set the memory limit of %s/%s to %s", ref, c.Name, a.MemoryLimit)
+		p.Summary = fmt.Sprintf("set the memory limit of %s (container %s) to %s", ref, c.Name, a.MemoryLimit)
 	}
 	p.Apply = func(ctx context.Context, dryRun bool) (any, error) {
 		next.Restarts = append(next.Restarts, r.now())

@@ -59,6 +59,8 @@ type StorageReport struct {
 	Retention    string          `json:"retention"`
 	Eligible     []PartitionInfo `json:"olderThanRetention,omitempty"`
 	EligibleSize string          `json:"olderThanRetentionBytes,omitempty"`
+	// EligibleCount counts every partition past the retention; Eligible lists at most 20.
+	EligibleCount int `json:"olderThanRetentionCount,omitempty"`
 
 	growthBytesPerDay float64
 }
@@ -106,7 +108,7 @@ func (r *Registry) storageReport(ctx context.Context, f platform.PartitionFilter
 		return StorageReport{}, fmt.Errorf("read partitions: %w", err)
 	}
 	now, ret := r.now(), r.deps.Policy.Partitions.Retention
-	rep := StorageReport{Partitions: len(parts), Retention: units.Duration(ret)}
+	rep := StorageReport{Partitions: len(parts), Retention: retentionText(ret)}
 	var free uint64
 	for _, d := range disks {
 		used := d.TotalBytes - d.FreeBytes
@@ -124,15 +126,31 @@ func (r *Registry) storageReport(ctx context.Context, f platform.PartitionFilter
 	}
 	var eligible uint64
 	for _, p := range parts {
-		if now.Sub(p.MaxTime) > ret && len(rep.Eligible) < maxPartitionList {
+		if now.Sub(p.MaxTime) <= ret {
+			continue
+		}
+		rep.EligibleCount++
+		eligible += p.Bytes
+		if len(rep.Eligible) < maxPartitionList {
 			rep.Eligible = append(rep.Eligible, partitionInfo(p, now))
-			eligible += p.Bytes
 		}
 	}
 	if eligible > 0 {
 		rep.EligibleSize = units.Bytes(eligible)
 	}
 	return rep, nil
+}
+
+// retentionText writes a retention as the spec does: "90 days".
+func retentionText(d time.Duration) string {
+	if d > 0 && d%day == 0 {
+		n := int(d / day)
+		if n == 1 {
+			return "1 day"
+		}
+		return fmt.Sprintf("%d days", n)
+	}
+	return units.Duration(d)
 }
 
 func partitionInfo(p platform.Partition, now time.Time) PartitionInfo {
@@ -277,8 +295,8 @@ func planDrop(ctx context.Context, r *Registry, run *Run, a dropPartitionsArgs) 
 func dropPlan(r *Registry, a dropPartitionsArgs, dd guard.DropDecision, pol guard.PartitionPolicy) Plan {
 	now := r.now()
 	table := a.Database + "." + a.Table
-	p := Plan{Target: table, Params: map[string]any{"partitions": len(dd.Allowed), "bytes": units.Bytes(dd.FreedBytes), "retention": units.Duration(pol.Retention)}}
-	p.Summary = fmt.Sprintf("drop %d partitions of %s older than %s (%s)", len(dd.Allowed), table, units.Duration(pol.Retention), units.Bytes(dd.FreedBytes))
+	p := Plan{Target: table, Params: map[string]any{"partitions": len(dd.Allowed), "bytes": units.Bytes(dd.FreedBytes), "retention": retentionText(pol.Retention)}}
+	p.Summary = fmt.Sprintf("drop %d partitions of %s older than %s (%s)", len(dd.Allowed), table, retentionText(pol.Retention), units.Bytes(dd.FreedBytes))
 	p.Decision = guard.Decision{Verdict: guard.Allow, Rule: "partition.retention", Reason: p.Summary}
 	if len(dd.Allowed) == 0 {
 		p.Decision = guard.Decision{Verdict: guard.Refuse, Rule: "partition.none_eligible", Reason: "no partition of " + table + " may be dropped"}

@@ -35,7 +35,7 @@ func TestCheckStorageOnTheFullDisk(t *testing.T) {
 	if want := []string{"202603", "202604", "202605", "202606", "202607"}; !slices.Equal(ids, want) || rep.EligibleSize != "200 GB" {
 		t.Errorf("older than 90d: %v (%s), want %v (200 GB)", ids, rep.EligibleSize, want)
 	}
-	if rep.Partitions != 8 || rep.Retention != "90d" || rep.Oldest != "248d" {
+	if rep.Partitions != 8 || rep.Retention != "90 days" || rep.Oldest != "248d" {
 		t.Errorf("partitions %d retention %s oldest %s", rep.Partitions, rep.Retention, rep.Oldest)
 	}
 	if o.Summary != "/var/lib/clickhouse 850 GB / 1 TB (85%); 8 partitions, growth 10 GB/day, full in 15 days" {

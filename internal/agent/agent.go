@@ -30,6 +30,7 @@ type Config struct {
 	DiskTargetPct    float64 // disk usage below this counts as resolved
 	ScaleUpThreshold float64 // CPU below this counts as resolved
 	ErrorRateTarget  float64 // error rate below this counts as resolved
+	LatencyTargetMs  float64 // p99 latency below this counts as resolved
 	MaxInvalidTurns  int     // consecutive turns of only invalid calls before falling back
 	PlannerTimeout   time.Duration
 	DashboardURL     func(service string) string
@@ -38,7 +39,7 @@ type Config struct {
 // DefaultConfig returns the bounds used when none are given.
 func DefaultConfig() Config {
 	return Config{MaxIterations: 6, TokenBudget: 60000, ToolResultChars: 4000, SettleTime: 2 * time.Minute,
-		Mode: guard.ModeAuto, MaxWrites: 5, DiskTargetPct: 75, ScaleUpThreshold: 80, ErrorRateTarget: 10,
+		Mode: guard.ModeAuto, MaxWrites: 5, DiskTargetPct: 75, ScaleUpThreshold: 80, ErrorRateTarget: 10, LatencyTargetMs: 500,
 		MaxInvalidTurns: 2, PlannerTimeout: 90 * time.Second}
 }
 

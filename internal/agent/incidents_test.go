@@ -48,7 +48,7 @@ func TestRulesPlannerHandlesSpecIncidentsOnTheSimulatedPlatform(t *testing.T) {
 		},
 		{
 			name: "disk usage high drops partitions older than the retention", scenario: "disk-space", resolution: agent.Resolved,
-			actions:      []wantAction{{"dropPartitions", "analytics.events", map[string]string{"partitions": "5", "bytes": "200 GB", "retention": "90d"}}},
+			actions:      []wantAction{{"dropPartitions", "analytics.events", map[string]string{"partitions": "5", "bytes": "200 GB", "retention": "90 days"}}},
 			verification: "resolved",
 			end:          diskCleaned,
 		},

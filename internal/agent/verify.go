@@ -48,6 +48,8 @@ func (r *run) readSignal(o tools.Outcome) (signal, bool) {
 			s.ok = v < cfg.ScaleUpThreshold
 		case alert.KindErrorRate:
 			s.ok = v < cfg.ErrorRateTarget
+		case alert.KindLatency:
+			s.ok = v < cfg.LatencyTargetMs
 		default:
 			return signal{}, false
 		}
@@ -105,7 +107,7 @@ func (r *run) recheck(ctx context.Context) signal {
 	switch r.al.Kind {
 	case alert.KindDisk:
 		outs = append(outs, r.codeCall(ctx, PhaseVerify, "checkStorage", map[string]string{}))
-	case alert.KindCPU, alert.KindErrorRate:
+	case alert.KindCPU, alert.KindErrorRate, alert.KindLatency:
 		outs = append(outs, r.codeCall(ctx, PhaseVerify, "queryMetrics", map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name, "metric": string(metricFor(r.al.Kind))}))
 	default:
 		if r.ref.Name != "" {

@@ -202,7 +202,7 @@ func oomIncident() platform.Notification {
 		Severity: "critical", Service: "clickhouse", IncidentID: "INC-2026-11-26-001", Escalate: true,
 		Title: "ops-skill: Raised the memory limit of ai-data-labs/clickhouse from 4Gi to 8Gi, then scaled ai-data-labs/clickhouse from 2 to 3 replicas; escalated to engineering",
 		Text: "Alert: ClickHouse database connection failed (3 attempts)\n" +
-			"Action: raise the memory limit of ai-data-labs/clickhouse/clickhouse from 4Gi to 8Gi\n" +
+			"Action: raise the memory limit of ai-data-labs/clickhouse (container clickhouse) from 4Gi to 8Gi\n" +
 			"Action: scale ai-data-labs/clickhouse from 2 to 3 replicas\n" +
 			"Verification: resolved — Pods after 2m: 3/3 ready, Healthy; tcp 8123 ok (was 0/2 ready, Down)\n" +
 			"Escalated to engineering\nIncident: INC-2026-11-26-001",
@@ -211,7 +211,7 @@ func oomIncident() platform.Notification {
 		Alert:  "ClickHouse database connection failed (3 attempts)", Target: "ai-data-labs/clickhouse", State: platform.NotifyEscalated,
 		Actions: []platform.NotificationAction{
 			{Tool: "updateResources", Target: "ai-data-labs/clickhouse", Status: StatusExecuted,
-				Summary: "raise the memory limit of ai-data-labs/clickhouse/clickhouse from 4Gi to 8Gi", From: "4Gi", To: "8Gi", At: t0},
+				Summary: "raise the memory limit of ai-data-labs/clickhouse (container clickhouse) from 4Gi to 8Gi", From: "4Gi", To: "8Gi", At: t0},
 			{Tool: "scaleDeployment", Target: "ai-data-labs/clickhouse", Status: StatusExecuted,
 				Summary: "scale ai-data-labs/clickhouse from 2 to 3 replicas", From: "2", To: "3", At: t0.Add(time.Second)}},
 		VerificationDetail: "Pods after 2m: 3/3 ready, Healthy; tcp 8123 ok (was 0/2 ready, Down)",

@@ -20,6 +20,9 @@ func (r *Rules) cpu(c conversation) turn {
 		if _, ok := c.metric("cpu_utilization"); !ok {
 			calls = append(calls, call{"queryMetrics", r.queryArgs(c, "cpu_utilization", "15m")})
 		}
+		if c.facts.Kind == "error_rate" {
+			calls = append(calls, call{"checkHealth", map[string]any{}}) // errors often come from a dependency
+		}
 		return turn{calls: calls}
 	}
 	if o, ok := c.acted("scaleDeployment"); ok {
@@ -33,6 +36,9 @@ func (r *Rules) cpu(c conversation) turn {
 	errs, _ := c.metric("error_rate")
 	cpuNow, errNow := lastOf(cpu), lastOf(errs)
 	diag := r.cpuDiagnosis(c, st, cpu)
+	if dep, detail := failingDependency(c); dep != "" && cpuNow <= r.p.ScaleUpThreshold {
+		return turn{text: diag + fmt.Sprintf("\nCause: dependency %s is failing its health check (%s); more %s replicas would not help.\nDecision: no scale; escalate the %s failure.", dep, detail, c.facts.Service, dep)}
+	}
 	switch {
 	case st.AutoscaledBy != "":
 		return turn{text: diag + fmt.Sprintf("\nDecision: no manual scale: the replicas belong to %s.", st.AutoscaledBy)}
@@ -101,18 +107,27 @@ func (r *Rules) crashing(c conversation) turn {
 		return turn{text: fmt.Sprintf("Diagnosis: %s has %d/%d pods ready and none crash-looping; the failure is not in the pods.\nAction: none.", c.facts.Service, st.Ready, st.Replicas)}
 	}
 	oom := st.OOMKilled > 0 || logsMention(c, "memory limit", "out of memory", "oom")
-	_, restarted := c.acted("restartPods")
-	_, raised := c.acted("updateResources")
-	if !restarted && !raised {
+	restart, restarted := c.acted("restartPods")
+	raise, raised := c.acted("updateResources")
+	switch {
+	case !restarted && !raised:
 		return r.heal(c, st, oom)
+	case raised && raise.Status == "executed" && !clampedAtCeiling(raise):
+		if t, ok := r.addReplica(c, st); ok {
+			return t
+		}
 	}
 	if _, ok := c.called("createIncident", nil); !ok {
-		return turn{calls: []call{{"createIncident", map[string]any{"title": r.incidentTitle(c, oom), "service": c.facts.Service, "severity": "high",
-			"summary": r.crashDiagnosis(c, st, oom)}}}}
+		return turn{text: r.healOutcome(raise, raised, restart, restarted), calls: []call{{"createIncident", map[string]any{"title": r.incidentTitle(c, oom),
+			"service": c.facts.Service, "severity": "high", "summary": r.crashDiagnosis(c, st, oom)}}}}
 	}
 	return turn{text: r.wrapUp(c)}
 }
 
+// heal makes the first move: a memory raise for OOM (the limit change rolls the
+// pods: a restart alone would bring back pods that are killed again), a
+// restart otherwise. Capacity is added only once the raise is known to have
+// gone through, in a later turn.
 func (r *Rules) heal(c conversation, st tools.ServiceStatus, oom bool) turn {
 	diag := r.crashDiagnosis(c, st, oom)
 	lim := memoryLimit(st)
@@ -121,17 +136,37 @@ func (r *Rules) heal(c conversation, st tools.ServiceStatus, oom bool) turn {
 		restart["reason"] = "pods in CrashLoopBackOff"
 		return turn{text: diag + "\nDecision: restart the pods; a crash loop that is not OOM needs engineers, so open an incident.", calls: []call{{"restartPods", restart}}}
 	}
-	// A restart alone brings back pods that are OOM-killed again: restart them
-	// with a raised limit (the limit change rolls the pods), then add a replica.
 	mem := r.workload(c)
 	mem["memoryLimit"], mem["reason"] = units.IBytes(int64(float64(lim)*r.p.MemoryFactor)), "OOMKilled: restart with a raised memory limit"
-	calls := []call{{"updateResources", mem}}
-	if st.Replicas < r.p.MaxReplicas {
-		scale := r.workload(c)
-		scale["replicas"], scale["reason"] = st.Replicas+1, "restore capacity after OOM"
-		calls = append(calls, call{"scaleDeployment", scale})
+	return turn{text: diag + "\nDecision: restart the pods with a raised memory limit (a restart alone will not fix OOM), then add a replica if the raise holds.",
+		calls: []call{{"updateResources", mem}}}
+}
+
+// addReplica restores capacity after a successful memory raise, except for a
+// single-instance workload (often not horizontally scalable) or one at the maximum.
+func (r *Rules) addReplica(c conversation, st tools.ServiceStatus) (turn, bool) {
+	if _, done := c.acted("scaleDeployment"); done || st.Replicas <= 1 || st.Replicas >= r.p.MaxReplicas {
+		return turn{}, false
 	}
-	return turn{text: diag + "\nDecision: restart the pods with a raised memory limit (a restart alone will not fix OOM), then add a replica.", calls: calls}
+	scale := r.workload(c)
+	scale["replicas"], scale["reason"] = st.Replicas+1, "restore capacity after OOM"
+	return turn{text: "The memory raise went through; adding a replica.", calls: []call{{"scaleDeployment", scale}}}, true
+}
+
+// clampedAtCeiling reports a raise the guard capped at the memory ceiling: the
+// new limit may still be too small, so no pod is added.
+func clampedAtCeiling(o observed) bool { return strings.Contains(o.Rule, "ceiling") }
+
+func (r *Rules) healOutcome(raise observed, raised bool, restart observed, restarted bool) string {
+	switch {
+	case raised && raise.Status == "refused":
+		return "The memory raise was refused (" + raise.Rule + "): " + raise.Reason + ". No replica added; engineers must act."
+	case raised && clampedAtCeiling(raise):
+		return "The memory raise was capped at the ceiling (" + raise.Reason + "); no replica added, since the pods may still be OOMKilled."
+	case restarted && restart.Status == "refused":
+		return "The restart was refused (" + restart.Rule + "): " + restart.Reason + "."
+	}
+	return "Opening an incident for the root cause."
 }
 
 func (r *Rules) crashDiagnosis(c conversation, st tools.ServiceStatus, oom bool) string {
@@ -197,7 +232,7 @@ func diskDiagnosis(rep tools.StorageReport) string {
 		lines = append(lines, fmt.Sprintf("Est. full: %.0f days", rep.DaysToFull))
 	}
 	if rep.EligibleSize != "" {
-		lines = append(lines, fmt.Sprintf("Older than %s: %d partitions, %s", rep.Retention, len(rep.Eligible), rep.EligibleSize))
+		lines = append(lines, fmt.Sprintf("Older than %s: %d partitions, %s", rep.Retention, max(rep.EligibleCount, len(rep.Eligible)), rep.EligibleSize))
 	}
 	return "Diagnosis: " + strings.Join(lines, "; ")
 }
@@ -217,11 +252,17 @@ func (r *Rules) health(c conversation) turn {
 		logs["tail"] = 20
 		return turn{calls: []call{{"getLogs", logs}}}
 	}
-	if _, ok := c.acted("restartPods"); ok {
+	if o, ok := c.acted("restartPods"); ok {
+		if t, replace := r.replaceStep(c, st, o); replace {
+			return t
+		}
 		return turn{text: r.wrapUp(c)}
 	}
-	failing := healthFailing(c)
+	failing, detail := healthFailing(c), healthDetail(c)
 	diag := fmt.Sprintf("Diagnosis: Service: %s, %d/%d ready; health check %s", c.facts.Service, st.Ready, st.Replicas, map[bool]string{true: "failing", false: "passing"}[failing])
+	if detail != "" {
+		diag += " (" + detail + ")"
+	}
 	if l := logLine(c); l != "" {
 		diag += "; Logs: " + l
 	}
@@ -231,4 +272,19 @@ func (r *Rules) health(c conversation) turn {
 	args := r.workload(c)
 	args["reason"] = "health check failing"
 	return turn{text: diag + "\nDecision: rollout restart.", calls: []call{{"restartPods", args}}}
+}
+
+// replaceStep follows the ladder when the guard refused a rollout restart
+// because the failures reached the replacement threshold: replace one pod (the
+// guard never lets every ready pod go at once); its disruption budget decides.
+func (r *Rules) replaceStep(c conversation, st tools.ServiceStatus, restart observed) (turn, bool) {
+	if restart.Status != "refused" || !strings.Contains(restart.Reason, "replace") || len(st.Pods) == 0 {
+		return turn{}, false
+	}
+	if _, replaced := c.called("restartPods", func(o observed) bool { return o.Params["action"] == "replace" }); replaced {
+		return turn{}, false
+	}
+	args := r.workload(c)
+	args["pods"], args["reason"] = []string{st.Pods[0].Name}, "health check still failing at the replacement threshold"
+	return turn{text: "The restart ladder calls for replacing pods: replacing " + st.Pods[0].Name + ".", calls: []call{{"restartPods", args}}}, true
 }

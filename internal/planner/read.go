@@ -79,3 +79,31 @@ func clip(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// healthDetail is the detail of the first failing check, e.g. "HTTP 503 from /health".
+func healthDetail(c conversation) string {
+	hs, ok := last[[]platform.HealthResult](c, "checkHealth", nil)
+	if !ok {
+		return ""
+	}
+	for _, h := range hs {
+		if !h.OK {
+			return clip(h.Detail, 160)
+		}
+	}
+	return ""
+}
+
+// failingDependency names another service whose health check fails, if any.
+func failingDependency(c conversation) (string, string) {
+	hs, ok := last[[]platform.HealthResult](c, "checkHealth", nil)
+	if !ok {
+		return "", ""
+	}
+	for _, h := range hs {
+		if !h.OK && h.Service != c.facts.Service {
+			return h.Service, clip(h.Detail, 120)
+		}
+	}
+	return "", ""
+}

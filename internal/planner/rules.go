@@ -92,10 +92,10 @@ func (r *Rules) next(c conversation) turn {
 	if c.facts.Service == "" || c.facts.Namespace == "" {
 		return turn{text: "Diagnosis: the alert names no known service, so no playbook applies.\nAction: none; a person should look at it."}
 	}
-	if _, ok := c.called("getServiceStatus", func(o observed) bool { return o.Status == "failed" }); ok {
+	if _, ok := c.called("getServiceStatus", func(o observed) bool { return o.Status == "failed" || o.Status == "refused" }); ok {
 		if _, ok := last[json.RawMessage](c, "getServiceStatus", nil); !ok {
 			o, _ := c.called("getServiceStatus", nil)
-			return turn{text: "Diagnosis: the service could not be read: " + o.Error + "\nAction: none."}
+			return turn{text: "Diagnosis: the service could not be read: " + firstNonEmpty(o.Error, o.Reason) + "\nAction: none."}
 		}
 	}
 	switch c.facts.Kind {

@@ -180,11 +180,18 @@ func TestCrashLoopPlaybook(t *testing.T) {
 		text  string
 	}{
 		{"first reads the crashed container's logs and memory", start("ClickHouse connection failed", f, oom), []string{"getLogs", "queryMetrics"}, ""},
-		{"OOM raises the memory limit twofold and adds a replica", start("ClickHouse connection failed", f, oom).turn(logs, mem),
-			[]string{"updateResources", "scaleDeployment"}, "raised memory limit"},
+		{"OOM first raises the memory limit twofold", start("ClickHouse connection failed", f, oom).turn(logs, mem),
+			[]string{"updateResources"}, "raised memory limit"},
+		{"a raise that went through is followed by a replica", start("ClickHouse connection failed", f, oom).turn(logs, mem).
+			turn(tools.Outcome{Tool: "updateResources", Status: tools.StatusExecuted, Summary: "raised", Rule: "memory.raise"}), []string{"scaleDeployment"}, "went through"},
+		{"a raise capped at the ceiling adds no replica", start("ClickHouse connection failed", f, oom).turn(logs, mem).
+			turn(tools.Outcome{Tool: "updateResources", Status: tools.StatusExecuted, Summary: "raised", Rule: "memory.ceiling"}), []string{"createIncident"}, "capped at the ceiling"},
+		{"a refused raise adds no replica", start("ClickHouse connection failed", f, oom).turn(logs, mem).
+			turn(tools.Outcome{Tool: "updateResources", Status: tools.StatusRefused, Rule: "restart.paused", Reason: "the rollout is paused"}), []string{"createIncident"}, "paused"},
 		{"a plain crash loop is restarted", start("ClickHouse connection failed", f, plain).turn(logs, mem), []string{"restartPods"}, "not OOM"},
 		{"after acting it opens an incident", start("ClickHouse connection failed", f, oom).turn(logs, mem).
-			turn(tools.Outcome{Tool: "updateResources", Status: tools.StatusExecuted, Summary: "raised"}), []string{"createIncident"}, ""},
+			turn(tools.Outcome{Tool: "updateResources", Status: tools.StatusExecuted, Summary: "raised"}).
+			turn(tools.Outcome{Tool: "scaleDeployment", Status: tools.StatusExecuted, Summary: "scaled"}), []string{"createIncident"}, ""},
 		{"healthy pods get no action", start("ClickHouse connection failed", f, status(2, 2)).turn(logs, mem), nil, "not in the pods"},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,119 @@
+package kube
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Defaults of ConnectOptions.
+const (
+	DefaultTimeout = 15 * time.Second
+	DefaultQPS     = 20
+	DefaultBurst   = 40
+)
+
+// ConnectOptions say how to reach the cluster, as kubectl's flags do.
+type ConnectOptions struct {
+	// Kubeconfig is a list of kubeconfig files separated by the OS path-list
+	// separator, as in KUBECONFIG; files are merged like kubectl does. Empty
+	// means the default rules: $KUBECONFIG, then ~/.kube/config, then the
+	// in-cluster service account when running in a pod.
+	Kubeconfig string
+	// Context selects a context of the kubeconfig (--context); empty: the current one.
+	Context string
+	// Namespace overrides the context's namespace (-n, NAMESPACE).
+	Namespace string
+	// Timeout bounds each request (default DefaultTimeout).
+	Timeout time.Duration
+	// QPS and Burst bound the client-side request rate (defaults DefaultQPS, DefaultBurst).
+	QPS   float32
+	Burst int
+	// UserAgent names the client in the API server's audit log (default "ops-skill").
+	UserAgent string
+}
+
+// Connection is a resolved way to reach the cluster.
+type Connection struct {
+	Config    *rest.Config
+	Namespace string // the namespace to use when a call names none
+	Context   string // the kubeconfig context in use; empty in cluster
+	Host      string // the API server URL
+	InCluster bool
+}
+
+// ErrNoConfig means no kubeconfig was found and ops-skill is not running in a pod.
+var ErrNoConfig = errors.New("no Kubernetes configuration found")
+
+// LoadConfig resolves the connection like kubectl: the kubeconfig files
+// (merged in order), the context, the namespace (the flag, else the
+// context's, else "default"), or the pod's service account in cluster.
+func LoadConfig(o ConnectOptions) (Connection, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if o.Kubeconfig != "" {
+		rules.ExplicitPath = ""
+		rules.Precedence = splitList(o.Kubeconfig)
+		rules.WarnIfAllMissing = false
+	}
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: o.Context}
+	if o.Namespace != "" {
+		overrides.Context.Namespace = o.Namespace
+	}
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		if clientcmd.IsEmptyConfig(err) {
+			return Connection{}, fmt.Errorf("%w: set KUBECONFIG or --kubeconfig, or run in a pod with a service account", ErrNoConfig)
+		}
+		return Connection{}, fmt.Errorf("kubernetes configuration: %w", err)
+	}
+	ns, _, err := cc.Namespace()
+	if err != nil {
+		return Connection{}, fmt.Errorf("kubernetes namespace: %w", err)
+	}
+	conn := Connection{Config: cfg, Namespace: ns, Host: cfg.Host}
+	if raw, err := cc.RawConfig(); err == nil && len(raw.Contexts) > 0 {
+		conn.Context = raw.CurrentContext
+		if o.Context != "" {
+			conn.Context = o.Context
+		}
+	} else {
+		conn.InCluster = true
+	}
+	applyLimits(cfg, o)
+	return conn, nil
+}
+
+// applyLimits sets the timeout, the client-side rate and the user agent.
+func applyLimits(cfg *rest.Config, o ConnectOptions) {
+	cfg.Timeout = o.Timeout
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	cfg.QPS, cfg.Burst = o.QPS, o.Burst
+	if cfg.QPS <= 0 {
+		cfg.QPS = DefaultQPS
+	}
+	if cfg.Burst <= 0 {
+		cfg.Burst = DefaultBurst
+	}
+	cfg.UserAgent = o.UserAgent
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "ops-skill"
+	}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range filepath.SplitList(s) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

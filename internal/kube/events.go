@@ -1,0 +1,76 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/duet-company/ops-skill/internal/platform"
+)
+
+// Limits the API server puts on events.k8s.io/v1 Events.
+const (
+	maxNoteBytes   = 1024
+	maxReasonBytes = 128
+)
+
+// RecordEvent creates an events.k8s.io/v1 Event about the workload, with
+// reportingController "ops-skill", so `kubectl describe` and `kubectl
+// events` show what ops-skill did. The action is derived from the reason
+// (SuccessfulRescale → Scale, SuccessfulRestart → Restart, FailedEviction →
+// Evict, …); an empty type is Normal and a zero time is now.
+func (c *Client) RecordEvent(ctx context.Context, ref platform.WorkloadRef, ev platform.Event) error {
+	ref = c.ns(ref)
+	id, ok := c.known(ref)
+	if !ok || id.uid == "" {
+		o, err := c.get(ctx, ref)
+		if err != nil {
+			return err
+		}
+		id = identity{kind: o.kind(), uid: o.meta().UID}
+	}
+	if ev.Time.IsZero() {
+		ev.Time = c.clock.Now()
+	}
+	if ev.Type == "" {
+		ev.Type = corev1.EventTypeNormal
+	}
+	if ev.Reason == "" {
+		return fmt.Errorf("record event on %s: a reason is required", ref)
+	}
+	e := &eventsv1.Event{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      clip(ref.Name, 200) + "." + strconv.FormatInt(ev.Time.UnixNano(), 16) + strconv.FormatUint(uint64(rand.Uint32()), 16),
+			Namespace: ref.Namespace,
+		},
+		EventTime:           metav1.NewMicroTime(ev.Time),
+		ReportingController: ReportingController,
+		ReportingInstance:   c.instance,
+		Action:              action(ev.Reason),
+		Reason:              clip(ev.Reason, maxReasonBytes),
+		Type:                ev.Type,
+		Note:                clip(ev.Message, maxNoteBytes),
+		Regarding: corev1.ObjectReference{APIVersion: "apps/v1", Kind: id.kind, Namespace: ref.Namespace,
+			Name: ref.Name, UID: id.uid},
+	}
+	_, err := c.kube.EventsV1().Events(ref.Namespace).Create(ctx, e, metav1.CreateOptions{FieldManager: FieldManager})
+	return c.wrap(ctx, op{"create", "events.events.k8s.io", ref.Namespace, ""}, err)
+}
+
+// action is the events.k8s.io action of a reason in the style of the HPA's.
+func action(reason string) string {
+	for _, a := range []struct{ word, action string }{
+		{"Rescale", "Scale"}, {"Scale", "Scale"}, {"Restart", "Restart"}, {"Evict", "Evict"},
+		{"Resources", "UpdateResources"}, {"Partition", "DropPartitions"},
+	} {
+		if containsFold(reason, a.word) {
+			return a.action
+		}
+	}
+	return "Act"
+}
