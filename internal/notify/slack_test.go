@@ -68,7 +68,7 @@ func TestSlackMessageSaysWhatFiredWhatWasDoneAndHowItVerified(t *testing.T) {
 				"*Verification*\\nresolved — CPU after 2m: 45% (was 85%)", "*Time to resolution*\\n2 minutes", `"url":"` + grafanaBase + "/explore?left="}},
 		{"oom escalation carries the incident and the alert link", oomIncident(),
 			[]string{"Incident: INC-2026-11-26-001", "Escalated to engineering", "<http://prometheus.example:9090/graph?g0.expr=container_memory_working_set_bytes&amp;g0.tab=1|Alert source>"},
-			[]string{":rotating_light:", "raise the memory limit of ai-data-labs/clickhouse/clickhouse 4Gi → 8Gi", "scale ai-data-labs/clickhouse 2 → 3 replicas",
+			[]string{":rotating_light:", "raise the memory limit of ai-data-labs/clickhouse (container clickhouse) 4Gi → 8Gi", "scale ai-data-labs/clickhouse 2 → 3 replicas",
 				"*Incident*\\nINC-2026-11-26-001", "*Escalation*\\nEscalated to engineering", `"action_id":"link-alert"`, `"url":"` + generatorURL + `"`}},
 		{"today's agent (text lines only) still gets from → to", legacy(cpuIncident()),
 			[]string{"Action: scale ai-data-labs/backend from 3 to 4 replicas"},
