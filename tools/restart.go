@@ -53,11 +53,7 @@ func restartPodsTool() Tool {
 
 func planRestart(ctx context.Context, r *Registry, run *Run, a restartArgs) (Plan, error) {
 	ref := platform.WorkloadRef(a.WorkloadArgs)
-	w, err := r.workload(ctx, ref)
-	if err != nil {
-		return Plan{}, err
-	}
-	state, err := r.loadState(ctx, w)
+	w, state, err := r.workloadAndState(ctx, ref)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -183,15 +179,11 @@ func updateResourcesTool() Tool {
 
 func planResources(ctx context.Context, r *Registry, run *Run, a resourcesArgs) (Plan, error) {
 	ref := platform.WorkloadRef(a.WorkloadArgs)
-	w, err := r.workload(ctx, ref)
+	w, state, err := r.workloadAndState(ctx, ref)
 	if err != nil {
 		return Plan{}, err
 	}
 	c, err := container(w, a.Container)
-	if err != nil {
-		return Plan{}, err
-	}
-	state, err := r.loadState(ctx, w)
 	if err != nil {
 		return Plan{}, err
 	}

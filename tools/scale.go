@@ -44,11 +44,7 @@ func scaleDeploymentTool() Tool {
 
 func planScale(ctx context.Context, r *Registry, run *Run, a scaleArgs) (Plan, error) {
 	ref := platform.WorkloadRef(a.WorkloadArgs)
-	w, err := r.workload(ctx, ref)
-	if err != nil {
-		return Plan{}, err
-	}
-	state, err := r.loadState(ctx, w)
+	w, state, err := r.workloadAndState(ctx, ref)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -125,6 +121,17 @@ func (r *Registry) observe(ctx context.Context, m platform.MetricName, ref platf
 		return guard.Observation{Samples: res.Series[0].Samples}
 	}
 	return guard.Observation{Err: fmt.Errorf("%s of %s: %d series where one was expected", m, ref, len(res.Series))}
+}
+
+// workloadAndState reads a workload and the guard's state of it: what every
+// write tool plans from.
+func (r *Registry) workloadAndState(ctx context.Context, ref platform.WorkloadRef) (platform.Workload, guard.WorkloadState, error) {
+	w, err := r.workload(ctx, ref)
+	if err != nil {
+		return w, guard.WorkloadState{}, err
+	}
+	state, err := r.loadState(ctx, w)
+	return w, state, err
 }
 
 // loadState merges the persisted state with the state annotation on the

@@ -79,9 +79,19 @@ func (s *Store) RecordToolCall(ctx context.Context, c ToolCallRecord) (int64, er
 // ListToolCalls returns the tool calls of an alert in the order they were made
 // (alertID 0: the calls that belong to no alert).
 func (s *Store) ListToolCalls(ctx context.Context, alertID int64) ([]ToolCallRecord, error) {
-	rows, err := s.db.QueryContext(ctx, listToolCallsQuery, nullID(alertID))
+	out, err := s.queryToolCalls(ctx, listToolCallsQuery, nullID(alertID))
 	if err != nil {
 		return nil, fmt.Errorf("store: list tool calls: %w", err)
+	}
+	return out, nil
+}
+
+// queryToolCalls runs a query selecting the tool_calls columns in the order
+// of listToolCallsQuery and scans the rows.
+func (s *Store) queryToolCalls(ctx context.Context, q string, args ...any) ([]ToolCallRecord, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []ToolCallRecord
@@ -90,15 +100,12 @@ func (s *Store) ListToolCalls(ctx context.Context, alertID int64) ([]ToolCallRec
 		var at int64
 		if err := rows.Scan(&c.ID, &c.AlertID, &at, &c.Tool, &c.Target, &c.Args, &c.Verdict,
 			&c.Rule, &c.Reason, &c.Result, &c.Write, &c.Env); err != nil {
-			return nil, fmt.Errorf("store: list tool calls: %w", err)
+			return nil, err
 		}
 		c.At = fromNanos(at)
 		out = append(out, c)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list tool calls: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // CallFilter selects tool calls across alerts for ListRecentToolCalls.
@@ -128,23 +135,8 @@ func (s *Store) ListRecentToolCalls(ctx context.Context, f CallFilter) ([]ToolCa
 	}
 	q += ` ORDER BY at DESC, id DESC LIMIT ?`
 	args = append(args, clampLimit(f.Limit))
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	out, err := s.queryToolCalls(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: list recent tool calls: %w", err)
-	}
-	defer rows.Close()
-	var out []ToolCallRecord
-	for rows.Next() {
-		var c ToolCallRecord
-		var at int64
-		if err := rows.Scan(&c.ID, &c.AlertID, &at, &c.Tool, &c.Target, &c.Args, &c.Verdict,
-			&c.Rule, &c.Reason, &c.Result, &c.Write, &c.Env); err != nil {
-			return nil, fmt.Errorf("store: list recent tool calls: %w", err)
-		}
-		c.At = fromNanos(at)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: list recent tool calls: %w", err)
 	}
 	return out, nil
