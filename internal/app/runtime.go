@@ -29,9 +29,6 @@ import (
 	"github.com/duet-company/ops-skill/tools"
 )
 
-// ErrNoCluster says a real cluster was asked for but this build cannot reach one.
-var ErrNoCluster = errors.New("no cluster adapter")
-
 // backends are the platform ports of one run.
 type backends struct {
 	cluster  platform.Cluster
@@ -44,6 +41,7 @@ type backends struct {
 	state    tools.StateStore
 	env      string
 	desc     string
+	closers  []func() error
 }
 
 // deps are the process-level inputs of the composition root.
@@ -105,7 +103,7 @@ func (d deps) newRuntime(ctx context.Context, cfg config.Config, opts cli.Runtim
 		Registry: reg, Store: st, Env: b.env, Mode: string(mode), Now: b.clock.Now,
 		Platform: note + " · " + b.desc,
 		Parser:   alert.Parser{Namespace: cfg.Kubernetes.Namespace, Services: services, Aliases: alert.DefaultAliases()},
-		Close:    closeAll(fan, st, cfg.Alerting.NotifyDeadline+5*time.Second),
+		Close:    closeAll(fan, st, cfg.Alerting.NotifyDeadline+5*time.Second, b),
 	}
 	rt.NewAgent = func(sink agent.Sink, approver tools.Approver) *agent.Agent {
 		return agent.New(acfg, agent.Deps{Registry: reg, Planner: pl, Fallback: fallback, Clock: b.clock, Waiter: b.waiter,
@@ -129,18 +127,18 @@ func newNotifier(cfg config.Config, st *store.Store, env string) (*notify.Fanout
 }
 
 // closeAll delivers queued notifications (bounded), then closes the history.
-func closeAll(fan *notify.Fanout, st *store.Store, wait time.Duration) func() error {
+func closeAll(fan *notify.Fanout, st *store.Store, wait time.Duration, b backends) func() error {
 	return func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		defer cancel()
-		return errors.Join(fan.Close(ctx), st.Close())
+		return errors.Join(fan.Close(ctx), closeBackends(b), st.Close())
 	}
 }
 
 // platform picks the simulated platform, or says why a real one is not available.
 func (d deps) platform(cfg config.Config, opts cli.RuntimeOptions, st *store.Store) (backends, error) {
-	if !opts.Simulate && cfg.Kubernetes.Kubeconfig != "" {
-		return backends{}, &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("%w: KUBECONFIG is set (%s), but this build of ops-skill has no Kubernetes adapter yet: run with --simulate, or unset KUBECONFIG to use the simulated platform", ErrNoCluster, cfg.Kubernetes.Kubeconfig)}
+	if !opts.Simulate && d.wantsCluster(cfg) {
+		return d.realPlatform(cfg, st)
 	}
 	name := opts.Scenario
 	if name == "" {
