@@ -46,6 +46,7 @@ func Run(ctx context.Context, d deps, args []string) int {
 		Scenarios:    scenarios,
 		HealthChecks: d.healthChecks,
 		Eval:         d.evaluate,
+		Serve:        d.serve,
 	}
 	root := cli.NewRoot(f, Version)
 	root.SetArgs(args)

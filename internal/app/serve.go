@@ -1,0 +1,187 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/clock"
+
+	"github.com/duet-company/ops-skill/internal/agent"
+	"github.com/duet-company/ops-skill/internal/cli"
+	"github.com/duet-company/ops-skill/internal/config"
+	"github.com/duet-company/ops-skill/internal/guard"
+	"github.com/duet-company/ops-skill/internal/kube"
+	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/serve"
+	"github.com/duet-company/ops-skill/internal/store"
+	"github.com/duet-company/ops-skill/tools"
+)
+
+// serve composes `ops-skill serve`: one runtime for the process (the same
+// registry, planner, guard, notifications and history as the CLI), the
+// elector, the metrics registry and the JSON logger, then serves until ctx
+// ends (SIGTERM or SIGINT, installed by Main).
+func (d deps) serve(ctx context.Context, cfg config.Config, o cli.ServeOptions) error {
+	log := newLogger(d.io.ErrOut, o.LogLevel)
+	auth, err := readAuth(o)
+	if err != nil {
+		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
+	}
+	scfg, err := serveConfig(cfg, o, auth)
+	if err != nil {
+		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
+	}
+	rt, err := d.newRuntime(ctx, cfg, cli.RuntimeOptions{Simulate: o.Simulate, Scenario: o.Scenario})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	mode, err := guard.ParseMode(rt.Mode)
+	if err != nil {
+		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
+	}
+	el, err := d.elector(cfg, o, rt.Env, log)
+	if err != nil {
+		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv, err := serve.New(scfg, serve.Deps{
+		NewRunner: func(sink agent.Sink, approver tools.Approver) serve.Runner { return rt.NewAgent(sink, approver) },
+		Registry:  rt.Registry, Parser: rt.Parser, Store: rt.Store, Env: rt.Env, Mode: mode, Now: rt.Now,
+		Clock: clock.RealClock{}, Elector: el, Logger: log, Prometheus: reg,
+	})
+	if err != nil {
+		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
+	}
+	log.Info("runtime ready", "platform", rt.Platform, "env", rt.Env, "stateDir", cfg.StateDir)
+	if err := srv.Run(ctx); err != nil {
+		return &cli.ExitError{Code: cli.ExitFailed, Err: err}
+	}
+	return nil
+}
+
+// serveConfig maps the flags and the configuration onto serve.Config.
+func serveConfig(cfg config.Config, o cli.ServeOptions, auth serve.Auth) (serve.Config, error) {
+	c := serve.DefaultConfig()
+	c.Listen, c.Auth, c.MaxBodyBytes, c.QueueSize, c.Workers = o.Listen, auth, o.MaxBodyBytes, o.QueueSize, o.Workers
+	c.RetryAfter, c.ShutdownGrace = o.RetryAfter, o.ShutdownGrace
+	c.HealthInterval = cfg.SelfHealing.HealthCheckInterval
+	if o.NoHealthLoop {
+		c.HealthInterval = 0
+	}
+	c.ScalePeriod, c.EscalationPeriod = o.ScalePeriod, o.EscalationPeriod
+	for _, w := range o.ScaleWorkloads {
+		ns, name, ok := strings.Cut(strings.TrimSpace(w), "/")
+		if !ok {
+			ns, name = cfg.Kubernetes.Namespace, ns
+		}
+		if ns == "" || name == "" || strings.Contains(name, "/") {
+			return c, fmt.Errorf("--scale-workload %q: give namespace/name or name", w)
+		}
+		c.ScaleWorkloads = append(c.ScaleWorkloads, platform.WorkloadRef{Namespace: ns, Name: name})
+	}
+	return c, c.Validate()
+}
+
+// readAuth reads the credentials from their files. Their values are never
+// printed: errors name the file only.
+func readAuth(o cli.ServeOptions) (serve.Auth, error) {
+	a := serve.Auth{AllowAnonymous: o.AllowAnonymous}
+	if o.TokenFile != "" {
+		t, err := readSecretFile(o.TokenFile, "--auth-token-file")
+		if err != nil {
+			return a, err
+		}
+		a.Token = t
+	}
+	if o.BasicAuthFile != "" {
+		b, err := readSecretFile(o.BasicAuthFile, "--basic-auth-file")
+		if err != nil {
+			return a, err
+		}
+		user, pass, ok := strings.Cut(b, ":")
+		if !ok || user == "" || pass == "" {
+			return a, fmt.Errorf("--basic-auth-file %s: expected one line \"user:password\"", o.BasicAuthFile)
+		}
+		a.Username, a.Password = user, pass
+	}
+	return a, a.Validate()
+}
+
+func readSecretFile(path, flag string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", flag, err)
+	}
+	v := strings.TrimSpace(string(b))
+	if v == "" || strings.ContainsAny(v, "\r\n") {
+		return "", fmt.Errorf("%s %s: expected one non-empty line", flag, path)
+	}
+	return v, nil
+}
+
+// elector picks the leader election: a Lease when acting on a real cluster
+// (or when asked), otherwise this instance alone.
+func (d deps) elector(cfg config.Config, o cli.ServeOptions, env string, log *slog.Logger) (serve.Elector, error) {
+	id := o.Identity
+	if id == "" {
+		host, _ := os.Hostname()
+		id = firstNonEmptyString(host, "ops-skill") + "-" + randomSuffix()
+	}
+	useLease := o.LeaderElection == cli.LeaderElectionLease || (o.LeaderElection == cli.LeaderElectionAuto && env != store.EnvSimulated)
+	if !useLease {
+		return serve.Solo{ID: id}, nil
+	}
+	timing := serve.LeaseTiming{LeaseDuration: o.LeaseDuration, RenewDeadline: o.RenewDeadline, RetryPeriod: o.RetryPeriod}
+	if err := timing.Validate(); err != nil {
+		return nil, err
+	}
+	conn, err := kube.LoadConfig(kube.ConnectOptions{Kubeconfig: cfg.Kubernetes.Kubeconfig, Context: cfg.Kubernetes.Context,
+		Timeout: max(o.RetryPeriod, o.RenewDeadline/2), UserAgent: "ops-skill-serve"})
+	if err != nil {
+		return nil, fmt.Errorf("leader election needs the cluster: %w", err)
+	}
+	cs, err := kubernetes.NewForConfig(conn.Config)
+	if err != nil {
+		return nil, fmt.Errorf("leader election: %w", err)
+	}
+	podNS, _ := d.env("POD_NAMESPACE")
+	ns := firstNonEmptyString(o.LeaseNamespace, podNS, cfg.Kubernetes.Namespace)
+	return serve.NewLeaseElector(cs.CoordinationV1(), ns, o.LeaseName, id, timing, clock.RealClock{}, log.With("component", "leader-election"))
+}
+
+// newLogger writes JSON lines to w at the given level.
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})).With("service", "ops-skill-serve")
+}
+
+func randomSuffix() string {
+	b := make([]byte, 3)
+	if _, err := rand.Read(b); err != nil {
+		return "0"
+	}
+	return hex.EncodeToString(b)
+}
+
+func firstNonEmptyString(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

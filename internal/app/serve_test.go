@@ -1,0 +1,178 @@
+package app
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	testingclock "k8s.io/utils/clock/testing"
+
+	"github.com/duet-company/ops-skill/internal/cli"
+	"github.com/duet-company/ops-skill/internal/config"
+	"github.com/duet-company/ops-skill/internal/serve"
+	"github.com/duet-company/ops-skill/internal/store"
+)
+
+// TestServeSimulatedEndToEnd runs `ops-skill serve --simulate` in process:
+// a delivery is answered 202, its duplicate 200, the agent scales the
+// backend once, and the history says so after a graceful stop.
+func TestServeSimulatedEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	token := filepath.Join(dir, "token")
+	if err := os.WriteFile(token, []byte("e2e-secret-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"OPS_SKILL_STATE_DIR": dir}
+	logs, logw := io.Pipe()
+	d := deps{io: cli.Test(strings.NewReader(""), io.Discard, logw), clock: testingclock.NewFakeClock(goldenStart),
+		env:    func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		newLLM: newOpenAI}
+	ctx, stop := context.WithCancel(context.Background())
+	exited := make(chan int, 1)
+	go func() {
+		exited <- Run(ctx, d, []string{"serve", "--simulate", "--scenario", "high-cpu", "--listen", "127.0.0.1:0",
+			"--auth-token-file", token, "--no-health-loop", "--escalation-period", "0"})
+		logw.Close()
+	}()
+	lines := make(chan string, 1000)
+	go func() { // the log is read all the time, so logging never blocks the server
+		sc := bufio.NewScanner(logs)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	started := waitLogs(t, lines, "serving", "leading: acting on alerts and running the loops")
+	addr := started["serving"]["address"].(string)
+	body, err := os.ReadFile("../../testdata/alerts/am-high-cpu.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []int{http.StatusAccepted, http.StatusOK} {
+		if got := postWebhook(t, addr, "e2e-secret-token", body); got != want {
+			t.Fatalf("POST /webhook: %d, want %d", got, want)
+		}
+	}
+	if got := postWebhook(t, addr, "wrong", body); got != http.StatusUnauthorized {
+		t.Fatalf("wrong token: %d, want 401", got)
+	}
+	run := waitLogs(t, lines, "run finished")["run finished"]
+	if run["resolution"] != "resolved" || run["actions"] != 1.0 {
+		t.Fatalf("run %v, want resolved with one action", run)
+	}
+	stop()
+	if code := <-exited; code != 0 {
+		t.Fatalf("exit %d after the stop signal, want 0", code)
+	}
+	st, err := store.Open(context.Background(), filepath.Join(dir, "history.db"), testingclock.NewFakeClock(goldenStart))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	alerts, _ := st.ListAlerts(context.Background(), store.AlertFilter{})
+	scales, _ := st.ListScaleEvents(context.Background(), store.ScaleFilter{})
+	if len(alerts) != 1 || len(scales) != 1 || scales[0].From != 3 || scales[0].To != 4 {
+		t.Fatalf("history: %d alerts, scale events %+v; want one alert and one scale 3 → 4", len(alerts), scales)
+	}
+}
+
+// waitLogs reads JSON log lines until each message of msgs was seen, in
+// any order, and returns their fields.
+func waitLogs(t *testing.T, lines <-chan string, msgs ...string) map[string]map[string]any {
+	t.Helper()
+	got := map[string]map[string]any{}
+	for line := range lines {
+		if strings.Contains(line, "e2e-secret-token") {
+			t.Fatalf("a log line shows the token: %s", line)
+		}
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) != nil {
+			continue
+		}
+		for _, msg := range msgs {
+			if m["msg"] == msg {
+				got[msg] = m
+			}
+		}
+		if len(got) == len(msgs) {
+			return got
+		}
+	}
+	t.Fatalf("the log ended before %v (saw %d)", msgs, len(got))
+	return nil
+}
+
+func postWebhook(t *testing.T, addr, token string, body []byte) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/webhook", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestServeReadsSecretsFromFilesOnly(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		_ = os.WriteFile(p, []byte(content), 0o600)
+		return p
+	}
+	tests := []struct {
+		name    string
+		opts    cli.ServeOptions
+		wantErr string
+	}{
+		{"token", cli.ServeOptions{TokenFile: write("t", "abc123\n")}, ""},
+		{"basic", cli.ServeOptions{BasicAuthFile: write("b", "alertmanager:pa:ss\n")}, ""},
+		{"empty token file", cli.ServeOptions{TokenFile: write("e", "\n")}, "one non-empty line"},
+		{"basic without a colon", cli.ServeOptions{BasicAuthFile: write("n", "justuser-s3cr3t")}, "user:password"},
+		{"missing file", cli.ServeOptions{TokenFile: filepath.Join(dir, "absent")}, "--auth-token-file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := readAuth(tt.opts)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatal(err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("err %v, want one naming %q", err, tt.wantErr)
+			case err != nil && strings.Contains(err.Error(), "s3cr3t"):
+				t.Fatalf("the error shows the secret: %v", err)
+			}
+			if tt.name == "basic" && (a.Username != "alertmanager" || a.Password != "pa:ss") {
+				t.Errorf("basic auth read as %q / %q", a.Username, a.Password)
+			}
+			if strings.Contains(a.String(), "abc123") {
+				t.Error("Auth.String shows the token")
+			}
+		})
+	}
+}
+
+func TestServeWorkloadsDefaultToTheNamespace(t *testing.T) {
+	cfg := config.Defaults()
+	o := cli.ServeOptions{Listen: ":1", MaxBodyBytes: 1 << 20, QueueSize: 1, Workers: 1, RetryAfter: 5e9,
+		ScalePeriod: 6e10, ScaleWorkloads: []string{"backend", "other/clickhouse"}}
+	c, err := serveConfig(cfg, o, serve.Auth{Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.ScaleWorkloads) != 2 || c.ScaleWorkloads[0].String() != "ai-data-labs/backend" || c.ScaleWorkloads[1].String() != "other/clickhouse" {
+		t.Fatalf("workloads %v", c.ScaleWorkloads)
+	}
+	o.ScaleWorkloads = []string{"a/b/c"}
+	if _, err := serveConfig(cfg, o, serve.Auth{Token: "t"}); err == nil {
+		t.Fatal("a/b/c accepted as a workload")
+	}
+}

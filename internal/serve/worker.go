@@ -1,0 +1,273 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/duet-company/ops-skill/internal/agent"
+	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/store"
+	"github.com/duet-company/ops-skill/tools"
+)
+
+// work takes jobs until the queue closes and empties, or ctx ends.
+func (s *Server) work(ctx context.Context) {
+	for {
+		j, ok := s.q.pop(ctx)
+		if !ok {
+			return
+		}
+		s.m.inFlight.Inc()
+		s.runJob(ctx, j)
+		s.m.inFlight.Dec()
+		s.q.done(j)
+		if j.busy != "" {
+			s.releaseBusy(j.busy)
+		}
+	}
+}
+
+// runJob runs one job within its leadership term: a job of an ended term
+// is dropped, and a term that ends cancels the run.
+func (s *Server) runJob(workCtx context.Context, j *job) {
+	t := s.current(j.term)
+	if t == nil {
+		s.abandon([]*job{j}, "leadership_lost")
+		return
+	}
+	ctx, cancel := context.WithCancel(t.ctx)
+	defer cancel()
+	stop := context.AfterFunc(workCtx, cancel)
+	defer stop()
+	switch j.kind {
+	case jobAlert:
+		s.runAlert(ctx, t, j)
+	case jobResolve:
+		s.runResolve(ctx, t, j)
+	case jobHealth:
+		s.runAgent(ctx, "health", j.alert)
+	case jobScale:
+		s.runScale(ctx, j)
+	case jobEscalate:
+		s.runEscalation(ctx, j)
+	}
+}
+
+// runAlert runs a firing alert through the agent once: the ledger, shared
+// by restarts and replicas, says whether this alert instance was handled.
+func (s *Server) runAlert(ctx context.Context, t *term, j *job) {
+	log := s.jobLog(j)
+	owner := s.owner(t)
+	claimed, prev, err := s.led.claim(ctx, j.key, owner, j.fp, s.d.Clock.Now(), s.cfg.ClaimTimeout)
+	switch {
+	case err != nil: // without the ledger, another replica's run cannot be ruled out: do not act
+		log.Error("delivery ledger unavailable: not acting on this delivery (a later delivery runs it)", "error", err.Error())
+		s.seen.forget([]string{j.key})
+		s.abandon([]*job{j}, "ledger_unavailable")
+		return
+	case !claimed && prev.Status == deliveryRunning:
+		s.m.deduplicated.WithLabelValues("ledger").Inc()
+		log.Warn("alert claimed by a run that has not finished (a replica that stopped may have acted): not acting again; a delivery after the claim timeout runs it",
+			"by", prev.Owner, "at", prev.At, "claimTimeout", s.cfg.ClaimTimeout.String())
+		return
+	case !claimed:
+		s.m.deduplicated.WithLabelValues("ledger").Inc()
+		log.Info("alert already handled: not acting again", "by", prev.Owner, "at", prev.At, "outcome", prev.Outcome)
+		return
+	}
+	sum := s.runAgent(ctx, "alert", j.alert)
+	d := delivery{Status: deliveryDone, Owner: owner, At: s.d.Clock.Now(), Fingerprint: j.fp, Outcome: string(sum.Resolution), Incident: sum.Incident}
+	if ctx.Err() != nil && len(sum.Actions) == 0 {
+		d.Status = deliveryCancelled // cancelled before acting: a later delivery may run it
+	}
+	rctx, cancel := recordCtx(ctx)
+	defer cancel()
+	if err := s.led.finish(rctx, j.key, d); err != nil {
+		log.Error("delivery ledger not updated", "error", err.Error())
+	}
+	if d.Status == deliveryDone {
+		s.track(rctx, j, sum)
+	}
+	log.Info("delivery recorded", "status", d.Status, "outcome", d.Outcome)
+}
+
+// track remembers a firing alert for its escalation timer and resolution.
+func (s *Server) track(ctx context.Context, j *job, sum agent.Summary) {
+	f := firing{Alert: j.alert, Lane: j.lane, Incident: sum.Incident, Escalated: sum.Escalated}
+	if old, ok, err := s.led.firing(ctx, j.fp); err == nil && ok && old.Alert.StartsAt.Equal(j.alert.StartsAt) {
+		f.Incident = firstNonEmpty(f.Incident, old.Incident)
+		f.Escalated = f.Escalated || old.Escalated
+	}
+	if err := s.led.track(ctx, j.fp, f); err != nil {
+		s.jobLog(j).Error("firing alert not tracked: no escalation timer for it", "error", err.Error())
+	}
+}
+
+// runResolve closes what a firing alert opened: its incident is resolved,
+// its escalation timer stops, and a run not started yet never starts.
+func (s *Server) runResolve(ctx context.Context, t *term, j *job) {
+	log := s.jobLog(j)
+	owner := s.owner(t)
+	claimed, _, err := s.led.claim(ctx, j.key, owner, j.fp, s.d.Clock.Now(), s.cfg.ClaimTimeout)
+	if err == nil && !claimed {
+		s.m.deduplicated.WithLabelValues("ledger").Inc()
+		return
+	}
+	rctx, cancel := recordCtx(ctx)
+	defer cancel()
+	// A late firing delivery of this instance must not act on a resolved alert.
+	firingKey := DeliveryKey(j.fp, j.alert.StartsAt, "firing")
+	settled := delivery{Status: deliveryDone, Owner: owner, At: s.d.Clock.Now(), Fingerprint: j.fp, Outcome: "resolved_before_run"}
+	if err := s.led.settle(rctx, firingKey, settled); err != nil {
+		log.Error("delivery ledger not updated", "error", err.Error())
+	}
+	f, ok, err := s.led.firing(rctx, j.fp)
+	switch {
+	case err != nil:
+		log.Error("firing alert not readable", "error", err.Error())
+	case ok && (f.Alert.StartsAt.IsZero() || j.alert.StartsAt.IsZero() || f.Alert.StartsAt.Equal(j.alert.StartsAt)):
+		s.closeIncident(rctx, log, f, j)
+		if err := s.led.untrack(rctx, j.fp); err != nil {
+			log.Error("firing alert not forgotten", "error", err.Error())
+		}
+	}
+	_ = s.led.finish(rctx, j.key, delivery{Status: deliveryDone, Owner: owner, At: s.d.Clock.Now(), Fingerprint: j.fp, Outcome: "resolved"})
+}
+
+// closeIncident resolves the incident the alert opened, and tells the team
+// when it had been escalated.
+func (s *Server) closeIncident(ctx context.Context, log *slog.Logger, f firing, j *job) {
+	if f.Incident == "" {
+		log.Info("alert resolved; it had no incident", "fingerprint", j.fp)
+		return
+	}
+	ended := j.endsAt
+	if ended.IsZero() {
+		ended = s.d.Now()
+	}
+	if err := s.d.Store.SetIncidentStatus(ctx, f.Incident, store.StatusResolved); err != nil {
+		log.Error("incident not resolved", "incident", f.Incident, "error", err.Error())
+		return
+	}
+	_ = s.d.Store.AppendTimeline(ctx, f.Incident, store.TimelineEntry{Kind: "resolved",
+		Text: "Alertmanager reports the alert resolved (ended " + ended.UTC().Format(time.RFC3339) + "); escalation timer stopped"})
+	s.m.incidentsClosed.Inc()
+	log.Info("incident resolved: the alert cleared", "incident", f.Incident)
+	if f.Escalated {
+		s.notify(ctx, "Resolved: "+clip(f.Alert.Text, 300)+" (incident "+f.Incident+", escalated earlier) — Alertmanager reports it cleared.",
+			"info", f.Alert.Service)
+	}
+}
+
+// runEscalation runs an alert again once it has fired for ESCALATION_HOURS:
+// the agent sees the old start time and escalates.
+func (s *Server) runEscalation(ctx context.Context, j *job) {
+	log := s.jobLog(j)
+	f, ok, err := s.led.firing(ctx, j.fp)
+	if err != nil || !ok || f.Escalated {
+		return // resolved, or escalated, since the timer fired
+	}
+	log.Info("alert still firing past the escalation time: escalating", "startsAt", f.Alert.StartsAt)
+	sum := s.runAgent(ctx, "escalation", f.Alert)
+	if ctx.Err() != nil {
+		return
+	}
+	rctx, cancel := recordCtx(ctx)
+	defer cancel()
+	if f.Incident != "" && sum.Incident != "" && sum.Incident != f.Incident {
+		_ = s.d.Store.AppendTimeline(rctx, f.Incident, store.TimelineEntry{Kind: "escalation", Text: "still firing: escalated in " + sum.Incident})
+	}
+	f.Incident, f.Escalated = firstNonEmpty(sum.Incident, f.Incident), true
+	if err := s.led.track(rctx, j.fp, f); err != nil {
+		log.Error("escalation not recorded", "error", err.Error())
+	}
+}
+
+// runAgent runs one alert through the agent, as the CLI does, with a
+// non-interactive approver (approve mode refuses writes here).
+func (s *Server) runAgent(ctx context.Context, kind string, a alert.Alert) agent.Summary {
+	start := s.d.Clock.Now()
+	sink := agent.SinkFunc(func(e agent.Event) {
+		if td, ok := e.(agent.ToolDone); ok {
+			s.m.outcome(td.Outcome)
+		}
+	})
+	sum := s.d.NewRunner(sink, NoApprover{}).Handle(ctx, a)
+	s.m.runSeconds.Observe(s.d.Clock.Since(start).Seconds())
+	s.m.summary(kind, sum)
+	level := slog.LevelInfo
+	if sum.Resolution == agent.Failed {
+		level = slog.LevelWarn
+	}
+	s.log.Log(ctx, level, "run finished", "kind", kind, "alert", clip(a.Text, 200), "target", a.Target(),
+		"fingerprint", a.Fingerprint, "resolution", string(sum.Resolution), "headline", sum.Headline, "planner", sum.Planner,
+		"actions", len(sum.Actions), "refusals", len(sum.Refusals), "incident", sum.Incident, "escalated", sum.Escalated,
+		"alertId", sum.AlertID, "error", sum.Error, "seconds", s.d.Clock.Since(start).Seconds())
+	return sum
+}
+
+// abandon records jobs dropped before they ran. Alert runs get a history
+// record (outcome failed, with why), so the drop is visible in
+// --alert-history; the ledger was not claimed, so a later delivery runs them.
+func (s *Server) abandon(jobs []*job, why string) {
+	for _, j := range jobs {
+		s.m.abandoned.WithLabelValues(why).Inc()
+		if j.busy != "" {
+			s.releaseBusy(j.busy)
+		}
+		s.jobLog(j).Warn("job abandoned before it ran", "why", why)
+		if j.kind != jobAlert && j.kind != jobHealth && j.kind != jobEscalate {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := s.d.Store.RecordAlert(ctx, store.AlertRecord{Source: store.SourceAlertmanager, Fingerprint: j.alert.Fingerprint,
+			Service: j.alert.Service, Namespace: j.alert.Namespace, Kind: string(j.alert.Kind), Summary: clip(j.alert.Text, 500),
+			Env: s.d.Env, Outcome: store.OutcomeFailed, Error: "abandoned before it ran: " + why})
+		cancel()
+		if err != nil {
+			s.log.Error("abandoned job not recorded", "error", err.Error())
+		}
+	}
+}
+
+func (s *Server) jobLog(j *job) *slog.Logger {
+	return s.log.With("job", string(j.kind), "lane", j.lane, "fingerprint", j.fp)
+}
+
+// recordCtx outlives a cancelled run briefly, so its end is recorded.
+func recordCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+}
+
+// NoApprover answers for nobody: in approve mode the gate refuses writes
+// (rule mode.approve_no_terminal), never approves them silently.
+type NoApprover struct{}
+
+// Interactive is false: no person can answer.
+func (NoApprover) Interactive() bool { return false }
+
+// Approve refuses.
+func (NoApprover) Approve(context.Context, tools.Plan) (bool, error) {
+	return false, errors.New("no operator can approve writes in serve")
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
+}

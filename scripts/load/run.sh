@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Loopback load on `ops-skill serve`, compared with a bare net/http handler in
+# the same run: a storm of identical deliveries (and the check, in serve's
+# history, that it produced exactly one action), distinct deliveries, and the
+# resident memory of serve. Arguments go to the Go program (scripts/load):
+#   scripts/load/run.sh [-storm 10000] [-distinct 2000] [-c 32] [-json]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+make -s build
+exec go run ./scripts/load -bin bin/ops-skill "$@"
