@@ -34,3 +34,14 @@ bench: ## benchmarks (agent per incident, guard decision, history, tool gate, ev
 
 clean: ## remove build outputs
 	rm -rf bin dist
+
+.PHONY: testenv-up testenv-down test-integration
+
+testenv-up: ## start the local stack of real servers (Kubernetes, ...); settings in .testenv/env
+	bash scripts/testenv/up.sh
+
+testenv-down: ## stop the local stack of real servers
+	bash scripts/testenv/down.sh
+
+test-integration: testenv-up ## integration tests (build tag integration) against the local stack
+	set -a && . ./.testenv/env && set +a && $(GO) test -tags integration -count=1 ./...

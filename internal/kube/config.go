@@ -117,3 +117,17 @@ func splitList(s string) []string {
 	}
 	return out
 }
+
+// Connect resolves the connection like LoadConfig and builds the adapter on
+// it, using the resolved namespace when a call names none.
+func Connect(o ConnectOptions, opts ...Option) (*Client, Connection, error) {
+	conn, err := LoadConfig(o)
+	if err != nil {
+		return nil, Connection{}, err
+	}
+	c, err := NewForConfig(conn.Config, conn.Namespace, opts...)
+	if err != nil {
+		return nil, Connection{}, err
+	}
+	return c, conn, nil
+}

@@ -102,3 +102,13 @@ func TestLoadConfigWithoutAnyConfigSaysHowToFixIt(t *testing.T) {
 		t.Fatalf("err = %v, want ErrNoConfig", err)
 	}
 }
+
+func TestConnectBuildsTheAdapterOnTheResolvedNamespace(t *testing.T) {
+	c, conn, err := Connect(ConnectOptions{Kubeconfig: writeFile(t, "a", kubeconfigA)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Namespace() != "payments" || conn.Context != "prod" {
+		t.Errorf("namespace %q, context %q", c.Namespace(), conn.Context)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,10 +47,12 @@ type cluster struct {
 
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
-	if os.Getenv("KUBECONFIG") == "" {
-		t.Fatal("KUBECONFIG is not set: start the test cluster with `make testenv-up` and load .testenv/env")
+	// Only the test cluster's own kubeconfig: an ambient KUBECONFIG may name a real cluster.
+	dir := os.Getenv("OPS_SKILL_TEST_KUBE_DIR")
+	if dir == "" {
+		t.Skip("the test cluster is not up: run scripts/testenv/kube.sh up (or make testenv-up) and load .testenv/env")
 	}
-	conn, err := kube.LoadConfig(kube.ConnectOptions{Kubeconfig: os.Getenv("KUBECONFIG"), Timeout: 10 * time.Second})
+	conn, err := kube.LoadConfig(kube.ConnectOptions{Kubeconfig: filepath.Join(dir, "kubeconfig"), Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

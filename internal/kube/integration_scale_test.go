@@ -38,6 +38,9 @@ func TestScaleUpAndDownPodsFollow(t *testing.T) {
 	o := call(ctx, reg, autoRun(), "scaleDeployment", wargs(c.ref("backend"), `"replicas":3`))
 	mustStatus(t, o, tools.StatusExecuted)
 	c.waitRunning("backend", 3)
+	if st, err := a.WaitRollout(ctx, c.ref("backend"), time.Minute, nil); err != nil {
+		t.Fatalf("rollout after the scale: %+v, %v", st, err)
+	}
 	d := c.get("backend")
 	st, err := guard.DecodeState(d.Annotations[guard.StateAnnotation])
 	if err != nil || st.LastScaleTo != 3 || st.LastScaleFrom != 2 || !st.LastScaleUp.Equal(clk.Now().UTC()) {

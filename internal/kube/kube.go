@@ -74,8 +74,15 @@ type Client struct {
 	instance  string
 	maxEvents int
 
-	mu   sync.Mutex
-	seen map[platform.WorkloadRef]identity // last kind and UID seen per workload
+	mu    sync.Mutex
+	seen  map[platform.WorkloadRef]identity // last kind and UID seen per workload
+	reads map[readMark]string               // what was read at a resourceVersion (fingerprint)
+}
+
+// readMark names one read of a workload.
+type readMark struct {
+	ref platform.WorkloadRef
+	rv  string
 }
 
 // identity is what RecordEvent needs to point an Event at a workload.
@@ -108,7 +115,7 @@ func WithMaxEvents(n int) Option { return func(k *Client) { k.maxEvents = n } }
 // none.
 func New(kube kubernetes.Interface, dyn dynamic.Interface, namespace string, opts ...Option) *Client {
 	c := &Client{kube: kube, dyn: dyn, clock: clock.RealClock{}, poll: time.Second, namespace: namespace, maxEvents: 20,
-		seen: map[platform.WorkloadRef]identity{}}
+		seen: map[platform.WorkloadRef]identity{}, reads: map[readMark]string{}}
 	if c.namespace == "" {
 		c.namespace = "default"
 	}
@@ -153,15 +160,33 @@ func (c *Client) known(ref platform.WorkloadRef) (identity, bool) {
 	return id, ok
 }
 
-// remember keeps the kind and UID of a workload just read or written.
+// remember keeps the kind and UID of a workload just read or written, and
+// what it looked like at that resourceVersion.
 func (c *Client) remember(o object) {
 	m := o.meta()
+	ref := platform.WorkloadRef{Namespace: m.Namespace, Name: m.Name}
+	fp := o.fingerprint()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.seen) > 4096 { // bound the cache; it is only a hint
+	if len(c.seen) > 4096 { // bound the caches; they are only hints
 		clear(c.seen)
 	}
-	c.seen[platform.WorkloadRef{Namespace: m.Namespace, Name: m.Name}] = identity{kind: o.kind(), uid: m.UID}
+	if len(c.reads) > 4096 {
+		clear(c.reads)
+	}
+	c.seen[ref] = identity{kind: o.kind(), uid: m.UID}
+	c.reads[readMark{ref, m.ResourceVersion}] = fp
+}
+
+// unchangedSince reports whether o differs from what this client read at
+// resourceVersion rv only in its status: same generation (so the same spec),
+// labels and annotations. An unknown rv is never unchanged.
+func (c *Client) unchangedSince(rv string, o object) bool {
+	m := o.meta()
+	c.mu.Lock()
+	fp, ok := c.reads[readMark{platform.WorkloadRef{Namespace: m.Namespace, Name: m.Name}, rv}]
+	c.mu.Unlock()
+	return ok && fp == o.fingerprint()
 }
 
 func clip(s string, n int) string {

@@ -25,9 +25,10 @@ const (
 )
 
 // Logs tails the main container's log of the workload's pods (or of the one
-// named pod, which must belong to the workload): at most q.TailLines lines
-// per pod and q.MaxBytes in all, with the server's timestamps, keeping the
-// lines that contain q.Filter (case-insensitive). q.Previous reads the
+// named pod, which must belong to the workload; at most 10 pods): at most
+// q.TailLines lines per pod with the server's timestamps, keeping the lines
+// that contain q.Filter (case-insensitive), oldest first, and of those the
+// newest that fit in q.MaxBytes. q.Previous reads the
 // previous, crashed container; pods that have none are skipped, and none at
 // all is platform.ErrNotFound.
 func (c *Client) Logs(ctx context.Context, ref platform.WorkloadRef, q platform.LogQuery) ([]platform.LogLine, error) {
@@ -50,10 +51,10 @@ func (c *Client) Logs(ctx context.Context, ref platform.WorkloadRef, q platform.
 	var lines []platform.LogLine
 	read := 0
 	for i := range pods {
-		if i == maxLogPods || limit-totalBytes(lines) <= 0 {
+		if i == maxLogPods {
 			break
 		}
-		got, err := c.podLog(ctx, &pods[i], q.Previous, tail, limit)
+		got, err := c.podLog(ctx, &pods[i], q.Previous, tail)
 		if q.Previous && errors.Is(err, platform.ErrNotFound) {
 			continue
 		}
@@ -81,8 +82,11 @@ func bounds(q platform.LogQuery) (tail int64, limit int) {
 	return min(tail, MaxTailLines), min(limit, MaxLogBytes)
 }
 
-func (c *Client) podLog(ctx context.Context, p *corev1.Pod, previous bool, tail int64, limit int) ([]platform.LogLine, error) {
-	opts := &corev1.PodLogOptions{TailLines: &tail, LimitBytes: ptr(int64(limit)), Previous: previous, Timestamps: true}
+// podLog reads the tail of one pod's main container. The server's byte
+// limit only guards memory: it cuts the oldest end of the tail, so the cap
+// the caller asked for is applied to the newest lines afterwards.
+func (c *Client) podLog(ctx context.Context, p *corev1.Pod, previous bool, tail int64) ([]platform.LogLine, error) {
+	opts := &corev1.PodLogOptions{TailLines: &tail, LimitBytes: ptr(int64(MaxLogBytes)), Previous: previous, Timestamps: true}
 	if len(p.Spec.Containers) > 0 {
 		opts.Container = p.Spec.Containers[0].Name
 	}
@@ -94,7 +98,11 @@ func (c *Client) podLog(ctx context.Context, p *corev1.Pod, previous bool, tail 
 		}
 		return nil, err
 	}
-	return parseLog(p.Name, raw), nil
+	lines := parseLog(p.Name, raw)
+	if len(raw) >= MaxLogBytes && len(lines) > 0 { // the last line was cut by the server
+		lines = lines[:len(lines)-1]
+	}
+	return lines, nil
 }
 
 // parseLog splits a log with RFC 3339 timestamps into lines.
@@ -147,14 +155,6 @@ func capBytes(lines []platform.LogLine, limit int) []platform.LogLine {
 		}
 	}
 	return lines
-}
-
-func totalBytes(lines []platform.LogLine) int {
-	n := 0
-	for _, l := range lines {
-		n += len(l.Text) + 1
-	}
-	return n
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -102,6 +103,21 @@ func (o object) annotate(a map[string]string) {
 	}
 }
 
+// fingerprint identifies what a decision about the workload reads of it
+// besides its status: the spec (through the generation the API server bumps
+// on every spec change), the UID, labels, annotations and deletion.
+func (o object) fingerprint() string {
+	m := o.meta()
+	b, _ := json.Marshal(struct {
+		UID         string
+		Generation  int64
+		Labels      map[string]string
+		Annotations map[string]string
+		Deleting    bool
+	}{string(m.UID), m.Generation, m.Labels, m.Annotations, m.DeletionTimestamp != nil})
+	return string(b)
+}
+
 // get reads the workload, trying the kind last seen first, then Deployment,
 // then StatefulSet.
 func (c *Client) get(ctx context.Context, ref platform.WorkloadRef) (object, error) {
@@ -152,6 +168,9 @@ func (c *Client) update(ctx context.Context, o object, dryRun bool) (object, err
 	}
 	if err != nil {
 		return object{}, c.wrap(ctx, what, err)
+	}
+	if !dryRun {
+		c.remember(got)
 	}
 	return got, nil
 }

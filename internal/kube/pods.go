@@ -124,16 +124,21 @@ func eventNames(workload string, pods podList) map[string]bool {
 	return names
 }
 
-// events lists the namespace's events about the named objects, oldest
-// first, keeping the newest maxEvents.
-func (c *Client) events(ctx context.Context, namespace string, names map[string]bool) ([]platform.Event, error) {
+// eventList lists the events of a namespace, whichever API wrote them.
+func (c *Client) eventList(ctx context.Context, namespace string) ([]corev1.Event, error) {
 	l, err := c.kube.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, c.wrap(ctx, op{"list", "events", namespace, ""}, err)
 	}
+	return l.Items, nil
+}
+
+// recentEvents keeps the events about the named objects, oldest first, and
+// of those the newest maxEvents.
+func (c *Client) recentEvents(events []corev1.Event, names map[string]bool) []platform.Event {
 	var out []platform.Event
-	for i := range l.Items {
-		e := &l.Items[i]
+	for i := range events {
+		e := &events[i]
 		if !names[e.InvolvedObject.Name] {
 			continue
 		}
@@ -144,7 +149,7 @@ func (c *Client) events(ctx context.Context, namespace string, names map[string]
 	if len(out) > c.maxEvents {
 		out = out[len(out)-c.maxEvents:]
 	}
-	return out, nil
+	return out
 }
 
 // eventTime is the latest time an event was seen, whichever API wrote it.

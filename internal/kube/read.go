@@ -7,6 +7,7 @@ import (
 	"sort"
 	"sync"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/duet-company/ops-skill/internal/platform"
@@ -33,25 +34,18 @@ func (c *Client) describe(ctx context.Context, o object) (platform.Workload, err
 		podErr, ownErr, evErr error
 		pods                  podList
 		owner                 string
-		events                []platform.Event
+		events                []corev1.Event
 	)
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		pods, podErr = c.pods(ctx, w.Ref.Namespace, o.selector())
-		if podErr == nil {
-			events, evErr = c.events(ctx, w.Ref.Namespace, eventNames(w.Ref.Name, pods))
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		owner, ownErr = c.autoscaler(ctx, w.Ref, w.Kind)
-	}()
+	wg.Add(3)
+	go func() { defer wg.Done(); pods, podErr = c.pods(ctx, w.Ref.Namespace, o.selector()) }()
+	go func() { defer wg.Done(); events, evErr = c.eventList(ctx, w.Ref.Namespace) }()
+	go func() { defer wg.Done(); owner, ownErr = c.autoscaler(ctx, w.Ref, w.Kind) }()
 	wg.Wait()
 	if err := errors.Join(podErr, ownErr, evErr); err != nil {
 		return platform.Workload{}, fmt.Errorf("describe %s %s: %w", w.Kind, w.Ref, err)
 	}
-	w.Pods, w.AutoscaledBy, w.Events = pods.view(), owner, events
+	w.Pods, w.AutoscaledBy = pods.view(), owner
+	w.Events = c.recentEvents(events, eventNames(w.Ref.Name, pods))
 	return w, nil
 }
 

@@ -86,13 +86,22 @@ func TestWaitRolloutReportsProgressUntilDone(t *testing.T) {
 func TestWaitRolloutGivesUpAtTheDeadline(t *testing.T) {
 	f := newFixture(t, rolling())
 	progress, done := startWait(f, 5*time.Second)
-	for i := 0; i < 6; i++ {
-		<-progress
-		f.clock.Step(time.Second)
-	}
-	r := <-done
-	if !errors.Is(r.err, ErrRolloutTimeout) || r.st.Done {
-		t.Fatalf("result = %+v, %v; want ErrRolloutTimeout", r.st, r.err)
+	reports := 0
+	for {
+		select {
+		case <-progress:
+			reports++
+			f.clock.Step(time.Second)
+			continue
+		case r := <-done:
+			if !errors.Is(r.err, ErrRolloutTimeout) || r.st.Done {
+				t.Fatalf("result = %+v, %v; want ErrRolloutTimeout", r.st, r.err)
+			}
+			if reports < 5 || reports > 6 {
+				t.Errorf("%d progress reports over 5s at a 1s poll", reports)
+			}
+		}
+		return
 	}
 }
 

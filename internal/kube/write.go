@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -15,11 +16,15 @@ import (
 
 // Scale sets the replicas of a Deployment or StatefulSet and writes
 // req.Annotations in the same Update of the object, carrying the
-// resourceVersion: req.ExpectedVersion when set (a mismatch fails with
-// platform.ErrConflict before anything is written), else the one just read.
-// A concurrent change makes the server answer 409, also platform.ErrConflict:
-// the caller must re-read and re-decide. DryRun asks the server to validate
-// and admit the change without persisting it.
+// resourceVersion just read. When req.ExpectedVersion is set and the object
+// changed since that version, it fails with platform.ErrConflict before
+// anything is written; a change of the status alone (the controllers write
+// it all the time) does not count when this client made that read, since
+// the spec, labels and annotations the decision was made on are the same. A
+// concurrent change between the read and the write makes the server answer
+// 409, also platform.ErrConflict: the caller must re-read and re-decide.
+// DryRun asks the server to validate and admit the change without
+// persisting it.
 func (c *Client) Scale(ctx context.Context, ref platform.WorkloadRef, req platform.ScaleRequest) (platform.Workload, error) {
 	if req.Replicas < 0 {
 		return platform.Workload{}, fmt.Errorf("scale %s: replicas %d must not be negative", ref, req.Replicas)
@@ -78,30 +83,42 @@ func (c *Client) SetResources(ctx context.Context, ref platform.WorkloadRef, req
 	})
 }
 
-// mutate is the one write path: read, check the expected resourceVersion,
-// change, annotate, Update with that resourceVersion.
+// mutate is the one write path: read, check that the object is as the
+// caller read it, change, annotate, Update with the resourceVersion just
+// read. A 409 caused only by a status write between the read and the update
+// (controllers write status all the time) is retried a few times; any other
+// change since the caller's read is platform.ErrConflict.
 func (c *Client) mutate(ctx context.Context, ref platform.WorkloadRef, expected string, annotations map[string]string,
 	dryRun bool, change func(object) error) (platform.Workload, error) {
 	ref = c.ns(ref)
-	o, err := c.get(ctx, ref)
-	if err != nil {
-		return platform.Workload{}, err
+	for attempt := 1; ; attempt++ {
+		o, err := c.get(ctx, ref)
+		if err != nil {
+			return platform.Workload{}, err
+		}
+		m := o.meta()
+		if expected != "" && m.ResourceVersion != expected && !c.unchangedSince(expected, o) {
+			return platform.Workload{}, fmt.Errorf("%s %s changed since it was read at resourceVersion %s (now %s): %w",
+				o.kind(), ref, expected, m.ResourceVersion, platform.ErrConflict)
+		}
+		if err := change(o); err != nil {
+			return platform.Workload{}, fmt.Errorf("%s %s: %w", o.kind(), ref, err)
+		}
+		o.annotate(annotations)
+		got, err := c.update(ctx, o, dryRun)
+		if errors.Is(err, platform.ErrConflict) && attempt < maxWriteAttempts {
+			continue
+		}
+		if err != nil {
+			return platform.Workload{}, err
+		}
+		return got.workload(), nil
 	}
-	m := o.meta()
-	if expected != "" && m.ResourceVersion != expected {
-		return platform.Workload{}, fmt.Errorf("%s %s is at resourceVersion %s, not %s as read: %w",
-			o.kind(), ref, m.ResourceVersion, expected, platform.ErrConflict)
-	}
-	if err := change(o); err != nil {
-		return platform.Workload{}, fmt.Errorf("%s %s: %w", o.kind(), ref, err)
-	}
-	o.annotate(annotations)
-	got, err := c.update(ctx, o, dryRun)
-	if err != nil {
-		return platform.Workload{}, err
-	}
-	return got.workload(), nil
 }
+
+// maxWriteAttempts bounds the retries of an update that lost a race with a
+// status write.
+const maxWriteAttempts = 3
 
 // rolls refuses changes of the pod template that would not roll out.
 func rolls(o object) error {

@@ -242,3 +242,87 @@ func TestEvictPodRefusesPodsOfOtherWorkloads(t *testing.T) {
 		t.Errorf("writes = %v, want none", w)
 	}
 }
+
+// bump changes the stored deployment behind the adapter's back, at a new resourceVersion.
+func bump(t *testing.T, f *fixture, rv string, fn func(*appsv1.Deployment)) {
+	t.Helper()
+	// Through the tracker, not the clientset: a reactor may call this.
+	obj, err := f.kube.Tracker().Get(appsv1.SchemeGroupVersion.WithResource("deployments"), testNS, "backend")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := obj.(*appsv1.Deployment).DeepCopy()
+	fn(d)
+	d.ResourceVersion = rv
+	if err := f.kube.Tracker().Update(appsv1.SchemeGroupVersion.WithResource("deployments"), d, testNS); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestScaleAfterAChangeSinceTheRead(t *testing.T) {
+	tests := []struct {
+		name     string
+		change   func(*appsv1.Deployment)
+		conflict bool
+	}{
+		{"status only: the decision still holds", func(d *appsv1.Deployment) { d.Status.ReadyReplicas = 1 }, false},
+		{"spec changed", func(d *appsv1.Deployment) { d.Generation++ }, true},
+		{"annotation added", func(d *appsv1.Deployment) { d.Annotations = map[string]string{"ops-skill/opt-out": "true"} }, true},
+		{"label changed", func(d *appsv1.Deployment) { d.Labels = map[string]string{"tier": "x"} }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, deployment("backend", 3))
+			w, err := f.c.GetWorkload(context.Background(), backend)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bump(t, f, "101", tt.change)
+			_, err = f.c.Scale(context.Background(), backend, platform.ScaleRequest{Replicas: 4, ExpectedVersion: w.ResourceVersion})
+			if got := errors.Is(err, platform.ErrConflict); got != tt.conflict {
+				t.Fatalf("err = %v, conflict %v, want %v", err, got, tt.conflict)
+			}
+			if tt.conflict {
+				if len(f.writes()) != 0 {
+					t.Error("a conflicting scale was written")
+				}
+				return
+			}
+			if d := f.lastUpdate(t).(*appsv1.Deployment); d.ResourceVersion != "101" {
+				t.Errorf("the update carried resourceVersion %q, want the current 101", d.ResourceVersion)
+			}
+		})
+	}
+}
+
+func TestScaleWithAVersionThisClientNeverReadMustMatch(t *testing.T) {
+	f := newFixture(t, deployment("backend", 3))
+	bump(t, f, "101", func(d *appsv1.Deployment) { d.Status.ReadyReplicas = 1 })
+	_, err := f.c.Scale(context.Background(), backend, platform.ScaleRequest{Replicas: 4, ExpectedVersion: "100"})
+	if !errors.Is(err, platform.ErrConflict) {
+		t.Fatalf("err = %v, want ErrConflict", err)
+	}
+}
+
+func TestScaleRetriesAConflictWithAStatusWrite(t *testing.T) {
+	f := newFixture(t, deployment("backend", 3))
+	w, err := f.c.GetWorkload(context.Background(), backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost := false
+	f.kube.PrependReactor("update", "deployments", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if lost {
+			return false, nil, nil
+		}
+		lost = true // a controller wrote the status between our read and our update
+		bump(t, f, "101", func(d *appsv1.Deployment) { d.Status.ReadyReplicas = 2 })
+		return true, nil, apierrors.NewConflict(schema.GroupResource{Group: "apps", Resource: "deployments"}, "backend", errors.New("modified"))
+	})
+	if _, err := f.c.Scale(context.Background(), backend, platform.ScaleRequest{Replicas: 4, ExpectedVersion: w.ResourceVersion}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.writes(); len(got) != 2 {
+		t.Errorf("writes = %v, want the lost update and its retry", got)
+	}
+}
