@@ -6,21 +6,26 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X $(PKG)/internal/app.Version=$(VERSION)
 BIN       := bin/ops-skill
 
-.PHONY: help build test lint demo bench clean
+.PHONY: help build test test-unit lint demo bench clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
 
 build: ## build bin/ops-skill (CGO off, trimmed, versioned)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ops-skill
 
-test: lint ## the whole test suite: format and vet checks, then every test with the race detector
+test: lint testenv-up ## the whole suite: gofmt, vet, then unit and integration tests (race detector) against the real servers on loopback, which it starts and stops
+	set -a && . ./.testenv/env && set +a && $(GO) test -race -count=1 -timeout 30m -tags integration ./...; \
+	  status=$$?; $(MAKE) --no-print-directory testenv-down; exit $$status
+
+test-unit: lint ## unit tests only (no servers): every package with the race detector
 	$(GO) test -race -count=1 ./...
 
-lint: ## gofmt and go vet
+lint: ## gofmt and go vet (with and without the integration tag)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags integration ./...
 
 demo: build ## run the spec's three incidents on the simulated platform
 	@for a in "Alert: Backend service CPU at 85% for 5 minutes" \
@@ -43,5 +48,5 @@ testenv-up: ## start the local stack of real servers (Kubernetes, ...); settings
 testenv-down: ## stop the local stack of real servers
 	bash scripts/testenv/down.sh
 
-test-integration: testenv-up ## integration tests (build tag integration) against the local stack
-	set -a && . ./.testenv/env && set +a && $(GO) test -tags integration -count=1 ./...
+test-integration: testenv-up ## integration tests (build tag integration) against the local stack, left running
+	set -a && . ./.testenv/env && set +a && $(GO) test -tags integration -count=1 -timeout 30m ./...
