@@ -130,7 +130,7 @@ func TestNoSecretInNetworkErrors(t *testing.T) {
 }
 
 func TestSendersNeverRenderTheirSecrets(t *testing.T) {
-	url := "https://hooks.slack.com/services/T0/B0/slacksecret"
+	url := "https://chat.invalid/services/T0/B0/slacksecret"
 	s, _ := NewSlackSender(url, SenderOptions{})
 	w, _ := NewWebhook("https://chat.example/hooks/genericsecret", SenderOptions{})
 	p, _ := NewPagerDuty(routingKey, PagerDutyOptions{})

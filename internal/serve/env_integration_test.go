@@ -23,6 +23,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/duet-company/ops-skill/internal/store"
+	"github.com/duet-company/ops-skill/internal/testenv"
 )
 
 // root is the project root (where go.mod is).
@@ -48,18 +49,7 @@ func root(t *testing.T) string {
 // scripts/testenv/<component>.sh up) and skips the test when it is absent.
 func testEnv(t *testing.T, component string) map[string]string {
 	t.Helper()
-	path := filepath.Join(root(t), ".testenv", "env.d", component+".env")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Skipf("%s is not running (no %s): run scripts/testenv/%s.sh up", component, path, component)
-	}
-	env := map[string]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok {
-			env[k] = v
-		}
-	}
-	return env
+	return testenv.Load(t, component)
 }
 
 var (
