@@ -46,6 +46,19 @@ apt_install() {
 # port_in_use PORT: true when something listens on 127.0.0.1:PORT.
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# listen_port_range prints "LOW SPAN": ports to listen on, below the kernel's
+# ephemeral range, so a port that looks free is not taken a moment later by an
+# outgoing connection (bind then fails with "address already in use").
+listen_port_range() {
+	local low=32768
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+	if [ "$low" -gt 12000 ]; then
+		echo "10000 $((low - 10000))"
+	else
+		echo "20000 40000"
+	fi
+}
+
 # pick_port NAME: prints a free loopback port, the one saved under NAME when
 # it is still free, and saves it.
 pick_port() {
@@ -57,8 +70,10 @@ pick_port() {
 			return 0
 		fi
 	fi
+	local low span
+	read -r low span < <(listen_port_range)
 	for _ in $(seq 1 100); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((low + RANDOM % span))
 		if ! port_in_use "$p"; then
 			echo "$p" >"$file"
 			echo "$p"

@@ -66,9 +66,12 @@ build() {
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 pick_port() {
-	local p
+	local p low=32768
+	# Listen below the ephemeral range: outgoing connections never take these ports.
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+	[[ $low -gt 12000 ]] || low=30000
 	for _ in $(seq 200); do
-		p=$((20000 + RANDOM % 20000))
+		p=$((10000 + RANDOM % (low - 10000)))
 		if port_free "$p" && ! grep -qs "=$p\$" "$STATE/ports"; then echo "$p"; return; fi
 	done
 	die "no free port found on 127.0.0.1"
