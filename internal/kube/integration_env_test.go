@@ -241,7 +241,7 @@ func (c *cluster) waitRunning(app string, n int32) []corev1.Pod {
 	c.t.Helper()
 	start := time.Now()
 	var pods []corev1.Pod
-	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 120*time.Second, true, func(ctx context.Context) (bool, error) {
 		l, err := c.admin.CoreV1().Pods(c.ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + app})
 		if err != nil {
 			return false, err
