@@ -25,7 +25,7 @@ func BenchmarkInvokeScale(b *testing.B) {
 		b.StopTimer()
 		p := sim.New(sc, t0)
 		reg := tools.NewRegistry(tools.Deps{Cluster: p.Cluster(), Metrics: p.Metrics(), Storage: p.Storage(), Health: p.Health(),
-			Notifier: p.Notifier(), State: newMemState(), Recorder: &recorder{}, Clock: p.Clock(), Policy: testPolicy()})
+			Notifier: p.Notifier(), State: tools.NewMemoryState(), Recorder: &recorder{}, Clock: p.Clock(), Policy: testPolicy()})
 		run := autoRun()
 		b.StartTimer()
 		if o := reg.Invoke(ctx, run, call); o.Status != tools.StatusExecuted {

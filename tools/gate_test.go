@@ -141,8 +141,8 @@ func TestObserveModeShowsTheWriteAndChangesNothing(t *testing.T) {
 			if after := e.p.Snapshot(); !reflect.DeepEqual(before, after) {
 				t.Errorf("observe mode changed the platform:\nbefore %+v\nafter  %+v", before, after)
 			}
-			if run.Writes() != 0 || len(e.rec.Scales()) != 0 || len(e.state.m) != 0 {
-				t.Errorf("observe mode counted %d writes, %d scale events, %d states", run.Writes(), len(e.rec.Scales()), len(e.state.m))
+			if run.Writes() != 0 || len(e.rec.Scales()) != 0 || e.state.Len() != 0 {
+				t.Errorf("observe mode counted %d writes, %d scale events, %d states", run.Writes(), len(e.rec.Scales()), e.state.Len())
 			}
 			if calls := e.rec.Calls(); len(calls) != 1 || calls[0].Status != tools.StatusDryRun || !calls[0].Write {
 				t.Errorf("recorded %+v", calls)

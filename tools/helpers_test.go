@@ -60,7 +60,7 @@ type env struct {
 	p     *sim.Platform
 	reg   *tools.Registry
 	rec   *recorder
-	state *memState
+	state *tools.MemoryState
 	inc   *incidents
 }
 
@@ -81,7 +81,7 @@ func withoutIncidents() option { return func(d *tools.Deps) { d.Incidents = nil 
 func newEnv(tb testing.TB, scenario string, opts ...option) *env {
 	tb.Helper()
 	p := loadSim(tb, scenario)
-	e := &env{p: p, rec: &recorder{}, state: newMemState(), inc: &incidents{}}
+	e := &env{p: p, rec: &recorder{}, state: tools.NewMemoryState(), inc: &incidents{}}
 	d := tools.Deps{Cluster: p.Cluster(), Metrics: p.Metrics(), Storage: p.Storage(), Health: p.Health(),
 		Notifier: p.Notifier(), Incidents: e.inc, State: e.state, Recorder: e.rec, Clock: p.Clock(), Policy: testPolicy()}
 	for _, o := range opts {
@@ -156,29 +156,10 @@ func (r *recorder) Scales() []scaleRecord {
 	return append([]scaleRecord(nil), r.scales...)
 }
 
-// memState is an in-memory StateStore, as the simulated runtime uses.
-type memState struct {
-	mu sync.Mutex
-	m  map[platform.WorkloadRef]guard.WorkloadState
-}
-
-func newMemState() *memState { return &memState{m: map[platform.WorkloadRef]guard.WorkloadState{}} }
-
-func (s *memState) Load(_ context.Context, ref platform.WorkloadRef) (guard.WorkloadState, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.m[ref], nil
-}
-
-func (s *memState) Update(_ context.Context, ref platform.WorkloadRef, fn func(*guard.WorkloadState) error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.m[ref]
-	if err := fn(&st); err != nil {
-		return err
-	}
-	s.m[ref] = st
-	return nil
+// stateOf reads the guard state saved for a workload.
+func (e *env) stateOf(r platform.WorkloadRef) guard.WorkloadState {
+	st, _ := e.state.Load(context.Background(), r)
+	return st
 }
 
 // incidents is an IncidentStore that numbers incidents like history does.

@@ -25,7 +25,7 @@ func TestRestartFixesTheStuckFrontend(t *testing.T) {
 	if res := result[tools.RestartResult](t, o); res.Action != "rollout" || res.DryRun {
 		t.Errorf("result %+v", res)
 	}
-	if st := e.state.m[ref("frontend")]; len(st.Restarts) != 1 || !st.Restarts[0].Equal(t0) {
+	if st := e.stateOf(ref("frontend")); len(st.Restarts) != 1 || !st.Restarts[0].Equal(t0) {
 		t.Errorf("stored restarts %v", st.Restarts)
 	}
 	w, _ := e.p.Cluster().GetWorkload(context.Background(), ref("frontend"))
@@ -97,8 +97,8 @@ func TestRestartDecisions(t *testing.T) {
 			if o.Rule != c.rule || !strings.Contains(o.Reason, c.reason) {
 				t.Errorf("rule %q reason %q, want %q containing %q", o.Rule, o.Reason, c.rule, c.reason)
 			}
-			if c.status == tools.StatusRefused && len(e.state.m) != 0 {
-				t.Errorf("a refused restart changed the state: %+v", e.state.m)
+			if c.status == tools.StatusRefused && e.state.Len() != 0 {
+				t.Errorf("a refused restart changed the state: %+v", e.state.Len())
 			}
 			if after := e.p.Snapshot(); c.status == tools.StatusRefused && after.Services["frontend"] != before.Services["frontend"] {
 				t.Errorf("frontend changed: %+v", after.Services["frontend"])
@@ -128,7 +128,7 @@ func TestReplacePodsRespectsTheDisruptionBudget(t *testing.T) {
 	if s := e.p.Snapshot().Services["frontend"]; s.Replicas != 3 || s.ReadyReplicas != 2 {
 		t.Errorf("frontend %+v: one pod replaced, two ready", s)
 	}
-	stored := e.state.m[ref("frontend")]
+	stored := e.stateOf(ref("frontend"))
 	if len(stored.Evictions) != 1 || len(stored.Restarts) != 1 {
 		t.Errorf("stored state %+v", stored)
 	}
@@ -156,7 +156,7 @@ func TestRaiseMemoryOfTheOOMLoopingClickHouse(t *testing.T) {
 	if got := e.p.Snapshot().Services["clickhouse"].MemoryLimit; got != 8<<30 {
 		t.Errorf("memory limit %d, want 8Gi", got)
 	}
-	if st := e.state.m[ref("clickhouse")]; st.MemoryBaseline != 4<<30 || !st.MemoryBaselineAt.Equal(t0) {
+	if st := e.stateOf(ref("clickhouse")); st.MemoryBaseline != 4<<30 || !st.MemoryBaselineAt.Equal(t0) {
 		t.Errorf("stored state %+v: the baseline bounds later raises", st)
 	}
 	e.p.Advance(2 * time.Minute)

@@ -31,7 +31,7 @@ func TestScaleUpOnSustainedCPU(t *testing.T) {
 		t.Errorf("scale events %+v", s)
 	}
 	// The guard state is kept in the store and on the workload itself.
-	if st := e.state.m[ref("backend")]; !st.LastScaleUp.Equal(t0) || st.LastScaleFrom != 3 || st.LastScaleTo != 4 {
+	if st := e.stateOf(ref("backend")); !st.LastScaleUp.Equal(t0) || st.LastScaleFrom != 3 || st.LastScaleTo != 4 {
 		t.Errorf("stored state %+v", st)
 	}
 	w, err := e.p.Cluster().GetWorkload(context.Background(), ref("backend"))

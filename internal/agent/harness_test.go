@@ -92,7 +92,7 @@ func newHarness(t testing.TB, s setup) *harness {
 	}
 	h := &harness{t: t, p: p, cfg: cfg, events: &recorder{}, state: s.state}
 	if h.state == nil {
-		h.state = newMemState()
+		h.state = tools.NewMemoryState()
 	}
 	deps := tools.Deps{Cluster: p.Cluster(), Metrics: p.Metrics(), Storage: p.Storage(), Health: p.Health(),
 		State: h.state, Clock: p.Clock(), Policy: toolPolicy(cfg)}
@@ -316,31 +316,6 @@ func (h history) RecordScale(ctx context.Context, alertID int64, ref platform.Wo
 	_, err := h.s.RecordScaleEvent(ctx, store.ScaleEvent{Namespace: ref.Namespace, Name: ref.Name, From: from, To: to, Rule: rule,
 		Reason: clip(reason, 500), AlertID: alertID, Env: h.env})
 	return err
-}
-
-// memState keeps the guard state in memory (as app does on the simulated platform).
-type memState struct {
-	mu sync.Mutex
-	m  map[string]guard.WorkloadState
-}
-
-func newMemState() *memState { return &memState{m: map[string]guard.WorkloadState{}} }
-
-func (st *memState) Load(_ context.Context, ref platform.WorkloadRef) (guard.WorkloadState, error) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.m[ref.String()], nil
-}
-
-func (st *memState) Update(_ context.Context, ref platform.WorkloadRef, fn func(*guard.WorkloadState) error) error {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	s := st.m[ref.String()]
-	if err := fn(&s); err != nil {
-		return err
-	}
-	st.m[ref.String()] = s
-	return nil
 }
 
 // memIncidents opens incidents without a database (runs without history).

@@ -10,6 +10,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/llm/llmtest"
 	"github.com/duet-company/ops-skill/internal/sim"
+	"github.com/duet-company/ops-skill/tools"
 )
 
 // The hostile model of testdata/models tries every attack of the guardrails
@@ -86,7 +87,7 @@ func TestRestartsAcrossRunsShareTheHourlyBudget(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {
 			p := sim.New(loadScenario(t, tt.scenario), fixedStart)
-			state := newMemState()
+			state := tools.NewMemoryState()
 			restarts := 0
 			for run := range 10 {
 				_, model := scriptedModel(t, llmtest.Steps(calls("", "restartPods", wl(tt.service, "reason", "again")), done))

@@ -53,7 +53,7 @@ func EvalWire(cfg config.Config) eval.Wire {
 		}
 		hist := history{s: st, env: store.EnvSimulated}
 		reg := tools.NewRegistry(tools.Deps{Cluster: p.Cluster(), Metrics: p.Metrics(), Storage: p.Storage(), Health: p.Health(),
-			Notifier: p.Notifier(), Incidents: hist, State: newMemState(), Recorder: hist, History: hist, Clock: p.Clock(), Policy: toolPolicy(cfg)})
+			Notifier: p.Notifier(), Incidents: hist, State: tools.NewMemoryState(), Recorder: hist, History: hist, Clock: p.Clock(), Policy: toolPolicy(cfg)})
 		var rules llm.Client = planner.NewRules(rulesPolicy(cfg))
 		pl, fallback := s.Planner, rules
 		if pl == nil {

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"sync"
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/agent"
@@ -193,31 +192,6 @@ func (st storeState) Update(ctx context.Context, ref platform.WorkloadRef, fn fu
 		}
 		return []byte(s.Encode()), nil
 	})
-}
-
-// memState keeps the guard state for one run of the simulated platform.
-type memState struct {
-	mu sync.Mutex
-	m  map[string]guard.WorkloadState
-}
-
-func newMemState() *memState { return &memState{m: map[string]guard.WorkloadState{}} }
-
-func (st *memState) Load(_ context.Context, ref platform.WorkloadRef) (guard.WorkloadState, error) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.m[ref.String()], nil
-}
-
-func (st *memState) Update(_ context.Context, ref platform.WorkloadRef, fn func(*guard.WorkloadState) error) error {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	s := st.m[ref.String()]
-	if err := fn(&s); err != nil {
-		return err
-	}
-	st.m[ref.String()] = s
-	return nil
 }
 
 func clip(s string, n int) string {

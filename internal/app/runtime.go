@@ -153,7 +153,7 @@ func (d deps) platform(cfg config.Config, opts cli.RuntimeOptions, st *store.Sto
 	}
 	p := sim.New(sc, d.clock.Now().UTC().Truncate(time.Second))
 	return backends{cluster: p.Cluster(), metrics: p.Metrics(), storage: p.Storage(), health: p.Health(), notifier: nil,
-		clock: p.Clock(), waiter: p, state: newMemState(), env: store.EnvSimulated, desc: "Platform: simulated (scenario " + name + ")"}, nil
+		clock: p.Clock(), waiter: p, state: tools.NewMemoryState(), env: store.EnvSimulated, desc: "Platform: simulated (scenario " + name + ")"}, nil
 }
 
 // planners returns the planner, the rules fallback and a note for the transcript.

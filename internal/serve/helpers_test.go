@@ -215,26 +215,3 @@ func metricValue(c prometheus.Collector) float64 {
 	}
 	return sum
 }
-
-// memState keeps the guard's workload state in memory (tools.StateStore).
-type memState struct {
-	mu sync.Mutex
-	m  map[string]guard.WorkloadState
-}
-
-func (st *memState) Load(_ context.Context, ref platform.WorkloadRef) (guard.WorkloadState, error) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.m[ref.String()], nil
-}
-
-func (st *memState) Update(_ context.Context, ref platform.WorkloadRef, fn func(*guard.WorkloadState) error) error {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	s := st.m[ref.String()]
-	if err := fn(&s); err != nil {
-		return err
-	}
-	st.m[ref.String()] = s
-	return nil
-}

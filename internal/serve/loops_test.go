@@ -16,7 +16,6 @@ import (
 
 	opsskill "github.com/duet-company/ops-skill"
 	"github.com/duet-company/ops-skill/internal/alert"
-	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/sim"
 	"github.com/duet-company/ops-skill/tools"
@@ -101,7 +100,7 @@ func simDeps(t *testing.T, scenario string) (tools.Deps, *sim.Platform) {
 	}
 	p := sim.New(sc, testStart)
 	return tools.Deps{Cluster: p.Cluster(), Metrics: p.Metrics(), Health: p.Health(), Notifier: p.Notifier(), Clock: p.Clock(),
-		State: &memState{m: map[string]guard.WorkloadState{}}}, p
+		State: tools.NewMemoryState()}, p
 }
 
 func TestScalingLoopOnlyProposesAndTheGuardDecides(t *testing.T) {

@@ -15,7 +15,6 @@ import (
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/llm"
 	"github.com/duet-company/ops-skill/internal/planner"
-	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/sim"
 	"github.com/duet-company/ops-skill/tools"
 )
@@ -42,7 +41,7 @@ func (c composition) build(t *testing.T, sink agent.Sink, ap tools.Approver) (*a
 	p := sim.New(sc, simStart)
 	cfg := config.Defaults()
 	reg := tools.NewRegistry(tools.Deps{Cluster: p.Cluster(), Metrics: p.Metrics(), Storage: p.Storage(), Health: p.Health(),
-		Incidents: &incidents{}, State: &memState{m: map[string]guard.WorkloadState{}}, Clock: p.Clock(), Policy: policy(cfg)})
+		Incidents: &incidents{}, State: tools.NewMemoryState(), Clock: p.Clock(), Policy: policy(cfg)})
 	a := cfg.AutoScaling
 	rules := planner.NewRules(planner.Policy{ScaleUpThreshold: a.ScaleUpThreshold, ScaleDownThreshold: a.ScaleDownThreshold,
 		ErrorRateThreshold: a.ErrorRateThreshold, UpStep: a.ScaleUpStep, OutStep: a.ErrorRateStep, MinReplicas: a.MinReplicas,
@@ -122,25 +121,3 @@ func (i *incidents) OpenIncident(context.Context, string, string, string, int64)
 }
 
 func (i *incidents) AddTimeline(context.Context, string, string, string) error { return nil }
-
-type memState struct {
-	mu sync.Mutex
-	m  map[string]guard.WorkloadState
-}
-
-func (st *memState) Load(_ context.Context, ref platform.WorkloadRef) (guard.WorkloadState, error) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.m[ref.String()], nil
-}
-
-func (st *memState) Update(_ context.Context, ref platform.WorkloadRef, fn func(*guard.WorkloadState) error) error {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	s := st.m[ref.String()]
-	if err := fn(&s); err != nil {
-		return err
-	}
-	st.m[ref.String()] = s
-	return nil
-}
