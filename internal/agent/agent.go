@@ -26,7 +26,8 @@ type Config struct {
 	SettleTime       time.Duration // wait after a write before verifying
 	Mode             guard.Mode
 	MaxWrites        int
-	Env              string  // "simulated" or the cluster context
+	Env              string // "simulated" or the cluster context
+	Where            platform.Where
 	DiskTargetPct    float64 // disk usage below this counts as resolved
 	ScaleUpThreshold float64 // CPU below this counts as resolved
 	ErrorRateTarget  float64 // error rate below this counts as resolved

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -56,6 +57,8 @@ type RunStarted struct {
 	Planner string      `json:"planner"`
 	Mode    string      `json:"mode"`
 	Env     string      `json:"env"`
+	// Where names the platform the run acts on.
+	Where platform.Where `json:"platform"`
 }
 
 // PhaseStarted marks the start of a phase.

@@ -3,6 +3,7 @@ package agent
 import (
 	"time"
 
+	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -39,27 +40,28 @@ type Refusal struct {
 
 // Summary closes a run.
 type Summary struct {
-	At               time.Time  `json:"at"`
-	Alert            string     `json:"alert"`
-	Target           string     `json:"target,omitempty"`
-	Resolution       Resolution `json:"resolution"`
-	Headline         string     `json:"headline"`
-	Planner          string     `json:"planner"`
-	PlannerNote      string     `json:"plannerNote,omitempty"`
-	Mode             string     `json:"mode"`
-	Actions          []Action   `json:"actions"`
-	Refusals         []Refusal  `json:"refusals"`
-	Verification     *Verified  `json:"verification,omitempty"`
-	Incident         string     `json:"incident,omitempty"`
-	Escalated        bool       `json:"escalated,omitempty"`
-	TimeToResolution string     `json:"timeToResolution,omitempty"`
-	Explanation      string     `json:"explanation,omitempty"`
-	LLMCalls         int        `json:"llmCalls"`
-	TokensIn         int        `json:"tokensIn"`
-	TokensOut        int        `json:"tokensOut"`
-	ToolCalls        int        `json:"toolCalls"`
-	Error            string     `json:"error,omitempty"`
-	AlertID          int64      `json:"alertId,omitempty"`
+	At               time.Time      `json:"at"`
+	Alert            string         `json:"alert"`
+	Target           string         `json:"target,omitempty"`
+	Resolution       Resolution     `json:"resolution"`
+	Headline         string         `json:"headline"`
+	Planner          string         `json:"planner"`
+	PlannerNote      string         `json:"plannerNote,omitempty"`
+	Mode             string         `json:"mode"`
+	Platform         platform.Where `json:"platform"`
+	Actions          []Action       `json:"actions"`
+	Refusals         []Refusal      `json:"refusals"`
+	Verification     *Verified      `json:"verification,omitempty"`
+	Incident         string         `json:"incident,omitempty"`
+	Escalated        bool           `json:"escalated,omitempty"`
+	TimeToResolution string         `json:"timeToResolution,omitempty"`
+	Explanation      string         `json:"explanation,omitempty"`
+	LLMCalls         int            `json:"llmCalls"`
+	TokensIn         int            `json:"tokensIn"`
+	TokensOut        int            `json:"tokensOut"`
+	ToolCalls        int            `json:"toolCalls"`
+	Error            string         `json:"error,omitempty"`
+	AlertID          int64          `json:"alertId,omitempty"`
 }
 
 func actionOf(o tools.Outcome) Action {

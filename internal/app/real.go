@@ -13,6 +13,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/config"
 	"github.com/duet-company/ops-skill/internal/health"
 	"github.com/duet-company/ops-skill/internal/kube"
+	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/prom"
 	"github.com/duet-company/ops-skill/internal/store"
 )
@@ -43,7 +44,8 @@ func (d deps) realPlatform(cfg config.Config, st *store.Store) (backends, error)
 		env = "in-cluster"
 	}
 	b := backends{cluster: kc, clock: clock.RealClock{}, waiter: realWaiter{clock.RealClock{}}, env: env,
-		state: storeState{s: st, env: env}, desc: fmt.Sprintf("Platform: cluster %s (%s)", env, conn.Host)}
+		state: storeState{s: st, env: env}, desc: fmt.Sprintf("Platform: cluster %s (%s)", env, conn.Host),
+		where: platform.Where{Kind: platform.WhereCluster, Cluster: conn.Cluster, Context: conn.Context, Server: conn.Host, Namespace: conn.Namespace}}
 	if err := d.attachData(cfg, &b); err != nil {
 		return backends{}, err
 	}

@@ -41,6 +41,7 @@ type backends struct {
 	state    tools.StateStore
 	env      string
 	desc     string
+	where    platform.Where
 	closers  []func() error
 }
 
@@ -93,6 +94,7 @@ func (d deps) newRuntime(ctx context.Context, cfg config.Config, opts cli.Runtim
 		return nil, err
 	}
 	acfg := agentConfig(cfg, mode, b.env)
+	acfg.Where = b.where
 	system, err := systemPrompt(cfg, acfg)
 	if err != nil {
 		st.Close()
@@ -100,7 +102,7 @@ func (d deps) newRuntime(ctx context.Context, cfg config.Config, opts cli.Runtim
 	}
 	services := serviceNames(ctx, b.cluster, cfg.Kubernetes.Namespace)
 	rt := &cli.Runtime{
-		Registry: reg, Store: st, Env: b.env, Mode: string(mode), Now: b.clock.Now,
+		Registry: reg, Store: st, Env: b.env, Where: b.where, Mode: string(mode), Now: b.clock.Now,
 		Platform: note + " · " + b.desc,
 		Parser:   alert.Parser{Namespace: cfg.Kubernetes.Namespace, Services: services, Aliases: alert.DefaultAliases()},
 		Close:    closeAll(fan, st, cfg.Alerting.NotifyDeadline+5*time.Second, b),
@@ -153,7 +155,8 @@ func (d deps) platform(cfg config.Config, opts cli.RuntimeOptions, st *store.Sto
 	}
 	p := sim.New(sc, d.clock.Now().UTC().Truncate(time.Second))
 	return backends{cluster: p.Cluster(), metrics: p.Metrics(), storage: p.Storage(), health: p.Health(), notifier: nil,
-		clock: p.Clock(), waiter: p, state: tools.NewMemoryState(), env: store.EnvSimulated, desc: "Platform: simulated (scenario " + name + ")"}, nil
+		clock: p.Clock(), waiter: p, state: tools.NewMemoryState(), env: store.EnvSimulated, desc: "Platform: simulated (scenario " + name + ")",
+		where: platform.Where{Kind: platform.WhereSimulated, Scenario: name, Namespace: cfg.Kubernetes.Namespace}}, nil
 }
 
 // planners returns the planner, the rules fallback and a note for the transcript.

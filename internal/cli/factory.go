@@ -57,8 +57,9 @@ type Runtime struct {
 	Registry *tools.Registry
 	Parser   alert.Parser
 	Store    *store.Store
-	Env      string // "simulated" or the cluster context
-	Platform string // a one-line description for transcripts
+	Env      string         // "simulated" or the cluster context
+	Where    platform.Where // the platform the run acts on (header, approvals, notifications)
+	Platform string         // a one-line description for transcripts
 	Mode     string
 	// NewAgent builds an agent that emits to sink and asks approver in approve mode.
 	NewAgent func(sink agent.Sink, approver tools.Approver) *agent.Agent

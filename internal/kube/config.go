@@ -43,6 +43,7 @@ type Connection struct {
 	Config    *rest.Config
 	Namespace string // the namespace to use when a call names none
 	Context   string // the kubeconfig context in use; empty in cluster
+	Cluster   string // the kubeconfig cluster of that context; "in-cluster" in a pod
 	Host      string // the API server URL
 	InCluster bool
 }
@@ -82,8 +83,11 @@ func LoadConfig(o ConnectOptions) (Connection, error) {
 		if o.Context != "" {
 			conn.Context = o.Context
 		}
+		if c, ok := raw.Contexts[conn.Context]; ok && c != nil {
+			conn.Cluster = c.Cluster
+		}
 	} else {
-		conn.InCluster = true
+		conn.InCluster, conn.Cluster = true, "in-cluster"
 	}
 	applyLimits(cfg, o)
 	return conn, nil
