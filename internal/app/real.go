@@ -11,50 +11,91 @@ import (
 	"github.com/duet-company/ops-skill/internal/cli"
 	"github.com/duet-company/ops-skill/internal/clickhouse"
 	"github.com/duet-company/ops-skill/internal/config"
+	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/health"
 	"github.com/duet-company/ops-skill/internal/kube"
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/preflight"
 	"github.com/duet-company/ops-skill/internal/prom"
 	"github.com/duet-company/ops-skill/internal/store"
 )
 
-// wantsCluster reports whether a run should use a real cluster: a kubeconfig
-// is configured, or ops-skill runs in a pod with a service account.
-func (d deps) wantsCluster(cfg config.Config) bool {
-	if cfg.Kubernetes.Kubeconfig != "" {
-		return true
-	}
-	_, inCluster := d.env("KUBERNETES_SERVICE_HOST")
-	return inCluster
-}
-
 // realPlatform connects the real adapters: client-go for the cluster,
-// Prometheus and ClickHouse when their URLs are set, the health matrix.
-func (d deps) realPlatform(cfg config.Config, st *store.Store) (backends, error) {
-	conn, err := kube.LoadConfig(kube.ConnectOptions{Kubeconfig: cfg.Kubernetes.Kubeconfig, Context: cfg.Kubernetes.Context, Namespace: cfg.Kubernetes.Namespace})
+// Prometheus and ClickHouse when their URLs are set, the health matrix; then
+// checks, before anything acts, that each answers and allows what the run
+// needs. It may change cfg: the namespace can come from the kubeconfig context.
+func (d deps) realPlatform(ctx context.Context, cfg *config.Config, src clusterSource, mode guard.Mode, st *store.Store) (backends, error) {
+	conn, err := d.connect(cfg, src)
 	if err != nil {
-		return backends{}, &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("connect to the cluster: %w (or run with --simulate)", err)}
+		return backends{}, err
 	}
 	kc, err := kube.NewForConfig(conn.Config, conn.Namespace, kube.WithClock(clock.RealClock{}))
 	if err != nil {
 		return backends{}, &cli.ExitError{Code: cli.ExitUsage, Err: err}
 	}
-	env := conn.Context
-	if env == "" {
-		env = "in-cluster"
-	}
-	b := backends{cluster: kc, clock: clock.RealClock{}, waiter: realWaiter{clock.RealClock{}}, env: env,
-		state: storeState{s: st, env: env}, desc: fmt.Sprintf("Platform: cluster %s (%s)", env, conn.Host),
-		where: platform.Where{Kind: platform.WhereCluster, Cluster: conn.Cluster, Context: conn.Context, Server: conn.Host, Namespace: conn.Namespace}}
-	if err := d.attachData(cfg, &b); err != nil {
+	where := platform.Where{Kind: platform.WhereCluster, Cluster: conn.Cluster, Context: conn.Context, Server: conn.Host, Namespace: conn.Namespace}
+	env := where.Env()
+	b := backends{cluster: kc, clock: clock.RealClock{}, waiter: realWaiter{clock.RealClock{}}, env: env, state: storeState{s: st, env: env},
+		desc: "Platform: " + where.String() + " at " + conn.Host, where: where}
+	if err := d.attachData(*cfg, &b); err != nil {
 		return backends{}, err
 	}
 	hc, err := health.New(health.DefaultMatrix(conn.Namespace, cfg.SelfHealing.HealthCheckInterval).WithDefaults(cfg.SelfHealing.HealthCheckInterval), clock.RealClock{})
 	if err != nil {
+		closeBackends(b)
 		return backends{}, &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("health matrix: %w", err)}
 	}
 	b.health = hc
+	rep := d.backendChecks(ctx, b, clusterProbe{kc}, preflight.ClusterOptions{Where: where, Writes: mode != guard.ModeObserve, Fix: clusterFix(src, conn)})
+	if err := preflightError(rep); err != nil {
+		closeBackends(b)
+		return backends{}, err
+	}
+	d.warn(rep)
 	return b, nil
+}
+
+// backendChecks is the preflight of a run: the cluster, Prometheus answering,
+// ClickHouse when configured.
+func (d deps) backendChecks(ctx context.Context, b backends, c preflight.Cluster, o preflight.ClusterOptions) preflight.Report {
+	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
+	defer cancel()
+	var rep preflight.Report
+	rep.Add(preflight.ClusterChecks(ctx, c, o)...)
+	rep.Add(preflight.MetricChecks(ctx, b.metrics, nil, preflight.MetricOptions{Now: d.clock.Now})...)
+	rep.Add(preflight.StorageChecks(ctx, b.storage)...)
+	return rep
+}
+
+// preflightTimeout bounds the whole preflight of a run.
+const preflightTimeout = 30 * time.Second
+
+// preflightError maps a failed preflight to its exit code: 2 when only the
+// configuration is wrong, 1 when a backend is unreachable or denies access.
+func preflightError(rep preflight.Report) error {
+	err := rep.Err()
+	if err == nil {
+		return nil
+	}
+	code := cli.ExitFailed
+	var pe *preflight.Error
+	if errors.As(err, &pe) && pe.OnlyConfig() {
+		code = cli.ExitUsage
+	}
+	return &cli.ExitError{Code: code, Err: err}
+}
+
+// warn prints the preflight's warnings on standard error, where they do not
+// mix with the transcript or JSON on standard output.
+func (d deps) warn(rep preflight.Report) {
+	if d.io == nil {
+		return
+	}
+	for _, c := range rep.Checks {
+		if c.Status == preflight.Warn {
+			fmt.Fprintf(d.io.ErrOut, "preflight: %s %s: %s\n", c.Group, c.Name, c.Detail)
+		}
+	}
 }
 
 // attachData connects Prometheus and ClickHouse when configured; without them

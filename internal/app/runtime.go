@@ -67,7 +67,12 @@ func (d deps) newRuntime(ctx context.Context, cfg config.Config, opts cli.Runtim
 	if err != nil {
 		return nil, err
 	}
-	b, err := d.platform(cfg, opts, st)
+	mode, err := guard.ParseMode(cfg.Agent.Mode)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	b, err := d.platform(ctx, &cfg, opts, mode, st)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -88,11 +93,6 @@ func (d deps) newRuntime(ctx context.Context, cfg config.Config, opts cli.Runtim
 		st.Close()
 		return nil, err
 	}
-	mode, err := guard.ParseMode(cfg.Agent.Mode)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
 	acfg := agentConfig(cfg, mode, b.env)
 	acfg.Where = b.where
 	system, err := systemPrompt(cfg, acfg)
@@ -106,6 +106,9 @@ func (d deps) newRuntime(ctx context.Context, cfg config.Config, opts cli.Runtim
 		Platform: note + " · " + b.desc,
 		Parser:   alert.Parser{Namespace: cfg.Kubernetes.Namespace, Services: services, Aliases: alert.DefaultAliases()},
 		Close:    closeAll(fan, st, cfg.Alerting.NotifyDeadline+5*time.Second, b),
+	}
+	if !b.where.Simulated() {
+		rt.Preflight = d.metricPreflight(b.metrics)
 	}
 	rt.NewAgent = func(sink agent.Sink, approver tools.Approver) *agent.Agent {
 		return agent.New(acfg, agent.Deps{Registry: reg, Planner: pl, Fallback: fallback, Clock: b.clock, Waiter: b.waiter,
@@ -138,9 +141,17 @@ func closeAll(fan *notify.Fanout, st *store.Store, wait time.Duration, b backend
 }
 
 // platform picks the simulated platform, or says why a real one is not available.
-func (d deps) platform(cfg config.Config, opts cli.RuntimeOptions, st *store.Store) (backends, error) {
-	if !opts.Simulate && d.wantsCluster(cfg) {
-		return d.realPlatform(cfg, st)
+// The simulated platform is used only with --simulate, or when no cluster
+// configuration exists at all.
+func (d deps) platform(ctx context.Context, cfg *config.Config, opts cli.RuntimeOptions, mode guard.Mode, st *store.Store) (backends, error) {
+	if !opts.Simulate {
+		src, err := d.locateCluster(*cfg)
+		if err != nil {
+			return backends{}, err
+		}
+		if src.found() {
+			return d.realPlatform(ctx, cfg, src, mode, st)
+		}
 	}
 	name := opts.Scenario
 	if name == "" {
@@ -154,9 +165,11 @@ func (d deps) platform(cfg config.Config, opts cli.RuntimeOptions, st *store.Sto
 		return backends{}, &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("--scenario: %w", err)}
 	}
 	p := sim.New(sc, d.clock.Now().UTC().Truncate(time.Second))
-	return backends{cluster: p.Cluster(), metrics: p.Metrics(), storage: p.Storage(), health: p.Health(), notifier: nil,
-		clock: p.Clock(), waiter: p, state: tools.NewMemoryState(), env: store.EnvSimulated, desc: "Platform: simulated (scenario " + name + ")",
-		where: platform.Where{Kind: platform.WhereSimulated, Scenario: name, Namespace: cfg.Kubernetes.Namespace}}, nil
+	b := backends{cluster: p.Cluster(), metrics: p.Metrics(), storage: p.Storage(), health: p.Health(), notifier: nil,
+		clock: p.Clock(), waiter: p, state: tools.NewMemoryState(), env: store.EnvSimulated, desc: "",
+		where: platform.Where{Kind: platform.WhereSimulated, Scenario: name, Namespace: cfg.Kubernetes.Namespace}}
+	b.desc = "Platform: " + b.where.String()
+	return b, nil
 }
 
 // planners returns the planner, the rules fallback and a note for the transcript.

@@ -146,7 +146,11 @@ func (d deps) elector(cfg config.Config, o cli.ServeOptions, env string, log *sl
 	if err := timing.Validate(); err != nil {
 		return nil, err
 	}
-	conn, err := kube.LoadConfig(kube.ConnectOptions{Kubeconfig: cfg.Kubernetes.Kubeconfig, Context: cfg.Kubernetes.Context,
+	src, err := d.locateCluster(cfg)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := kube.LoadConfig(kube.ConnectOptions{Kubeconfig: strings.Join(src.files, string(os.PathListSeparator)), InCluster: src.inCluster, Context: cfg.Kubernetes.Context,
 		Timeout: max(o.RetryPeriod, o.RenewDeadline/2), UserAgent: "ops-skill-serve"})
 	if err != nil {
 		return nil, fmt.Errorf("leader election needs the cluster: %w", err)

@@ -111,6 +111,11 @@ func (o *rootOptions) runAlert(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return o.reject(ctx, rt, in, err)
 	}
+	if rt.Preflight != nil {
+		if err := rt.Preflight(ctx, alerts); err != nil {
+			return err
+		}
+	}
 	return o.handle(ctx, rt, cfg, alerts)
 }
 

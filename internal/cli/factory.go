@@ -65,4 +65,7 @@ type Runtime struct {
 	NewAgent func(sink agent.Sink, approver tools.Approver) *agent.Agent
 	Now      func() time.Time
 	Close    func() error
+	// Preflight checks, before the first action, that the metrics the alerts'
+	// runs need exist for their targets; nil on the simulated platform.
+	Preflight func(ctx context.Context, alerts []alert.Alert) error
 }

@@ -2,8 +2,10 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -15,6 +17,23 @@ type Permission struct {
 	Resource string // with its subresource, e.g. "pods/eviction"
 	Verb     string
 	Why      string // the tool or step that needs it
+}
+
+// Writes reports a permission that only writes need (observe mode does without it).
+func (p Permission) Writes() bool {
+	switch p.Verb {
+	case "update", "patch", "create", "delete":
+		return !(p.Group == "events.k8s.io" && p.Resource == "events")
+	}
+	return false
+}
+
+// AccessResult is the API server's answer for one permission.
+type AccessResult struct {
+	Permission
+	Allowed bool
+	// Reason is the authorizer's reason, when it gave one.
+	Reason string
 }
 
 // String renders the permission as "verb resource.group".
@@ -54,24 +73,66 @@ func RequiredPermissions() []Permission {
 // identity in use lacks in namespace, so a misconfigured deployment is found
 // before any tool runs rather than in the middle of one.
 func (c *Client) MissingPermissions(ctx context.Context, namespace string) ([]Permission, error) {
-	if namespace == "" {
-		namespace = c.namespace
+	results, err := c.Access(ctx, namespace, RequiredPermissions())
+	if err != nil {
+		return nil, err
 	}
 	var missing []Permission
-	for _, p := range RequiredPermissions() {
-		resource, sub, _ := strings.Cut(p.Resource, "/")
-		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
-			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: namespace, Verb: p.Verb,
-				Group: p.Group, Resource: resource, Subresource: sub}}}
-		got, err := c.kube.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
-		if err != nil {
-			return nil, c.wrap(ctx, op{"create", "selfsubjectaccessreviews.authorization.k8s.io", "", ""}, err)
-		}
-		if !got.Status.Allowed {
-			missing = append(missing, p)
+	for _, r := range results {
+		if !r.Allowed {
+			missing = append(missing, r.Permission)
 		}
 	}
 	return missing, nil
+}
+
+// Access asks the API server, one SelfSubjectAccessReview per permission (at
+// most four at a time), whether the identity in use holds each permission in
+// namespace. The results keep the order of perms.
+func (c *Client) Access(ctx context.Context, namespace string, perms []Permission) ([]AccessResult, error) {
+	if namespace == "" {
+		namespace = c.namespace
+	}
+	out := make([]AccessResult, len(perms))
+	errs := make([]error, len(perms))
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	for i, p := range perms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out[i], errs[i] = c.review(ctx, namespace, p)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *Client) review(ctx context.Context, namespace string, p Permission) (AccessResult, error) {
+	resource, sub, _ := strings.Cut(p.Resource, "/")
+	review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+		ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: namespace, Verb: p.Verb,
+			Group: p.Group, Resource: resource, Subresource: sub}}}
+	got, err := c.kube.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+	if err != nil {
+		return AccessResult{}, c.wrap(ctx, op{"create", "selfsubjectaccessreviews.authorization.k8s.io", "", ""}, err)
+	}
+	return AccessResult{Permission: p, Allowed: got.Status.Allowed, Reason: got.Status.Reason}, nil
+}
+
+// ServerVersion asks the API server for its version: the cheapest proof that
+// it answers and that the credentials are accepted.
+func (c *Client) ServerVersion(ctx context.Context) (string, error) {
+	v, err := c.kube.Discovery().ServerVersionWithContext(ctx)
+	if err != nil {
+		return "", c.wrap(ctx, op{"get", "version", "", ""}, err)
+	}
+	return v.GitVersion, nil
 }
 
 // AccessError describes missing permissions and the fix; it wraps ErrForbidden.

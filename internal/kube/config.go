@@ -3,6 +3,7 @@ package kube
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -36,6 +37,8 @@ type ConnectOptions struct {
 	Burst int
 	// UserAgent names the client in the API server's audit log (default "ops-skill").
 	UserAgent string
+	// InCluster uses the pod's service account instead of a kubeconfig.
+	InCluster bool
 }
 
 // Connection is a resolved way to reach the cluster.
@@ -44,6 +47,9 @@ type Connection struct {
 	Namespace string // the namespace to use when a call names none
 	Context   string // the kubeconfig context in use; empty in cluster
 	Cluster   string // the kubeconfig cluster of that context; "in-cluster" in a pod
+	// ContextNamespace is the namespace the context names (the pod's own
+	// namespace in cluster); empty when it names none.
+	ContextNamespace string
 	Host      string // the API server URL
 	InCluster bool
 }
@@ -55,6 +61,9 @@ var ErrNoConfig = errors.New("no Kubernetes configuration found")
 // (merged in order), the context, the namespace (the flag, else the
 // context's, else "default"), or the pod's service account in cluster.
 func LoadConfig(o ConnectOptions) (Connection, error) {
+	if o.InCluster {
+		return loadInCluster(o)
+	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if o.Kubeconfig != "" {
 		rules.ExplicitPath = ""
@@ -84,13 +93,35 @@ func LoadConfig(o ConnectOptions) (Connection, error) {
 			conn.Context = o.Context
 		}
 		if c, ok := raw.Contexts[conn.Context]; ok && c != nil {
-			conn.Cluster = c.Cluster
+			conn.Cluster, conn.ContextNamespace = c.Cluster, c.Namespace
 		}
 	} else {
 		conn.InCluster, conn.Cluster = true, "in-cluster"
 	}
 	applyLimits(cfg, o)
 	return conn, nil
+}
+
+// ServiceAccountDir is where a pod's service account token, CA and namespace are mounted.
+const ServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+// loadInCluster connects with the pod's service account, in the pod's namespace
+// unless one is given.
+func loadInCluster(o ConnectOptions) (Connection, error) {
+	cfg, err := rest.InClusterConfig()
+	if err != nil {
+		return Connection{}, fmt.Errorf("in-cluster service account: %w", err)
+	}
+	podNS := ""
+	if b, err := os.ReadFile(filepath.Join(ServiceAccountDir, "namespace")); err == nil {
+		podNS = strings.TrimSpace(string(b))
+	}
+	ns := o.Namespace
+	if ns == "" {
+		ns = podNS
+	}
+	applyLimits(cfg, o)
+	return Connection{Config: cfg, Namespace: ns, Host: cfg.Host, InCluster: true, Cluster: "in-cluster", ContextNamespace: podNS}, nil
 }
 
 // applyLimits sets the timeout, the client-side rate and the user agent.

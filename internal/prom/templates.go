@@ -137,3 +137,23 @@ func (c *Client) data(metric string, ref platform.WorkloadRef, step time.Duratio
 func promDuration(d time.Duration) string {
 	return model.Duration(d.Truncate(time.Millisecond)).String()
 }
+
+// SourceOf says which series a default metric template reads and which
+// exporter provides them, for messages about a metric without data.
+func SourceOf(name platform.MetricName) string {
+	switch name {
+	case platform.MetricCPU:
+		return "cpu_utilization reads container_cpu_usage_seconds_total (cAdvisor, scraped from each kubelet) and kube_pod_container_resource_requests{resource=\"cpu\"} (kube-state-metrics): have Prometheus scrape both for the workload's pods, and give its containers CPU requests"
+	case platform.MetricMemory:
+		return "memory_utilization reads container_memory_working_set_bytes (cAdvisor, scraped from each kubelet) and kube_pod_container_resource_limits{resource=\"memory\"} (kube-state-metrics): have Prometheus scrape both, and give the containers memory limits"
+	case platform.MetricErrorRate, platform.MetricRequests:
+		return string(name) + " reads http_requests_total with a code label, exported by the application itself: instrument it (a Prometheus client library) and scrape its pods"
+	case platform.MetricLatencyP99:
+		return "latency_p99_ms reads the http_request_duration_seconds histogram, exported by the application itself: instrument it and scrape its pods"
+	case platform.MetricRestarts:
+		return "restarts reads kube_pod_container_status_restarts_total (kube-state-metrics): have Prometheus scrape kube-state-metrics"
+	case platform.MetricDiskUsage:
+		return "disk_usage reads kubelet_volume_stats_used_bytes and _capacity_bytes (the kubelet's volume stats): have Prometheus scrape the kubelets"
+	}
+	return string(name) + " is not one of the default templates: check its template in the config file"
+}

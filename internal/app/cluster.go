@@ -1,0 +1,156 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/duet-company/ops-skill/internal/cli"
+	"github.com/duet-company/ops-skill/internal/config"
+	"github.com/duet-company/ops-skill/internal/kube"
+	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/preflight"
+)
+
+// clusterSource is where the cluster configuration of a run was found, the
+// way kubectl looks: --kubeconfig, else KUBECONFIG (a list), else
+// ~/.kube/config, else the pod's service account.
+type clusterSource struct {
+	files     []string // kubeconfig files that exist, in precedence order
+	origin    string   // how they were found, for messages
+	inCluster bool
+}
+
+// found reports whether any cluster configuration exists.
+func (s clusterSource) found() bool { return s.inCluster || len(s.files) > 0 }
+
+// locateCluster finds the cluster configuration without connecting. A
+// kubeconfig that is named but missing is an error (exit 2), never a silent
+// switch to the simulated platform; no configuration at all is not.
+func (d deps) locateCluster(cfg config.Config) (clusterSource, error) {
+	if list := cfg.Kubernetes.Kubeconfig; list != "" {
+		origin := "--kubeconfig"
+		if v, ok := d.env("KUBECONFIG"); ok && expandHome(v, d.env) == list {
+			origin = "KUBECONFIG"
+		}
+		var files, missing []string
+		for _, p := range filepath.SplitList(list) {
+			if p = strings.TrimSpace(p); p == "" {
+				continue
+			}
+			if _, err := os.Stat(p); err != nil {
+				missing = append(missing, p)
+				continue
+			}
+			files = append(files, p)
+		}
+		if len(files) == 0 {
+			return clusterSource{}, &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("%w: %s=%s: no such kubeconfig file; fix the path, unset it to use ~/.kube/config, or run with --simulate",
+				config.ErrInvalid, origin, strings.Join(missing, string(os.PathListSeparator)))}
+		}
+		return clusterSource{files: files, origin: origin}, nil
+	}
+	if home, ok := d.env("HOME"); ok && home != "" {
+		p := filepath.Join(home, ".kube", "config")
+		if _, err := os.Stat(p); err == nil {
+			return clusterSource{files: []string{p}, origin: "~/.kube/config"}, nil
+		}
+	}
+	if host, ok := d.env("KUBERNETES_SERVICE_HOST"); ok && host != "" {
+		if _, err := os.Stat(filepath.Join(kube.ServiceAccountDir, "token")); err == nil {
+			return clusterSource{inCluster: true, origin: "in-cluster service account"}, nil
+		}
+	}
+	if cfg.Kubernetes.Context != "" {
+		return clusterSource{}, &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("%w: --context %s names a kubeconfig context, but no kubeconfig was found (--kubeconfig, KUBECONFIG, ~/.kube/config)",
+			config.ErrInvalid, cfg.Kubernetes.Context)}
+	}
+	return clusterSource{}, nil
+}
+
+func expandHome(p string, env config.EnvFunc) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		if home, ok := env("HOME"); ok {
+			return filepath.Join(home, rest)
+		}
+	}
+	return p
+}
+
+// connect resolves the kubeconfig context and the namespace of a run:
+// -n > NAMESPACE > config file > the context's namespace > ai-data-labs.
+func (d deps) connect(cfg *config.Config, src clusterSource) (kube.Connection, error) {
+	explicit := namespaceExplicit(*cfg)
+	o := kube.ConnectOptions{Kubeconfig: strings.Join(src.files, string(os.PathListSeparator)), Context: cfg.Kubernetes.Context, InCluster: src.inCluster}
+	if explicit {
+		o.Namespace = cfg.Kubernetes.Namespace
+	}
+	conn, err := kube.LoadConfig(o)
+	if err != nil {
+		return kube.Connection{}, &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("%w: %s (%s): %w; fix the kubeconfig, choose another context with --context, or run with --simulate",
+			config.ErrInvalid, src.origin, strings.Join(src.files, ", "), err)}
+	}
+	if !explicit {
+		useContextNamespace(cfg, conn.ContextNamespace)
+		conn.Namespace = cfg.Kubernetes.Namespace
+	}
+	return conn, nil
+}
+
+// useContextNamespace takes the kubeconfig context's namespace when neither a
+// flag, the environment nor a file named one; the allowlist follows it when it
+// was only derived from the namespace.
+func useContextNamespace(cfg *config.Config, ns string) {
+	if ns == "" {
+		return
+	}
+	old := cfg.Kubernetes.Namespace
+	cfg.Kubernetes.Namespace = ns
+	if a := cfg.Kubernetes.AllowedNamespaces; len(a) == 1 && a[0] == old {
+		cfg.Kubernetes.AllowedNamespaces = []string{ns}
+	}
+}
+
+// namespaceExplicit reports a namespace set by a flag, the environment or a file.
+func namespaceExplicit(cfg config.Config) bool {
+	return cfg.Kubernetes.Namespace != config.Defaults().Kubernetes.Namespace
+}
+
+// clusterFix says how to repair an unreachable cluster configuration.
+func clusterFix(src clusterSource, conn kube.Connection) string {
+	if src.inCluster {
+		return "check that the pod can reach the API server (network policy, KUBERNETES_SERVICE_HOST)"
+	}
+	return fmt.Sprintf("check the server of context %s in %s (kubectl --context %s cluster-info), the VPN or tunnel; or choose another context with --context, or run with --simulate",
+		conn.Context, strings.Join(src.files, ", "), conn.Context)
+}
+
+// clusterProbe adapts the client-go adapter to the preflight's port.
+type clusterProbe struct{ c *kube.Client }
+
+func (p clusterProbe) ServerVersion(ctx context.Context) (string, error) {
+	v, err := p.c.ServerVersion(ctx)
+	if errors.Is(err, kube.ErrUnauthorized) {
+		return "", fmt.Errorf("%w: %w", preflight.ErrAuth, err)
+	}
+	return v, err
+}
+
+func (p clusterProbe) Permissions(ctx context.Context, ns string) ([]preflight.Permission, error) {
+	res, err := p.c.Access(ctx, ns, kube.RequiredPermissions())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]preflight.Permission, len(res))
+	for i, r := range res {
+		out[i] = preflight.Permission{Name: r.Permission.String(), Why: r.Why, Write: r.Writes(), Allowed: r.Allowed}
+	}
+	return out, nil
+}
+
+func (p clusterProbe) ListWorkloads(ctx context.Context, ns string) ([]platform.Workload, error) {
+	return p.c.ListWorkloads(ctx, ns)
+}
