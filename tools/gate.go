@@ -27,11 +27,14 @@ type targeted interface {
 }
 
 // directTool is a tool that runs at once after decoding: reads, and records
-// (notify, createIncident) that every mode allows.
+// (notify, createIncident). In observe mode a record tells nobody and opens
+// nothing: it is a dry run that says what it would have done.
 type directTool[A Validator] struct {
 	name, desc string
 	risk       Risk
 	run        func(ctx context.Context, r *Registry, run *Run, a A) (result any, summary string, err error)
+	// preview says what a record would do, for its dry run in observe mode.
+	preview func(a A) string
 }
 
 func (t directTool[A]) Spec() Spec {
@@ -44,6 +47,11 @@ func (t directTool[A]) Risk() Risk { return t.risk }
 func (t directTool[A]) invoke(ctx context.Context, r *Registry, run *Run, raw json.RawMessage) Outcome {
 	args, out, ok := admit[A](t.name, r, raw)
 	if !ok {
+		return out
+	}
+	if t.risk == RiskRecord && run.Mode == guard.ModeObserve && t.preview != nil {
+		out.Status, out.Rule = StatusDryRun, guard.RuleModeObserve
+		out.Summary = "would " + t.preview(args) + " (observe mode: nothing sent or opened)"
 		return out
 	}
 	res, summary, err := t.run(ctx, r, run, args)
@@ -160,7 +168,7 @@ func (t writeTool[A]) decideMode(ctx context.Context, run *Run, p Plan) (bool, *
 		if err != nil {
 			reason = "approval failed: " + err.Error()
 		}
-		return false, &guard.Decision{Verdict: guard.Refuse, Rule: "approval.declined", Reason: reason}
+		return false, &guard.Decision{Verdict: guard.Refuse, Rule: guard.RuleApprovalDeclined, Reason: reason}
 	}
 	return false, nil
 }

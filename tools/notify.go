@@ -41,7 +41,8 @@ type NotifyResult struct {
 func notifyTool() Tool {
 	return directTool[notifyArgs]{
 		name: "notify", risk: RiskRecord,
-		desc: "Message the team (writes are notified automatically).",
+		desc:    "Message the team (writes are notified automatically).",
+		preview: func(a notifyArgs) string { return "message the team: " + clip(a.Message, 120) },
 		run: func(ctx context.Context, r *Registry, _ *Run, a notifyArgs) (any, string, error) {
 			if !r.deps.Policy.NotifyEnabled {
 				return nil, "", &guard.Violation{Rule: "disabled.alerting", Reason: "notifications are switched off (ALERT_ENABLED=false)"}
@@ -86,7 +87,8 @@ type IncidentResult struct {
 func createIncidentTool() Tool {
 	return directTool[incidentArgs]{
 		name: "createIncident", risk: RiskRecord,
-		desc: "Open an incident for engineers.",
+		desc:    "Open an incident for engineers.",
+		preview: func(a incidentArgs) string { return "open an incident: " + clip(a.Title, 120) },
 		run: func(ctx context.Context, r *Registry, run *Run, a incidentArgs) (any, string, error) {
 			if r.deps.Incidents == nil {
 				return nil, "", errNotConfigured("incident store", "history is not open")

@@ -20,12 +20,15 @@ func TestNotify(t *testing.T) {
 		rule     string
 		channel  string
 		notified int
+		mode     guard.Mode
 	}{
-		{"to the webhook", nil, `{"message":"backend scaled to 4","service":"backend"}`, tools.StatusOK, "", "webhook", 1},
+		{"to the webhook", nil, `{"message":"backend scaled to 4","service":"backend"}`, tools.StatusOK, "", "webhook", 1, guard.ModeAuto},
 		{"alerting switched off", withPolicy(func(p *tools.Policy) { p.NotifyEnabled = false }), `{"message":"backend scaled to 4"}`,
-			tools.StatusRefused, guard.RuleDisabledAlerting, "", 0},
+			tools.StatusRefused, guard.RuleDisabledAlerting, "", 0, guard.ModeAuto},
 		{"no webhook keeps the message in the transcript", func(d *tools.Deps) { d.Notifier = nil }, `{"message":"backend scaled to 4"}`,
-			tools.StatusOK, "", "transcript", 0},
+			tools.StatusOK, "", "transcript", 0, guard.ModeAuto},
+		// Observe mode shows what would be sent and pages nobody.
+		{"observe mode sends nothing", nil, `{"message":"backend scaled to 4","service":"backend"}`, tools.StatusDryRun, guard.RuleModeObserve, "", 0, guard.ModeObserve},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -34,8 +37,7 @@ func TestNotify(t *testing.T) {
 				opts = append(opts, c.opt)
 			}
 			e := newEnv(t, "high-cpu", opts...)
-			// Every mode allows records: observe mode must still tell people.
-			o := e.call(tools.NewRun(1, guard.ModeObserve, nil, 0), "notify", c.args)
+			o := e.call(tools.NewRun(1, c.mode, nil, 0), "notify", c.args)
 			mustStatus(t, o, c.status)
 			if o.Rule != c.rule {
 				t.Errorf("rule %q (%s)", o.Rule, o.Reason)

@@ -35,6 +35,9 @@ type Config struct {
 	MaxInvalidTurns  int     // consecutive turns of only invalid calls before falling back
 	PlannerTimeout   time.Duration
 	DashboardURL     func(service string) string
+	// HeldReason says why notifications are not sent although channels may be
+	// configured (a simulated run without --notify); empty: send as usual.
+	HeldReason string
 }
 
 // DefaultConfig returns the bounds used when none are given.

@@ -126,6 +126,9 @@ type Notified struct {
 	Escalated bool      `json:"escalated,omitempty"`
 	// Suppressed says why nothing was sent (the notification cooldown).
 	Suppressed string `json:"suppressed,omitempty"`
+	// Held says why nothing left the machine on purpose: observe mode, a
+	// declined approval, a simulated run without --notify.
+	Held string `json:"held,omitempty"`
 }
 
 // Kind names each event type in JSON output.

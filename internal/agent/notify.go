@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/tools"
 )
@@ -12,7 +13,7 @@ import (
 // escalate opens (or reuses) an incident and marks it for people when the
 // problem remains, a memory raise hid a leak, or the alert outlived ESCALATION_HOURS.
 func (r *run) escalateIfNeeded(ctx context.Context) {
-	if r.stopped || ctx.Err() != nil {
+	if r.stopped || ctx.Err() != nil || r.declined() {
 		return
 	}
 	followUp := r.memoryRaised()
@@ -45,6 +46,28 @@ func (r *run) escalateIfNeeded(ctx context.Context) {
 	if v := r.sum.Verification; v != nil {
 		_ = r.a.d.History.AddTimeline(ctx, r.incident, "verification", v.Result+": "+v.Detail)
 	}
+}
+
+// declined reports a write the operator declined at the approval prompt: the
+// operator is the human in the loop, so the run is recorded, not paged.
+func (r *run) declined() bool {
+	for _, o := range r.outcomes {
+		if o.Rule == guard.RuleApprovalDeclined {
+			return true
+		}
+	}
+	return false
+}
+
+// held says why this run's notification must not leave the machine.
+func (r *run) held() string {
+	switch {
+	case r.a.cfg.Mode == guard.ModeObserve:
+		return "observe mode: nothing sent"
+	case r.declined():
+		return "the operator declined the action: recorded in history, nobody paged"
+	}
+	return r.a.cfg.HeldReason
 }
 
 // memoryRaised reports a memory-limit raise: the symptom is treated, the cause
@@ -83,6 +106,11 @@ func (r *run) notify(ctx context.Context) {
 	ev := Notified{At: r.now(), Channel: "transcript", Title: n.Title, Text: n.Text, Escalated: n.Escalate}
 	state := r.notifyState()
 	switch {
+	case r.held() != "":
+		ev.Held, ev.Escalated = r.held(), false
+		if n.Escalate {
+			ev.Held += "; it would have paged engineering"
+		}
 	case !r.a.d.Registry.Policy().NotifyEnabled:
 		ev.Error = "alerting is disabled (ALERT_ENABLED=false)"
 	case r.suppressed(ctx, state, &ev):
@@ -185,8 +213,14 @@ func (r *run) notification(changed, refused int) platform.Notification {
 		}
 	}
 	n.Title = "ops-skill: " + headline(r)
+	where := r.a.cfg.Where
+	n.Where = where
+	if where.Simulated() {
+		n.Title = "[SIMULATED] " + n.Title
+	}
 	var lines []string
 	lines = append(lines, "Alert: "+clip(strings.TrimSpace(strings.TrimPrefix(r.al.Text, "Alert:")), 300))
+	lines = append(lines, "Platform: "+where.String())
 	for _, o := range r.outcomes {
 		switch {
 		case o.Risk.ChangesPlatform() && (o.Status == tools.StatusExecuted || o.Status == tools.StatusDryRun):

@@ -41,8 +41,9 @@ func incidentCases() []incidentCase {
 		{name: "disk-space", args: []string{diskAlert}, resolution: "resolved", code: cli.ExitOK, actions: []string{"dropPartitions"}},
 		{name: "health-check-failing", args: []string{healthAlert}, resolution: "resolved", code: cli.ExitOK, actions: []string{"restartPods"}},
 		{name: "healthy", args: []string{"--scenario", "healthy", highCPUAlert}, resolution: "no_action", code: cli.ExitOK},
-		{name: "high-cpu-observe", args: []string{"--mode", "observe", highCPUAlert}, resolution: "escalated", code: cli.ExitUnresolved,
-			actions: []string{"scaleDeployment"}, incident: "INC-2026-02-16-001", escalated: true},
+		// Observe mode opens no incident and pages nobody: it says what it would have done.
+		{name: "high-cpu-observe", args: []string{"--mode", "observe", highCPUAlert}, resolution: "unresolved", code: cli.ExitUnresolved,
+			actions: []string{"scaleDeployment"}},
 		{name: "high-cpu-approve-no-terminal", args: []string{"--mode", "approve", highCPUAlert}, resolution: "escalated", code: cli.ExitUnresolved,
 			refusals: []string{"mode.approve_no_terminal"}, incident: "INC-2026-02-16-001", escalated: true},
 		{name: "high-cpu-at-max-replicas", args: []string{highCPUAlert}, env: map[string]string{"MAX_REPLICAS": "3"},

@@ -82,7 +82,12 @@ func (d deps) newRuntime(ctx context.Context, cfg config.Config, opts cli.Runtim
 		st.Close()
 		return nil, err
 	}
-	if len(fan.Channels()) > 0 {
+	held := ""
+	switch {
+	case b.where.Simulated() && !opts.Notify:
+		// Nothing about a simulated platform leaves the machine unless asked.
+		held = "simulated platform (pass --notify to send it, marked SIMULATED)"
+	case len(fan.Channels()) > 0:
 		b.notifier = fan
 	}
 	hist := history{s: st, env: b.env, actedLookup: b.env != store.EnvSimulated}
@@ -94,7 +99,7 @@ func (d deps) newRuntime(ctx context.Context, cfg config.Config, opts cli.Runtim
 		return nil, err
 	}
 	acfg := agentConfig(cfg, mode, b.env)
-	acfg.Where = b.where
+	acfg.Where, acfg.HeldReason = b.where, held
 	system, err := systemPrompt(cfg, acfg)
 	if err != nil {
 		st.Close()

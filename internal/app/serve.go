@@ -40,7 +40,7 @@ func (d deps) serve(ctx context.Context, cfg config.Config, o cli.ServeOptions) 
 	if err != nil {
 		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
 	}
-	rt, err := d.newRuntime(ctx, cfg, cli.RuntimeOptions{Simulate: o.Simulate, Scenario: o.Scenario})
+	rt, err := d.newRuntime(ctx, cfg, cli.RuntimeOptions{Simulate: o.Simulate, Scenario: o.Scenario, Notify: o.Notify})
 	if err != nil {
 		return err
 	}

@@ -96,7 +96,7 @@ func (o *rootOptions) runAlert(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	rt, err := o.f.NewRuntime(ctx, cfg, RuntimeOptions{Simulate: o.simulate, Scenario: o.scenario, MatchText: in.matchText(), Output: o.output})
+	rt, err := o.f.NewRuntime(ctx, cfg, RuntimeOptions{Simulate: o.simulate, Scenario: o.scenario, MatchText: in.matchText(), Output: o.output, Notify: o.notify})
 	if err != nil {
 		return err
 	}

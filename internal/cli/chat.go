@@ -42,7 +42,7 @@ func (o *rootOptions) runChat(cmd *cobra.Command) error {
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	rt, err := o.f.NewRuntime(ctx, cfg, RuntimeOptions{Simulate: o.simulate, Scenario: o.scenario, Output: o.output})
+	rt, err := o.f.NewRuntime(ctx, cfg, RuntimeOptions{Simulate: o.simulate, Scenario: o.scenario, Output: o.output, Notify: o.notify})
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,8 @@ type RuntimeOptions struct {
 	Scenario  string // empty: chosen from MatchText
 	MatchText string
 	Output    string
+	// Notify sends the notifications of a simulated run (marked SIMULATED).
+	Notify bool
 }
 
 // Runtime is everything a run needs, built by internal/app.

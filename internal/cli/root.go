@@ -14,6 +14,7 @@ type rootOptions struct {
 	alertFile string
 	simulate  bool
 	scenario  string
+	notify    bool
 
 	alertHistory     bool
 	scaleHistory     bool
@@ -60,6 +61,7 @@ Without a cluster configured (KUBECONFIG), it runs on the built-in simulated pla
 	pf.String("kubeconfig", "", "kubeconfig file (env KUBECONFIG)")
 	pf.String("context", "", "kubeconfig context")
 	pf.BoolVar(&o.simulate, "simulate", false, "run against the built-in simulated platform")
+	pf.BoolVar(&o.notify, "notify", false, "on the simulated platform: send the notifications too (marked SIMULATED); by default nothing leaves the machine")
 	pf.StringVar(&o.scenario, "scenario", "", "simulated scenario (default: chosen from the alert; see 'ops-skill scenarios')")
 
 	fl := cmd.Flags()

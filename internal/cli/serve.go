@@ -12,6 +12,7 @@ import (
 type ServeOptions struct {
 	Simulate bool
 	Scenario string
+	Notify   bool // send a simulated platform's notifications (marked SIMULATED)
 
 	Listen         string
 	TokenFile      string // bearer token, one line
@@ -76,7 +77,7 @@ SIGTERM stops accepting, lets work finish within --shutdown-grace, then cancels 
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
-			o.Simulate, o.Scenario = root.simulate, root.scenario
+			o.Simulate, o.Scenario, o.Notify = root.simulate, root.scenario, root.notify
 			return f.Serve(cmd.Context(), cfg, o)
 		},
 	}

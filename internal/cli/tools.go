@@ -52,7 +52,7 @@ func runToolCall(cmd *cobra.Command, f *Factory, root *rootOptions, name, args s
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	rt, err := f.NewRuntime(cmd.Context(), cfg, RuntimeOptions{Simulate: root.simulate, Scenario: root.scenario})
+	rt, err := f.NewRuntime(cmd.Context(), cfg, RuntimeOptions{Simulate: root.simulate, Scenario: root.scenario, Notify: root.notify})
 	if err != nil {
 		return err
 	}

@@ -67,6 +67,7 @@ const (
 	RuleModeApproveNoTerm   = "mode.approve_no_terminal"
 	RuleModeAuto            = "mode.auto"
 	RuleModeInvalid         = "mode.invalid"
+	RuleApprovalDeclined    = "approval.declined"
 	RuleWritesMaxPerRun     = "writes.max_per_run"
 	RuleNamespaceAllowed    = "namespace.allowed"
 	RuleNamespaceNotAllowed = "namespace_not_allowed"

@@ -81,6 +81,9 @@ func (g *Grafana) Annotations(n platform.Notification, now time.Time) []Annotati
 		if service != "" {
 			tags = append(tags, service)
 		}
+		if p := v.Place; p != nil {
+			tags = append(tags, "env:"+p.Env())
+		}
 		an := Annotation{Time: at.UnixMilli(), Tags: tags, Text: annotationText(v, a)}
 		if g.dashboard != nil && service != "" {
 			an.DashboardUID = g.dashboard(service)
@@ -92,6 +95,9 @@ func (g *Grafana) Annotations(n platform.Notification, now time.Time) []Annotati
 
 func annotationText(v view, a platform.NotificationAction) string {
 	lines := []string{"ops-skill: " + Arrow(a)}
+	if v.Where != "" {
+		lines = append(lines, "Platform: "+v.Where)
+	}
 	if v.Alert != "" {
 		lines = append(lines, "Alert: "+clip(v.Alert, 300))
 	}

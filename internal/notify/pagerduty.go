@@ -245,6 +245,7 @@ func details(v view) map[string]any {
 		}
 	}
 	put("alert", v.Alert)
+	put("platform", v.Where)
 	put("incident", v.Incident)
 	put("target", v.Target)
 	put("verification", strings.TrimSuffix(v.Verification+" — "+v.VerificationDetail, " — "))

@@ -186,6 +186,9 @@ func slackBlocks(v view) []slackBlock {
 		blocks = append(blocks, *b)
 	}
 	ctx := "ops-skill · " + v.State
+	if v.Where != "" {
+		ctx = "ops-skill · " + v.Where + " · " + v.State
+	}
 	if v.Severity != "" {
 		ctx += " · " + v.Severity
 	}

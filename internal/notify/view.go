@@ -30,6 +30,10 @@ type view struct {
 	Links                               []link
 	Fields                              map[string]string // other fields, verification excluded
 	At                                  time.Time
+	// Where names the platform ("cluster prod (context admin), namespace shop");
+	// empty when the notification does not say.
+	Where string
+	Place *platform.Where
 }
 
 // link is a labelled http(s) URL.
@@ -58,6 +62,10 @@ func newView(n platform.Notification, grafanaURL string) view {
 		} else {
 			v.Writes = append(v.Writes, a)
 		}
+	}
+	if n.Where.Kind != "" {
+		w := n.Where
+		v.Where, v.Place = w.String(), &w
 	}
 	v.fromText(n)
 	v.Links = links(n, grafanaURL)

@@ -33,6 +33,8 @@ type WebhookBody struct {
 	Links                   map[string]string `json:"links,omitempty"`
 	Fields                  map[string]string `json:"fields,omitempty"`
 	At                      time.Time         `json:"at,omitzero"`
+	// Platform names the cluster, context and namespace (or the simulated platform).
+	Platform *platform.Where `json:"platform,omitempty"`
 }
 
 // WebhookVerification is the verification of the run.
@@ -71,7 +73,7 @@ func (w *Webhook) Body(n platform.Notification) WebhookBody {
 	v := newView(n, w.grafana)
 	b := WebhookBody{Version: WebhookVersion, Source: "ops-skill", State: v.State, Severity: v.Severity, Title: v.Title, Text: v.Text,
 		Alert: v.Alert, Service: v.Service, Target: v.Target, IncidentID: v.Incident, Escalated: v.Escalated,
-		Actions: nonNil(v.Writes), Refusals: nonNil(v.Refusals), TimeToResolutionSeconds: v.TTR.Seconds(), At: v.At}
+		Actions: nonNil(v.Writes), Refusals: nonNil(v.Refusals), TimeToResolutionSeconds: v.TTR.Seconds(), At: v.At, Platform: v.Place}
 	if v.Verification != "" {
 		b.Verification = &WebhookVerification{Result: v.Verification, Detail: v.VerificationDetail}
 	}

@@ -276,6 +276,8 @@ type Notification struct {
 
 	// Alert is the alert as received: what fired.
 	Alert string `json:"alert,omitempty"`
+	// Where names the platform the notification is about.
+	Where Where `json:"platform"`
 	// Target names what the notification is about, the key of notification
 	// cooldowns and of the pager's dedup key: "namespace/name" of the workload,
 	// or "fingerprint:…" when the alert names none.

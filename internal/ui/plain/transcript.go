@@ -111,6 +111,8 @@ func (t *Transcript) toolDone(ev agent.ToolDone) {
 		// the Verified event says it better
 	case ev.Phase == agent.PhaseCheck:
 		t.add(ev.Phase, o.Summary)
+	case o.Status == tools.StatusDryRun:
+		t.add(agent.PhaseNotify, capital(o.Summary))
 	case o.Tool == "createIncident":
 		t.add(agent.PhaseNotify, "Created incident ticket: "+strings.TrimPrefix(o.Summary, "opened incident "))
 	default:
@@ -148,6 +150,8 @@ func (t *Transcript) verified(ev agent.Verified) {
 
 func (t *Transcript) notified(ev agent.Notified) {
 	switch {
+	case ev.Held != "":
+		t.add(agent.PhaseNotify, "Notification not sent: "+ev.Held)
 	case ev.Suppressed != "":
 		t.add(agent.PhaseNotify, "Notification not repeated: "+ev.Suppressed)
 	case ev.Error != "":

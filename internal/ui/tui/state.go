@@ -262,6 +262,8 @@ func verifiedTone(result string) Tone {
 func notifiedLines(ev agent.Notified) []note {
 	var out []note
 	switch {
+	case ev.Held != "":
+		out = append(out, note{text: "Notification not sent: " + ev.Held, tone: ToneDim})
 	case ev.Suppressed != "":
 		out = append(out, note{text: "Notification not repeated: " + ev.Suppressed, tone: ToneDim})
 	case ev.Error != "":
