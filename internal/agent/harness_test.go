@@ -50,6 +50,8 @@ type setup struct {
 	platform   *sim.Platform        // reuse a platform (and state) across runs
 	state      tools.StateStore     // reuse guard state across runs
 	wrap       func(*tools.Deps)    // wraps backends (e.g. a barrier)
+	approver   tools.Approver       // asks in approve mode; nil: none
+	notify     bool                 // deliver notifications to the platform's recorder
 }
 
 // harness is one wired agent on one simulated platform.
@@ -131,8 +133,12 @@ func newHarness(t testing.TB, s setup) *harness {
 		t.Fatalf("system prompt: %v", err)
 	}
 	h.system = system
+	var notifier platform.Notifier
+	if s.notify {
+		notifier = p.Notifier()
+	}
 	h.agent = agent.New(acfg, agent.Deps{Registry: h.reg, Planner: pl, Fallback: fallback, Clock: p.Clock(), Waiter: p,
-		History: hist, Sink: h.events, System: system, Alerting: alertPolicy(cfg)})
+		Notifier: notifier, Approver: s.approver, History: hist, Sink: h.events, System: system, Alerting: alertPolicy(cfg)})
 	h.alert = h.parse(s)
 	h.start = p.Snapshot()
 	h.parts = partitions(t, p)
