@@ -12,7 +12,7 @@ import (
 // answerer answers every approval the same way.
 type answerer bool
 
-func (answerer) Interactive() bool                                  { return true }
+func (answerer) Interactive() bool                                   { return true }
 func (a answerer) Approve(context.Context, tools.Plan) (bool, error) { return bool(a), nil }
 
 // TestDeclinedApprovalIsRecordedNotPaged: the operator is the human in the

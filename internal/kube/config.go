@@ -50,8 +50,8 @@ type Connection struct {
 	// ContextNamespace is the namespace the context names (the pod's own
 	// namespace in cluster); empty when it names none.
 	ContextNamespace string
-	Host      string // the API server URL
-	InCluster bool
+	Host             string // the API server URL
+	InCluster        bool
 }
 
 // ErrNoConfig means no kubeconfig was found and ops-skill is not running in a pod.
