@@ -47,6 +47,7 @@ func Run(ctx context.Context, d deps, args []string) int {
 		HealthChecks: d.healthChecks,
 		Eval:         d.evaluate,
 		Serve:        d.serve,
+		Doctor:       d.doctor,
 	}
 	root := cli.NewRoot(f, Version)
 	root.SetArgs(args)

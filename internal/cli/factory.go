@@ -33,6 +33,8 @@ type Factory struct {
 	Scenarios func() ([]ScenarioInfo, error)
 	// Eval scores planners on the scenario suite (ops-skill eval).
 	Eval func(ctx context.Context, cfg config.Config, opts eval.Options) (eval.Report, error)
+	// Doctor runs the preflight checks as a report (ops-skill doctor).
+	Doctor func(ctx context.Context, cfg config.Config, opts DoctorOptions) (DoctorReport, error)
 	// Serve runs ops-skill as a service until ctx ends (ops-skill serve).
 	Serve func(ctx context.Context, cfg config.Config, opts ServeOptions) error
 }

@@ -69,9 +69,13 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Unwrap returns the kind and the cause.
+// Unwrap returns the kind and the cause; a metric without data is also
+// platform.ErrNotFound, so callers that know no adapter can tell it.
 func (e *Error) Unwrap() []error {
 	out := []error{e.Kind}
+	if e.Kind == ErrNoData {
+		out = append(out, platform.ErrNotFound)
+	}
 	if e.Err != nil {
 		out = append(out, e.Err)
 	}
