@@ -169,7 +169,7 @@ func (o *rootOptions) handle(ctx context.Context, rt *Runtime, cfg config.Config
 		})
 	}
 	sink, flush := o.sink(rt)
-	ag := rt.NewAgent(sink, newTerminalApprover(o.f.IO))
+	ag := rt.NewAgent(sink, newTerminalApprover(o.f.IO, rt.Where))
 	worst := ExitOK
 	for _, a := range alerts {
 		s := ag.Handle(ctx, a)
@@ -195,7 +195,7 @@ func (o *rootOptions) handleRequest(ctx context.Context, rt *Runtime, cfg config
 		})
 	}
 	sink, flush := o.sink(rt)
-	s := rt.NewAgent(sink, newTerminalApprover(o.f.IO)).NewConversation().Ask(ctx, req)
+	s := rt.NewAgent(sink, newTerminalApprover(o.f.IO, rt.Where)).NewConversation().Ask(ctx, req)
 	if err := flush(); err != nil {
 		return &ExitError{Code: ExitFailed, Err: err}
 	}

@@ -51,7 +51,7 @@ func (o *rootOptions) runChat(cmd *cobra.Command) error {
 		return o.chatInTUI(ctx, rt, cfg)
 	}
 	sink, flush := o.sink(rt)
-	conv := rt.NewAgent(sink, newTerminalApprover(o.f.IO)).NewConversation()
+	conv := rt.NewAgent(sink, newTerminalApprover(o.f.IO, rt.Where)).NewConversation()
 	worst, err := o.converse(ctx, rt, conv, o.f.IO.In)
 	if ferr := flush(); ferr != nil && err == nil {
 		err = ferr

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/tools"
@@ -157,7 +158,7 @@ func TestMatchTextOfAPayloadIsItsAlertsText(t *testing.T) {
 }
 
 func TestApproverWithoutATerminalIsNotInteractive(t *testing.T) {
-	a := newTerminalApprover(Test(strings.NewReader("y\n"), nil, nil))
+	a := newTerminalApprover(Test(strings.NewReader("y\n"), nil, nil), platform.Where{})
 	if a.Interactive() {
 		t.Error("buffers count as a terminal")
 	}
@@ -167,7 +168,7 @@ func TestApproverAcceptsOnlyYes(t *testing.T) {
 	plan := tools.Plan{Summary: "scale ai-data-labs/backend from 3 to 4 replicas", Decision: guard.Decision{Verdict: "allow", Rule: "scale_up.cpu"}}
 	for in, want := range map[string]bool{"y\n": true, "YES\n": true, " yes \n": true, "n\n": false, "\n": false, "": false, "sure\n": false} {
 		var errOut bytes.Buffer
-		a := newTerminalApprover(Test(strings.NewReader(in), nil, &errOut))
+		a := newTerminalApprover(Test(strings.NewReader(in), nil, &errOut), platform.Where{})
 		got, err := a.Approve(context.Background(), plan)
 		if err != nil || got != want {
 			t.Errorf("answer %q: approve = %v, %v; want %v", in, got, err, want)
@@ -183,7 +184,7 @@ func TestApproverGivesUpWhenCancelled(t *testing.T) {
 	cancel()
 	r, w := io.Pipe()
 	defer w.Close()
-	a := newTerminalApprover(Test(r, nil, &bytes.Buffer{}))
+	a := newTerminalApprover(Test(r, nil, &bytes.Buffer{}), platform.Where{})
 	ok, err := a.Approve(ctx, tools.Plan{})
 	if ok || !errors.Is(err, context.Canceled) {
 		t.Errorf("approve = %v, %v; want a refusal with context.Canceled", ok, err)

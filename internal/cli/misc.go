@@ -68,9 +68,9 @@ func newIncidentsCmd(f *Factory, root *rootOptions) *cobra.Command {
 			if root.output == "json" {
 				return writeJSON(f.IO.Out, incs)
 			}
-			rows := [][]string{{"ID", "STATUS", "SERVICE", "SEVERITY", "OPENED", "TITLE"}}
+			rows := [][]string{{"ID", "STATUS", "WHERE", "SERVICE", "SEVERITY", "OPENED", "TITLE"}}
 			for _, i := range incs {
-				rows = append(rows, []string{i.ID, i.Status, dash(i.Service), dash(i.Severity), i.OpenedAt.UTC().Format("2006-01-02T15:04:05Z"), oneLine(i.Title, 80)})
+				rows = append(rows, []string{i.ID, i.Status, whereOf(i.Env), dash(i.Service), dash(i.Severity), i.OpenedAt.UTC().Format("2006-01-02T15:04:05Z"), oneLine(i.Title, 80)})
 			}
 			return root.table(rows)
 		},
@@ -78,6 +78,18 @@ func newIncidentsCmd(f *Factory, root *rootOptions) *cobra.Command {
 	cmd.Flags().BoolVar(&open, "open", false, "only incidents not resolved")
 	cmd.Flags().IntVar(&root.limit, "limit", 50, "at most this many")
 	return cmd
+}
+
+// whereOf names where an incident happened: the simulated platform or the
+// kubeconfig context ("in-cluster" in a pod).
+func whereOf(env string) string {
+	switch env {
+	case "":
+		return "-"
+	case store.EnvSimulated:
+		return "SIMULATED"
+	}
+	return "context " + env
 }
 
 func newIncidentCmd(f *Factory, root *rootOptions) *cobra.Command {
@@ -101,7 +113,7 @@ func newIncidentCmd(f *Factory, root *rootOptions) *cobra.Command {
 					Timeline []store.TimelineEntry `json:"timeline"`
 				}{inc, tl})
 			}
-			fmt.Fprintf(f.IO.Out, "%s  %s  %s  %s\n%s\n", inc.ID, inc.Status, inc.Service, inc.Severity, inc.Title)
+			fmt.Fprintf(f.IO.Out, "%s  %s  %s  %s  (%s)\n%s\n", inc.ID, inc.Status, inc.Service, inc.Severity, whereOf(inc.Env), inc.Title)
 			for _, e := range tl {
 				fmt.Fprintf(f.IO.Out, "  %s  %-12s %s\n", e.At.UTC().Format("15:04:05"), e.Kind, e.Text)
 			}

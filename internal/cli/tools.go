@@ -64,7 +64,7 @@ func runToolCall(cmd *cobra.Command, f *Factory, root *rootOptions, name, args s
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	run := tools.NewRun(0, mode, newTerminalApprover(f.IO), cfg.Agent.MaxWrites)
+	run := tools.NewRun(0, mode, newTerminalApprover(f.IO, rt.Where), cfg.Agent.MaxWrites)
 	out := rt.Registry.Invoke(cmd.Context(), run, tools.Call{ID: "cli", Tool: name, Args: json.RawMessage(args)})
 	if err := writeJSON(f.IO.Out, out); err != nil {
 		return err
