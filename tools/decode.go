@@ -103,15 +103,34 @@ func fieldNames(args any) []string {
 	return names
 }
 
+// requiredNames lists the JSON names of the fields a call must give: those
+// without omitempty, as the published schema says (schemaOf).
+func requiredNames(args any) []string {
+	t := reflect.TypeOf(args)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var names []string
+	for _, f := range flatFields(t) {
+		if n, omit := jsonName(f); n != "" && !omit {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
 // checkKeys rejects what encoding/json lets through: a key that matches a field
-// only case-insensitively ("Replicas", "NAME") and a key given twice, whose last
-// value would silently win over the one a reader of the call sees first.
+// only case-insensitively ("Replicas", "NAME"), a key given twice, whose last
+// value would silently win over the one a reader of the call sees first, and
+// a required field left out or null, which would silently be its zero value
+// (a missing "replicas" would scale to 0).
 func checkKeys(raw json.RawMessage, args any) error {
 	allowed := fieldNames(args)
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if _, err := dec.Token(); err != nil { // the opening brace; Decode has checked the rest
 		return nil
 	}
+	given := map[string]bool{}
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
@@ -126,10 +145,17 @@ func checkKeys(raw json.RawMessage, args any) error {
 			return fmt.Errorf("field %q is given more than once", key)
 		}
 		seen[key] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
+		var val json.RawMessage
+		if err := dec.Decode(&val); err != nil {
 			return nil
 		}
+		given[key] = !bytes.Equal(bytes.TrimSpace(val), []byte("null"))
 	}
-	return nil
+	var missing []error
+	for _, name := range requiredNames(args) {
+		if !given[name] {
+			missing = append(missing, fmt.Errorf("field %q is required", name))
+		}
+	}
+	return errors.Join(missing...)
 }

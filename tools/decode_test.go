@@ -79,6 +79,16 @@ func TestMalformedCallsAreInvalidRecordedAndChangeNothing(t *testing.T) {
 		{"blank notify", "notify", `{"message":"   "}`, []string{`field "message" is required`}},
 		{"empty incident", "createIncident", `{}`, []string{`field "title" is required`, `field "service" is required`}},
 
+		// A required field left out is named, never its zero value.
+		{"scale without replicas", "scaleDeployment", `{"namespace":"ai-data-labs","name":"backend"}`, []string{`scaleDeployment: field "replicas" is required`}},
+		{"scale with null replicas", "scaleDeployment", `{"namespace":"ai-data-labs","name":"backend","replicas":null}`, []string{`field "replicas" is required`}},
+		{"scale without a namespace", "scaleDeployment", `{"name":"backend","replicas":4}`, []string{`field "namespace" is required`}},
+		{"resources without a limit", "updateResources", `{"namespace":"ai-data-labs","name":"clickhouse"}`, []string{`updateResources: field "memoryLimit" is required`}},
+		{"drop without a table", "dropPartitions", `{"database":"analytics"}`, []string{`dropPartitions: field "table" is required`}},
+		{"history without what", "queryHistory", `{"since":"7d"}`, []string{`queryHistory: field "what" is required`}},
+		{"incident without a service", "createIncident", `{"title":"t"}`, []string{`createIncident: field "service" is required`}},
+		{"notify with only a severity", "notify", `{"severity":"info"}`, []string{`notify: field "message" is required`}},
+
 		// Values the schema cannot express.
 		{"negative replicas", "scaleDeployment", `{"namespace":"ai-data-labs","name":"backend","replicas":-1}`,
 			[]string{`field "replicas" = -1 must not be negative`}},

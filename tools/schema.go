@@ -75,7 +75,7 @@ func objectSchema(t reflect.Type) object {
 		}
 		o.Properties.names = append(o.Properties.names, name)
 		o.Properties.props[name] = fieldSchema(f)
-		if !omit {
+		if !omit { // the decoder refuses a call without it (requiredNames)
 			o.Required = append(o.Required, name)
 		}
 	}

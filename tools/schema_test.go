@@ -129,6 +129,23 @@ func TestSchemasRequireExactlyTheFieldsWithoutDefaults(t *testing.T) {
 	}
 }
 
+// The schema and the decoder agree on what is required: a call without any
+// argument is told exactly the schema's required fields are missing.
+func TestTheDecoderRequiresWhatTheSchemaRequires(t *testing.T) {
+	e := newEnv(t, "healthy")
+	for name, sc := range specSchemas(t) {
+		t.Run(name, func(t *testing.T) {
+			o := e.call(autoRun(), name, `{}`)
+			for p := range sc.Properties {
+				says := strings.Contains(o.Error, `field "`+p+`" is required`)
+				if want := slices.Contains(sc.Required, p); says != want {
+					t.Errorf("%s: the schema requires it: %v; the decoder says it is required: %v (%s)", p, want, says, o.Error)
+				}
+			}
+		})
+	}
+}
+
 // The schema and the decoder must agree: every property is accepted by name,
 // and a field outside the schema is rejected, naming the allowed ones.
 func TestSchemaPropertiesAreExactlyWhatTheDecoderAccepts(t *testing.T) {

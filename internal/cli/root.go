@@ -76,10 +76,24 @@ Without a cluster configured (KUBECONFIG), it runs on the built-in simulated pla
 
 	cmd.AddCommand(newHealthCmd(f, o), newChatCmd(f, o), newToolsCmd(f, o), newConfigCmd(f, o), newScenariosCmd(f, o), newIncidentsCmd(f, o), newIncidentCmd(f, o))
 	cmd.AddCommand(newEvalCmd(f, o), newServeCmd(f, o), newDoctorCmd(f, o))
+	strict(cmd)
 	return cmd
 }
 
+// strict makes typos usage errors with suggestions, like kubectl and gh: an
+// unknown flag, a word that names no command under a command group, and a
+// lone word given to the root command (see commandWord).
+func strict(root *cobra.Command) {
+	root.SetFlagErrorFunc(flagError)
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	strictGroups(root)
+}
+
 func (o *rootOptions) run(cmd *cobra.Command, args []string) error {
+	if err := commandWord(cmd, args); err != nil {
+		return err
+	}
 	if err := o.checkOutput(); err != nil {
 		return err
 	}

@@ -11,12 +11,17 @@ import (
 	"github.com/duet-company/ops-skill/internal/store"
 )
 
-// runUpdateThreshold validates new values against the whole policy, persists
+// runUpdateThreshold validates new values against the whole policy (the
+// effective config with the new values, by the loader's own rules), persists
 // them where the effective config reads them, records the change and prints
-// the effective policy.
+// the effective policy. Nothing is saved when the result is invalid.
+//
+// A config that decodes but is invalid (an overrides file saved before a rule
+// existed, say) may still be repaired: the update is applied to it, and the
+// result must be valid as a whole.
 func (o *rootOptions) runUpdateThreshold(cmd *cobra.Command) error {
 	cfg, err := o.f.LoadConfig(o.configFile, cmd.Flags())
-	if err != nil {
+	if err != nil && !decoded(cfg) {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
 	next, changes, err := config.ApplyUpdates(cfg, o.updateThreshold)
@@ -43,6 +48,11 @@ func (o *rootOptions) runUpdateThreshold(cmd *cobra.Command) error {
 	}
 	return next.Show(o.f.IO.Out, showFormat(o.output))
 }
+
+// decoded reports whether Load decoded cfg despite an error: Load returns a
+// zero Config when a value does not parse, and the decoded one, with its state
+// directory, when only the policy is invalid.
+func decoded(cfg config.Config) bool { return cfg.StateDir != "" }
 
 func showFormat(output string) string {
 	if output == "json" {

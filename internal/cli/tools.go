@@ -35,7 +35,11 @@ func newToolsCmd(f *Factory, root *rootOptions) *cobra.Command {
 	call := &cobra.Command{
 		Use:   "call TOOL --args JSON",
 		Short: "Call one tool through the same gate as the agent (decode, validate, guard, mode, record)",
+		Long: `Call one tool through the same gate as the agent. Arguments that name a workload without a
+namespace get the current one (-n/--namespace, NAMESPACE, the config file or the kubeconfig
+context); every field the tool's schema requires must be given.`,
 		Example: `  ops-skill tools call getServiceStatus --args '{"namespace":"ai-data-labs","name":"backend"}'
+  ops-skill -n shop tools call getServiceStatus --args '{"name":"backend"}'
   ops-skill tools call scaleDeployment --args '{"namespace":"ai-data-labs","name":"backend","replicas":4}'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, a []string) error {
@@ -57,15 +61,19 @@ func runToolCall(cmd *cobra.Command, f *Factory, root *rootOptions, name, args s
 		return err
 	}
 	defer rt.Close()
-	if _, ok := rt.Registry.Lookup(name); !ok {
+	tool, ok := rt.Registry.Lookup(name)
+	if !ok {
 		return usageError("unknown tool %q (available: %s)", name, strings.Join(rt.Registry.Names(), ", "))
 	}
+	// A workload named without a namespace is in the current one (-n,
+	// NAMESPACE, the config file, the kubeconfig context), as with kubectl.
+	raw := tool.Spec().WithNamespace(json.RawMessage(args), cfg.Kubernetes.Namespace)
 	mode, err := guard.ParseMode(rt.Mode)
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
 	run := tools.NewRun(0, mode, newTerminalApprover(f.IO, rt.Where), cfg.Agent.MaxWrites)
-	out := rt.Registry.Invoke(cmd.Context(), run, tools.Call{ID: "cli", Tool: name, Args: json.RawMessage(args)})
+	out := rt.Registry.Invoke(cmd.Context(), run, tools.Call{ID: "cli", Tool: name, Args: raw})
 	if err := writeJSON(f.IO.Out, out); err != nil {
 		return err
 	}

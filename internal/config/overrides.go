@@ -117,12 +117,31 @@ func ApplyUpdates(cfg Config, assignments []string) (Config, []Change, error) {
 		changes = append(changes, Change{Key: key, Old: old, New: f.format(&next)})
 	}
 	if len(errs) == 0 {
-		errs = append(errs, next.Validate())
+		err := next.Validate()
+		fromUpdate(err, changes)
+		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return cfg, nil, err
 	}
 	return next, changes, nil
+}
+
+// fromUpdate names --update-threshold as the source of the validation errors
+// about the keys it changed.
+func fromUpdate(err error, changes []Change) {
+	switch e := err.(type) {
+	case *ValidationError:
+		for _, c := range changes {
+			if c.Key == e.Key && e.Source == "" {
+				e.Source = updateSource
+			}
+		}
+	case interface{ Unwrap() []error }:
+		for _, x := range e.Unwrap() {
+			fromUpdate(x, changes)
+		}
+	}
 }
 
 // withSource turns a parse failure of field f into a *ValidationError.

@@ -124,6 +124,13 @@ func TestApplyUpdatesRejectsAndChangesNothing(t *testing.T) {
 		{"unknown key", []string{"scale_up.memory=1"}, "scale_up.memory"},
 		{"a key given twice", []string{"scale_up.cpu=85", "auto_scaling.scale_up_threshold=90"}, "auto_scaling.scale_up_threshold"},
 		{"one bad among good", []string{"alerting.cooldown=15m", "max_replicas=0"}, "auto_scaling.max_replicas"},
+		{"a window of 1ns", []string{"scale_up.duration=1ns"}, "auto_scaling.scale_up_duration"},
+		{"a window under the sample step", []string{"scale_up.duration=10s"}, "auto_scaling.scale_up_duration"},
+		{"a scale-down window under the sample step", []string{"scale_down.duration=14s"}, "auto_scaling.scale_down_duration"},
+		{"a scale-out window under the sample step", []string{"scale_out.duration=1s"}, "auto_scaling.error_rate_duration"},
+		{"a step above max replicas", []string{"scale_out.step=11"}, "auto_scaling.error_rate_step"},
+		{"max replicas below a step", []string{"min_replicas=1", "max_replicas=1"}, "auto_scaling.error_rate_step"},
+		{"replacement equal to restart", []string{"self_healing.replacement_threshold=3"}, "self_healing.replacement_threshold"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -273,5 +280,40 @@ func TestOverridesFileIsReadableYAML(t *testing.T) {
 	want := "operations:\n  auto_scaling:\n    scale_up_threshold: 85\n  alerting:\n    cooldown: 15m\n"
 	if !strings.HasPrefix(string(data), "# Written by ops-skill --update-threshold") || !strings.HasSuffix(string(data), want) {
 		t.Errorf("file:\n%s\nwant suffix:\n%s", data, want)
+	}
+}
+
+func TestTheLoaderRefusesWhatAnUpdateRefuses(t *testing.T) {
+	tests := []struct{ key, value string }{
+		{"auto_scaling.scale_up_duration", "1ns"},
+		{"auto_scaling.scale_up_duration", "10s"},
+		{"auto_scaling.error_rate_step", "11"},
+		{"self_healing.replacement_threshold", "3"},
+		{"storage.max_partitions_per_run", "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
+			if f, _ := lookupField(tt.key); f.override {
+				if _, _, err := ApplyUpdates(validConfig(t), []string{tt.key + "=" + tt.value}); !errors.Is(err, ErrInvalid) {
+					t.Errorf("ApplyUpdates = %v, want it refused", err)
+				}
+			}
+			section, name, _ := strings.Cut(tt.key, ".")
+			_, err := loadWith(t, homeEnv(t, nil), "operations:\n  "+section+":\n    "+name+": "+tt.value+"\n")
+			ve := requireKeyError(t, err, tt.key, lookupEnv(tt.key))
+			if !strings.Contains(ve.Source, "config file") {
+				t.Errorf("source %q, want the config file", ve.Source)
+			}
+		})
+	}
+}
+
+func TestARefusedUpdateNamesKeyValueRuleAndExample(t *testing.T) {
+	_, _, err := ApplyUpdates(validConfig(t), []string{"scale_up.duration=10s"})
+	ve := requireKeyError(t, err, "auto_scaling.scale_up_duration", "")
+	for _, want := range []string{"auto_scaling.scale_up_duration", "= 10s", "at least the metrics sample step (15s)", "from --update-threshold", "e.g. 5m"} {
+		if !strings.Contains(ve.Error(), want) {
+			t.Errorf("%q does not say %q", ve.Error(), want)
+		}
 	}
 }

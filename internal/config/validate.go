@@ -14,6 +14,13 @@ import (
 // maxReplicasLimit is the highest max_replicas Validate accepts.
 const maxReplicasLimit = 1000
 
+// MinSustainedWindow is the shortest sustained window of a scaling rule. The
+// guard judges a window on metric samples one step apart (tools.SampleStep)
+// and refuses, as an invalid policy, a window shorter than one step; the
+// loader applies the same rule so that such a value is refused when it is set,
+// not at every scale afterwards. internal/app tests that the two agree.
+const MinSustainedWindow = 15 * time.Second
+
 // Validate checks every value and the consistency of the policy. It returns
 // nil, or one *ValidationError per problem joined with errors.Join; all match
 // ErrInvalid. Each error names the YAML key, its environment variable and the
@@ -97,12 +104,12 @@ func (v *validator) autoScaling(a AutoScaling) {
 			fmt.Sprintf("must be below scale_up_threshold (%s)", num(a.ScaleUpThreshold)),
 			"lower it or raise the scale-up threshold")
 	}
-	v.window("auto_scaling.scale_up_duration", a.ScaleUpDuration)
-	v.window("auto_scaling.scale_down_duration", a.ScaleDownDuration)
-	v.window("auto_scaling.error_rate_duration", a.ErrorRateDuration)
-	v.atLeast("auto_scaling.scale_up_step", int64(a.ScaleUpStep), 1, "a step moves at least one replica")
-	v.atLeast("auto_scaling.scale_down_step", int64(a.ScaleDownStep), 1, "a step moves at least one replica")
-	v.atLeast("auto_scaling.error_rate_step", int64(a.ErrorRateStep), 1, "a step moves at least one replica")
+	v.sustained("auto_scaling.scale_up_duration", a.ScaleUpDuration)
+	v.sustained("auto_scaling.scale_down_duration", a.ScaleDownDuration)
+	v.sustained("auto_scaling.error_rate_duration", a.ErrorRateDuration)
+	v.step("auto_scaling.scale_up_step", a.ScaleUpStep, a.MaxReplicas)
+	v.step("auto_scaling.scale_down_step", a.ScaleDownStep, a.MaxReplicas)
+	v.step("auto_scaling.error_rate_step", a.ErrorRateStep, a.MaxReplicas)
 	if a.MinReplicas < 1 {
 		v.add("auto_scaling.min_replicas", strconv.Itoa(int(a.MinReplicas)), "must be at least 1",
 			"set it to 1 or more; to stop scaling set AUTO_SCALE_ENABLED=false")
@@ -121,6 +128,26 @@ func (v *validator) autoScaling(a AutoScaling) {
 func (v *validator) percent(key string, f float64) {
 	if f < 0 || f > 100 {
 		v.add(key, num(f), "must be between 0 and 100", "give a percentage, e.g. "+hintOf(key))
+	}
+}
+
+// sustained requires a scaling window of at least one metric sample step.
+func (v *validator) sustained(key string, d time.Duration) {
+	switch {
+	case d <= 0:
+		v.window(key, d)
+	case d < MinSustainedWindow:
+		v.add(key, formatDuration(d), fmt.Sprintf("must be at least the metrics sample step (%s)", formatDuration(MinSustainedWindow)),
+			"a sustained window is judged on samples taken over it; use e.g. "+hintOf(key))
+	}
+}
+
+// step requires a replica step between 1 and max_replicas.
+func (v *validator) step(key string, n, maxReplicas int32) {
+	v.atLeast(key, int64(n), 1, "a step moves at least one replica")
+	if n > max(maxReplicas, 1) {
+		v.add(key, strconv.Itoa(int(n)), fmt.Sprintf("must not be above max_replicas (%d)", maxReplicas),
+			"a step moves at most max_replicas replicas; use e.g. "+hintOf(key))
 	}
 }
 
@@ -146,9 +173,9 @@ func hintOf(key string) string {
 func (v *validator) selfHealing(s SelfHealing) {
 	v.window("self_healing.health_check_interval", s.HealthCheckInterval)
 	v.atLeast("self_healing.restart_threshold", int64(s.RestartThreshold), 1, "failures are counted from 1")
-	if s.ReplacementThreshold < s.RestartThreshold {
+	if s.ReplacementThreshold <= s.RestartThreshold {
 		v.add("self_healing.replacement_threshold", strconv.Itoa(s.ReplacementThreshold),
-			fmt.Sprintf("must not be below restart_threshold (%d)", s.RestartThreshold),
+			fmt.Sprintf("must be above restart_threshold (%d)", s.RestartThreshold),
 			"raise it: pods are replaced only after restarts have been tried")
 	}
 	v.atLeast("self_healing.restart_budget_per_hour", int64(s.RestartBudgetPerHour), 0, "use 0 to forbid restarts")
@@ -212,8 +239,10 @@ func (v *validator) storage(s Storage) {
 	}
 	v.atLeast("storage.retention_days", int64(s.RetentionDays), 1, "partitions newer than a day are never dropped")
 	v.atLeast("storage.min_partitions", int64(s.MinPartitions), 1, "the newest partition is always kept")
-	v.atLeast("storage.max_partitions_per_run", int64(s.MaxPartitionsPerRun), 0, "use 0 to forbid dropping")
-	v.atLeast("storage.max_bytes_per_run", s.MaxBytesPerRun, 0, "use 0 to forbid dropping")
+	// The guard refuses a policy that drops nothing as invalid; to keep
+	// partitions, run in --mode observe or approve.
+	v.atLeast("storage.max_partitions_per_run", int64(s.MaxPartitionsPerRun), 1, "a run that may drop must drop at least one; to drop none use --mode observe")
+	v.atLeast("storage.max_bytes_per_run", s.MaxBytesPerRun, 1, "a run that may drop must free some bytes; to drop none use --mode observe")
 }
 
 func (v *validator) agent(a Agent) {

@@ -31,6 +31,12 @@ func TestValidateNamesKeyEnvAndFix(t *testing.T) {
 		{"zero health-check interval", func(c *Config) { c.SelfHealing.HealthCheckInterval = 0 }, "self_healing.health_check_interval", "HEALTH_CHECK_INTERVAL"},
 		{"restart threshold 0", func(c *Config) { c.SelfHealing.RestartThreshold = 0 }, "self_healing.restart_threshold", "RESTART_THRESHOLD"},
 		{"replacement below restart", func(c *Config) { c.SelfHealing.ReplacementThreshold = 2 }, "self_healing.replacement_threshold", "REPLACEMENT_THRESHOLD"},
+		{"replacement equal to restart", func(c *Config) { c.SelfHealing.ReplacementThreshold = 3 }, "self_healing.replacement_threshold", "REPLACEMENT_THRESHOLD"},
+		{"scale-up window of 1ns", func(c *Config) { c.AutoScaling.ScaleUpDuration = time.Nanosecond }, "auto_scaling.scale_up_duration", ""},
+		{"scale-down window under a sample step", func(c *Config) { c.AutoScaling.ScaleDownDuration = 10 * time.Second }, "auto_scaling.scale_down_duration", ""},
+		{"error-rate window under a sample step", func(c *Config) { c.AutoScaling.ErrorRateDuration = MinSustainedWindow - 1 }, "auto_scaling.error_rate_duration", ""},
+		{"scale-up step above max replicas", func(c *Config) { c.AutoScaling.ScaleUpStep = 11 }, "auto_scaling.scale_up_step", ""},
+		{"error-rate step above max replicas", func(c *Config) { c.AutoScaling.ErrorRateStep = 11 }, "auto_scaling.error_rate_step", ""},
 		{"negative restart budget", func(c *Config) { c.SelfHealing.RestartBudgetPerHour = -1 }, "self_healing.restart_budget_per_hour", ""},
 		{"memory factor below 1", func(c *Config) { c.SelfHealing.MemoryRaiseMaxFactor = 0.5 }, "self_healing.memory_raise_max_factor", ""},
 		{"zero memory ceiling", func(c *Config) { c.SelfHealing.MemoryCeiling = 0 }, "self_healing.memory_ceiling", ""},
@@ -51,7 +57,9 @@ func TestValidateNamesKeyEnvAndFix(t *testing.T) {
 		{"retention 0 days", func(c *Config) { c.Storage.RetentionDays = 0 }, "storage.retention_days", ""},
 		{"min partitions 0", func(c *Config) { c.Storage.MinPartitions = 0 }, "storage.min_partitions", ""},
 		{"negative partitions per run", func(c *Config) { c.Storage.MaxPartitionsPerRun = -1 }, "storage.max_partitions_per_run", ""},
+		{"zero partitions per run", func(c *Config) { c.Storage.MaxPartitionsPerRun = 0 }, "storage.max_partitions_per_run", ""},
 		{"negative bytes per run", func(c *Config) { c.Storage.MaxBytesPerRun = -1 }, "storage.max_bytes_per_run", ""},
+		{"zero bytes per run", func(c *Config) { c.Storage.MaxBytesPerRun = 0 }, "storage.max_bytes_per_run", ""},
 		{"unknown mode", func(c *Config) { c.Agent.Mode = "yolo" }, "agent.mode", "OPS_SKILL_MODE"},
 		{"unknown planner", func(c *Config) { c.Agent.Planner = "magic" }, "agent.planner", "OPS_SKILL_PLANNER"},
 		{"negative max writes", func(c *Config) { c.Agent.MaxWrites = -1 }, "agent.max_writes", ""},
@@ -112,7 +120,12 @@ func TestValidateAcceptsReasonableSettings(t *testing.T) {
 		{"claude with a key", func(c *Config) { c.LLM.Provider, c.LLM.APIKey = ProviderClaude, "k" }},
 		{"zero cooldown", func(c *Config) { c.Alerting.Cooldown = 0 }},
 		{"min equals max", func(c *Config) { c.AutoScaling.MinReplicas, c.AutoScaling.MaxReplicas = 3, 3 }},
-		{"replacement equals restart", func(c *Config) { c.SelfHealing.ReplacementThreshold = 3 }},
+		{"replacement one above restart", func(c *Config) { c.SelfHealing.ReplacementThreshold = 4 }},
+		{"windows of one sample step", func(c *Config) {
+			c.AutoScaling.ScaleUpDuration, c.AutoScaling.ScaleDownDuration, c.AutoScaling.ErrorRateDuration = MinSustainedWindow, MinSustainedWindow, MinSustainedWindow
+		}},
+		{"a step of max_replicas", func(c *Config) { c.AutoScaling.ErrorRateStep = c.AutoScaling.MaxReplicas }},
+		{"one partition and one byte per run", func(c *Config) { c.Storage.MaxPartitionsPerRun, c.Storage.MaxBytesPerRun = 1, 1 }},
 		{"max replicas at the limit", func(c *Config) { c.AutoScaling.MaxReplicas = 1000 }},
 		{"thresholds at the bounds", func(c *Config) {
 			c.AutoScaling.ScaleUpThreshold, c.AutoScaling.ScaleDownThreshold = 100, 0
