@@ -30,7 +30,7 @@ func TestConfigShowNeverPrintsASecret(t *testing.T) {
 		t.Errorf("config show --output json is not JSON:\n%s", showJSON.stdout)
 	}
 	// A run that tries the (unreachable) webhook, and a history listing.
-	run := s.run("", highCPUAlert)
+	run := s.run("", "--notify", highCPUAlert)
 	if run.code != 0 {
 		t.Fatalf("run: %s", run)
 	}
@@ -234,14 +234,20 @@ func TestWebhookReceivesTheHighCPUNotification(t *testing.T) {
 	defer srv.Close()
 	s := newSandbox(t)
 	s.env["ALERT_WEBHOOK"] = srv.URL + "/services/T0/B0/X"
-	r := s.must(0, "", highCPUAlert)
+	// Nothing about a simulated run is sent unless asked, and then it is marked.
+	quiet := s.must(0, "", highCPUAlert)
+	wantContains(t, "transcript", quiet.stdout, "Notification not sent: simulated platform")
+	if len(got) != 0 {
+		t.Fatalf("a simulated run without --notify sent %d notifications", len(got))
+	}
+	r := s.must(0, "", "--notify", highCPUAlert)
 	wantContains(t, "transcript", r.stdout, "Team notified (webhook)")
 	select {
 	case m := <-got:
 		if len(m.Blocks) == 0 {
 			t.Errorf("notification has no blocks: %+v", m)
 		}
-		wantContains(t, "notification text", m.Text, "ai-data-labs/backend", "3 to 4 replicas", "resolved")
+		wantContains(t, "notification text", m.Text, "[SIMULATED]", "ai-data-labs/backend", "3 to 4 replicas", "resolved")
 	default: // the handler queues the message before it answers, and the binary waited for the answer
 		t.Fatal("no notification arrived")
 	}

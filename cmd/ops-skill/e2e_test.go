@@ -203,7 +203,7 @@ func TestFreeTextAlertScalesTheBackend(t *testing.T) {
 	s := newSandbox(t)
 	r := s.must(0, "", highCPUAlert)
 	wantContains(t, "transcript", r.stdout,
-		`Alert: "Backend service CPU at 85% for 5 minutes"`, "Platform: simulated (scenario high-cpu)",
+		`Alert: "Backend service CPU at 85% for 5 minutes"`, "Platform: SIMULATED (scenario high-cpu), namespace ai-data-labs",
 		"1. Check current state:", "2. Analyse cause:", "3. Action:", "4. Verification:", "5. Notification:",
 		"Done: scale ai-data-labs/backend from 3 to 4 replicas", "CPU after 2m: 45% (was 85%)",
 		"Resolution: Scaled ai-data-labs/backend from 3 to 4 replicas\n", "Outcome: resolved\n", "Time to resolution: 2m\n")
@@ -226,7 +226,7 @@ func TestAnAlertFiringLongerThanEscalationHoursIsEscalated(t *testing.T) {
 	s := newSandbox(t)
 	// The fixture's alert started on 2026-02-16, long before the wall clock's now.
 	r := s.must(3, "", "--alert-file", alertFile(t, "am-high-cpu.json"))
-	wantContains(t, "transcript", r.stdout, "Done: scale ai-data-labs/backend from 3 to 4 replicas", "Escalated to engineering", "Outcome: escalated", "Incident: INC-")
+	wantContains(t, "transcript", r.stdout, "Done: scale ai-data-labs/backend from 3 to 4 replicas", "it would have paged engineering", "Outcome: escalated", "Incident: INC-")
 }
 
 func TestAlertmanagerPayloadOnStandardInput(t *testing.T) {
