@@ -6,6 +6,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -112,7 +113,8 @@ type Verified struct {
 	After  string    `json:"after"`
 	Result string    `json:"result"` // resolved, unresolved, worse, unknown
 	Detail string    `json:"detail"`
-	Waited string    `json:"waited"`
+	// Waited is the settle time waited after a write; zero when nothing was written.
+	Waited units.Seconds `json:"waitedSeconds,omitempty"`
 }
 
 // Notified reports a notification sent by code.

@@ -179,19 +179,19 @@ func (r *run) verify(ctx context.Context) {
 		r.targetFromWrites()
 	}
 	r.phase(PhaseVerify)
-	waited := ""
+	var waited units.Seconds
 	if wrote && r.a.d.Waiter != nil {
 		if err := r.a.d.Waiter.Wait(ctx, r.a.cfg.SettleTime); err != nil {
 			r.sum.Error = "verification wait: " + err.Error()
 			return
 		}
-		waited = units.Duration(r.a.cfg.SettleTime)
+		waited = units.Seconds(r.a.cfg.SettleTime)
 	}
 	after := r.recheck(ctx)
 	v := Verified{At: r.now(), Signal: after.name, Before: r.before.text, After: after.text, Result: compare(r.before, after), Waited: waited}
 	v.Detail = verifyDetail(v, wrote)
 	if wrote {
-		r.sum.TimeToResolution = units.Duration(r.now().Sub(r.started))
+		r.sum.TimeToResolution = units.Seconds(r.now().Sub(r.started))
 	}
 	r.sum.Verification = &v
 	r.emit(v)

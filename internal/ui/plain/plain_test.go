@@ -10,6 +10,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -26,10 +27,10 @@ func scaleRun() []agent.Event {
 		agent.ToolDone{At: at, Phase: agent.PhaseAction, Verdict: "allow", Outcome: tools.Outcome{Tool: "scaleDeployment", Risk: tools.RiskWrite,
 			Status: tools.StatusExecuted, Target: "ai-data-labs/backend", Summary: "scale ai-data-labs/backend from 3 to 4 replicas"}},
 		agent.ModelText{At: at, Phase: agent.PhaseNotify, Text: "Scaled backend.", Final: true},
-		agent.Verified{At: at, Signal: "CPU", Before: "85%", After: "45%", Result: "resolved", Waited: "2m"},
+		agent.Verified{At: at, Signal: "CPU", Before: "85%", After: "45%", Result: "resolved", Waited: units.Seconds(2 * time.Minute)},
 		agent.Notified{At: at, Channel: "webhook", Delivered: true},
 		agent.Summary{At: at, Alert: "Alert: Backend service CPU at 85% for 5 minutes", Resolution: agent.Resolved, Planner: "rules", Mode: "auto",
-			Headline: "Scaled ai-data-labs/backend from 3 to 4 replicas", TimeToResolution: "2m"},
+			Headline: "Scaled ai-data-labs/backend from 3 to 4 replicas", TimeToResolution: units.Seconds(2 * time.Minute)},
 	}
 }
 

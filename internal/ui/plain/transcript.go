@@ -138,7 +138,7 @@ func actionLine(ev agent.ToolDone) string {
 }
 
 func (t *Transcript) verified(ev agent.Verified) {
-	if ev.Waited != "" {
+	if ev.Waited > 0 {
 		t.add(agent.PhaseVerify, fmt.Sprintf("%s after %s: %s (was %s)", capital(ev.Signal), ev.Waited, ev.After, ev.Before))
 	} else {
 		t.add(agent.PhaseVerify, fmt.Sprintf("%s now: %s", capital(ev.Signal), ev.After))
@@ -222,7 +222,7 @@ func (t *Transcript) write(s agent.Summary) {
 	}
 	fmt.Fprintf(&b, "\nResolution: %s\n", s.Headline)
 	fmt.Fprintf(&b, "Outcome: %s\n", s.Resolution)
-	if s.TimeToResolution != "" {
+	if s.TimeToResolution > 0 {
 		fmt.Fprintf(&b, "Time to resolution: %s\n", s.TimeToResolution)
 	}
 	if s.Incident != "" {
