@@ -44,12 +44,13 @@ type setup struct {
 	parse      func(alert.Parser) alert.Alert // overrides alert (e.g. an Alertmanager payload)
 	planner    llm.Client                     // nil: the rules planner
 	noFallback bool
-	noStore    bool                 // no history: an in-memory incident store instead
-	conf       func(*config.Config) // adjusts the configuration before wiring
-	agentCfg   func(*agent.Config)  // adjusts the agent's bounds after wiring
-	platform   *sim.Platform        // reuse a platform (and state) across runs
-	state      tools.StateStore     // reuse guard state across runs
-	wrap       func(*tools.Deps)    // wraps backends (e.g. a barrier)
+	noStore    bool                            // no history: an in-memory incident store instead
+	conf       func(*config.Config)            // adjusts the configuration before wiring
+	agentCfg   func(*agent.Config)             // adjusts the agent's bounds after wiring
+	platform   *sim.Platform                   // reuse a platform (and state) across runs
+	state      tools.StateStore                // reuse guard state across runs
+	wrap       func(*tools.Deps)               // wraps backends (e.g. a barrier)
+	waiter     func(agent.Waiter) agent.Waiter // wraps the settle wait
 }
 
 // harness is one wired agent on one simulated platform.
@@ -131,7 +132,11 @@ func newHarness(t testing.TB, s setup) *harness {
 		t.Fatalf("system prompt: %v", err)
 	}
 	h.system = system
-	h.agent = agent.New(acfg, agent.Deps{Registry: h.reg, Planner: pl, Fallback: fallback, Clock: p.Clock(), Waiter: p,
+	var waiter agent.Waiter = p
+	if s.waiter != nil {
+		waiter = s.waiter(p)
+	}
+	h.agent = agent.New(acfg, agent.Deps{Registry: h.reg, Planner: pl, Fallback: fallback, Clock: p.Clock(), Waiter: waiter,
 		History: hist, Sink: h.events, System: system, Alerting: alertPolicy(cfg)})
 	h.alert = h.parse(s)
 	h.start = p.Snapshot()
