@@ -2,10 +2,12 @@ package agent
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -104,6 +106,25 @@ type ToolDone struct {
 	To      int64         `json:"to,omitempty"`
 }
 
+// Waiting says the run waits before verifying a write: the settle time, on
+// the wall clock on a real platform (two minutes by default, with nothing else
+// to show), on the virtual clock on the simulated one (Virtual: it passes at
+// once).
+type Waiting struct {
+	At    time.Time     `json:"at"`
+	Until time.Time     `json:"until"`
+	For   units.Seconds `json:"forSeconds"`
+	// Reason is what settles, e.g. "the scale of ai-data-labs/backend".
+	Reason  string `json:"reason"`
+	Virtual bool   `json:"virtual,omitempty"`
+}
+
+// String is the wait in one line: "waiting for the scale of
+// ai-data-labs/backend to settle, verifying at 10:02:00" (the clock's zone).
+func (w Waiting) String() string {
+	return fmt.Sprintf("waiting for %s to settle, verifying at %s", w.Reason, w.Until.Format(time.TimeOnly))
+}
+
 // Verified reports the re-check after the settle time.
 type Verified struct {
 	At     time.Time `json:"at"`
@@ -112,7 +133,8 @@ type Verified struct {
 	After  string    `json:"after"`
 	Result string    `json:"result"` // resolved, unresolved, worse, unknown
 	Detail string    `json:"detail"`
-	Waited string    `json:"waited"`
+	// Waited is the settle time waited after a write; zero when nothing was written.
+	Waited units.Seconds `json:"waitedSeconds,omitempty"`
 }
 
 // Notified reports a notification sent by code.
@@ -138,6 +160,7 @@ func (PlannerSwitched) Kind() string { return "planner_switched" }
 func (ModelText) Kind() string       { return "model_text" }
 func (ToolCalled) Kind() string      { return "tool_called" }
 func (ToolDone) Kind() string        { return "tool_result" }
+func (Waiting) Kind() string         { return "waiting" }
 func (Verified) Kind() string        { return "verification" }
 func (Notified) Kind() string        { return "notification" }
 func (Summary) Kind() string         { return "summary" }

@@ -44,14 +44,15 @@ type setup struct {
 	parse      func(alert.Parser) alert.Alert // overrides alert (e.g. an Alertmanager payload)
 	planner    llm.Client                     // nil: the rules planner
 	noFallback bool
-	noStore    bool                 // no history: an in-memory incident store instead
-	conf       func(*config.Config) // adjusts the configuration before wiring
-	agentCfg   func(*agent.Config)  // adjusts the agent's bounds after wiring
-	platform   *sim.Platform        // reuse a platform (and state) across runs
-	state      tools.StateStore     // reuse guard state across runs
-	wrap       func(*tools.Deps)    // wraps backends (e.g. a barrier)
-	approver   tools.Approver       // asks in approve mode; nil: none
-	notify     bool                 // deliver notifications to the platform's recorder
+	noStore    bool                            // no history: an in-memory incident store instead
+	conf       func(*config.Config)            // adjusts the configuration before wiring
+	agentCfg   func(*agent.Config)             // adjusts the agent's bounds after wiring
+	platform   *sim.Platform                   // reuse a platform (and state) across runs
+	state      tools.StateStore                // reuse guard state across runs
+	wrap       func(*tools.Deps)               // wraps backends (e.g. a barrier)
+	waiter     func(agent.Waiter) agent.Waiter // wraps the settle wait
+	approver   tools.Approver                  // asks in approve mode; nil: none
+	notify     bool                            // deliver notifications to the platform's recorder
 }
 
 // harness is one wired agent on one simulated platform.
@@ -137,7 +138,11 @@ func newHarness(t testing.TB, s setup) *harness {
 	if s.notify {
 		notifier = p.Notifier()
 	}
-	h.agent = agent.New(acfg, agent.Deps{Registry: h.reg, Planner: pl, Fallback: fallback, Clock: p.Clock(), Waiter: p,
+	var waiter agent.Waiter = p
+	if s.waiter != nil {
+		waiter = s.waiter(p)
+	}
+	h.agent = agent.New(acfg, agent.Deps{Registry: h.reg, Planner: pl, Fallback: fallback, Clock: p.Clock(), Waiter: waiter,
 		Notifier: notifier, Approver: s.approver, History: hist, Sink: h.events, System: system, Alerting: alertPolicy(cfg)})
 	h.alert = h.parse(s)
 	h.start = p.Snapshot()

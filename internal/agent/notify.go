@@ -208,7 +208,7 @@ func (r *run) notification(changed, refused int) platform.Notification {
 		Alert: r.al.Text, Target: r.notifyTarget(), State: r.notifyState(), Actions: r.notifiedActions(), At: r.now()}
 	if v != nil {
 		n.VerificationDetail = v.Detail
-		if v.Result == "resolved" && v.Waited != "" {
+		if v.Result == "resolved" && v.Waited > 0 {
 			n.TimeToResolution = r.now().Sub(r.started)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -54,7 +55,7 @@ type Summary struct {
 	Verification     *Verified      `json:"verification,omitempty"`
 	Incident         string         `json:"incident,omitempty"`
 	Escalated        bool           `json:"escalated,omitempty"`
-	TimeToResolution string         `json:"timeToResolution,omitempty"`
+	TimeToResolution units.Seconds  `json:"timeToResolutionSeconds,omitempty"`
 	Explanation      string         `json:"explanation,omitempty"`
 	LLMCalls         int            `json:"llmCalls"`
 	TokensIn         int            `json:"tokensIn"`

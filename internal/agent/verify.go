@@ -179,25 +179,60 @@ func (r *run) verify(ctx context.Context) {
 		r.targetFromWrites()
 	}
 	r.phase(PhaseVerify)
-	waited := ""
+	var waited units.Seconds
 	if wrote && r.a.d.Waiter != nil {
+		r.emitWaiting()
 		if err := r.a.d.Waiter.Wait(ctx, r.a.cfg.SettleTime); err != nil {
 			r.sum.Error = "verification wait: " + err.Error()
 			return
 		}
-		waited = units.Duration(r.a.cfg.SettleTime)
+		waited = units.Seconds(r.a.cfg.SettleTime)
 	}
 	after := r.recheck(ctx)
 	v := Verified{At: r.now(), Signal: after.name, Before: r.before.text, After: after.text, Result: compare(r.before, after), Waited: waited}
 	v.Detail = verifyDetail(v, wrote)
 	if wrote {
-		r.sum.TimeToResolution = units.Duration(r.now().Sub(r.started))
+		r.sum.TimeToResolution = units.Seconds(r.now().Sub(r.started))
 	}
 	r.sum.Verification = &v
 	r.emit(v)
 	if v.Result != "resolved" {
 		r.escalate = true
 	}
+}
+
+// emitWaiting says what the settle wait is for and when it ends.
+func (r *run) emitWaiting() {
+	now, d := r.now(), r.a.cfg.SettleTime
+	r.emit(Waiting{At: now, Until: now.Add(d), For: units.Seconds(d), Reason: r.settling(), Virtual: r.a.cfg.Where.Simulated()})
+}
+
+// settling names the writes that settle: "the scale of ai-data-labs/backend",
+// "the memory raise of … and the scale of …", "3 changes".
+func (r *run) settling() string {
+	nouns := map[string]string{"scaleDeployment": "the scale", "restartPods": "the restart", "updateResources": "the memory raise",
+		"dropPartitions": "the partition drop"}
+	var parts []string
+	for _, o := range r.outcomes {
+		if !o.Wrote() {
+			continue
+		}
+		n, ok := nouns[o.Tool]
+		if !ok {
+			n = "the change"
+		}
+		if o.Target != "" {
+			n += " of " + o.Target
+		}
+		parts = append(parts, n)
+	}
+	switch len(parts) {
+	case 0:
+		return "the change"
+	case 1, 2:
+		return strings.Join(parts, " and ")
+	}
+	return fmt.Sprintf("%d changes", len(parts))
 }
 
 // targetFromWrites picks what to verify in a conversation turn whose request

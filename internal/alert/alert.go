@@ -52,7 +52,7 @@ type Alert struct {
 	Kind         Kind              `json:"kind"`
 	Value        float64           `json:"value,omitempty"`
 	HasValue     bool              `json:"-"`
-	For          time.Duration     `json:"for,omitempty"`
+	For          time.Duration     `json:"-"` // forSeconds in JSON
 	Attempts     int               `json:"attempts,omitempty"`
 	Fingerprint  string            `json:"fingerprint"`
 	StartsAt     time.Time         `json:"startsAt"`

@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -264,5 +265,25 @@ func TestSplitCamel(t *testing.T) {
 		if got := SplitCamel(in); got != want {
 			t.Errorf("SplitCamel(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestAlertJSONCarriesForInSeconds(t *testing.T) {
+	a := Alert{Source: "text", Text: "CPU at 85% for 5 minutes", Kind: KindCPU, For: 5 * time.Minute}
+	b, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"forSeconds":300`) || strings.Contains(string(b), `"for":`) {
+		t.Errorf("alert JSON = %s, want forSeconds and no nanoseconds", b)
+	}
+	var back Alert
+	if err := json.Unmarshal(b, &back); err != nil || back.For != a.For || back.Text != a.Text || back.Kind != a.Kind {
+		t.Errorf("round trip = %+v, %v", back, err)
+	}
+	// A firing alert stored by an earlier version kept nanoseconds under "for".
+	var legacy Alert
+	if err := json.Unmarshal([]byte(`{"text":"t","for":300000000000}`), &legacy); err != nil || legacy.For != 5*time.Minute {
+		t.Errorf("legacy for = %v, %v; want 5m", legacy.For, err)
 	}
 }

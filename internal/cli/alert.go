@@ -210,7 +210,8 @@ func (o *rootOptions) sink(rt *Runtime) (agent.Sink, func() error) {
 		j := plain.NewJSONLines(o.f.IO.Out)
 		return j, j.Err
 	}
-	return plain.NewTranscript(o.f.IO.Out, rt.Platform), func() error { return nil }
+	t := plain.NewTranscript(o.f.IO.Out, o.f.IO.ErrOut, rt.Platform)
+	return t, t.Err
 }
 
 // inTUI runs work with the terminal UI on standard error: the agent's events
@@ -267,8 +268,9 @@ func (o *rootOptions) sideSink(rt *Runtime) (agent.Sink, func() error) {
 	case o.output == "json":
 		j := plain.NewJSONLines(io.Out)
 		return j, j.Err
-	case !io.OutTTY:
-		return plain.NewTranscript(io.Out, rt.Platform), func() error { return nil }
+	case !io.OutTTY: // the view shows the waits: no progress lines under it
+		t := plain.NewTranscript(io.Out, nil, rt.Platform)
+		return t, t.Err
 	}
 	return agent.SinkFunc(func(agent.Event) {}), func() error { return nil }
 }

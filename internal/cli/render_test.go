@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/ui/tui"
@@ -45,6 +46,30 @@ func TestWhatGoesToStandardOutputBesideTheView(t *testing.T) {
 				t.Errorf("the summary was written %d times", n)
 			}
 		})
+	}
+}
+
+func TestAWaitOnAClusterIsAnnouncedOnStandardErrorUnlessTheViewShowsIt(t *testing.T) {
+	until := time.Date(2026, 2, 16, 10, 42, 10, 0, time.UTC)
+	wait := agent.Waiting{At: until.Add(-2 * time.Minute), Until: until, Reason: "the scale of shop/backend"}
+	for _, view := range []bool{false, true} {
+		var out, errOut bytes.Buffer
+		streams := Test(nil, &out, &errOut)
+		streams.ErrTTY = view
+		o := &rootOptions{f: &Factory{IO: streams}, output: "text"}
+		sink, _ := o.sink(&Runtime{})
+		if view {
+			sink, _ = o.sideSink(&Runtime{})
+		}
+		sink.Emit(agent.RunStarted{})
+		sink.Emit(wait)
+		want := "waiting for the scale of shop/backend to settle, verifying at 10:42:10\n"
+		if view {
+			want = "" // the view shows it in its phase line
+		}
+		if errOut.String() != want || strings.Contains(out.String(), "waiting") {
+			t.Errorf("view %v: stderr %q, stdout %q; want stderr %q", view, errOut.String(), out.String(), want)
+		}
 	}
 }
 

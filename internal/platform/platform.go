@@ -244,7 +244,7 @@ type HealthResult struct {
 	Check   string        `json:"check"` // e.g. "http /health", "tcp 8123"
 	OK      bool          `json:"ok"`
 	Detail  string        `json:"detail,omitempty"`
-	Latency time.Duration `json:"latencyMs"`
+	Latency time.Duration `json:"-"` // latencyMs in JSON
 	At      time.Time     `json:"at"`
 	// ConsecutiveFailures is how many checks in a row, at the checker's
 	// interval and ending with this one, have failed (0 when this one passed).

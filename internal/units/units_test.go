@@ -1,6 +1,7 @@
 package units
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -56,6 +57,49 @@ func TestFormat(t *testing.T) {
 	} {
 		if got := Duration(d); got != want {
 			t.Errorf("Duration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestJSONDurationsCarryTheirUnit(t *testing.T) {
+	type doc struct {
+		For     Seconds `json:"forSeconds"`
+		Latency Millis  `json:"latencyMs"`
+	}
+	tests := []struct {
+		in   doc
+		want string
+	}{
+		{doc{Seconds(5 * time.Minute), Millis(3 * time.Millisecond)}, `{"forSeconds":300,"latencyMs":3}`},
+		{doc{Seconds(1500 * time.Millisecond), Millis(1984128 * time.Nanosecond)}, `{"forSeconds":1.5,"latencyMs":1.984}`},
+		{doc{}, `{"forSeconds":0,"latencyMs":0}`},
+	}
+	for _, tt := range tests {
+		b, err := json.Marshal(tt.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != tt.want {
+			t.Errorf("marshal %+v = %s, want %s", tt.in, b, tt.want)
+		}
+		var back doc
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatalf("unmarshal %s: %v", b, err)
+		}
+		if want := Seconds(tt.in.For.Duration().Round(time.Millisecond)); back.For != want {
+			t.Errorf("round trip of %s: for = %v, want %v", b, back.For.Duration(), want.Duration())
+		}
+		if want := Millis(tt.in.Latency.Duration().Round(time.Microsecond)); back.Latency != want {
+			t.Errorf("round trip of %s: latency = %v, want %v", b, back.Latency.Duration(), want.Duration())
+		}
+	}
+}
+
+func TestJSONDurationsRejectWhatIsNotANumber(t *testing.T) {
+	var s Seconds
+	for _, in := range []string{`"5m"`, `true`, `1e300`} {
+		if err := json.Unmarshal([]byte(in), &s); err == nil {
+			t.Errorf("unmarshal %s: no error", in)
 		}
 	}
 }

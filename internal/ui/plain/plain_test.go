@@ -10,6 +10,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -26,16 +27,16 @@ func scaleRun() []agent.Event {
 		agent.ToolDone{At: at, Phase: agent.PhaseAction, Verdict: "allow", Outcome: tools.Outcome{Tool: "scaleDeployment", Risk: tools.RiskWrite,
 			Status: tools.StatusExecuted, Target: "ai-data-labs/backend", Summary: "scale ai-data-labs/backend from 3 to 4 replicas"}},
 		agent.ModelText{At: at, Phase: agent.PhaseNotify, Text: "Scaled backend.", Final: true},
-		agent.Verified{At: at, Signal: "CPU", Before: "85%", After: "45%", Result: "resolved", Waited: "2m"},
+		agent.Verified{At: at, Signal: "CPU", Before: "85%", After: "45%", Result: "resolved", Waited: units.Seconds(2 * time.Minute)},
 		agent.Notified{At: at, Channel: "webhook", Delivered: true},
 		agent.Summary{At: at, Alert: "Alert: Backend service CPU at 85% for 5 minutes", Resolution: agent.Resolved, Planner: "rules", Mode: "auto",
-			Headline: "Scaled ai-data-labs/backend from 3 to 4 replicas", TimeToResolution: "2m"},
+			Headline: "Scaled ai-data-labs/backend from 3 to 4 replicas", TimeToResolution: units.Seconds(2 * time.Minute)},
 	}
 }
 
 func render(header string, events []agent.Event) string {
 	var b bytes.Buffer
-	tr := NewTranscript(&b, header)
+	tr := NewTranscript(&b, nil, header)
 	for _, e := range events {
 		tr.Emit(e)
 	}
@@ -78,16 +79,144 @@ Time to resolution: 2m
 	}
 }
 
-func TestTranscriptWritesNothingBeforeTheSummary(t *testing.T) {
+// probe is a sink that, when an event of the settle wait or the
+// verification arrives, keeps what the transcript had written by then.
+type probe struct {
+	out    *bytes.Buffer
+	before map[string]string
+}
+
+func (p *probe) Emit(e agent.Event) {
+	switch e.(type) {
+	case agent.Waiting, agent.Verified:
+		if _, seen := p.before[e.Kind()]; !seen {
+			p.before[e.Kind()] = p.out.String()
+		}
+	}
+}
+
+func TestTranscriptStreamsEachLineBeforeTheSettleWait(t *testing.T) {
+	var out, progress bytes.Buffer
+	tr := NewTranscript(&out, &progress, "Planner: rules · Platform: cluster prod")
+	p := &probe{out: &out, before: map[string]string{}}
+	sink := agent.Sinks{p, tr} // the probe looks before the transcript writes the event
 	events := scaleRun()
-	if got := render("", events[:len(events)-1]); got != "" {
-		t.Errorf("wrote before the summary: %q", got)
+	wait := agent.Waiting{At: at, Until: at.Add(2 * time.Minute), For: units.Seconds(2 * time.Minute), Reason: "the scale of ai-data-labs/backend"}
+	for _, e := range events {
+		if _, ok := e.(agent.Verified); ok {
+			sink.Emit(wait) // the agent emits it before the wait, before verifying
+		}
+		sink.Emit(e)
+	}
+	for kind, got := range p.before {
+		for _, want := range []string{"Alert: \"Backend service CPU at 85% for 5 minutes\"\n", "1. Check current state:\n",
+			"3. Action:\n   - Done: scale ai-data-labs/backend from 3 to 4 replicas (guard: allowed)\n"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("when %s arrived the transcript lacked %q; it was:\n%s", kind, want, got)
+			}
+		}
+		if strings.Contains(got, "Verification") || strings.Contains(got, "Resolution:") {
+			t.Errorf("when %s arrived the transcript had more than the events so far:\n%s", kind, got)
+		}
+	}
+	if len(p.before) != 2 {
+		t.Fatalf("the probe saw %d of the waiting and verification events", len(p.before))
+	}
+	if want := "waiting for the scale of ai-data-labs/backend to settle, verifying at 10:02:00\n"; progress.String() != want {
+		t.Errorf("progress = %q, want %q", progress.String(), want)
+	}
+	if strings.Contains(out.String(), "waiting for") {
+		t.Errorf("the wait went to the transcript, not to progress:\n%s", out.String())
+	}
+}
+
+// writes records each Write on its own.
+type writes struct{ chunks []string }
+
+func (w *writes) Write(p []byte) (int, error) {
+	w.chunks = append(w.chunks, string(p))
+	return len(p), nil
+}
+
+func TestTranscriptWritesLineByLineTheSameAsAtOnce(t *testing.T) {
+	var w writes
+	tr := NewTranscript(&w, nil, "Planner: rules · Platform: simulated")
+	for _, e := range scaleRun() {
+		tr.Emit(e)
+	}
+	if got, want := strings.Join(w.chunks, ""), render("Planner: rules · Platform: simulated", scaleRun()); got != want {
+		t.Fatalf("chunks differ from the whole:\n%s\nwant:\n%s", got, want)
+	}
+	if len(w.chunks) < 8 {
+		t.Errorf("%d writes for a run of %d events: the transcript is not streamed", len(w.chunks), len(scaleRun()))
+	}
+}
+
+func TestAVirtualWaitPrintsNoProgressLine(t *testing.T) {
+	var out, progress bytes.Buffer
+	tr := NewTranscript(&out, &progress, "")
+	tr.Emit(scaleRun()[0])
+	tr.Emit(agent.Waiting{At: at, Until: at.Add(2 * time.Minute), Reason: "the scale of ai-data-labs/backend", Virtual: true})
+	if progress.Len() != 0 {
+		t.Errorf("a simulated (virtual) wait printed %q", progress.String())
+	}
+}
+
+func TestInterleavedEventsContinueTheirPhase(t *testing.T) {
+	scale := agent.ToolDone{At: at, Phase: agent.PhaseAction, Verdict: "allow", Outcome: tools.Outcome{Tool: "scaleDeployment", Risk: tools.RiskWrite,
+		Status: tools.StatusExecuted, Target: "ai-data-labs/backend", Summary: "scale ai-data-labs/backend from 3 to 4 replicas"}}
+	got := render("", []agent.Event{
+		agent.RunStarted{At: at, Planner: "llm:gpt", Mode: "auto"},
+		agent.ToolDone{At: at, Phase: agent.PhaseCheck, Outcome: tools.Outcome{Tool: "getServiceStatus", Status: tools.StatusOK, Summary: "backend: Healthy, 3/3 ready"}},
+		agent.PlannerSwitched{At: at, From: "llm:gpt", To: "rules", Reason: "llm:gpt failed: 503"},
+		agent.ModelText{At: at, Phase: agent.PhaseAnalys, Text: "Decision: scale up from 3 to 4 replicas."},
+		scale,
+		agent.ModelText{At: at, Phase: agent.PhaseAnalys, Text: "The scale went through; reading the CPU again."},
+		agent.ToolDone{At: at, Phase: agent.PhaseAnalys, Outcome: tools.Outcome{Tool: "queryMetrics", Status: tools.StatusOK, Summary: "cpu 60%"}},
+		agent.ModelText{At: at, Phase: agent.PhaseNotify, Final: true, Text: "Scaled backend."},
+		agent.Verified{At: at, Signal: "CPU", Before: "85%", After: "45%", Result: "resolved", Waited: units.Seconds(2 * time.Minute)},
+		agent.PhaseStarted{At: at, Phase: agent.PhaseNotify},
+		agent.Notified{At: at, Channel: "webhook", Delivered: true},
+		agent.Summary{At: at, Resolution: agent.Resolved, Headline: "Scaled"},
+	})
+	want := `Alert: ""
+Planner: llm:gpt · Mode: auto
+
+Automatic Actions Taken:
+
+1. Check current state:
+   - backend: Healthy, 3/3 ready
+
+2. Analyse cause:
+   - Planner fallback: llm:gpt → rules: llm:gpt failed: 503
+   - Decision: scale up from 3 to 4 replicas.
+
+3. Action:
+   - Done: scale ai-data-labs/backend from 3 to 4 replicas (guard: allowed)
+   - The scale went through; reading the CPU again.
+
+2. Analyse cause (continued):
+   - Checked: cpu 60%
+
+4. Verification:
+   - CPU after 2m: 45% (was 85%)
+   - Status: Healthy
+
+5. Notification:
+   - Planner: Scaled backend.
+   - Team notified (webhook)
+
+Resolution: Scaled
+Outcome: resolved
+`
+	if got != want {
+		t.Errorf("transcript:\n%s\nwant:\n%s", got, want)
 	}
 }
 
 func TestTranscriptSaysWhenNoActionWasTaken(t *testing.T) {
 	got := render("", []agent.Event{
-		agent.RunStarted{At: at},
+		agent.RunStarted{At: at, Planner: "rules", Mode: "auto"},
 		agent.ModelText{At: at, Phase: agent.PhaseNotify, Final: true,
 			Text: "Diagnosis: Service: backend; CPU: 40% now\nDecision: no action: CPU is 40% (threshold 80%)."},
 		agent.Summary{At: at, Alert: "Backend CPU", Resolution: agent.NoAction, Planner: "rules", Mode: "auto", Headline: "No action needed: CPU 40%"},

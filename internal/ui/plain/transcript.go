@@ -9,25 +9,50 @@ import (
 	"sync"
 
 	"github.com/duet-company/ops-skill/internal/agent"
-	"github.com/duet-company/ops-skill/tools"
+	"github.com/duet-company/ops-skill/internal/alert"
 )
 
-// Transcript collects a run's events and writes the numbered transcript when
-// the summary arrives.
+// Transcript writes a run's numbered transcript while the run goes on: the
+// header when the run starts, each phase heading with the phase's first line,
+// each line when its event arrives, and the resolution with the summary. Every
+// line is written (and flushed) as it comes, so a pipe shows progress.
+//
+// Events arrive in phase order in the common case, and the transcript is then
+// the one the spec shows. Where they interleave, the rules are:
+//   - a phase that gets a line after another phase's gets its heading again,
+//     with its first number: "2. Analyse cause (continued):" (a read after a
+//     write, a second check);
+//   - the planner's words go under "Analyse cause", or under "Action" when
+//     they come between writes; a diagnosis, cause or decision always goes
+//     under "Analyse cause"; a planner fallback is such a line, printed when
+//     it happens;
+//   - "Action: No action taken" comes before the first later phase (or the
+//     resolution) when no write was tried;
+//   - the notification phase (the planner's closing words, incidents opened,
+//     notifications sent) is written once the agent has verified and enters
+//     that phase, or with the summary.
+//
+// Waiting events (the settle time before verification on a real platform)
+// go to progress, the standard error, as a line of their own.
 type Transcript struct {
-	w      io.Writer
-	mu     sync.Mutex
-	start  agent.RunStarted
-	lines  map[agent.Phase][]string
-	note   string
-	header string
-	answer []string // the planner's words, for conversation turns
+	out      io.Writer
+	progress io.Writer
+	header   string
+
+	mu        sync.Mutex
+	err       error
+	started   bool
+	start     agent.RunStarted
+	open      agent.Phase         // the phase whose heading was written last
+	numbers   map[agent.Phase]int // the number of each phase headed so far
+	held      []string            // notification lines waiting for that phase
+	notifying bool                // the agent has entered the notification phase
 }
 
-// NewTranscript writes transcripts to w. header, if set, is printed under the
-// alert (e.g. which platform runs).
-func NewTranscript(w io.Writer, header string) *Transcript {
-	return &Transcript{w: w, header: header, lines: map[agent.Phase][]string{}}
+// NewTranscript writes transcripts to out and waiting lines to progress (nil:
+// none). header, if set, is printed under the alert (e.g. which platform runs).
+func NewTranscript(out, progress io.Writer, header string) *Transcript {
+	return &Transcript{out: out, progress: progress, header: header, numbers: map[agent.Phase]int{}}
 }
 
 // Emit consumes one event.
@@ -36,197 +61,161 @@ func (t *Transcript) Emit(e agent.Event) {
 	defer t.mu.Unlock()
 	switch ev := e.(type) {
 	case agent.RunStarted:
-		t.start, t.lines, t.note, t.answer = ev, map[agent.Phase][]string{}, "", nil
-	case agent.PlannerSwitched:
-		t.note = fmt.Sprintf("%s → %s: %s", ev.From, ev.To, ev.Reason)
-	case agent.ModelText:
-		t.modelText(ev)
-	case agent.ToolDone:
-		t.toolDone(ev)
-	case agent.Verified:
-		t.verified(ev)
-	case agent.Notified:
-		t.notified(ev)
+		t.begin(ev)
+		return
 	case agent.Summary:
-		t.write(ev)
-	}
-}
-
-func (t *Transcript) add(p agent.Phase, s string) { t.lines[p] = append(t.lines[p], s) }
-
-// modelText puts the planner's reasoning under "Analyse cause". In a final
-// answer, diagnosis, cause and decision lines still belong there; the rest is
-// the planner's closing word, shown with the notification.
-func (t *Transcript) modelText(ev agent.ModelText) {
-	if t.start.Alert.Source == "chat" {
-		t.answer = append(t.answer, strings.TrimSpace(ev.Text))
+		if !t.started {
+			t.begin(agent.RunStarted{At: ev.At, Alert: alert.Alert{Text: ev.Alert}, Planner: ev.Planner, Mode: ev.Mode})
+		}
+		t.end(ev)
 		return
 	}
-	for _, line := range strings.Split(ev.Text, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		if ev.Final && !isAnalysis(line) {
-			t.add(agent.PhaseNotify, "Planner: "+line)
-			continue
-		}
-		for _, part := range splitDiagnosis(line) {
-			t.add(agent.PhaseAnalys, part)
-		}
+	if !t.started {
+		t.begin(agent.RunStarted{})
 	}
-}
-
-// isAnalysis reports a line of the planner's that explains rather than reports.
-func isAnalysis(line string) bool {
-	for _, p := range []string{"Diagnosis: ", "Cause: ", "Decision: "} {
-		if strings.HasPrefix(line, p) {
-			return true
+	switch ev := e.(type) {
+	case agent.PhaseStarted:
+		if ev.Phase == agent.PhaseNotify && !t.chat() {
+			t.notifying = true
+			t.release()
 		}
-	}
-	return false
-}
-
-// splitDiagnosis turns "Diagnosis: a; b; c" into bullets a, b, c.
-func splitDiagnosis(line string) []string {
-	body, ok := strings.CutPrefix(line, "Diagnosis: ")
-	if !ok {
-		return []string{line}
-	}
-	return strings.Split(body, "; ")
-}
-
-func (t *Transcript) toolDone(ev agent.ToolDone) {
-	o := ev.Outcome
-	switch {
-	case o.Status == tools.StatusInvalid:
-		t.add(ev.Phase, fmt.Sprintf("Invalid call %s: %s", o.Tool, o.Error))
-	case o.Status == tools.StatusRefused:
-		t.add(phaseOf(ev), fmt.Sprintf("Refused %s %s — %s: %s", o.Tool, o.Target, o.Rule, o.Reason))
-	case o.Status == tools.StatusFailed || o.Status == tools.StatusCanceled:
-		t.add(phaseOf(ev), fmt.Sprintf("Failed %s %s: %s", o.Tool, o.Target, o.Error))
-	case o.Risk.ChangesPlatform():
-		t.add(agent.PhaseAction, actionLine(ev))
-	case ev.Phase == agent.PhaseVerify:
-		// the Verified event says it better
-	case ev.Phase == agent.PhaseCheck:
-		t.add(ev.Phase, o.Summary)
-	case o.Status == tools.StatusDryRun:
-		t.add(agent.PhaseNotify, capital(o.Summary))
-	case o.Tool == "createIncident":
-		t.add(agent.PhaseNotify, "Created incident ticket: "+strings.TrimPrefix(o.Summary, "opened incident "))
+	case agent.Waiting:
+		if !ev.Virtual && t.progress != nil {
+			_, _ = io.WriteString(t.progress, ev.String()+"\n")
+			flush(t.progress)
+		}
 	default:
-		t.add(agent.PhaseAnalys, "Checked: "+o.Summary)
-	}
-}
-
-func phaseOf(ev agent.ToolDone) agent.Phase {
-	if ev.Outcome.Risk.ChangesPlatform() {
-		return agent.PhaseAction
-	}
-	return ev.Phase
-}
-
-func actionLine(ev agent.ToolDone) string {
-	o := ev.Outcome
-	verdict := "allowed"
-	if ev.Verdict == "clamp" {
-		verdict = fmt.Sprintf("clamped to %d by %s (%s)", ev.To, o.Rule, o.Reason)
-	}
-	if o.Status == tools.StatusDryRun {
-		return fmt.Sprintf("%s (guard: %s)", capital(o.Summary), verdict)
-	}
-	return fmt.Sprintf("Done: %s (guard: %s)", o.Summary, verdict)
-}
-
-func (t *Transcript) verified(ev agent.Verified) {
-	if ev.Waited != "" {
-		t.add(agent.PhaseVerify, fmt.Sprintf("%s after %s: %s (was %s)", capital(ev.Signal), ev.Waited, ev.After, ev.Before))
-	} else {
-		t.add(agent.PhaseVerify, fmt.Sprintf("%s now: %s", capital(ev.Signal), ev.After))
-	}
-	t.add(agent.PhaseVerify, "Status: "+map[string]string{"resolved": "Healthy", "worse": "Worse", "unresolved": "Still firing", "unknown": "Unknown"}[ev.Result])
-}
-
-func (t *Transcript) notified(ev agent.Notified) {
-	switch {
-	case ev.Held != "":
-		t.add(agent.PhaseNotify, "Notification not sent: "+ev.Held)
-	case ev.Suppressed != "":
-		t.add(agent.PhaseNotify, "Notification not repeated: "+ev.Suppressed)
-	case ev.Error != "":
-		t.add(agent.PhaseNotify, "Notification not delivered: "+strings.TrimPrefix(ev.Error, "notification not delivered: "))
-	case ev.Delivered:
-		t.add(agent.PhaseNotify, "Team notified ("+ev.Channel+")")
-	default:
-		t.add(agent.PhaseNotify, "Notification kept in this transcript (set ALERT_WEBHOOK to deliver it)")
-	}
-	if ev.Escalated {
-		t.add(agent.PhaseNotify, "Escalated to engineering")
-	}
-}
-
-var titles = map[agent.Phase]string{
-	agent.PhaseCheck: "Check current state", agent.PhaseAnalys: "Analyse cause", agent.PhaseAction: "Action",
-	agent.PhaseVerify: "Verification", agent.PhaseNotify: "Notification",
-}
-
-// writeTurn renders a conversation turn: the request, the answer, then what
-// was done and verified.
-func (t *Transcript) writeTurn(s agent.Summary) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "> %s\n\n", s.Alert)
-	for _, a := range t.answer {
-		b.WriteString(a + "\n")
-	}
-	for _, ph := range []agent.Phase{agent.PhaseAction, agent.PhaseVerify, agent.PhaseNotify} {
-		for _, l := range t.lines[ph] {
-			fmt.Fprintf(&b, "  - %s\n", l)
+		for _, l := range project(e, t.chat()) {
+			t.place(l)
 		}
 	}
-	if len(s.Actions) > 0 || len(s.Refusals) > 0 || s.Error != "" {
-		fmt.Fprintf(&b, "Resolution: %s\nOutcome: %s\n", s.Headline, s.Resolution)
-	}
-	if s.Error != "" {
-		fmt.Fprintf(&b, "Error: %s\n", s.Error)
-	}
-	_, _ = io.WriteString(t.w, b.String()+"\n")
 }
 
-func (t *Transcript) write(s agent.Summary) {
-	if t.start.Alert.Source == "chat" {
-		t.writeTurn(s)
+// Err reports the first error writing the transcript.
+func (t *Transcript) Err() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.err
+}
+
+func (t *Transcript) chat() bool { return t.start.Alert.Source == "chat" }
+
+// write writes one piece of the transcript and flushes it.
+func (t *Transcript) write(s string) {
+	if _, err := io.WriteString(t.out, s); err != nil && t.err == nil {
+		t.err = err
+	}
+	if err := flush(t.out); err != nil && t.err == nil {
+		t.err = err
+	}
+}
+
+// flush flushes a buffered writer; other writers write through.
+func flush(w io.Writer) error {
+	if f, ok := w.(interface{ Flush() error }); ok {
+		return f.Flush()
+	}
+	return nil
+}
+
+// begin starts a run: the alert and the header, or a conversation's request.
+func (t *Transcript) begin(ev agent.RunStarted) {
+	t.started, t.start = true, ev
+	t.open, t.numbers, t.held, t.notifying = "", map[agent.Phase]int{}, nil, false
+	if t.chat() {
+		t.write(fmt.Sprintf("> %s\n\n", ev.Alert.Text))
 		return
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Alert: %q\n", alertText(s.Alert))
+	fmt.Fprintf(&b, "Alert: %q\n", alertText(ev.Alert.Text))
 	if t.header != "" {
-		fmt.Fprintf(&b, "%s · Mode: %s\n", t.header, s.Mode)
+		fmt.Fprintf(&b, "%s · Mode: %s\n", t.header, ev.Mode)
 	} else {
-		fmt.Fprintf(&b, "Planner: %s · Mode: %s\n", s.Planner, s.Mode)
-	}
-	if t.note != "" {
-		fmt.Fprintf(&b, "Planner fallback: %s\n", t.note)
+		fmt.Fprintf(&b, "Planner: %s · Mode: %s\n", ev.Planner, ev.Mode)
 	}
 	b.WriteString("\nAutomatic Actions Taken:\n")
-	n := 0
-	for _, ph := range agent.Phases {
-		lines := t.lines[ph]
-		if ph == agent.PhaseAction && len(lines) == 0 {
-			lines = []string{"No action taken"}
+	t.write(b.String())
+}
+
+// place writes one line under its phase (see the rules on Transcript).
+func (t *Transcript) place(l line) {
+	if t.chat() {
+		t.placeInTurn(l)
+		return
+	}
+	p := l.phase
+	switch {
+	case p == phaseAnswer:
+		return
+	case (p == phasePlanner || p == phaseFallback) && t.open == agent.PhaseAction:
+		p = agent.PhaseAction
+	case p == phasePlanner || p == phaseFallback:
+		p = agent.PhaseAnalys
+	}
+	if p == agent.PhaseNotify && !t.notifying {
+		t.held = append(t.held, l.text)
+		return
+	}
+	var b strings.Builder
+	t.bullet(&b, p, l.text)
+	t.write(b.String())
+}
+
+// bullet adds a line under phase p, with p's heading when another phase's
+// line came last.
+func (t *Transcript) bullet(b *strings.Builder, p agent.Phase, text string) {
+	if p != t.open {
+		if order(p) > order(agent.PhaseAction) && t.numbers[agent.PhaseAction] == 0 {
+			t.heading(b, agent.PhaseAction)
+			b.WriteString("   - No action taken\n")
 		}
-		if len(lines) == 0 {
-			continue
-		}
-		n++
-		fmt.Fprintf(&b, "\n%d. %s:\n", n, titles[ph])
-		for _, l := range lines {
-			fmt.Fprintf(&b, "   - %s\n", l)
-		}
+		t.heading(b, p)
+	}
+	fmt.Fprintf(b, "   - %s\n", text)
+}
+
+func (t *Transcript) heading(b *strings.Builder, p agent.Phase) {
+	if n, ok := t.numbers[p]; ok {
+		fmt.Fprintf(b, "\n%d. %s (continued):\n", n, titles[p])
+	} else {
+		n = len(t.numbers) + 1
+		t.numbers[p] = n
+		fmt.Fprintf(b, "\n%d. %s:\n", n, titles[p])
+	}
+	t.open = p
+}
+
+// release writes the notification lines held until the notification phase.
+func (t *Transcript) release() {
+	if len(t.held) == 0 {
+		return
+	}
+	var b strings.Builder
+	for _, s := range t.held {
+		t.bullet(&b, agent.PhaseNotify, s)
+	}
+	t.held = nil
+	t.write(b.String())
+}
+
+// end closes a run: what is still held, the placeholder for no action and
+// the resolution.
+func (t *Transcript) end(s agent.Summary) {
+	defer func() { t.started = false }()
+	if t.chat() {
+		t.endTurn(s)
+		return
+	}
+	t.notifying = true
+	t.release()
+	var b strings.Builder
+	if t.numbers[agent.PhaseAction] == 0 {
+		t.heading(&b, agent.PhaseAction)
+		b.WriteString("   - No action taken\n")
 	}
 	fmt.Fprintf(&b, "\nResolution: %s\n", s.Headline)
 	fmt.Fprintf(&b, "Outcome: %s\n", s.Resolution)
-	if s.TimeToResolution != "" {
+	if s.TimeToResolution > 0 {
 		fmt.Fprintf(&b, "Time to resolution: %s\n", s.TimeToResolution)
 	}
 	if s.Incident != "" {
@@ -235,21 +224,44 @@ func (t *Transcript) write(s agent.Summary) {
 	if s.Error != "" {
 		fmt.Fprintf(&b, "Error: %s\n", s.Error)
 	}
-	_, _ = io.WriteString(t.w, b.String())
+	t.write(b.String())
 }
 
-func capital(s string) string {
-	if s == "" {
-		return s
+// placeInTurn writes a line of a conversation turn: the planner's answer as
+// it is, what was done, verified and notified as bullets.
+func (t *Transcript) placeInTurn(l line) {
+	switch l.phase {
+	case phaseAnswer:
+		t.write(l.text + "\n")
+	case agent.PhaseAction, agent.PhaseVerify, agent.PhaseNotify, phaseFallback:
+		t.write(fmt.Sprintf("  - %s\n", l.text))
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// alertText drops the "Alert:" a user often types before the text, so the
-// header reads Alert: "Backend service CPU at 85%", as in the spec.
-func alertText(s string) string {
-	if len(s) > len("alert:") && strings.EqualFold(s[:len("alert:")], "alert:") {
-		return strings.TrimSpace(s[len("alert:"):])
+// endTurn closes a conversation turn: the outcome when something was changed
+// or refused.
+func (t *Transcript) endTurn(s agent.Summary) {
+	var b strings.Builder
+	if len(s.Actions) > 0 || len(s.Refusals) > 0 || s.Error != "" {
+		fmt.Fprintf(&b, "Resolution: %s\nOutcome: %s\n", s.Headline, s.Resolution)
 	}
-	return s
+	if s.Error != "" {
+		fmt.Fprintf(&b, "Error: %s\n", s.Error)
+	}
+	t.write(b.String() + "\n")
+}
+
+// order is p's place in agent.Phases.
+func order(p agent.Phase) int {
+	for i, q := range agent.Phases {
+		if q == p {
+			return i
+		}
+	}
+	return -1
+}
+
+var titles = map[agent.Phase]string{
+	agent.PhaseCheck: "Check current state", agent.PhaseAnalys: "Analyse cause", agent.PhaseAction: "Action",
+	agent.PhaseVerify: "Verification", agent.PhaseNotify: "Notification",
 }

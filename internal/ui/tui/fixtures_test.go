@@ -13,6 +13,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/guard"
+	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -81,13 +82,13 @@ var (
 		agent.ModelText{At: sec(7), Phase: agent.PhaseNotify, Final: true, Text: "Scaled backend. Verification follows."}}
 	verifyEvents = append([]agent.Event{agent.PhaseStarted{At: sec(8), Phase: agent.PhaseVerify}},
 		append(read("code-3", agent.PhaseVerify, "queryMetrics", "cpu_utilization of ai-data-labs/backend: 45%", 128),
-			agent.Verified{At: sec(128), Signal: "CPU", Before: "85%", After: "45%", Result: "resolved", Detail: "CPU after 2m: 45% (was 85%)", Waited: "2m"})...)
+			agent.Verified{At: sec(128), Signal: "CPU", Before: "85%", After: "45%", Result: "resolved", Detail: "CPU after 2m: 45% (was 85%)", Waited: units.Seconds(2 * time.Minute)})...)
 	notifyEvents = []agent.Event{
 		agent.PhaseStarted{At: sec(128), Phase: agent.PhaseNotify},
 		agent.Notified{At: sec(129), Channel: "webhook", Title: "ops-skill: Scaled", Delivered: true},
 	}
 	summaryEvent = agent.Summary{At: sec(129), Alert: cpuAlert.Text, Target: "ai-data-labs/backend", Resolution: agent.Resolved,
-		Headline: "Scaled ai-data-labs/backend from 3 to 4 replicas", Planner: "rules", Mode: "auto", TimeToResolution: "2m",
+		Headline: "Scaled ai-data-labs/backend from 3 to 4 replicas", Planner: "rules", Mode: "auto", TimeToResolution: units.Seconds(2 * time.Minute),
 		Actions:  []agent.Action{{Tool: "scaleDeployment", Target: "ai-data-labs/backend", Result: "scale ai-data-labs/backend from 3 to 4 replicas", Status: "executed", Rule: "scale_up.cpu"}},
 		Refusals: []agent.Refusal{}}
 )

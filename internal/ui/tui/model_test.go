@@ -14,6 +14,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -311,7 +312,7 @@ func TestConversationKeepsEveryTurn(t *testing.T) {
 		agent.RunStarted{At: sec(0), Alert: req("check system health and auto-scale if needed"), Planner: "rules", Mode: "auto"},
 		scaleCall, scaleDone,
 		agent.ModelText{At: sec(8), Phase: agent.PhaseNotify, Final: true, Text: "Backend was at 85% CPU: scaled it from 3 to 4 replicas."},
-		agent.Verified{At: sec(128), Signal: "CPU", Before: "85%", After: "45%", Result: "resolved", Waited: "2m"},
+		agent.Verified{At: sec(128), Signal: "CPU", Before: "85%", After: "45%", Result: "resolved", Waited: units.Seconds(2 * time.Minute)},
 		agent.Summary{At: sec(129), Alert: "check system health", Resolution: agent.Resolved, Headline: "Scaled ai-data-labs/backend from 3 to 4 replicas",
 			Actions: []agent.Action{{Tool: "scaleDeployment"}}, Refusals: []agent.Refusal{}})
 	turn("why did you scale backend?",

@@ -243,8 +243,8 @@ func verifiedLine(v agent.Verified) string {
 	if status == "" {
 		status = v.Result
 	}
-	if v.Waited != "" {
-		return capital(v.Signal) + " after " + v.Waited + ": " + v.After + " (was " + v.Before + ") — " + status
+	if v.Waited > 0 {
+		return capital(v.Signal) + " after " + v.Waited.String() + ": " + v.After + " (was " + v.Before + ") — " + status
 	}
 	return capital(v.Signal) + " now: " + v.After + " — " + status
 }

@@ -30,7 +30,11 @@ func (m *Model) summaryBox(r *runState) []string {
 	for i, f := range s.Refusals {
 		rows = append(rows, row{keyOnce(i, "Refused"), fmt.Sprintf("%s %s — %s: %s", f.Tool, f.Target, f.Rule, f.Reason), ToneWarn})
 	}
-	for _, x := range []row{{"Time to resolution", s.TimeToResolution, ToneNone}, {"Incident", s.Incident, ToneNone},
+	ttr := ""
+	if s.TimeToResolution > 0 {
+		ttr = s.TimeToResolution.String()
+	}
+	for _, x := range []row{{"Time to resolution", ttr, ToneNone}, {"Incident", s.Incident, ToneNone},
 		{"Dashboard", m.dashboard(r), ToneInfo}, {"Planner", plannerText(s), ToneDim}, {"Error", s.Error, ToneBad}} {
 		if x.value != "" {
 			rows = append(rows, x)
