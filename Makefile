@@ -2,8 +2,12 @@
 GO        ?= go
 PKG       := github.com/duet-company/ops-skill
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-# The same -X flag is used by .goreleaser.yaml (ldflags), so both builds report the version alike.
-LDFLAGS   := -s -w -X $(PKG)/internal/app.Version=$(VERSION)
+# The full commit hash, "-dirty" with uncommitted changes; empty outside git (the binary then says "unknown").
+COMMIT    ?= $(shell c=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || c=$$c-dirty; echo $$c; })
+# The commit's time, not the build's, so two builds of one commit are alike (as .goreleaser.yaml's CommitDate).
+DATE      ?= $(shell TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null)
+# The same three -X flags are set by .goreleaser.yaml (ldflags), so both builds report themselves alike.
+LDFLAGS   := -s -w -X $(PKG)/internal/app.Version=$(VERSION) -X $(PKG)/internal/app.Commit=$(COMMIT) -X $(PKG)/internal/app.Date=$(DATE)
 BIN       := bin/ops-skill
 
 .PHONY: help build test test-unit lint demo bench clean

@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/utils/clock"
 
@@ -23,14 +25,11 @@ import (
 	"github.com/duet-company/ops-skill/internal/sim"
 )
 
-// Version is set at build time with -ldflags "-X github.com/duet-company/ops-skill/internal/app.Version=…".
-var Version = "dev"
-
 // Main runs ops-skill with the process's arguments and returns the exit code.
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	d := deps{io: cli.System(), env: os.LookupEnv, clock: clock.RealClock{}, newLLM: newOpenAI}
+	d := deps{io: cli.System(), env: os.LookupEnv, clock: clock.RealClock{}, newLLM: newOpenAI, progName: os.Args[0]}
 	return Run(ctx, d, os.Args[1:])
 }
 
@@ -49,13 +48,27 @@ func Run(ctx context.Context, d deps, args []string) int {
 		Serve:        d.serve,
 		Doctor:       d.doctor,
 	}
-	root := cli.NewRoot(f, Version)
+	root := cli.NewRoot(f, buildInfo())
+	asKubectlPlugin(root, d.progName)
 	root.SetArgs(args)
 	root.SetIn(d.io.In)
 	root.SetOut(d.io.Out)
 	root.SetErr(d.io.ErrOut)
 	err := root.ExecuteContext(ctx)
 	return exitCode(d, err)
+}
+
+// asKubectlPlugin makes help and usage say "kubectl ops-skill" when kubectl
+// runs the binary as its plugin (kubectl-ops_skill, the name krew links).
+func asKubectlPlugin(root *cobra.Command, progName string) {
+	name := strings.TrimSuffix(filepath.Base(progName), ".exe")
+	if name != "kubectl-ops_skill" {
+		return
+	}
+	if root.Annotations == nil {
+		root.Annotations = map[string]string{}
+	}
+	root.Annotations[cobra.CommandDisplayNameAnnotation] = "kubectl ops-skill"
 }
 
 // exitCode maps an error to the documented exit codes, printing it once.

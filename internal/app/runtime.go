@@ -51,6 +51,9 @@ type deps struct {
 	env    config.EnvFunc
 	clock  clock.Clock
 	newLLM func(config.LLM) (llm.Client, error) // replaceable in tests
+	// progName is the name the binary was run by (os.Args[0]); kubectl runs
+	// it as a plugin under kubectl-ops_skill.
+	progName string
 }
 
 func (d deps) openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {

@@ -42,7 +42,7 @@ func report(passAt1 float64, unsafe int) eval.Report {
 }
 
 func runEval(f *Factory, args ...string) error {
-	root := NewRoot(f, "test")
+	root := NewRoot(f, BuildInfo{Version: "test"})
 	root.SetArgs(append([]string{"eval"}, args...))
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)

@@ -25,8 +25,9 @@ type rootOptions struct {
 	limit            int
 }
 
-// NewRoot builds the ops-skill command tree.
-func NewRoot(f *Factory, version string) *cobra.Command {
+// NewRoot builds the ops-skill command tree; build is what `version` and
+// --version print.
+func NewRoot(f *Factory, build BuildInfo) *cobra.Command {
 	o := &rootOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "ops-skill [ALERT TEXT | -]",
@@ -42,7 +43,7 @@ Without a cluster configured (KUBECONFIG), it runs on the built-in simulated pla
   ops-skill --simulate --scenario disk-space "Alert: Database disk usage at 85%"
   ops-skill --alert-history --since 24h --service backend
   ops-skill --update-threshold scale_up.cpu=85`,
-		Version:       version,
+		Version:       build.Version,
 		Args:          cobra.ArbitraryArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -76,6 +77,8 @@ Without a cluster configured (KUBECONFIG), it runs on the built-in simulated pla
 
 	cmd.AddCommand(newHealthCmd(f, o), newChatCmd(f, o), newToolsCmd(f, o), newConfigCmd(f, o), newScenariosCmd(f, o), newIncidentsCmd(f, o), newIncidentCmd(f, o))
 	cmd.AddCommand(newEvalCmd(f, o), newServeCmd(f, o), newDoctorCmd(f, o))
+	cmd.AddCommand(newVersionCmd(f, o, build))
+	cmd.SetVersionTemplate(build.versionTemplate())
 	strict(cmd)
 	return cmd
 }

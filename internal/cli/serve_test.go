@@ -20,7 +20,7 @@ func TestServeFlagsReachTheFactory(t *testing.T) {
 			got = o
 			return nil
 		}}
-	root := NewRoot(f, "test")
+	root := NewRoot(f, BuildInfo{Version: "test"})
 	root.SetArgs([]string{"serve", "--simulate", "--scenario", "high-cpu", "--auth-token-file", "tok", "--listen", ":9999",
 		"--scale-workload", "ai-data-labs/backend", "--scale-workload", "frontend", "--leader-election", "lease",
 		"--lease-duration", "6s", "--renew-deadline", "4s", "--retry-period", "1s", "--queue-size", "9"})
@@ -50,7 +50,7 @@ func TestServeRefusesToStartUnsafelyOrWrongly(t *testing.T) {
 			f := &Factory{IO: Test(strings.NewReader(""), nil, nil),
 				LoadConfig: func(string, *pflag.FlagSet) (config.Config, error) { return config.Defaults(), nil },
 				Serve:      func(context.Context, config.Config, ServeOptions) error { called = true; return nil }}
-			root := NewRoot(f, "test")
+			root := NewRoot(f, BuildInfo{Version: "test"})
 			root.SetArgs(tt.args)
 			err := root.ExecuteContext(context.Background())
 			var ee *ExitError

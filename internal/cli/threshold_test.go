@@ -33,7 +33,7 @@ func thresholdRoot(t *testing.T, stateDir string, args ...string) (string, error
 	f.OpenStore = func(ctx context.Context, cfg config.Config) (*store.Store, error) {
 		return store.Open(ctx, filepath.Join(cfg.StateDir, "history.db"), testingclock.NewFakeClock(now))
 	}
-	root := NewRoot(f, "test")
+	root := NewRoot(f, BuildInfo{Version: "test"})
 	root.SetArgs(args)
 	err := root.ExecuteContext(context.Background())
 	return out.String(), err

@@ -26,7 +26,7 @@ func toolCall(t *testing.T, env map[string]string, args ...string) (string, erro
 	f.NewRuntime = func(context.Context, config.Config, RuntimeOptions) (*Runtime, error) {
 		return &Runtime{Registry: tools.NewRegistry(tools.Deps{}), Mode: "observe", Close: func() error { return nil }}, nil
 	}
-	root := NewRoot(f, "test")
+	root := NewRoot(f, BuildInfo{Version: "test"})
 	root.SetArgs(args)
 	err := root.ExecuteContext(context.Background())
 	return out.String(), err
