@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -63,7 +64,7 @@ func newIncidentsCmd(f *Factory, root *rootOptions) *cobra.Command {
 			defer st.Close()
 			incs, err := st.ListIncidents(cmd.Context(), open, root.limit)
 			if err != nil {
-				return err
+				return fmt.Errorf("read the incidents: %w", err)
 			}
 			if root.output == "json" {
 				return writeJSON(f.IO.Out, incs)
@@ -92,8 +93,11 @@ func newIncidentCmd(f *Factory, root *rootOptions) *cobra.Command {
 			}
 			defer st.Close()
 			inc, tl, err := st.GetIncident(cmd.Context(), a[0])
-			if err != nil {
-				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("incident %s: %w", a[0], err)}
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w ('ops-skill incidents' lists them)", err)}
+			case err != nil:
+				return fmt.Errorf("read the incident: %w", err)
 			}
 			if root.output == "json" {
 				return writeJSON(f.IO.Out, struct {
