@@ -13,8 +13,13 @@ func newConfigCmd(f *Factory, root *rootOptions) *cobra.Command {
 	cmd := &cobra.Command{Use: "config", Short: "Show the effective configuration"}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "show",
-		Short: "Print the effective config (flags > env > thresholds > file > defaults), secrets redacted",
-		Args:  cobra.NoArgs,
+		Short: "Print the effective config, where each value came from and the files read, secrets redacted",
+		Long: `Print the effective config in the operations: shape, secrets redacted. Precedence: flags > env >
+thresholds (--update-threshold) > config file > defaults; the kubeconfig context's namespace fills
+the namespace when nothing else sets it. Each value is followed by its source (default, file,
+override, env VAR, flag --name or kubeconfig) and the header names the config and overrides files
+read; --output json gives them as "sources" and "files".`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := root.checkOutput(); err != nil {
 				return err
