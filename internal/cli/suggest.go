@@ -143,6 +143,7 @@ func strictGroups(c *cobra.Command) {
 		c.Args = helpTopic
 	case c.HasParent() && c.HasSubCommands() && !c.Runnable():
 		c.Args = cobra.ArbitraryArgs
+		c.DisableFlagsInUseLine = true // its usage is "tools [command]", not "tools [flags]"
 		c.RunE = func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return cmd.Help()
