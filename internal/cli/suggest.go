@@ -60,6 +60,7 @@ func (e *UnknownFlagError) Error() string {
 	return e.Err.Error() + " — did you mean " + strings.Join(e.Suggestions, " or ") + "?"
 }
 
+// Unwrap returns pflag's error.
 func (e *UnknownFlagError) Unwrap() error { return e.Err }
 
 // unknownCommand is the usage error for a word under c that names no command.
