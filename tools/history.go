@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -28,6 +29,13 @@ type HistoryReader interface {
 }
 
 const maxHistoryEntries = 20
+
+// MaxHistoryAnswerBytes bounds the encoded entries of one queryHistory answer:
+// the newest entries that fit are kept and the rest counted in More. The agent
+// cuts each tool result to its planner's budget (agent.Config.ToolResultChars,
+// 4,000 by default); an answer cut there can no longer be read, so it must fit
+// whole, with room for the outcome around it.
+const MaxHistoryAnswerBytes = 3000
 
 type queryHistoryArgs struct {
 	What      string `json:"what" enum:"actions,alerts"`
@@ -72,7 +80,23 @@ func parseSince(s string) (time.Duration, error) {
 // HistoryAnswer is what queryHistory returns.
 type HistoryAnswer struct {
 	Since   string         `json:"since"`
-	Entries []HistoryEntry `json:"entries"`
+	Entries []HistoryEntry `json:"entries"` // newest first
+	// More counts older entries found but left out to keep the answer
+	// within MaxHistoryAnswerBytes.
+	More int `json:"more,omitempty"`
+}
+
+// fit keeps the newest entries whose encoding fits MaxHistoryAnswerBytes.
+func fit(entries []HistoryEntry) ([]HistoryEntry, int) {
+	size := 2 // the brackets of the list
+	for i, e := range entries {
+		b, err := json.Marshal(e)
+		if err != nil || size+len(b)+1 > MaxHistoryAnswerBytes {
+			return entries[:i], len(entries) - i
+		}
+		size += len(b) + 1
+	}
+	return entries, 0
 }
 
 func queryHistoryTool() Tool {
@@ -102,7 +126,14 @@ func queryHistoryTool() Tool {
 			for i := range entries {
 				entries[i].Summary = clip(entries[i].Summary, 300)
 			}
-			return HistoryAnswer{Since: units.Duration(d), Entries: entries}, fmt.Sprintf("%d %s in the last %s", len(entries), a.What, units.Duration(d)), nil
+			found := len(entries)
+			ans := HistoryAnswer{Since: units.Duration(d)}
+			ans.Entries, ans.More = fit(entries)
+			summary := fmt.Sprintf("%d %s in the last %s", found, a.What, ans.Since)
+			if ans.More > 0 {
+				summary += fmt.Sprintf(", the newest %d shown", len(ans.Entries))
+			}
+			return ans, summary, nil
 		},
 	}
 }

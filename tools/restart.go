@@ -201,7 +201,7 @@ func planResources(ctx context.Context, r *Registry, run *Run, a resourcesArgs) 
 		_, err := r.deps.Cluster.SetResources(ctx, ref, platform.ResourceRequest{Container: c.Name, MemoryLimit: to, ExpectedVersion: w.ResourceVersion, DryRun: dryRun,
 			Annotations: map[string]string{guard.StateAnnotation: next.Encode()}})
 		if err != nil {
-			return nil, fmt.Errorf("set resources of %s: %w", ref, err)
+			return nil, fmt.Errorf("set resources: %w", err)
 		}
 		return ResourcesResult{Target: ref.String(), Container: c.Name, From: units.IBytes(c.MemoryLimit), To: units.IBytes(to), DryRun: dryRun}, nil
 	}

@@ -74,7 +74,8 @@ func getServiceStatusTool() Tool {
 }
 
 // workload reads a workload; a name that does not exist lists the ones that do,
-// so a planner that guessed a name learns the real ones.
+// so a planner that guessed a name learns the real ones. The backends' errors
+// already name the workload, so they are not prefixed again.
 func (r *Registry) workload(ctx context.Context, ref platform.WorkloadRef) (platform.Workload, error) {
 	if r.deps.Cluster == nil {
 		return platform.Workload{}, errNotConfigured("kubernetes", "set KUBECONFIG or use --simulate")
@@ -82,13 +83,11 @@ func (r *Registry) workload(ctx context.Context, ref platform.WorkloadRef) (plat
 	w, err := r.deps.Cluster.GetWorkload(ctx, ref)
 	if errors.Is(err, platform.ErrNotFound) {
 		if names := r.workloadNames(ctx, ref.Namespace); len(names) > 0 {
-			return w, fmt.Errorf("workload %s: %w (workloads in %s: %s)", ref, platform.ErrNotFound, ref.Namespace, strings.Join(names, ", "))
+			return w, fmt.Errorf("%w (workloads in %s: %s)", err, ref.Namespace, strings.Join(names, ", "))
 		}
+		return w, fmt.Errorf("%w (no workloads in namespace %s)", err, ref.Namespace)
 	}
-	if err != nil {
-		return w, fmt.Errorf("workload %s: %w", ref, err)
-	}
-	return w, nil
+	return w, err
 }
 
 func (r *Registry) workloadNames(ctx context.Context, ns string) []string {
@@ -205,7 +204,7 @@ func runGetLogs(ctx context.Context, r *Registry, _ *Run, a getLogsArgs) (any, s
 	ref := platform.WorkloadRef(a.WorkloadArgs)
 	lines, err := r.deps.Cluster.Logs(ctx, ref, platform.LogQuery{Pod: a.Pod, TailLines: tail, MaxBytes: maxLogBytes, Filter: a.Filter, Previous: a.Previous})
 	if err != nil {
-		return nil, "", fmt.Errorf("logs of %s: %w", ref, err)
+		return nil, "", fmt.Errorf("read logs: %w", err)
 	}
 	out := LogTail{Target: ref.String()}
 	size := 0

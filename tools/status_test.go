@@ -76,6 +76,9 @@ func TestUnknownWorkloadFailsListingTheWorkloads(t *testing.T) {
 		if !strings.Contains(o.Error, want) {
 			t.Errorf("%s: error %q, want %q", tool, o.Error, want)
 		}
+		if n := strings.Count(o.Error, "ai-data-labs/payments"); n != 1 {
+			t.Errorf("%s: error %q names the workload %d times", tool, o.Error, n)
+		}
 	}
 }
 

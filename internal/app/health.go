@@ -2,9 +2,14 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -33,6 +38,9 @@ func (d deps) healthChecks(ctx context.Context, cfg config.Config, o cli.HealthO
 		return runAll(sim.New(sc, d.clock.Now().UTC().Truncate(time.Second)).Health()), nil
 	}
 	m := health.DefaultMatrix(cfg.Kubernetes.Namespace, cfg.SelfHealing.HealthCheckInterval)
+	if o.MatrixFile == "" && !d.wantsCluster(cfg) {
+		return nil, &cli.ExitError{Code: cli.ExitUsage, Err: needsCluster(m)}
+	}
 	if o.MatrixFile != "" {
 		var err error
 		if m, err = readMatrix(o.MatrixFile); err != nil {
@@ -44,6 +52,35 @@ func (d deps) healthChecks(ctx context.Context, cfg config.Config, o cli.HealthO
 		return nil, &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("health matrix: %w", err)}
 	}
 	return c.RunOnce, nil
+}
+
+// errNoCluster marks `ops-skill health` run with the default matrix and no
+// cluster to run it in.
+var errNoCluster = errors.New("no cluster configured")
+
+// needsCluster explains, without looking any name up, that the default
+// matrix's in-cluster DNS names resolve only inside the cluster.
+func needsCluster(m health.Matrix) error {
+	var hosts []string
+	for _, c := range m {
+		if h := hostOf(c.Target); h != "" && !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	return fmt.Errorf("%w: the default health matrix checks in-cluster DNS names (%s), which resolve only inside the cluster: "+
+		"run ops-skill in a pod of the cluster, pass --matrix FILE with targets reachable from here, or use --simulate",
+		errNoCluster, strings.Join(hosts, ", "))
+}
+
+// hostOf is the host of a check target: a URL or host:port.
+func hostOf(target string) string {
+	if u, err := url.Parse(target); err == nil && u.Host != "" {
+		return u.Hostname()
+	}
+	if h, _, err := net.SplitHostPort(target); err == nil {
+		return h
+	}
+	return target
 }
 
 func readMatrix(path string) (health.Matrix, error) {

@@ -24,7 +24,10 @@ func newHealthCmd(f *Factory, root *rootOptions) *cobra.Command {
 		Long: `Run the service health matrix once (HTTP /health for backend and frontend, TCP 8123 and /ping
 for ClickHouse, TCP 5432 for PostgreSQL, TCP 6379 for Redis, in NAMESPACE's cluster DNS names by
 default; --matrix reads a YAML list of {service, type: http|tcp|redis|postgres, target, timeout}).
-Exit code 3 when a check fails.`,
+The default matrix's names resolve only inside the cluster: without a cluster configured, pass
+--matrix or --simulate. Exit code 3 when a check fails.`,
+		Example: `  ops-skill health --simulate
+  ops-skill health --matrix matrix.yaml     # e.g. - {service: backend, type: http, target: "http://127.0.0.1:8080/health"}`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := root.checkOutput(); err != nil {

@@ -53,7 +53,7 @@ func (o *rootOptions) runAlertHistory(cmd *cobra.Command) error {
 	defer st.Close()
 	recs, err := st.ListAlerts(cmd.Context(), store.AlertFilter{Since: since, Service: o.service, Limit: o.limit})
 	if err != nil {
-		return err
+		return fmt.Errorf("read the alert history: %w", err)
 	}
 	if o.output == "json" {
 		return writeJSON(o.f.IO.Out, recs)
@@ -78,7 +78,7 @@ func (o *rootOptions) runScaleHistory(cmd *cobra.Command) error {
 	defer st.Close()
 	evs, err := st.ListScaleEvents(cmd.Context(), store.ScaleFilter{Since: since, Service: o.service, Limit: o.limit})
 	if err != nil {
-		return err
+		return fmt.Errorf("read the scale history: %w", err)
 	}
 	if o.output == "json" {
 		return writeJSON(o.f.IO.Out, evs)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -12,8 +13,13 @@ func newConfigCmd(f *Factory, root *rootOptions) *cobra.Command {
 	cmd := &cobra.Command{Use: "config", Short: "Show the effective configuration"}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "show",
-		Short: "Print the effective config (flags > env > thresholds > file > defaults), secrets redacted",
-		Args:  cobra.NoArgs,
+		Short: "Print the effective config, where each value came from and the files read, secrets redacted",
+		Long: `Print the effective config in the operations: shape, secrets redacted. Precedence: flags > env >
+thresholds (--update-threshold) > config file > defaults; the kubeconfig context's namespace fills
+the namespace when nothing else sets it. Each value is followed by its source (default, file,
+override, env VAR, flag --name or kubeconfig) and the header names the config and overrides files
+read; --output json gives them as "sources" and "files".`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := root.checkOutput(); err != nil {
 				return err
@@ -63,7 +69,7 @@ func newIncidentsCmd(f *Factory, root *rootOptions) *cobra.Command {
 			defer st.Close()
 			incs, err := st.ListIncidents(cmd.Context(), open, root.limit)
 			if err != nil {
-				return err
+				return fmt.Errorf("read the incidents: %w", err)
 			}
 			if root.output == "json" {
 				return writeJSON(f.IO.Out, incs)
@@ -104,8 +110,11 @@ func newIncidentCmd(f *Factory, root *rootOptions) *cobra.Command {
 			}
 			defer st.Close()
 			inc, tl, err := st.GetIncident(cmd.Context(), a[0])
-			if err != nil {
-				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("incident %s: %w", a[0], err)}
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w ('ops-skill incidents' lists them)", err)}
+			case err != nil:
+				return fmt.Errorf("read the incident: %w", err)
 			}
 			if root.output == "json" {
 				return writeJSON(f.IO.Out, struct {

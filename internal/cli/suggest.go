@@ -60,6 +60,7 @@ func (e *UnknownFlagError) Error() string {
 	return e.Err.Error() + " — did you mean " + strings.Join(e.Suggestions, " or ") + "?"
 }
 
+// Unwrap returns pflag's error.
 func (e *UnknownFlagError) Unwrap() error { return e.Err }
 
 // unknownCommand is the usage error for a word under c that names no command.
@@ -143,6 +144,7 @@ func strictGroups(c *cobra.Command) {
 		c.Args = helpTopic
 	case c.HasParent() && c.HasSubCommands() && !c.Runnable():
 		c.Args = cobra.ArbitraryArgs
+		c.DisableFlagsInUseLine = true // its usage is "tools [command]", not "tools [flags]"
 		c.RunE = func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return cmd.Help()

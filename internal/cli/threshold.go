@@ -81,7 +81,7 @@ func (o *rootOptions) runThresholdHistory(cmd *cobra.Command) error {
 	defer st.Close()
 	chs, err := st.ListThresholdChanges(cmd.Context(), o.limit)
 	if err != nil {
-		return err
+		return fmt.Errorf("read the threshold history: %w", err)
 	}
 	if o.output == "json" {
 		return writeJSON(o.f.IO.Out, chs)

@@ -109,3 +109,25 @@ func TestAnUpdateCanRepairAnInvalidSavedPolicy(t *testing.T) {
 		t.Errorf("thresholds file:\n%s", got)
 	}
 }
+
+func TestConfigShowSaysWhereEachValueCameFrom(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := thresholdRoot(t, dir, "--update-threshold", "scale_up.cpu=85"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := thresholdRoot(t, dir, "-n", "shop", "config", "show")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"namespace: shop # flag --namespace", "scale_up_threshold: 85 # override", "state_dir: " + dir + " # env OPS_SKILL_STATE_DIR",
+		"# overrides: " + config.OverridesFile(dir), "# config file: none"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("config show does not say %q:\n%s", want, out)
+		}
+	}
+	out, err = thresholdRoot(t, dir, "config", "show", "-o", "json")
+	if err != nil || !strings.Contains(out, `"kubernetes.namespace": "default"`) || !strings.Contains(out, `"auto_scaling.scale_up_threshold": "override"`) ||
+		!strings.Contains(out, `"role": "overrides"`) {
+		t.Errorf("config show -o json: %v\n%s", err, out)
+	}
+}

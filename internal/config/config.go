@@ -12,6 +12,12 @@
 // the environment variable and the fix; all such errors satisfy
 // errors.Is(err, ErrInvalid).
 //
+// Load records where each value came from (Config.Source: default, file,
+// override, env or flag) and which files it read (Config.Files); the
+// composition root adds the kubeconfig context's namespace with
+// Config.UseKubeconfigNamespace (or any value with Config.SetFrom), and Show
+// prints it all.
+//
 // Secrets (API keys, the alert webhook) are held in the Secret type, which never
 // prints its value; URLs and the ClickHouse DSN are masked whenever the
 // configuration is displayed (Show, Redacted, fmt, JSON and YAML marshalling).
@@ -37,6 +43,8 @@ type Config struct {
 	// (env OPS_SKILL_STATE_DIR, flag --state-dir; default $XDG_STATE_HOME/ops-skill,
 	// falling back to ~/.local/state/ops-skill).
 	StateDir string `yaml:"state_dir" mapstructure:"state_dir"`
+
+	prov provenance // where each value came from (Source, Files)
 }
 
 // Monitoring locates the metrics and dashboard services and the alert sink.

@@ -8,6 +8,12 @@ import (
 	"testing"
 )
 
+// values is c without its provenance, to compare values alone.
+func values(c Config) Config {
+	c.prov = provenance{}
+	return c
+}
+
 // envOf turns a map into an injected environment.
 func envOf(m map[string]string) EnvFunc {
 	return func(k string) (string, bool) {

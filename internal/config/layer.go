@@ -13,12 +13,13 @@ import (
 // as a nested map whose leaves are strings or []string, ready for viper.
 type layer struct {
 	origin string          // e.g. "config file /etc/ops-skill.yaml", "environment"
+	kind   Source          // SourceFile, SourceOverride or SourceEnv
 	tree   map[string]any  // section -> key -> value (or key -> value at top level)
 	keys   map[string]bool // flattened keys present in tree
 }
 
-func newLayer(origin string) *layer {
-	return &layer{origin: origin, tree: map[string]any{}, keys: map[string]bool{}}
+func newLayer(origin string, kind Source) *layer {
+	return &layer{origin: origin, kind: kind, tree: map[string]any{}, keys: map[string]bool{}}
 }
 
 func (l *layer) set(key string, val any) {
@@ -63,12 +64,12 @@ type yamlParser struct {
 
 // parseYAML parses data, expanding ${VAR} references inside scalar values only
 // (so an expanded value can never add keys or break the YAML structure).
-func parseYAML(data []byte, origin string, env EnvFunc, allowed func(field) bool) (*layer, error) {
+func parseYAML(data []byte, origin string, kind Source, env EnvFunc, allowed func(field) bool) (*layer, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrInvalid, origin, err)
 	}
-	p := &yamlParser{layer: newLayer(origin), env: env, allowed: allowed}
+	p := &yamlParser{layer: newLayer(origin, kind), env: env, allowed: allowed}
 	if len(doc.Content) == 0 {
 		return p.layer, nil
 	}

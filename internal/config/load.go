@@ -63,6 +63,7 @@ func Load(opts LoadOptions) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	cfg.prov = l.provenance(cfg, overrides, first.StateDir)
 	err = cfg.Validate()
 	l.annotate(err, overrides)
 	return cfg, err
@@ -70,10 +71,11 @@ func Load(opts LoadOptions) (Config, error) {
 
 // loader holds the sources of one Load.
 type loader struct {
-	env   EnvFunc
-	file  *layer
-	envs  *layer
-	flags map[string]*pflag.Flag // key -> changed flag
+	env        EnvFunc
+	file       *layer
+	envs       *layer
+	flags      map[string]*pflag.Flag // key -> changed flag
+	configFile File                   // the config file looked for
 }
 
 func (l *loader) read(opts LoadOptions) error {
@@ -82,7 +84,7 @@ func (l *loader) read(opts LoadOptions) error {
 		return err
 	}
 	l.file = file
-	l.envs = newLayer("environment")
+	l.envs = newLayer("environment", SourceEnv)
 	l.flags = map[string]*pflag.Flag{}
 	for _, f := range fields() {
 		if f.env != "" {
@@ -107,6 +109,7 @@ func (l *loader) readConfigFile(explicit string) (*layer, error) {
 	if path == "" {
 		path = DefaultConfigFile(l.env)
 	}
+	l.configFile = File{Role: FileConfig, Path: path}
 	if path == "" {
 		return nil, nil
 	}
@@ -117,7 +120,8 @@ func (l *loader) readConfigFile(explicit string) (*layer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: config file: %w", ErrInvalid, err)
 	}
-	return parseYAML(data, "config file "+path, l.env, func(field) bool { return true })
+	l.configFile = File{Role: FileConfig, Path: path, Read: true}
+	return parseYAML(data, "config file "+path, SourceFile, l.env, func(field) bool { return true })
 }
 
 // viper builds a fresh viper with every source in precedence order.
@@ -197,12 +201,55 @@ func (l *loader) sourceOf(key string, overrides *layer) string {
 	if fl, ok := l.flags[key]; ok {
 		return "flag --" + fl.Name
 	}
-	for _, src := range []*layer{l.envs, overrides, l.file} {
-		if src != nil && src.keys[key] {
-			return src.origin
-		}
+	if src := l.layerOf(key, overrides); src != nil {
+		return src.origin
 	}
 	return "default"
+}
+
+// layerOf returns the highest-precedence layer that sets key, or nil.
+func (l *loader) layerOf(key string, overrides *layer) *layer {
+	for _, src := range []*layer{l.envs, overrides, l.file} {
+		if src != nil && src.keys[key] {
+			return src
+		}
+	}
+	return nil
+}
+
+// kindOf is the Source of key's value.
+func (l *loader) kindOf(key string, overrides *layer) Source {
+	if _, ok := l.flags[key]; ok {
+		return SourceFlag
+	}
+	if src := l.layerOf(key, overrides); src != nil {
+		return src.kind
+	}
+	return SourceDefault
+}
+
+// provenance records the source of every key and the files looked for. An
+// allowlist derived from the namespace has the namespace's source.
+func (l *loader) provenance(cfg Config, overrides *layer, stateDir string) provenance {
+	p := provenance{sources: map[string]Source{}}
+	for _, f := range fields() {
+		if src := l.kindOf(f.key, overrides); src != SourceDefault {
+			p.sources[f.key] = src
+		}
+	}
+	const allowed, ns = "kubernetes.allowed_namespaces", "kubernetes.namespace"
+	if _, set := p.sources[allowed]; !set && cfg.Kubernetes.Namespace != "" {
+		p.allowedFollows = true
+		if src, ok := p.sources[ns]; ok {
+			p.sources[allowed] = src
+		}
+	}
+	over := File{Role: FileOverrides, Read: overrides != nil}
+	if stateDir != "" {
+		over.Path = OverridesFile(stateDir)
+	}
+	p.files = []File{l.configFile, over}
+	return p
 }
 
 // DefaultConfigFile returns $XDG_CONFIG_HOME/ops-skill/config.yaml, falling

@@ -124,6 +124,9 @@ func ApplyUpdates(cfg Config, assignments []string) (Config, []Change, error) {
 	if err := errors.Join(errs...); err != nil {
 		return cfg, nil, err
 	}
+	for _, c := range changes {
+		next.setSource(c.Key, SourceOverride)
+	}
 	return next, changes, nil
 }
 
@@ -230,7 +233,7 @@ func readOverrides(stateDir string) (*layer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: overrides file: %w", ErrInvalid, err)
 	}
-	return parseYAML(data, "overrides file "+path, nil, func(f field) bool { return f.override })
+	return parseYAML(data, "overrides file "+path, SourceOverride, nil, func(f field) bool { return f.override })
 }
 
 // readOverrideValues returns the current overrides as key -> value.
@@ -264,7 +267,7 @@ func encodeOverrides(values map[string]string) ([]byte, error) {
 		if err := f.setString(&c, v); err != nil {
 			return nil, withSource(f, v, err, "")
 		}
-		b.add(f.key, scalarNode(f, f.format(&c)))
+		b.add(f.key, scalarNode(f, f.format(&c)), "")
 	}
 	doc := b.document()
 	doc.HeadComment = "Written by ops-skill --update-threshold. These values override the config file;\n" +

@@ -33,14 +33,15 @@ func TestPrecedenceFlagsOverEnvOverFileOverDefaults(t *testing.T) {
 		env  map[string]string
 		args []string
 		want string
+		src  Source
 	}{
-		{"default", "", nil, nil, "ai-data-labs"},
-		{"file over default", file, nil, nil, "from-file"},
-		{"env over file", file, map[string]string{"NAMESPACE": "from-env"}, nil, "from-env"},
-		{"flag over env", file, map[string]string{"NAMESPACE": "from-env"}, []string{"--namespace", "from-flag"}, "from-flag"},
-		{"flag over default", "", nil, []string{"--namespace=from-flag"}, "from-flag"},
-		{"an unchanged flag does not mask env", file, map[string]string{"NAMESPACE": "from-env"}, []string{"--unrelated"}, "from-env"},
-		{"an unchanged flag does not mask the file", file, nil, nil, "from-file"},
+		{"default", "", nil, nil, "ai-data-labs", SourceDefault},
+		{"file over default", file, nil, nil, "from-file", SourceFile},
+		{"env over file", file, map[string]string{"NAMESPACE": "from-env"}, nil, "from-env", SourceEnv},
+		{"flag over env", file, map[string]string{"NAMESPACE": "from-env"}, []string{"--namespace", "from-flag"}, "from-flag", SourceFlag},
+		{"flag over default", "", nil, []string{"--namespace=from-flag"}, "from-flag", SourceFlag},
+		{"an unchanged flag does not mask env", file, map[string]string{"NAMESPACE": "from-env"}, []string{"--unrelated"}, "from-env", SourceEnv},
+		{"an unchanged flag does not mask the file", file, nil, nil, "from-file", SourceFile},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,6 +55,12 @@ func TestPrecedenceFlagsOverEnvOverFileOverDefaults(t *testing.T) {
 			}
 			if cfg.Kubernetes.Namespace != tt.want {
 				t.Errorf("namespace = %q, want %q", cfg.Kubernetes.Namespace, tt.want)
+			}
+			if got := cfg.Source("kubernetes.namespace"); got != tt.src {
+				t.Errorf("source = %s, want %s", got, tt.src)
+			}
+			if got := cfg.Source("kubernetes.allowed_namespaces"); got != tt.src {
+				t.Errorf("the derived allowlist's source = %s, want the namespace's, %s", got, tt.src)
 			}
 		})
 	}

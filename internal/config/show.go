@@ -11,19 +11,24 @@ import (
 )
 
 // Show writes the effective configuration to w in the operations: shape, as
-// "yaml" (the default when format is "") or "json". Secrets print as "***",
-// and URL passwords, credential-like query parameters (password=, token=,
-// api_key=, …) and the ClickHouse DSN password are masked.
+// "yaml" (the default when format is "") or "json", with where each value came
+// from and which files were read: in YAML a comment after each value and a
+// header, in JSON a "sources" map (key → default, file, override, env, flag or
+// kubeconfig) and a "files" list. Secrets print as "***", and URL passwords,
+// credential-like query parameters (password=, token=, api_key=, …) and the
+// ClickHouse DSN password are masked.
 func (c Config) Show(w io.Writer, format string) error {
 	var err error
 	switch format {
 	case "", "yaml":
-		err = encodeYAML(w, c.document())
+		doc := c.buildDocument(c.origin)
+		doc.HeadComment = c.filesComment()
+		err = encodeYAML(w, doc)
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
-		err = enc.Encode(c.Redacted())
+		err = enc.Encode(c.shown())
 	default:
 		return fmt.Errorf("unknown config format %q: use yaml or json", format)
 	}
@@ -147,19 +152,64 @@ func (c Config) displayValue(f field) any {
 	}
 }
 
+// shownConfig is config show's JSON: the redacted values, the source of
+// each key and the files looked for.
+type shownConfig struct {
+	Operations any               `json:"operations"`
+	Sources    map[string]Source `json:"sources"`
+	Files      []File            `json:"files"`
+}
+
+func (c Config) shown() shownConfig {
+	s := shownConfig{Operations: c.Redacted()["operations"], Sources: map[string]Source{}, Files: c.Files()}
+	for _, f := range fields() {
+		s.Sources[f.key] = c.Source(f.key)
+	}
+	if s.Files == nil {
+		s.Files = []File{}
+	}
+	return s
+}
+
+// filesComment is the header of config show: the files read and the legend.
+func (c Config) filesComment() string {
+	lines := []string{"config file: none", "overrides: none"}
+	for _, f := range c.prov.files {
+		i, label := 0, "config file"
+		if f.Role == FileOverrides {
+			i, label = 1, "overrides"
+		}
+		switch {
+		case f.Read:
+			lines[i] = label + ": " + f.Path
+		case f.Path != "":
+			lines[i] = label + ": none (" + f.Path + " does not exist)"
+		}
+	}
+	return strings.Join(append(lines, "after each value, where it came from: default, file, override, env VAR, flag --name or kubeconfig"), "\n")
+}
+
 // document builds the redacted YAML document in field order.
-func (c Config) document() *yaml.Node {
+func (c Config) document() *yaml.Node { return c.buildDocument(nil) }
+
+// buildDocument builds the redacted YAML document in field order, with
+// comment(f), when given, after each value.
+func (c Config) buildDocument(comment func(field) string) *yaml.Node {
 	b := newTreeBuilder()
 	for _, f := range fields() {
+		note := ""
+		if comment != nil {
+			note = comment(f)
+		}
 		if list, ok := f.ptr(&c).(*[]string); ok {
 			seq := &yaml.Node{Kind: yaml.SequenceNode}
 			for _, it := range *list {
 				seq.Content = append(seq.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: it})
 			}
-			b.add(f.key, seq)
+			b.add(f.key, seq, note)
 			continue
 		}
-		b.add(f.key, scalarNode(f, displayString(f.show, f.format(&c))))
+		b.add(f.key, scalarNode(f, displayString(f.show, f.format(&c))), note)
 	}
 	return b.document()
 }
@@ -186,7 +236,9 @@ func newTreeBuilder() *treeBuilder {
 	return &treeBuilder{ops: &yaml.Node{Kind: yaml.MappingNode}, sections: map[string]*yaml.Node{}}
 }
 
-func (b *treeBuilder) add(key string, val *yaml.Node) {
+// add appends key: val, with comment (if any) after the value, or after the
+// key when the value is a block sequence.
+func (b *treeBuilder) add(key string, val *yaml.Node, comment string) {
 	target := b.ops
 	if section, name, nested := strings.Cut(key, "."); nested {
 		m := b.sections[section]
@@ -197,7 +249,13 @@ func (b *treeBuilder) add(key string, val *yaml.Node) {
 		}
 		target, key = m, name
 	}
-	target.Content = append(target.Content, keyNode(key), val)
+	k := keyNode(key)
+	if val.Kind == yaml.SequenceNode && len(val.Content) > 0 {
+		k.LineComment = comment
+	} else {
+		val.LineComment = comment
+	}
+	target.Content = append(target.Content, k, val)
 }
 
 func (b *treeBuilder) document() *yaml.Node {

@@ -109,6 +109,9 @@ func TestFieldTableMatchesStructTags(t *testing.T) {
 	walk = func(v reflect.Value, prefix string) {
 		for i := 0; i < v.NumField(); i++ {
 			sf := v.Type().Field(i)
+			if !sf.IsExported() {
+				continue // provenance, not a value
+			}
 			tag := sf.Tag.Get("mapstructure")
 			if tag == "" || tag != sf.Tag.Get("yaml") {
 				t.Errorf("%s: yaml tag %q and mapstructure tag %q differ", sf.Name, sf.Tag.Get("yaml"), tag)

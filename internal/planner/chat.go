@@ -110,7 +110,7 @@ func (r *Rules) history(c conversation) turn {
 	ans, ok := last[tools.HistoryAnswer](c, "queryHistory", nil)
 	if !ok {
 		if o, tried := c.called("queryHistory", nil); tried {
-			return turn{text: "The history could not be read: " + firstNonEmpty(o.Error, o.Reason)}
+			return turn{text: "The history could not be read: " + o.why()}
 		}
 		args := map[string]any{"what": "actions", "since": "7d"}
 		if c.facts.Service != "" {
@@ -129,6 +129,9 @@ func (r *Rules) history(c conversation) turn {
 		}
 		lines = append(lines, line)
 	}
+	if ans.More > 0 {
+		lines = append(lines, fmt.Sprintf("- and %d older, not shown", ans.More))
+	}
 	return turn{text: strings.Join(lines, "\n")}
 }
 
@@ -137,7 +140,7 @@ func (r *Rules) storage(c conversation) turn {
 	rep, ok := last[tools.StorageReport](c, "checkStorage", nil)
 	if !ok {
 		if o, tried := c.called("checkStorage", nil); tried {
-			return turn{text: "Storage could not be read: " + firstNonEmpty(o.Error, o.Reason)}
+			return turn{text: "Storage could not be read: " + o.why()}
 		}
 		return turn{calls: []call{{"checkStorage", map[string]any{}}}}
 	}
@@ -152,7 +155,7 @@ func (r *Rules) status(c conversation) turn {
 	st, ok := last[tools.ServiceStatus](c, "getServiceStatus", nil)
 	if !ok {
 		if o, tried := c.called("getServiceStatus", nil); tried {
-			return turn{text: "The service could not be read: " + firstNonEmpty(o.Error, o.Reason)}
+			return turn{text: "The service could not be read: " + o.why()}
 		}
 		return turn{calls: []call{{"getServiceStatus", r.workload(c)}, {"queryMetrics", r.queryArgs(c, "cpu_utilization", "15m")}}}
 	}

@@ -20,6 +20,24 @@ type observed struct {
 	Params  map[string]any  `json:"params"`
 	Result  json.RawMessage `json:"result"`
 	Error   string          `json:"error"`
+	// Truncated is set when the agent cut the outcome to the planner's budget:
+	// its result is then gone.
+	Truncated bool `json:"truncated"`
+}
+
+// why says why an outcome gave nothing to read: its error or reason, else
+// what happened to it. It is never empty, so a message built on it always
+// carries a cause.
+func (o observed) why() string {
+	switch {
+	case o.Error != "" || o.Reason != "":
+		return firstNonEmpty(o.Error, o.Reason)
+	case o.Truncated:
+		return "the answer was longer than the planner may read at once"
+	case o.Status != tools.StatusOK && o.Status != "":
+		return "the call ended " + string(o.Status)
+	}
+	return "the answer was not in the expected form"
 }
 
 // conversation is what the rules planner reads back from the messages: the

@@ -196,7 +196,7 @@ func (r *Rules) disk(c conversation) turn {
 	rep, ok := last[tools.StorageReport](c, "checkStorage", nil)
 	if !ok {
 		if o, failed := c.called("checkStorage", nil); failed {
-			return turn{text: "Diagnosis: storage could not be read: " + o.Error + "\nAction: none."}
+			return turn{text: "Diagnosis: storage could not be read: " + o.why() + "\nAction: none."}
 		}
 		return turn{calls: []call{{"checkStorage", map[string]any{}}}}
 	}

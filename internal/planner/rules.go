@@ -95,7 +95,7 @@ func (r *Rules) next(c conversation) turn {
 	if _, ok := c.called("getServiceStatus", func(o observed) bool { return o.Status == "failed" || o.Status == "refused" }); ok {
 		if _, ok := last[json.RawMessage](c, "getServiceStatus", nil); !ok {
 			o, _ := c.called("getServiceStatus", nil)
-			return turn{text: "Diagnosis: the service could not be read: " + firstNonEmpty(o.Error, o.Reason) + "\nAction: none."}
+			return turn{text: "Diagnosis: the service could not be read: " + o.why() + "\nAction: none."}
 		}
 	}
 	switch c.facts.Kind {

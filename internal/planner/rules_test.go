@@ -325,3 +325,30 @@ func TestRulesPlannerCallIDsAreUniquePerTurn(t *testing.T) {
 		}
 	}
 }
+
+func TestAnUnreadableAnswerIsReportedWithItsReason(t *testing.T) {
+	facts := agent.Facts{Source: "chat", Service: "backend", Namespace: "ai-data-labs", Kind: "unknown", Mode: "auto", Intent: "history"}
+	tests := []struct {
+		name, content, want string
+	}{
+		{"cut to the budget", `{"status":"ok","summary":"13 actions in the last 7d","truncated":true,"partial":"{\"tool\":\"queryHistory\",\"res"}`,
+			"longer than the planner may read"},
+		{"failed with an error", `{"tool":"queryHistory","status":"failed","error":"read history: list recent tool calls: database is locked"}`,
+			"database is locked"},
+		{"failed without a word", `{"tool":"queryHistory","status":"failed"}`, "ended failed"},
+		{"an answer of another shape", `{"tool":"queryHistory","status":"ok","result":[1,2]}`, "not in the expected form"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := start("why did you scale backend?", facts)
+			c.msgs = append(c.msgs,
+				llm.Message{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "call-1", Name: "queryHistory", Arguments: `{"what":"actions"}`}}},
+				llm.Message{Role: llm.RoleTool, ToolCallID: "call-1", Name: "queryHistory", Content: tt.content})
+			resp := ask(t, c, llm.ToolChoiceAuto)
+			text := resp.Message.Content
+			if len(resp.Message.ToolCalls) != 0 || !strings.Contains(text, "The history could not be read: ") || !strings.Contains(text, tt.want) {
+				t.Errorf("reply %q (calls %v), want the reason %q", text, callsOf(resp), tt.want)
+			}
+		})
+	}
+}

@@ -63,10 +63,10 @@ const listToolCallsQuery = `SELECT id, COALESCE(alert_id, 0), at, tool, target, 
 // RecordToolCall writes a tool call and returns its ID.
 func (s *Store) RecordToolCall(ctx context.Context, c ToolCallRecord) (int64, error) {
 	if c.Tool == "" {
-		return 0, fmt.Errorf("store: record tool call: %w: empty tool", ErrInvalid)
+		return 0, fmt.Errorf("record tool call: %w: empty tool", ErrInvalid)
 	}
 	if !oneOf(c.Verdict, VerdictAllow, VerdictClamp, VerdictRefuse, VerdictError, VerdictDryRun, VerdictExecuted) {
-		return 0, fmt.Errorf("store: record tool call: %w: unknown verdict %q", ErrInvalid, c.Verdict)
+		return 0, fmt.Errorf("record tool call: %w: unknown verdict %q", ErrInvalid, c.Verdict)
 	}
 	res, err := s.db.ExecContext(ctx, `INSERT INTO tool_calls
 		(alert_id, at, tool, target, args, verdict, rule, reason, result, is_write, env)
@@ -81,7 +81,7 @@ func (s *Store) RecordToolCall(ctx context.Context, c ToolCallRecord) (int64, er
 func (s *Store) ListToolCalls(ctx context.Context, alertID int64) ([]ToolCallRecord, error) {
 	out, err := s.queryToolCalls(ctx, listToolCallsQuery, nullID(alertID))
 	if err != nil {
-		return nil, fmt.Errorf("store: list tool calls: %w", err)
+		return nil, fmt.Errorf("list tool calls: %w", err)
 	}
 	return out, nil
 }
@@ -137,7 +137,7 @@ func (s *Store) ListRecentToolCalls(ctx context.Context, f CallFilter) ([]ToolCa
 	args = append(args, clampLimit(f.Limit))
 	out, err := s.queryToolCalls(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: list recent tool calls: %w", err)
+		return nil, fmt.Errorf("list recent tool calls: %w", err)
 	}
 	return out, nil
 }
@@ -145,10 +145,10 @@ func (s *Store) ListRecentToolCalls(ctx context.Context, f CallFilter) ([]ToolCa
 // RecordScaleEvent writes a scale event and returns its ID.
 func (s *Store) RecordScaleEvent(ctx context.Context, e ScaleEvent) (int64, error) {
 	if e.Namespace == "" || e.Name == "" {
-		return 0, fmt.Errorf("store: record scale event: %w: empty namespace or name", ErrInvalid)
+		return 0, fmt.Errorf("record scale event: %w: empty namespace or name", ErrInvalid)
 	}
 	if e.From < 0 || e.To < 0 {
-		return 0, fmt.Errorf("store: record scale event: %w: negative replicas %d -> %d", ErrInvalid, e.From, e.To)
+		return 0, fmt.Errorf("record scale event: %w: negative replicas %d -> %d", ErrInvalid, e.From, e.To)
 	}
 	res, err := s.db.ExecContext(ctx, `INSERT INTO scale_events
 		(at, namespace, name, from_replicas, to_replicas, reason, rule, alert_id, env)
@@ -162,7 +162,7 @@ func (s *Store) ListScaleEvents(ctx context.Context, f ScaleFilter) ([]ScaleEven
 	q, args := listScaleEventsQuery(f)
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: list scale events: %w", err)
+		return nil, fmt.Errorf("list scale events: %w", err)
 	}
 	defer rows.Close()
 	var out []ScaleEvent
@@ -171,13 +171,13 @@ func (s *Store) ListScaleEvents(ctx context.Context, f ScaleFilter) ([]ScaleEven
 		var at int64
 		if err := rows.Scan(&e.ID, &at, &e.Namespace, &e.Name, &e.From, &e.To, &e.Reason, &e.Rule,
 			&e.AlertID, &e.Env); err != nil {
-			return nil, fmt.Errorf("store: list scale events: %w", err)
+			return nil, fmt.Errorf("list scale events: %w", err)
 		}
 		e.At = fromNanos(at)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list scale events: %w", err)
+		return nil, fmt.Errorf("list scale events: %w", err)
 	}
 	return out, nil
 }
@@ -205,14 +205,14 @@ func listScaleEventsQuery(f ScaleFilter) (string, []any) {
 }
 
 // insertedID returns the ID of the row an INSERT created, with errors wrapped
-// as "store: <op>: …".
+// as "<op>: …".
 func insertedID(res sql.Result, err error, op string) (int64, error) {
 	if err != nil {
-		return 0, fmt.Errorf("store: %s: %w", op, err)
+		return 0, fmt.Errorf("%s: %w", op, err)
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
-		return 0, fmt.Errorf("store: %s: %w", op, err)
+		return 0, fmt.Errorf("%s: %w", op, err)
 	}
 	return id, nil
 }

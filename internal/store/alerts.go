@@ -85,7 +85,7 @@ func (a AlertRecord) validate() error {
 // rejected input) gets the clock's time as FinishedAt when that is zero.
 func (s *Store) RecordAlert(ctx context.Context, a AlertRecord) (int64, error) {
 	if err := a.validate(); err != nil {
-		return 0, fmt.Errorf("store: record alert: %w", err)
+		return 0, fmt.Errorf("record alert: %w", err)
 	}
 	a.ReceivedAt = s.orNow(a.ReceivedAt)
 	if a.Outcome != OutcomePending {
@@ -104,13 +104,13 @@ func (s *Store) RecordAlert(ctx context.Context, a AlertRecord) (int64, error) {
 // clock's time. It returns ErrNotFound (wrapped) for an unknown id.
 func (s *Store) FinishAlert(ctx context.Context, id int64, outcome, planner, incidentID, errText string) error {
 	if outcome == OutcomePending || !validOutcome(outcome) {
-		return fmt.Errorf("store: finish alert %d: %w: unknown outcome %q", id, ErrInvalid, outcome)
+		return fmt.Errorf("finish alert %d: %w: unknown outcome %q", id, ErrInvalid, outcome)
 	}
 	err := mustAffect(s.db.ExecContext(ctx, `UPDATE alerts
 		SET outcome = ?, planner = ?, incident_id = ?, error = ?, finished_at = ? WHERE id = ?`,
 		outcome, planner, incidentID, errText, nanos(s.now()), id))
 	if err != nil {
-		return fmt.Errorf("store: finish alert %d: %w", id, err)
+		return fmt.Errorf("finish alert %d: %w", id, err)
 	}
 	return nil
 }
@@ -120,7 +120,7 @@ func (s *Store) ListAlerts(ctx context.Context, f AlertFilter) ([]AlertRecord, e
 	q, args := listAlertsQuery(f)
 	out, err := s.queryAlerts(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: list alerts: %w", err)
+		return nil, fmt.Errorf("list alerts: %w", err)
 	}
 	return out, nil
 }
@@ -153,7 +153,7 @@ func listAlertsQuery(f AlertFilter) (string, []any) {
 func (s *Store) LastActedAlert(ctx context.Context, fingerprint, env string) (AlertRecord, bool, error) {
 	out, err := s.queryAlerts(ctx, lastActedQuery, fingerprint, env, OutcomeResolved, OutcomeUnresolved, OutcomeEscalated)
 	if err != nil {
-		return AlertRecord{}, false, fmt.Errorf("store: last acted alert: %w", err)
+		return AlertRecord{}, false, fmt.Errorf("last acted alert: %w", err)
 	}
 	if len(out) == 0 {
 		return AlertRecord{}, false, nil
@@ -168,7 +168,7 @@ func (s *Store) GetAlert(ctx context.Context, id int64) (AlertRecord, error) {
 		err = ErrNotFound
 	}
 	if err != nil {
-		return AlertRecord{}, fmt.Errorf("store: get alert %d: %w", id, err)
+		return AlertRecord{}, fmt.Errorf("get alert %d: %w", id, err)
 	}
 	return out[0], nil
 }

@@ -49,13 +49,13 @@ func validStatus(s string) bool {
 // so IDs are unique across goroutines and processes sharing the file.
 func (s *Store) CreateIncident(ctx context.Context, in Incident) (Incident, error) {
 	if in.Title == "" {
-		return Incident{}, fmt.Errorf("store: create incident: %w: empty title", ErrInvalid)
+		return Incident{}, fmt.Errorf("create incident: %w: empty title", ErrInvalid)
 	}
 	if in.Status == "" {
 		in.Status = StatusOpen
 	}
 	if !validStatus(in.Status) {
-		return Incident{}, fmt.Errorf("store: create incident: %w: unknown status %q", ErrInvalid, in.Status)
+		return Incident{}, fmt.Errorf("create incident: %w: unknown status %q", ErrInvalid, in.Status)
 	}
 	now := s.now()
 	day := now.Format(time.DateOnly)
@@ -76,7 +76,7 @@ func (s *Store) CreateIncident(ctx context.Context, in Incident) (Incident, erro
 		return err
 	})
 	if err != nil {
-		return Incident{}, fmt.Errorf("store: create incident: %w", err)
+		return Incident{}, fmt.Errorf("create incident: %w", err)
 	}
 	return in, nil
 }
@@ -85,12 +85,12 @@ func (s *Store) CreateIncident(ctx context.Context, in Incident) (Incident, erro
 // (wrapped) for an unknown id.
 func (s *Store) SetIncidentStatus(ctx context.Context, id, status string) error {
 	if !validStatus(status) {
-		return fmt.Errorf("store: set incident %s status: %w: unknown status %q", id, ErrInvalid, status)
+		return fmt.Errorf("set incident %s status: %w: unknown status %q", id, ErrInvalid, status)
 	}
 	err := mustAffect(s.db.ExecContext(ctx, `UPDATE incidents SET status = ?, updated_at = ? WHERE id = ?`,
 		status, nanos(s.now()), id))
 	if err != nil {
-		return fmt.Errorf("store: set incident %s status: %w", id, err)
+		return fmt.Errorf("set incident %s status: %w", id, err)
 	}
 	return nil
 }
@@ -99,7 +99,7 @@ func (s *Store) SetIncidentStatus(ctx context.Context, id, status string) error 
 // incident updated. It returns ErrNotFound (wrapped) for an unknown id.
 func (s *Store) AppendTimeline(ctx context.Context, id string, e TimelineEntry) error {
 	if e.Kind == "" {
-		return fmt.Errorf("store: append timeline %s: %w: empty kind", id, ErrInvalid)
+		return fmt.Errorf("append timeline %s: %w: empty kind", id, ErrInvalid)
 	}
 	now := s.now()
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
@@ -112,7 +112,7 @@ func (s *Store) AppendTimeline(ctx context.Context, id string, e TimelineEntry) 
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("store: append timeline %s: %w", id, err)
+		return fmt.Errorf("append timeline %s: %w", id, err)
 	}
 	return nil
 }
@@ -135,7 +135,7 @@ func (s *Store) GetIncident(ctx context.Context, id string) (Incident, []Timelin
 		return err
 	})
 	if err != nil {
-		return Incident{}, nil, fmt.Errorf("store: get incident %s: %w", id, err)
+		return Incident{}, nil, fmt.Errorf("get incident %s: %w", id, err)
 	}
 	return in, timeline, nil
 }
@@ -145,19 +145,19 @@ func (s *Store) GetIncident(ctx context.Context, id string) (Incident, []Timelin
 func (s *Store) ListIncidents(ctx context.Context, openOnly bool, limit int) ([]Incident, error) {
 	rows, err := s.db.QueryContext(ctx, listIncidentsQuery(openOnly), clampLimit(limit))
 	if err != nil {
-		return nil, fmt.Errorf("store: list incidents: %w", err)
+		return nil, fmt.Errorf("list incidents: %w", err)
 	}
 	defer rows.Close()
 	var out []Incident
 	for rows.Next() {
 		in, err := scanIncident(rows)
 		if err != nil {
-			return nil, fmt.Errorf("store: list incidents: %w", err)
+			return nil, fmt.Errorf("list incidents: %w", err)
 		}
 		out = append(out, in)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list incidents: %w", err)
+		return nil, fmt.Errorf("list incidents: %w", err)
 	}
 	return out, nil
 }

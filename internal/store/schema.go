@@ -175,7 +175,7 @@ func checkVersion(current, known int) error {
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	v, err := s.version(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("store: schema version: %w", err)
+		return 0, fmt.Errorf("schema version: %w", err)
 	}
 	return v, nil
 }

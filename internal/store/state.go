@@ -27,7 +27,7 @@ func (s *Store) LoadState(ctx context.Context, env, key string) ([]byte, error) 
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: load state %s %s: %w", env, key, err)
+		return nil, fmt.Errorf("load state %s %s: %w", env, key, err)
 	}
 	if v == nil {
 		v = []byte{}
@@ -68,7 +68,7 @@ func (s *Store) UpdateState(ctx context.Context, env, key string, fn func(old []
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("store: update state %s %s: %w", env, key, err)
+		return fmt.Errorf("update state %s %s: %w", env, key, err)
 	}
 	return nil
 }
@@ -76,12 +76,12 @@ func (s *Store) UpdateState(ctx context.Context, env, key string, fn func(old []
 // RecordThresholdChange writes a threshold change.
 func (s *Store) RecordThresholdChange(ctx context.Context, c ThresholdChange) error {
 	if c.Key == "" {
-		return fmt.Errorf("store: record threshold change: %w: empty key", ErrInvalid)
+		return fmt.Errorf("record threshold change: %w: empty key", ErrInvalid)
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO threshold_changes(at, key, old, new, who) VALUES (?, ?, ?, ?, ?)`,
 		nanos(s.orNow(c.At)), c.Key, c.Old, c.New, c.Who)
 	if err != nil {
-		return fmt.Errorf("store: record threshold change: %w", err)
+		return fmt.Errorf("record threshold change: %w", err)
 	}
 	return nil
 }
@@ -94,7 +94,7 @@ const listThresholdChangesQuery = `SELECT id, at, key, old, new, who FROM thresh
 func (s *Store) ListThresholdChanges(ctx context.Context, limit int) ([]ThresholdChange, error) {
 	rows, err := s.db.QueryContext(ctx, listThresholdChangesQuery, clampLimit(limit))
 	if err != nil {
-		return nil, fmt.Errorf("store: list threshold changes: %w", err)
+		return nil, fmt.Errorf("list threshold changes: %w", err)
 	}
 	defer rows.Close()
 	var out []ThresholdChange
@@ -102,13 +102,13 @@ func (s *Store) ListThresholdChanges(ctx context.Context, limit int) ([]Threshol
 		var c ThresholdChange
 		var at int64
 		if err := rows.Scan(&c.ID, &at, &c.Key, &c.Old, &c.New, &c.Who); err != nil {
-			return nil, fmt.Errorf("store: list threshold changes: %w", err)
+			return nil, fmt.Errorf("list threshold changes: %w", err)
 		}
 		c.At = fromNanos(at)
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list threshold changes: %w", err)
+		return nil, fmt.Errorf("list threshold changes: %w", err)
 	}
 	return out, nil
 }

@@ -64,29 +64,29 @@ type Store struct {
 // records that carry none and for incident IDs.
 func Open(ctx context.Context, path string, clk clock.PassiveClock) (*Store, error) {
 	if clk == nil {
-		return nil, errors.New("store: open: nil clock")
+		return nil, errors.New("open: nil clock")
 	}
 	if path == "" {
-		return nil, errors.New("store: open: empty path")
+		return nil, errors.New("open: empty path")
 	}
 	conns := 1 // every connection to ":memory:" would be a different database
 	if path != MemoryPath {
 		abs, err := prepareFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("store: open %s: %w", path, err)
+			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 		path, conns = abs, maxOpenConns
 	}
 	db, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)
 	s := &Store{db: db, clk: clk}
 	if err := s.migrateRetrying(ctx); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return s, nil
 }
@@ -150,7 +150,7 @@ func dsn(path string) string {
 // releases the connections (and lets SQLite checkpoint the WAL).
 func (s *Store) Close() error {
 	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("store: close: %w", err)
+		return fmt.Errorf("close: %w", err)
 	}
 	return nil
 }

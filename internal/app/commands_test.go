@@ -1,0 +1,84 @@
+package app
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/duet-company/ops-skill/internal/cli"
+)
+
+func TestHealthWithoutAClusterNamesWhatTheDefaultMatrixNeeds(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"default namespace", nil, []string{"no cluster configured", "backend.ai-data-labs.svc", "redis.ai-data-labs.svc", "--matrix FILE", "--simulate"}},
+		{"NAMESPACE", map[string]string{"NAMESPACE": "shop"}, []string{"backend.shop.svc", "--matrix FILE"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			for k, v := range tt.env {
+				h.env[k] = v
+			}
+			if code := h.run("health"); code != cli.ExitUsage {
+				t.Fatalf("exit %d, want %d\n%s", code, cli.ExitUsage, h.errOut.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(h.errOut.String(), w) {
+					t.Errorf("stderr does not say %q:\n%s", w, h.errOut.String())
+				}
+			}
+			if strings.Contains(h.errOut.String(), "lookup") || h.out.Len() != 0 {
+				t.Errorf("names were looked up:\n%s%s", h.out.String(), h.errOut.String())
+			}
+		})
+	}
+}
+
+func TestHealthWithAMatrixNeedsNoCluster(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	file := filepath.Join(t.TempDir(), "matrix.yaml")
+	if err := os.WriteFile(file, []byte("- {service: redis, type: tcp, target: \""+l.Addr().String()+"\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t)
+	if code := h.run("health", "--matrix", file); code != cli.ExitOK || !strings.Contains(h.out.String(), "redis") {
+		t.Errorf("exit %d:\n%s%s", code, h.out.String(), h.errOut.String())
+	}
+}
+
+func TestATypoOpensNoIncidentAndRecordsNothing(t *testing.T) {
+	h := newHarness(t)
+	for _, args := range [][]string{{"helth"}, {"incidnets"}, {"version"}, {"tools", "lst"}, {"config", "shw"}, {"incident", "shwo"}, {"--simualte", "x y"}} {
+		if code := h.run(args...); code != cli.ExitUsage {
+			t.Errorf("%q: exit %d, want %d\n%s", args, code, cli.ExitUsage, h.errOut.String())
+		}
+		if h.out.Len() != 0 {
+			t.Errorf("%q printed:\n%s", args, h.out.String())
+		}
+	}
+	if code := h.run("--alert-history"); code != cli.ExitOK || strings.Count(h.out.String(), "\n") > 1 {
+		t.Errorf("history after typos (exit %d):\n%s", code, h.out.String())
+	}
+	if code := h.run("incidents"); code != cli.ExitOK || strings.Contains(h.out.String(), "INC-") {
+		t.Errorf("incidents after typos (exit %d):\n%s", code, h.out.String())
+	}
+}
