@@ -94,29 +94,19 @@ func (d deps) connect(cfg *config.Config, src clusterSource) (kube.Connection, e
 			config.ErrInvalid, src.origin, strings.Join(src.files, ", "), err)}
 	}
 	if !explicit {
-		useContextNamespace(cfg, conn.ContextNamespace)
+		// The context's namespace; the allowlist follows when it was only derived.
+		if _, err := cfg.UseKubeconfigNamespace(conn.ContextNamespace); err != nil {
+			return kube.Connection{}, &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("the namespace of context %s: %w", conn.Context, err)}
+		}
 		conn.Namespace = cfg.Kubernetes.Namespace
 	}
 	return conn, nil
 }
 
-// useContextNamespace takes the kubeconfig context's namespace when neither a
-// flag, the environment nor a file named one; the allowlist follows it when it
-// was only derived from the namespace.
-func useContextNamespace(cfg *config.Config, ns string) {
-	if ns == "" {
-		return
-	}
-	old := cfg.Kubernetes.Namespace
-	cfg.Kubernetes.Namespace = ns
-	if a := cfg.Kubernetes.AllowedNamespaces; len(a) == 1 && a[0] == old {
-		cfg.Kubernetes.AllowedNamespaces = []string{ns}
-	}
-}
-
-// namespaceExplicit reports a namespace set by a flag, the environment or a file.
+// namespaceExplicit reports a namespace set by a flag, the environment, a
+// file or an override.
 func namespaceExplicit(cfg config.Config) bool {
-	return cfg.Kubernetes.Namespace != config.Defaults().Kubernetes.Namespace
+	return cfg.Source("kubernetes.namespace") != config.SourceDefault
 }
 
 // clusterFix says how to repair an unreachable cluster configuration.

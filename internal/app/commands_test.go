@@ -67,7 +67,7 @@ func TestHealthWithAMatrixNeedsNoCluster(t *testing.T) {
 
 func TestATypoOpensNoIncidentAndRecordsNothing(t *testing.T) {
 	h := newHarness(t)
-	for _, args := range [][]string{{"helth"}, {"incidnets"}, {"version"}, {"tools", "lst"}, {"config", "shw"}, {"incident", "shwo"}, {"--simualte", "x y"}} {
+	for _, args := range [][]string{{"helth"}, {"incidnets"}, {"verison"}, {"tools", "lst"}, {"config", "shw"}, {"incident", "shwo"}, {"--simualte", "x y"}} {
 		if code := h.run(args...); code != cli.ExitUsage {
 			t.Errorf("%q: exit %d, want %d\n%s", args, code, cli.ExitUsage, h.errOut.String())
 		}

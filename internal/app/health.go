@@ -38,7 +38,11 @@ func (d deps) healthChecks(ctx context.Context, cfg config.Config, o cli.HealthO
 		return runAll(sim.New(sc, d.clock.Now().UTC().Truncate(time.Second)).Health()), nil
 	}
 	m := health.DefaultMatrix(cfg.Kubernetes.Namespace, cfg.SelfHealing.HealthCheckInterval)
-	if o.MatrixFile == "" && !d.wantsCluster(cfg) {
+	src, err := d.locateCluster(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if o.MatrixFile == "" && !src.found() {
 		return nil, &cli.ExitError{Code: cli.ExitUsage, Err: needsCluster(m)}
 	}
 	if o.MatrixFile != "" {
