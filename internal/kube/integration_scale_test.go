@@ -252,17 +252,38 @@ func TestRoundTripsPerScaleAction(t *testing.T) {
 		Annotations: map[string]string{guard.StateAnnotation: "{}"}}); err != nil {
 		t.Fatal(err)
 	}
+	// The counts are figures, logged: they depend on timing (a status update
+	// of the deployment controller can make a PUT conflict, and the gate then
+	// re-reads and re-decides once). What is asserted holds whatever the timing.
 	reqs := k.reset()
-	t.Logf("adapter Scale: %d round trips: %q", len(reqs), reqs)
-	if len(reqs) != 2 {
-		t.Errorf("Scale made %d round trips, want 2 (GET + PUT)", len(reqs))
-	}
+	t.Logf("adapter Scale: %d round trips (2 without a conflict): %q", len(reqs), reqs)
+	checkReadBeforeWrite(t, "adapter Scale", reqs, 1)
 	reg := c.registry(a, &metrics{cpu: 90}, clocktesting.NewFakeClock(time.Now()))
 	mustStatus(t, call(context.Background(), reg, autoRun(), "scaleDeployment", wargs(ref, `"replicas":4`)), tools.StatusExecuted)
 	reqs = k.reset()
-	t.Logf("scaleDeployment tool call: %d round trips: %q", len(reqs), reqs)
-	if len(reqs) > 8 {
-		t.Errorf("the scaleDeployment tool made %d round trips, want at most 8", len(reqs))
+	t.Logf("scaleDeployment tool call: %d round trips (8 without a conflict): %q", len(reqs), reqs)
+	checkReadBeforeWrite(t, "scaleDeployment", reqs, 2)
+}
+
+// checkReadBeforeWrite asserts that every PUT comes right after a GET of the
+// same object (never a blind re-apply of a stale delta), and that there are
+// between 1 and maxPuts of them.
+func checkReadBeforeWrite(t *testing.T, what string, reqs []string, maxPuts int) {
+	t.Helper()
+	puts := 0
+	for i, r := range reqs {
+		path, ok := strings.CutPrefix(r, "PUT ")
+		if !ok {
+			continue
+		}
+		puts++
+		obj, _, _ := strings.Cut(path, "?")
+		if i == 0 || !strings.HasPrefix(reqs[i-1], "GET "+obj+"?") {
+			t.Errorf("%s: PUT %s without a GET of it right before: %q", what, obj, reqs)
+		}
+	}
+	if puts < 1 || puts > maxPuts {
+		t.Errorf("%s made %d PUTs, want 1 to %d: %q", what, puts, maxPuts, reqs)
 	}
 }
 
