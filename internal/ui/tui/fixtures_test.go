@@ -80,7 +80,8 @@ var (
 			Summary: "scale ai-data-labs/backend from 3 to 4 replicas", Rule: "scale_up.cpu", Params: map[string]any{"from": 3, "requested": 4, "to": 4}}}
 	actionEvents = []agent.Event{scaleCall, scaleDone,
 		agent.ModelText{At: sec(7), Phase: agent.PhaseNotify, Final: true, Text: "Scaled backend. Verification follows."}}
-	verifyEvents = append([]agent.Event{agent.PhaseStarted{At: sec(8), Phase: agent.PhaseVerify}},
+	verifyEvents = append([]agent.Event{agent.PhaseStarted{At: sec(8), Phase: agent.PhaseVerify},
+		agent.Waiting{At: sec(8), Until: sec(128), For: units.Seconds(2 * time.Minute), Reason: "the scale of ai-data-labs/backend", Virtual: true}},
 		append(read("code-3", agent.PhaseVerify, "queryMetrics", "cpu_utilization of ai-data-labs/backend: 45%", 128),
 			agent.Verified{At: sec(128), Signal: "CPU", Before: "85%", After: "45%", Result: "resolved", Detail: "CPU after 2m: 45% (was 85%)", Waited: units.Seconds(2 * time.Minute)})...)
 	notifyEvents = []agent.Event{

@@ -47,7 +47,7 @@ func TestIncidentViewAtEachPhase(t *testing.T) {
 		{"check_state", upTo(startEvents, checkEvents[:3]), 2 * time.Second},
 		{"analyse_cause", upTo(startEvents, checkEvents, analyseEvents), time.Second},
 		{"action", upTo(startEvents, checkEvents, analyseEvents, []agent.Event{scaleCall}), 0},
-		{"verification", upTo(startEvents, checkEvents, analyseEvents, actionEvents, verifyEvents[:1]), 40 * time.Second},
+		{"verification", upTo(startEvents, checkEvents, analyseEvents, actionEvents, verifyEvents[:2]), 40 * time.Second},
 		{"notification", upTo(startEvents, checkEvents, analyseEvents, actionEvents, verifyEvents, notifyEvents), 0},
 		{"summary", upTo(startEvents, checkEvents, analyseEvents, actionEvents, verifyEvents, notifyEvents, []agent.Event{summaryEvent}), 0},
 	}

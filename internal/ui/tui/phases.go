@@ -33,6 +33,9 @@ func (m *Model) phaseLines(r *runState, n int, p agent.Phase, sel *call, live bo
 	ps := r.phases[p]
 	icon, tone := m.phaseMark(r, p, live)
 	left := icon + " " + m.st.of(tone).Bold(tone != ToneDim).Render(fmt.Sprintf("%d. %s", n, titles[p]))
+	if p == agent.PhaseVerify && r.running(p) && r.waiting != nil {
+		left += m.st.dim.Render(" · verifying at " + r.waiting.Until.Format(time.TimeOnly))
+	}
 	right := ""
 	if d, ok := r.elapsed(p, m.o.Clock.Now()); ok {
 		right = m.st.dim.Render(fmtDuration(d))
@@ -121,6 +124,9 @@ func (m *Model) phaseResult(r *runState, p agent.Phase) (string, Tone) {
 	case agent.PhaseVerify:
 		if r.verified != nil {
 			return verifiedLine(*r.verified), verifiedTone(r.verified.Result)
+		}
+		if r.running(p) && r.waiting != nil {
+			return "waiting for " + r.waiting.Reason + " to settle", ToneDim
 		}
 		if r.running(p) {
 			return "waiting for the change to settle, then reading the signal again", ToneDim

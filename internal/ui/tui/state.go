@@ -53,7 +53,8 @@ type runState struct {
 	calls    []*call
 	byID     map[string]*call
 	switched []agent.PlannerSwitched
-	answer   []string // the planner's words, in a conversation turn
+	answer   []string       // the planner's words, in a conversation turn
+	waiting  *agent.Waiting // the settle wait before verification
 	verified *agent.Verified
 	notified []agent.Notified
 	summary  *agent.Summary
@@ -101,6 +102,8 @@ func (r *runState) apply(e agent.Event, seen time.Time) {
 		r.called(ev)
 	case agent.ToolDone:
 		r.done(ev)
+	case agent.Waiting:
+		r.waiting = &ev
 	case agent.Verified:
 		r.verified = &ev
 		r.phases[agent.PhaseVerify].notes = append(r.phases[agent.PhaseVerify].notes, note{text: verifiedLine(ev), tone: verifiedTone(ev.Result)})
@@ -227,6 +230,8 @@ func eventTime(e agent.Event) time.Time {
 	case agent.ToolCalled:
 		return ev.At
 	case agent.ToolDone:
+		return ev.At
+	case agent.Waiting:
 		return ev.At
 	case agent.Verified:
 		return ev.At
