@@ -167,6 +167,9 @@ func (o *rootOptions) handle(ctx context.Context, rt *Runtime, cfg config.Config
 	ag := rt.NewAgent(sink, newTerminalApprover(o.f.IO))
 	worst := ExitOK
 	for _, a := range alerts {
+		if ctx.Err() != nil {
+			break // the next alerts are not started
+		}
 		s := ag.Handle(ctx, a)
 		worst = worseCode(worst, exitCode(s.Resolution))
 	}
@@ -174,7 +177,7 @@ func (o *rootOptions) handle(ctx context.Context, rt *Runtime, cfg config.Config
 		return &ExitError{Code: ExitFailed, Err: err}
 	}
 	if ctx.Err() != nil {
-		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("cancelled: %w", ctx.Err())}
+		return cancelled(ctx)
 	}
 	if worst != ExitOK {
 		return silent(worst)
@@ -193,6 +196,9 @@ func (o *rootOptions) handleRequest(ctx context.Context, rt *Runtime, cfg config
 	s := rt.NewAgent(sink, newTerminalApprover(o.f.IO)).NewConversation().Ask(ctx, req)
 	if err := flush(); err != nil {
 		return &ExitError{Code: ExitFailed, Err: err}
+	}
+	if ctx.Err() != nil {
+		return cancelled(ctx)
 	}
 	if code := exitCode(s.Resolution); code != ExitOK {
 		return silent(code)
@@ -225,10 +231,12 @@ func (o *rootOptions) inTUI(ctx context.Context, rt *Runtime, cfg config.Config,
 		err = ferr
 	}
 	switch {
-	case err != nil: // tui.ErrCancelled when the operator cancelled
+	case errors.Is(err, context.Canceled): // tui.ErrCancelled: the operator pressed q or ctrl-c
+		return err
+	case err != nil:
 		return &ExitError{Code: ExitFailed, Err: err}
 	case ctx.Err() != nil:
-		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("cancelled: %w", ctx.Err())}
+		return cancelled(ctx)
 	case code != ExitOK:
 		return silent(code)
 	}

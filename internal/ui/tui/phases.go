@@ -194,7 +194,7 @@ func resolutionTone(r agent.Resolution) Tone {
 	switch r {
 	case agent.Resolved, agent.NoAction:
 		return ToneGood
-	case agent.Unresolved, agent.Escalated:
+	case agent.Unresolved, agent.Escalated, agent.Cancelled:
 		return ToneWarn
 	}
 	return ToneBad
