@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -128,25 +129,59 @@ func parseAlerts(in input, rt *Runtime) ([]alert.Alert, error) {
 }
 
 // reject records bad input in history and ends with the right code: nothing
-// firing is "nothing to do", anything else is an input error.
+// firing is "nothing to do" (with --output json, a no_action summary line),
+// anything else is an input error.
 func (o *rootOptions) reject(ctx context.Context, rt *Runtime, in input, cause error) error {
 	outcome, code := store.OutcomeRejected, ExitUsage
 	if errors.Is(cause, alert.ErrNothingFiring) {
 		outcome, code = store.OutcomeNoAction, ExitOK
 	}
+	var id int64
 	if rt.Store != nil {
 		src := store.SourceText
 		if alert.LooksLikeJSON(in.raw) {
 			src = store.SourceAlertmanager
 		}
-		_, _ = rt.Store.RecordAlert(ctx, store.AlertRecord{Source: src, Summary: "rejected input: " + clip(strings.ToValidUTF8(string(in.raw), "?"), 160),
+		id, _ = rt.Store.RecordAlert(ctx, store.AlertRecord{Source: src, Summary: "rejected input: " + clip(strings.ToValidUTF8(string(in.raw), "?"), 160),
 			Env: rt.Env, Outcome: outcome, Error: clip(cause.Error(), 500), Kind: "unknown"})
 	}
-	if code == ExitOK {
-		fmt.Fprintf(o.f.IO.ErrOut, "nothing to do: %v\n", cause)
-		return nil
+	switch {
+	case code != ExitOK:
+		return &ExitError{Code: code, Err: cause}
+	case o.output == "json":
+		j := plain.NewJSONLines(o.f.IO.Out)
+		rt.NewAgent(j, nil).NothingToDo(in.summary(), cause.Error(), id)
+		return j.Err()
 	}
-	return &ExitError{Code: code, Err: cause}
+	fmt.Fprintf(o.f.IO.ErrOut, "nothing to do: %v\n", cause)
+	return nil
+}
+
+// summary names what a payload was about: its alerts' summaries (or names).
+func (in input) summary() string {
+	if !alert.LooksLikeJSON(in.raw) {
+		return clip(strings.TrimSpace(string(in.raw)), 300)
+	}
+	w, err := alert.DecodeWebhook(in.raw, false)
+	if err != nil {
+		return ""
+	}
+	var parts []string
+	for _, a := range w.Alerts {
+		if s := firstNonBlank(a.Annotations["summary"], a.Labels["alertname"]); s != "" && !slices.Contains(parts, s) {
+			parts = append(parts, s)
+		}
+	}
+	return clip(strings.Join(parts, "; "), 300)
+}
+
+func firstNonBlank(s ...string) string {
+	for _, v := range s {
+		if strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 // handle runs each firing alert and ends with the worst exit code.
