@@ -149,7 +149,9 @@ func (m *Model) phaseResult(r *runState, p agent.Phase) (string, Tone) {
 	return "", ToneNone
 }
 
+// actionResult sums up the writes; on a cluster it says which (Where.On).
 func actionResult(r *runState, ps *phaseState) (string, Tone) {
+	on := r.start.Where.On()
 	var done, refused, failed []*call
 	for _, c := range ps.calls {
 		switch {
@@ -168,9 +170,9 @@ func actionResult(r *runState, ps *phaseState) (string, Tone) {
 	case len(done)+len(refused)+len(failed) == 0:
 		return "", ToneNone
 	case len(done) == 1 && len(refused)+len(failed) == 0:
-		return capital(done[0].out.Summary), ToneGood
+		return capital(done[0].out.Summary) + on, ToneGood
 	case len(refused) == 1 && len(done)+len(failed) == 0:
-		return "Refused: " + refused[0].tool + " — " + refused[0].out.Rule, ToneWarn
+		return "Refused: " + refused[0].tool + r.start.Where.On() + " — " + refused[0].out.Rule, ToneWarn
 	}
 	parts := []string{}
 	for _, x := range []struct {
@@ -187,7 +189,7 @@ func actionResult(r *runState, ps *phaseState) (string, Tone) {
 	} else if len(refused) > 0 {
 		t = ToneWarn
 	}
-	return "Changes: " + strings.Join(parts, ", "), t
+	return "Changes: " + strings.Join(parts, ", ") + on, t
 }
 
 func resolutionTone(r agent.Resolution) Tone {

@@ -23,6 +23,7 @@ type call struct {
 	from, to int64
 	approval string // "approved" or "declined" by the operator, in approve mode
 	expanded bool
+	on       string // where a write acts, " on cluster …" (platform.Where.On); "" when simulated
 }
 
 // phaseState is what happened in one phase of a run. A phase can be entered
@@ -166,7 +167,7 @@ func isAnalysis(line string) bool {
 
 func (r *runState) called(ev agent.ToolCalled) {
 	r.enter(ev.Phase, ev.At)
-	c := &call{n: len(r.calls) + 1, id: ev.ID, tool: ev.Tool, args: ev.Args, by: ev.By, phase: ev.Phase}
+	c := &call{n: len(r.calls) + 1, id: ev.ID, tool: ev.Tool, args: ev.Args, by: ev.By, phase: ev.Phase, on: r.start.Where.On()}
 	r.calls = append(r.calls, c)
 	if ev.ID != "" {
 		r.byID[ev.ID] = c
