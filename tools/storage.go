@@ -297,6 +297,9 @@ func dropPlan(r *Registry, a dropPartitionsArgs, dd guard.DropDecision, pol guar
 	table := a.Database + "." + a.Table
 	p := Plan{Target: table, Params: map[string]any{"partitions": len(dd.Allowed), "bytes": units.Bytes(dd.FreedBytes), "retention": retentionText(pol.Retention)}}
 	p.Summary = fmt.Sprintf("drop %d partitions of %s older than %s (%s)", len(dd.Allowed), table, retentionText(pol.Retention), units.Bytes(dd.FreedBytes))
+	for _, part := range dd.Allowed {
+		p.Partitions = append(p.Partitions, part.PartitionID)
+	}
 	p.Decision = guard.Decision{Verdict: guard.Allow, Rule: "partition.retention", Reason: p.Summary}
 	if len(dd.Allowed) == 0 {
 		p.Decision = guard.Decision{Verdict: guard.Refuse, Rule: "partition.none_eligible", Reason: "no partition of " + table + " may be dropped"}

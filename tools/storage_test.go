@@ -247,3 +247,16 @@ func TestDropPartitionsDryRunShowsExactlyWhatWouldGo(t *testing.T) {
 	}
 	mustStatus(t, e.call(run, "dropPartitions", `{"database":"analytics","table":"events"}`), tools.StatusRefused)
 }
+
+func TestAnApprovalOfADropListsEachPartition(t *testing.T) {
+	e := newEnv(t, "disk-space")
+	a := &approver{interactive: true, answer: false}
+	o := e.call(tools.NewRun(1, guard.ModeApprove, a, guard.DefaultMaxWrites), "dropPartitions", `{"database":"analytics","table":"events"}`)
+	mustStatus(t, o, tools.StatusRefused)
+	if len(a.asked) != 1 {
+		t.Fatalf("asked %d times", len(a.asked))
+	}
+	if got, want := a.asked[0].Partitions, []string{"202603", "202604", "202605", "202606", "202607"}; !slices.Equal(got, want) {
+		t.Errorf("the approval lists %v, want %v", got, want)
+	}
+}

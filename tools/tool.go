@@ -107,6 +107,9 @@ type Plan struct {
 	Decision guard.Decision
 	Summary  string         // e.g. "scale ai-data-labs/backend from 3 to 4 replicas"
 	Params   map[string]any // what will change, e.g. {"from": 3, "to": 4}
+	// Partitions lists the IDs of the partitions a drop removes, oldest first
+	// (dropPartitions), so that an approval shows each one, not a count.
+	Partitions []string
 	// Apply performs the change (or a server-side dry run) and returns the typed result.
 	Apply func(ctx context.Context, dryRun bool) (any, error)
 	// DryRunOnly is set when the caller asked only to see what would happen.

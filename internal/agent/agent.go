@@ -103,6 +103,27 @@ func New(cfg Config, d Deps) *Agent {
 	return &Agent{cfg: cfg, d: d}
 }
 
+// NothingToDo closes input that needs no run, such as an Alertmanager payload
+// whose alerts are all resolved: it emits and returns the summary a run would
+// end with (no_action, no actions), so JSON output still ends with one.
+// alertID is the input's history record, 0 for none.
+func (a *Agent) NothingToDo(text, reason string, alertID int64) Summary {
+	pl := a.d.Planner
+	if pl == nil {
+		pl = a.d.Fallback
+	}
+	s := Summary{Alert: text, Resolution: NoAction, Headline: "Nothing to do: " + reason, Mode: string(a.cfg.Mode),
+		Platform: a.cfg.Where, Actions: []Action{}, Refusals: []Refusal{}, AlertID: alertID}
+	if a.d.Clock != nil {
+		s.At = a.d.Clock.Now()
+	}
+	if pl != nil {
+		s.Planner = pl.Name()
+	}
+	a.d.Sink.Emit(s)
+	return s
+}
+
 // Handle runs one alert to its end and returns the summary (also emitted).
 func (a *Agent) Handle(ctx context.Context, al alert.Alert) Summary {
 	r := a.newRun(al)

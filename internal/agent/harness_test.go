@@ -190,12 +190,17 @@ func (h *harness) after() sim.State { return h.p.Snapshot() }
 type recorder struct {
 	mu     sync.Mutex
 	events []agent.Event
+	hook   func(agent.Event) // optional: sees each event after it is kept
 }
 
 func (r *recorder) Emit(e agent.Event) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.events = append(r.events, e)
+	hook := r.hook
+	r.mu.Unlock()
+	if hook != nil {
+		hook(e)
+	}
 }
 
 func (r *recorder) all() []agent.Event {

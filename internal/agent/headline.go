@@ -24,6 +24,9 @@ func headline(r *run) string {
 		done = append(done, actionPhrase(o))
 	}
 	v := r.sum.Verification
+	if r.sum.Resolution == Cancelled {
+		return cancelledHeadline(done, dry, v != nil)
+	}
 	switch {
 	case len(done) > 0 && dry:
 		return "Would " + strings.Join(done, ", ") + " (observe mode: nothing changed)"
@@ -41,6 +44,20 @@ func headline(r *run) string {
 		return "No safe automatic action; escalated to engineering"
 	}
 	return "No action taken"
+}
+
+// cancelledHeadline says what a cancelled run had done: "Scaled
+// ai-data-labs/backend from 3 to 4 replicas; cancelled before verification".
+func cancelledHeadline(done []string, dry, verified bool) string {
+	switch {
+	case len(done) == 0:
+		return "Cancelled before any change"
+	case dry:
+		return "Would " + strings.Join(done, ", ") + " (observe mode: nothing changed); cancelled"
+	case verified:
+		return capitalise(strings.Join(done, ", then ")) + "; cancelled"
+	}
+	return capitalise(strings.Join(done, ", then ")) + "; cancelled before verification"
 }
 
 func actionPhrase(o tools.Outcome) string {

@@ -18,6 +18,9 @@ func (r *run) plan(ctx context.Context) {
 		final := i == r.a.cfg.MaxIterations-1 || r.overBudget()
 		resp, err := r.chat(ctx, final)
 		if err != nil {
+			if ctx.Err() != nil {
+				return // cancelled, not a planner failure: no fallback; finish says so
+			}
 			if r.fallBack(fmt.Sprintf("%s failed: %v", r.planner.Name(), err)) {
 				i, invalid = -1, 0
 				continue

@@ -159,6 +159,10 @@ func (r *run) finish(ctx context.Context) Summary {
 	}
 	s.ToolCalls = len(r.outcomes)
 	s.Incident, s.Escalated = r.incident, r.escalate && r.incident != ""
+	if ctx.Err() != nil {
+		s.Resolution = Cancelled
+		s.Error = firstNonEmpty(s.Error, "cancelled: "+context.Cause(ctx).Error())
+	}
 	if s.Resolution == "" {
 		s.Resolution = r.resolution()
 	}
@@ -166,9 +170,6 @@ func (r *run) finish(ctx context.Context) Summary {
 		s.Headline = headline(r)
 	}
 	s.At = r.now()
-	if ctx.Err() != nil && s.Resolution != Failed {
-		s.Resolution, s.Error = Failed, firstNonEmpty(s.Error, "cancelled: "+ctx.Err().Error())
-	}
 	if r.a.d.History != nil && s.AlertID != 0 {
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		_ = r.a.d.History.FinishAlert(hctx, s.AlertID, *s)

@@ -12,13 +12,17 @@ import (
 type Resolution string
 
 // Resolutions, with their exit codes in the CLI: resolved and no_action 0,
-// failed 1, unresolved and escalated 3.
+// failed 1, unresolved and escalated 3, cancelled 130.
 const (
 	Resolved   Resolution = "resolved"
 	Unresolved Resolution = "unresolved"
 	Escalated  Resolution = "escalated"
 	NoAction   Resolution = "no_action"
 	Failed     Resolution = "failed"
+	// Cancelled: the run's context was cancelled (Ctrl-C, SIGTERM, q in the
+	// view). What was done until then is in Actions; nothing was verified
+	// after it.
+	Cancelled Resolution = "cancelled"
 )
 
 // Action is one executed (or, in observe mode, dry-run) write.

@@ -79,6 +79,8 @@ func exitCode(d deps, err error) int {
 	code := cli.ExitFailed
 	var ee *cli.ExitError
 	switch {
+	case errors.Is(err, context.Canceled): // Ctrl-C, SIGTERM, q in the view; what was done is printed
+		code = cli.ExitCancelled
 	case errors.As(err, &ee):
 		code = ee.Code
 		if ee.Err == nil {

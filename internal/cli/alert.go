@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,25 +134,59 @@ func parseAlerts(in input, rt *Runtime) ([]alert.Alert, error) {
 }
 
 // reject records bad input in history and ends with the right code: nothing
-// firing is "nothing to do", anything else is an input error.
+// firing is "nothing to do" (with --output json, a no_action summary line),
+// anything else is an input error.
 func (o *rootOptions) reject(ctx context.Context, rt *Runtime, in input, cause error) error {
 	outcome, code := store.OutcomeRejected, ExitUsage
 	if errors.Is(cause, alert.ErrNothingFiring) {
 		outcome, code = store.OutcomeNoAction, ExitOK
 	}
+	var id int64
 	if rt.Store != nil {
 		src := store.SourceText
 		if alert.LooksLikeJSON(in.raw) {
 			src = store.SourceAlertmanager
 		}
-		_, _ = rt.Store.RecordAlert(ctx, store.AlertRecord{Source: src, Summary: "rejected input: " + clip(strings.ToValidUTF8(string(in.raw), "?"), 160),
+		id, _ = rt.Store.RecordAlert(ctx, store.AlertRecord{Source: src, Summary: "rejected input: " + clip(strings.ToValidUTF8(string(in.raw), "?"), 160),
 			Env: rt.Env, Outcome: outcome, Error: clip(cause.Error(), 500), Kind: "unknown"})
 	}
-	if code == ExitOK {
-		fmt.Fprintf(o.f.IO.ErrOut, "nothing to do: %v\n", cause)
-		return nil
+	switch {
+	case code != ExitOK:
+		return &ExitError{Code: code, Err: cause}
+	case o.output == "json":
+		j := plain.NewJSONLines(o.f.IO.Out)
+		rt.NewAgent(j, nil).NothingToDo(in.summary(), cause.Error(), id)
+		return j.Err()
 	}
-	return &ExitError{Code: code, Err: cause}
+	fmt.Fprintf(o.f.IO.ErrOut, "nothing to do: %v\n", cause)
+	return nil
+}
+
+// summary names what a payload was about: its alerts' summaries (or names).
+func (in input) summary() string {
+	if !alert.LooksLikeJSON(in.raw) {
+		return clip(strings.TrimSpace(string(in.raw)), 300)
+	}
+	w, err := alert.DecodeWebhook(in.raw, false)
+	if err != nil {
+		return ""
+	}
+	var parts []string
+	for _, a := range w.Alerts {
+		if s := firstNonBlank(a.Annotations["summary"], a.Labels["alertname"]); s != "" && !slices.Contains(parts, s) {
+			parts = append(parts, s)
+		}
+	}
+	return clip(strings.Join(parts, "; "), 300)
+}
+
+func firstNonBlank(s ...string) string {
+	for _, v := range s {
+		if strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 // handle runs each firing alert and ends with the worst exit code.
@@ -172,6 +207,9 @@ func (o *rootOptions) handle(ctx context.Context, rt *Runtime, cfg config.Config
 	ag := rt.NewAgent(sink, newTerminalApprover(o.f.IO, rt.Where))
 	worst := ExitOK
 	for _, a := range alerts {
+		if ctx.Err() != nil {
+			break // the next alerts are not started
+		}
 		s := ag.Handle(ctx, a)
 		worst = worseCode(worst, exitCode(s.Resolution))
 	}
@@ -179,7 +217,7 @@ func (o *rootOptions) handle(ctx context.Context, rt *Runtime, cfg config.Config
 		return &ExitError{Code: ExitFailed, Err: err}
 	}
 	if ctx.Err() != nil {
-		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("cancelled: %w", ctx.Err())}
+		return cancelled(ctx)
 	}
 	if worst != ExitOK {
 		return silent(worst)
@@ -198,6 +236,9 @@ func (o *rootOptions) handleRequest(ctx context.Context, rt *Runtime, cfg config
 	s := rt.NewAgent(sink, newTerminalApprover(o.f.IO, rt.Where)).NewConversation().Ask(ctx, req)
 	if err := flush(); err != nil {
 		return &ExitError{Code: ExitFailed, Err: err}
+	}
+	if ctx.Err() != nil {
+		return cancelled(ctx)
 	}
 	if code := exitCode(s.Resolution); code != ExitOK {
 		return silent(code)
@@ -230,10 +271,12 @@ func (o *rootOptions) inTUI(ctx context.Context, rt *Runtime, cfg config.Config,
 		err = ferr
 	}
 	switch {
-	case err != nil: // tui.ErrCancelled when the operator cancelled
+	case errors.Is(err, context.Canceled): // tui.ErrCancelled: the operator pressed q or ctrl-c
+		return err
+	case err != nil:
 		return &ExitError{Code: ExitFailed, Err: err}
 	case ctx.Err() != nil:
-		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("cancelled: %w", ctx.Err())}
+		return cancelled(ctx)
 	case code != ExitOK:
 		return silent(code)
 	}

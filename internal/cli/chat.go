@@ -56,6 +56,9 @@ func (o *rootOptions) runChat(cmd *cobra.Command) error {
 	if ferr := flush(); ferr != nil && err == nil {
 		err = ferr
 	}
+	if ctx.Err() != nil {
+		return cancelled(ctx)
+	}
 	if err != nil {
 		return &ExitError{Code: ExitFailed, Err: err}
 	}
@@ -84,6 +87,9 @@ func (o *rootOptions) chatInTUI(ctx context.Context, rt *Runtime, cfg config.Con
 	})
 	if ferr := flush(); ferr != nil && err == nil {
 		err = ferr
+	}
+	if ctx.Err() != nil {
+		return cancelled(ctx)
 	}
 	if err != nil {
 		return &ExitError{Code: ExitFailed, Err: err}

@@ -152,7 +152,7 @@ func severity(r agent.Resolution) int {
 		return 2
 	case agent.Escalated:
 		return 3
-	case agent.Failed:
+	case agent.Failed, agent.Cancelled:
 		return 4
 	}
 	return 0

@@ -38,22 +38,38 @@ func (w Where) Simulated() bool { return w.Kind != WhereCluster }
 // "SIMULATED (scenario high-cpu), namespace ai-data-labs" or
 // "cluster prod (context prod-admin), namespace shop".
 func (w Where) String() string {
+	if w.Namespace != "" {
+		return w.Place() + ", namespace " + w.Namespace
+	}
+	return w.Place()
+}
+
+// Place is where without the namespace: "SIMULATED (scenario high-cpu)" or
+// "cluster prod (context prod-admin)".
+func (w Where) Place() string {
 	var b strings.Builder
 	if w.Simulated() {
 		b.WriteString("SIMULATED")
 		if w.Scenario != "" {
 			fmt.Fprintf(&b, " (scenario %s)", w.Scenario)
 		}
-	} else {
-		b.WriteString("cluster " + orDash(w.Cluster))
-		if w.Context != "" && w.Context != w.Cluster {
-			fmt.Fprintf(&b, " (context %s)", w.Context)
-		}
+		return b.String()
 	}
-	if w.Namespace != "" {
-		b.WriteString(", namespace " + w.Namespace)
+	b.WriteString("cluster " + orDash(w.Cluster))
+	if w.Context != "" && w.Context != w.Cluster {
+		fmt.Fprintf(&b, " (context %s)", w.Context)
 	}
 	return b.String()
+}
+
+// On ends the line of a write with where it acted: " on cluster prod
+// (context prod-admin)" on a cluster; "" on the simulated platform, where the
+// header says SIMULATED and the target (namespace/name) is enough.
+func (w Where) On() string {
+	if w.Simulated() {
+		return ""
+	}
+	return " on " + w.Place()
 }
 
 // Env is the key under which history records are kept for this platform:

@@ -15,6 +15,9 @@ func TestWhereNamesThePlatform(t *testing.T) {
 		{"cluster named like its context", Where{Kind: WhereCluster, Cluster: "kind", Context: "kind", Namespace: "default"}, "cluster kind, namespace default", "kind"},
 		{"in cluster", Where{Kind: WhereCluster, Cluster: "in-cluster", Namespace: "ops"}, "cluster in-cluster, namespace ops", "in-cluster"},
 	}
+	if got := (Where{Kind: WhereCluster, Cluster: "prod", Context: "prod-admin", Namespace: "shop"}).On(); got != " on cluster prod (context prod-admin)" {
+		t.Errorf("On() = %q", got)
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if got := c.w.String(); got != c.str {
@@ -22,6 +25,9 @@ func TestWhereNamesThePlatform(t *testing.T) {
 			}
 			if got := c.w.Env(); got != c.env {
 				t.Errorf("Env() = %q, want %q", got, c.env)
+			}
+			if on := c.w.On(); (on == "") != c.w.Simulated() || (on != "" && on != " on "+c.w.Place()) {
+				t.Errorf("On() = %q for %s", on, c.str)
 			}
 		})
 	}

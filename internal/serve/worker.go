@@ -198,7 +198,7 @@ func (s *Server) runAgent(ctx context.Context, kind string, a alert.Alert) agent
 	s.m.runSeconds.Observe(s.d.Clock.Since(start).Seconds())
 	s.m.summary(kind, sum)
 	level := slog.LevelInfo
-	if sum.Resolution == agent.Failed {
+	if sum.Resolution == agent.Failed || sum.Resolution == agent.Cancelled {
 		level = slog.LevelWarn
 	}
 	s.log.Log(ctx, level, "run finished", "kind", kind, "alert", clip(a.Text, 200), "target", a.Target(),

@@ -26,6 +26,7 @@ const (
 	OutcomeNoAction   = "no_action"
 	OutcomeFailed     = "failed"
 	OutcomeRejected   = "rejected"
+	OutcomeCancelled  = "cancelled" // stopped by a signal or the operator
 )
 
 // EnvSimulated is the Env of records made against the simulated platform;
@@ -67,7 +68,7 @@ const lastActedQuery = "SELECT " + alertColumns + ` FROM alerts
 
 func validOutcome(o string) bool {
 	return oneOf(o, OutcomePending, OutcomeResolved, OutcomeUnresolved, OutcomeEscalated,
-		OutcomeNoAction, OutcomeFailed, OutcomeRejected)
+		OutcomeNoAction, OutcomeFailed, OutcomeRejected, OutcomeCancelled)
 }
 
 func (a AlertRecord) validate() error {

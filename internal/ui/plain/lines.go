@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/duet-company/ops-skill/internal/agent"
+	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -23,9 +24,10 @@ const (
 )
 
 // project is the one projection of events to transcript lines: what each
-// event says, and under which phase. Streaming, numbering and headings are
-// the Transcript's.
-func project(e agent.Event, chat bool) []line {
+// event of the run started by run says, and under which phase. Streaming,
+// numbering and headings are the Transcript's.
+func project(e agent.Event, run agent.RunStarted) []line {
+	chat := run.Alert.Source == "chat"
 	switch ev := e.(type) {
 	case agent.PlannerSwitched:
 		return []line{{phaseFallback, fmt.Sprintf("Planner fallback: %s → %s: %s", ev.From, ev.To, ev.Reason)}}
@@ -35,7 +37,7 @@ func project(e agent.Event, chat bool) []line {
 		}
 		return modelText(ev)
 	case agent.ToolDone:
-		if l, ok := toolDone(ev); ok {
+		if l, ok := toolDone(ev, run.Where); ok {
 			return []line{l}
 		}
 	case agent.Verified:
@@ -87,17 +89,23 @@ func splitDiagnosis(line string) []string {
 	return strings.Split(body, "; ")
 }
 
-func toolDone(ev agent.ToolDone) (line, bool) {
+// toolDone is the line of a call's outcome; a write's names the cluster it
+// acted on (where.On), so that no line about a change leaves it unsaid.
+func toolDone(ev agent.ToolDone, where platform.Where) (line, bool) {
 	o := ev.Outcome
+	on := ""
+	if o.Risk.ChangesPlatform() {
+		on = where.On()
+	}
 	switch {
 	case o.Status == tools.StatusInvalid:
 		return line{ev.Phase, fmt.Sprintf("Invalid call %s: %s", o.Tool, o.Error)}, true
 	case o.Status == tools.StatusRefused:
-		return line{phaseOf(ev), fmt.Sprintf("Refused %s %s — %s: %s", o.Tool, o.Target, o.Rule, o.Reason)}, true
+		return line{phaseOf(ev), fmt.Sprintf("Refused %s %s%s — %s: %s", o.Tool, o.Target, on, o.Rule, o.Reason)}, true
 	case o.Status == tools.StatusFailed || o.Status == tools.StatusCanceled:
-		return line{phaseOf(ev), fmt.Sprintf("Failed %s %s: %s", o.Tool, o.Target, o.Error)}, true
+		return line{phaseOf(ev), fmt.Sprintf("Failed %s %s%s: %s", o.Tool, o.Target, on, o.Error)}, true
 	case o.Risk.ChangesPlatform():
-		return line{agent.PhaseAction, actionLine(ev)}, true
+		return line{agent.PhaseAction, actionLine(ev, on)}, true
 	case ev.Phase == agent.PhaseVerify:
 		return line{}, false // the Verified event says it better
 	case ev.Phase == agent.PhaseCheck:
@@ -117,16 +125,16 @@ func phaseOf(ev agent.ToolDone) agent.Phase {
 	return ev.Phase
 }
 
-func actionLine(ev agent.ToolDone) string {
+func actionLine(ev agent.ToolDone, on string) string {
 	o := ev.Outcome
 	verdict := "allowed"
 	if ev.Verdict == "clamp" {
 		verdict = fmt.Sprintf("clamped to %d by %s (%s)", ev.To, o.Rule, o.Reason)
 	}
 	if o.Status == tools.StatusDryRun {
-		return fmt.Sprintf("%s (guard: %s)", capital(o.Summary), verdict)
+		return fmt.Sprintf("%s%s (guard: %s)", capital(o.Summary), on, verdict)
 	}
-	return fmt.Sprintf("Done: %s (guard: %s)", o.Summary, verdict)
+	return fmt.Sprintf("Done: %s%s (guard: %s)", o.Summary, on, verdict)
 }
 
 var statusWords = map[string]string{"resolved": "Healthy", "worse": "Worse", "unresolved": "Still firing", "unknown": "Unknown"}

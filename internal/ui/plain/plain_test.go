@@ -10,6 +10,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
 )
@@ -339,5 +340,39 @@ func TestJSONLinesKeepsTheFirstWriteError(t *testing.T) {
 	}
 	if !errors.Is(j.Err(), errDiskFull) {
 		t.Errorf("Err() = %v, want the writer's error", j.Err())
+	}
+}
+
+func TestWriteLinesNameTheClusterTheyActedOn(t *testing.T) {
+	prod := platform.Where{Kind: platform.WhereCluster, Cluster: "prod", Context: "prod-admin", Namespace: "shop"}
+	write := func(status tools.Status, summary, rule, reason, err string) agent.ToolDone {
+		return agent.ToolDone{At: at, Phase: agent.PhaseAction, Verdict: "allow", Outcome: tools.Outcome{Tool: "scaleDeployment", Risk: tools.RiskWrite,
+			Status: status, Target: "shop/backend", Summary: summary, Rule: rule, Reason: reason, Error: err}}
+	}
+	events := func(where platform.Where) []agent.Event {
+		return []agent.Event{
+			agent.RunStarted{At: at, Planner: "rules", Mode: "auto", Where: where},
+			agent.ToolDone{At: at, Phase: agent.PhaseCheck, Outcome: tools.Outcome{Tool: "getServiceStatus", Status: tools.StatusOK, Summary: "shop/backend: Healthy, 3/3 ready"}},
+			write(tools.StatusExecuted, "scale shop/backend from 3 to 4 replicas", "", "", ""),
+			write(tools.StatusDryRun, "would scale shop/backend from 4 to 5 replicas (observe mode: nothing changed)", "", "", ""),
+			write(tools.StatusRefused, "", "scale_up.cpu", "CPU 40% is not above 80%", ""),
+			write(tools.StatusFailed, "", "", "", "the API server answered 503"),
+			agent.Summary{At: at, Resolution: agent.Resolved, Headline: "Scaled"},
+		}
+	}
+	got := render("", events(prod))
+	for _, want := range []string{
+		"   - shop/backend: Healthy, 3/3 ready\n",
+		"   - Done: scale shop/backend from 3 to 4 replicas on cluster prod (context prod-admin) (guard: allowed)\n",
+		"   - Would scale shop/backend from 4 to 5 replicas (observe mode: nothing changed) on cluster prod (context prod-admin) (guard: allowed)\n",
+		"   - Refused scaleDeployment shop/backend on cluster prod (context prod-admin) — scale_up.cpu: CPU 40% is not above 80%\n",
+		"   - Failed scaleDeployment shop/backend on cluster prod (context prod-admin): the API server answered 503\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, got)
+		}
+	}
+	if sim := render("", events(platform.Where{Kind: platform.WhereSimulated, Scenario: "high-cpu"})); strings.Contains(sim, " on ") {
+		t.Errorf("on the simulated platform a write line names a place:\n%s", sim)
 	}
 }

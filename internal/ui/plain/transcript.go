@@ -85,7 +85,7 @@ func (t *Transcript) Emit(e agent.Event) {
 			flush(t.progress)
 		}
 	default:
-		for _, l := range project(e, t.chat()) {
+		for _, l := range project(e, t.start) {
 			t.place(l)
 		}
 	}

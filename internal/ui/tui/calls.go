@@ -59,19 +59,26 @@ func (m *Model) callMark(c *call, live bool) string {
 	return m.st.bad.Render("✗")
 }
 
-// callDetail is the call's summary when done, else what it targets.
+// callDetail is the call's summary when done, else what it targets. A
+// write's names the cluster it acts on (c.on).
 func (m *Model) callDetail(c *call) string {
 	if c.done {
+		on := ""
+		if c.out.Risk.ChangesPlatform() {
+			on = c.on
+		}
 		switch {
+		case c.out.Status == tools.StatusFailed && on != "":
+			return c.out.Target + on + ": " + firstNonEmpty(c.out.Error, c.out.Summary)
 		case c.out.Status == tools.StatusInvalid || c.out.Status == tools.StatusFailed:
 			return firstNonEmpty(c.out.Error, c.out.Summary)
 		case c.out.Status == tools.StatusRefused:
-			return firstNonEmpty(c.out.Target, c.out.Summary)
+			return firstNonEmpty(c.out.Target, c.out.Summary) + on
 		}
-		return firstNonEmpty(c.out.Summary, c.out.Target)
+		return firstNonEmpty(c.out.Summary, c.out.Target) + on
 	}
 	if m.pending != nil && c.phase == agent.PhaseAction {
-		return "awaiting approval: " + m.pending.plan.Summary
+		return "awaiting approval: " + m.pending.plan.Summary + c.on
 	}
 	return compactArgs(c.args)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/guard"
+	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
 )
@@ -65,7 +66,8 @@ var (
 	cpuAlert = alert.Alert{Source: "text", Text: "Alert: Backend service CPU at 85% for 5 minutes", Service: "backend", Namespace: "ai-data-labs"}
 
 	startEvents = []agent.Event{
-		agent.RunStarted{At: sec(0), Alert: cpuAlert, Planner: "rules", Mode: "auto", Env: "simulated"},
+		agent.RunStarted{At: sec(0), Alert: cpuAlert, Planner: "rules", Mode: "auto", Env: "simulated",
+			Where: platform.Where{Kind: platform.WhereSimulated, Namespace: "ai-data-labs", Scenario: "high-cpu"}},
 		agent.PhaseStarted{At: sec(0), Phase: agent.PhaseCheck},
 	}
 	checkEvents = append(read("snap-1", agent.PhaseCheck, "getServiceStatus", "ai-data-labs/backend: Healthy, 3/3 ready", 1),
@@ -80,7 +82,8 @@ var (
 			Summary: "scale ai-data-labs/backend from 3 to 4 replicas", Rule: "scale_up.cpu", Params: map[string]any{"from": 3, "requested": 4, "to": 4}}}
 	actionEvents = []agent.Event{scaleCall, scaleDone,
 		agent.ModelText{At: sec(7), Phase: agent.PhaseNotify, Final: true, Text: "Scaled backend. Verification follows."}}
-	verifyEvents = append([]agent.Event{agent.PhaseStarted{At: sec(8), Phase: agent.PhaseVerify}},
+	verifyEvents = append([]agent.Event{agent.PhaseStarted{At: sec(8), Phase: agent.PhaseVerify},
+		agent.Waiting{At: sec(8), Until: sec(128), For: units.Seconds(2 * time.Minute), Reason: "the scale of ai-data-labs/backend", Virtual: true}},
 		append(read("code-3", agent.PhaseVerify, "queryMetrics", "cpu_utilization of ai-data-labs/backend: 45%", 128),
 			agent.Verified{At: sec(128), Signal: "CPU", Before: "85%", After: "45%", Result: "resolved", Detail: "CPU after 2m: 45% (was 85%)", Waited: units.Seconds(2 * time.Minute)})...)
 	notifyEvents = []agent.Event{
@@ -117,3 +120,24 @@ var refuseDone = agent.ToolDone{At: sec(7), Phase: agent.PhaseAction, ID: "rules
 var scalePlan = tools.Plan{Target: "ai-data-labs/backend", Summary: "scale ai-data-labs/backend from 3 to 4 replicas",
 	Params:   map[string]any{"from": 3, "requested": 4, "to": 4},
 	Decision: guard.Decision{Verdict: guard.Allow, Rule: "scale_up.cpu", Reason: "CPU 85% above 80% for 15m"}}
+
+// onCluster is the high-CPU incident on cluster prod: the same events, with
+// the run started on a cluster (shop/backend) instead of the simulated platform.
+func onCluster(events []agent.Event) []agent.Event {
+	out := make([]agent.Event, len(events))
+	for i, e := range events {
+		if rs, ok := e.(agent.RunStarted); ok {
+			rs.Env = "prod-admin"
+			rs.Where = platform.Where{Kind: platform.WhereCluster, Cluster: "prod", Context: "prod-admin", Server: "https://10.0.0.1:6443", Namespace: "ai-data-labs"}
+			e = rs
+		}
+		out[i] = e
+	}
+	return out
+}
+
+// dropPlan is the approval of the disk-space incident's partition drop.
+var dropPlan = tools.Plan{Target: "analytics.events", Summary: "drop 5 partitions of analytics.events older than 90 days (200 GB)",
+	Params:     map[string]any{"partitions": 5, "bytes": "200 GB", "retention": "90 days"},
+	Partitions: []string{"202603", "202604", "202605", "202606", "202607"},
+	Decision:   guard.Decision{Verdict: guard.Allow, Rule: "partition.retention", Reason: "drop 5 partitions of analytics.events older than 90 days (200 GB)"}}

@@ -47,7 +47,7 @@ func TestIncidentViewAtEachPhase(t *testing.T) {
 		{"check_state", upTo(startEvents, checkEvents[:3]), 2 * time.Second},
 		{"analyse_cause", upTo(startEvents, checkEvents, analyseEvents), time.Second},
 		{"action", upTo(startEvents, checkEvents, analyseEvents, []agent.Event{scaleCall}), 0},
-		{"verification", upTo(startEvents, checkEvents, analyseEvents, actionEvents, verifyEvents[:1]), 40 * time.Second},
+		{"verification", upTo(startEvents, checkEvents, analyseEvents, actionEvents, verifyEvents[:2]), 40 * time.Second},
 		{"notification", upTo(startEvents, checkEvents, analyseEvents, actionEvents, verifyEvents, notifyEvents), 0},
 		{"summary", upTo(startEvents, checkEvents, analyseEvents, actionEvents, verifyEvents, notifyEvents, []agent.Event{summaryEvent}), 0},
 	}
@@ -132,6 +132,46 @@ func TestApprovalAsksInsideTheView(t *testing.T) {
 			}
 		})
 	}
+}
+
+// clusterHeader is the runtime's line for a run on cluster prod.
+const clusterHeader = "Planner: rules (no LLM configured) · Platform: cluster prod-admin (10.0.0.1:6443)"
+
+func TestApprovalNamesTheClusterAndEachPartition(t *testing.T) {
+	m, _ := newIncident(t)
+	m.o.Header = clusterHeader
+	feed(m, onCluster(upTo(startEvents, checkEvents, analyseEvents))...)
+	feed(m, agent.ToolCalled{At: sec(6), Phase: agent.PhaseAction, ID: "rules-1-0", Tool: "dropPartitions",
+		Args: args(map[string]any{"database": "analytics", "table": "events"}), By: "rules"})
+	m.Update(approvalMsg{plan: dropPlan, reply: make(chan bool, 1)})
+	view := m.View()
+	for _, want := range []string{"Where cluster prod (context prod-admin), namespace ai-data-labs",
+		"Partitions 202603, 202604, 202605, 202606, 202607", "#4 dropPartitions awaiting approval: drop 5 partitions"} {
+		if !strings.Contains(strings.Join(strings.Fields(view), " "), want) {
+			t.Errorf("the approval lacks %q:\n%s", want, view)
+		}
+	}
+	golden.RequireEqual(t, []byte(view))
+}
+
+func TestWriteLinesNameTheCluster(t *testing.T) {
+	m, _ := newIncident(t)
+	m.o.Header = clusterHeader
+	feed(m, onCluster(fullRunEvents())...)
+	rec := m.Record()
+	for _, want := range []string{
+		"Scale ai-data-labs/backend from 3 to 4 replicas on cluster prod (context prod-admin) ✓ #4 scaleDeployment",
+		"Actions Scale ai-data-labs/backend from 3 to 4 replicas on │ │ cluster prod (context prod-admin) (executed)",
+	} {
+		if !strings.Contains(strings.Join(strings.Fields(rec), " "), want) {
+			t.Errorf("the record lacks %q:\n%s", want, rec)
+		}
+	}
+	golden.RequireEqual(t, []byte(rec))
+}
+
+func fullRunEvents() []agent.Event {
+	return upTo(startEvents, checkEvents, analyseEvents, actionEvents, verifyEvents, notifyEvents, []agent.Event{summaryEvent})
 }
 
 func TestApprovalQuitDeclinesAndCancels(t *testing.T) {

@@ -33,6 +33,9 @@ func (m *Model) phaseLines(r *runState, n int, p agent.Phase, sel *call, live bo
 	ps := r.phases[p]
 	icon, tone := m.phaseMark(r, p, live)
 	left := icon + " " + m.st.of(tone).Bold(tone != ToneDim).Render(fmt.Sprintf("%d. %s", n, titles[p]))
+	if p == agent.PhaseVerify && r.running(p) && r.waiting != nil {
+		left += m.st.dim.Render(" · verifying at " + r.waiting.Until.Format(time.TimeOnly))
+	}
 	right := ""
 	if d, ok := r.elapsed(p, m.o.Clock.Now()); ok {
 		right = m.st.dim.Render(fmtDuration(d))
@@ -122,6 +125,9 @@ func (m *Model) phaseResult(r *runState, p agent.Phase) (string, Tone) {
 		if r.verified != nil {
 			return verifiedLine(*r.verified), verifiedTone(r.verified.Result)
 		}
+		if r.running(p) && r.waiting != nil {
+			return "waiting for " + r.waiting.Reason + " to settle", ToneDim
+		}
 		if r.running(p) {
 			return "waiting for the change to settle, then reading the signal again", ToneDim
 		}
@@ -143,7 +149,9 @@ func (m *Model) phaseResult(r *runState, p agent.Phase) (string, Tone) {
 	return "", ToneNone
 }
 
+// actionResult sums up the writes; on a cluster it says which (Where.On).
 func actionResult(r *runState, ps *phaseState) (string, Tone) {
+	on := r.start.Where.On()
 	var done, refused, failed []*call
 	for _, c := range ps.calls {
 		switch {
@@ -162,9 +170,9 @@ func actionResult(r *runState, ps *phaseState) (string, Tone) {
 	case len(done)+len(refused)+len(failed) == 0:
 		return "", ToneNone
 	case len(done) == 1 && len(refused)+len(failed) == 0:
-		return capital(done[0].out.Summary), ToneGood
+		return capital(done[0].out.Summary) + on, ToneGood
 	case len(refused) == 1 && len(done)+len(failed) == 0:
-		return "Refused: " + refused[0].tool + " — " + refused[0].out.Rule, ToneWarn
+		return "Refused: " + refused[0].tool + r.start.Where.On() + " — " + refused[0].out.Rule, ToneWarn
 	}
 	parts := []string{}
 	for _, x := range []struct {
@@ -181,14 +189,14 @@ func actionResult(r *runState, ps *phaseState) (string, Tone) {
 	} else if len(refused) > 0 {
 		t = ToneWarn
 	}
-	return "Changes: " + strings.Join(parts, ", "), t
+	return "Changes: " + strings.Join(parts, ", ") + on, t
 }
 
 func resolutionTone(r agent.Resolution) Tone {
 	switch r {
 	case agent.Resolved, agent.NoAction:
 		return ToneGood
-	case agent.Unresolved, agent.Escalated:
+	case agent.Unresolved, agent.Escalated, agent.Cancelled:
 		return ToneWarn
 	}
 	return ToneBad

@@ -23,6 +23,7 @@ type call struct {
 	from, to int64
 	approval string // "approved" or "declined" by the operator, in approve mode
 	expanded bool
+	on       string // where a write acts, " on cluster …" (platform.Where.On); "" when simulated
 }
 
 // phaseState is what happened in one phase of a run. A phase can be entered
@@ -53,7 +54,8 @@ type runState struct {
 	calls    []*call
 	byID     map[string]*call
 	switched []agent.PlannerSwitched
-	answer   []string // the planner's words, in a conversation turn
+	answer   []string       // the planner's words, in a conversation turn
+	waiting  *agent.Waiting // the settle wait before verification
 	verified *agent.Verified
 	notified []agent.Notified
 	summary  *agent.Summary
@@ -101,6 +103,8 @@ func (r *runState) apply(e agent.Event, seen time.Time) {
 		r.called(ev)
 	case agent.ToolDone:
 		r.done(ev)
+	case agent.Waiting:
+		r.waiting = &ev
 	case agent.Verified:
 		r.verified = &ev
 		r.phases[agent.PhaseVerify].notes = append(r.phases[agent.PhaseVerify].notes, note{text: verifiedLine(ev), tone: verifiedTone(ev.Result)})
@@ -163,7 +167,7 @@ func isAnalysis(line string) bool {
 
 func (r *runState) called(ev agent.ToolCalled) {
 	r.enter(ev.Phase, ev.At)
-	c := &call{n: len(r.calls) + 1, id: ev.ID, tool: ev.Tool, args: ev.Args, by: ev.By, phase: ev.Phase}
+	c := &call{n: len(r.calls) + 1, id: ev.ID, tool: ev.Tool, args: ev.Args, by: ev.By, phase: ev.Phase, on: r.start.Where.On()}
 	r.calls = append(r.calls, c)
 	if ev.ID != "" {
 		r.byID[ev.ID] = c
@@ -227,6 +231,8 @@ func eventTime(e agent.Event) time.Time {
 	case agent.ToolCalled:
 		return ev.At
 	case agent.ToolDone:
+		return ev.At
+	case agent.Waiting:
 		return ev.At
 	case agent.Verified:
 		return ev.At

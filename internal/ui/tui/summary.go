@@ -25,7 +25,7 @@ func (m *Model) summaryBox(r *runState) []string {
 		rows = append(rows, row{"Actions", "none", ToneDim})
 	}
 	for i, a := range s.Actions {
-		rows = append(rows, row{keyOnce(i, "Actions"), actionText(a), ToneNone})
+		rows = append(rows, row{keyOnce(i, "Actions"), actionText(a, r.start.Where.On()), ToneNone})
 	}
 	for i, f := range s.Refusals {
 		rows = append(rows, row{keyOnce(i, "Refused"), fmt.Sprintf("%s %s — %s: %s", f.Tool, f.Target, f.Rule, f.Reason), ToneWarn})
@@ -44,13 +44,14 @@ func (m *Model) summaryBox(r *runState) []string {
 }
 
 // actionText is a write's result ("scale ai-data-labs/backend from 3 to 4
-// replicas"), which names its target, and its status.
-func actionText(a agent.Action) string {
+// replicas"), which names its target, where it acted (on, on a cluster) and
+// its status.
+func actionText(a agent.Action, on string) string {
 	what := a.Result
 	if what == "" || (a.Target != "" && !strings.Contains(what, a.Target)) {
 		what = strings.TrimSpace(a.Tool + " " + a.Target + ": " + what)
 	}
-	return capital(what) + " (" + strings.ReplaceAll(a.Status, "_", " ") + ")"
+	return capital(what) + on + " (" + strings.ReplaceAll(a.Status, "_", " ") + ")"
 }
 
 func keyOnce(i int, key string) string {
@@ -137,7 +138,15 @@ func (m *Model) approvalBox() []string {
 	if d.Reason != "" {
 		guard += " — " + d.Reason
 	}
-	rows := []row{{"Change", p.Summary, ToneNone}, {"Target", p.Target, ToneNone}, {"Parameters", params(p.Params), ToneNone},
+	where, wtone := "", ToneNone
+	if r := m.lastRun(); r != nil {
+		where = r.start.Where.String()
+		if !r.start.Where.Simulated() {
+			wtone = ToneWarn // a real cluster: the one thing to check before y
+		}
+	}
+	rows := []row{{"Change", p.Summary, ToneNone}, {"Where", where, wtone}, {"Target", p.Target, ToneNone},
+		{"Parameters", params(p.Params), ToneNone}, {"Partitions", strings.Join(p.Partitions, ", "), ToneNone},
 		{"Guard", guard, verdictTone(string(d.Verdict))}}
 	var keep []row
 	for _, r := range rows {

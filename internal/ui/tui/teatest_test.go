@@ -103,5 +103,5 @@ func TestTeatestApprovalQuitDeclinesAndCancels(t *testing.T) {
 	if !m.Aborted() {
 		t.Error("q did not count as the operator cancelling")
 	}
-	requireAll(t, m.Record(), "guard: refused · approval.declined", "declined by the operator", "Outcome            failed", "cancelled")
+	requireAll(t, m.Record(), "guard: refused · approval.declined", "declined by the operator", "Outcome            cancelled", "Cancelled before any change")
 }

@@ -22,8 +22,14 @@ import (
 // ErrNotInteractive says an approval was asked for with no terminal to answer on.
 var ErrNotInteractive = errors.New("no terminal to ask on")
 
-// ErrCancelled says the operator cancelled the work (q or ctrl-c).
-var ErrCancelled = errors.New("cancelled by the operator")
+// ErrCancelled says the operator cancelled the work (q or ctrl-c). It is a
+// context.Canceled (errors.Is), so the command ends as a signal would.
+var ErrCancelled error = operatorCancelled{}
+
+type operatorCancelled struct{}
+
+func (operatorCancelled) Error() string        { return "cancelled by the operator" }
+func (operatorCancelled) Is(target error) bool { return target == context.Canceled }
 
 // UI runs the view on a terminal. Build the agent with its Sink and Approver,
 // then call Incident or Chat once.
