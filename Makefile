@@ -2,15 +2,16 @@
 GO        ?= go
 PKG       := github.com/duet-company/ops-skill
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-# The full commit hash, "-dirty" with uncommitted changes; empty outside git (the binary then says "unknown").
-COMMIT    ?= $(shell c=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || c=$$c-dirty; echo $$c; })
+# The full commit hash, "-dirty" with changes not committed (untracked files too, as goreleaser's
+# IsGitDirty); empty outside git (the binary then says "unknown").
+COMMIT    ?= $(shell c=$$(git rev-parse HEAD 2>/dev/null) && { test -z "$$(git status --porcelain)" || c=$$c-dirty; echo $$c; })
 # The commit's time, not the build's, so two builds of one commit are alike (as .goreleaser.yaml's CommitDate).
 DATE      ?= $(shell TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null)
 # The same three -X flags are set by .goreleaser.yaml (ldflags), so both builds report themselves alike.
 LDFLAGS   := -s -w -X $(PKG)/internal/app.Version=$(VERSION) -X $(PKG)/internal/app.Commit=$(COMMIT) -X $(PKG)/internal/app.Date=$(DATE)
 BIN       := bin/ops-skill
 
-.PHONY: help build test test-unit lint demo bench clean
+.PHONY: help build test test-unit lint demo bench clean snapshot package-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -40,6 +41,12 @@ demo: build ## run the spec's three incidents on the simulated platform
 
 bench: ## benchmarks (agent per incident, guard decision, history, tool gate, eval suite) into BENCHMARKS.md
 	GO=$(GO) ./scripts/bench.sh
+
+snapshot: ## goreleaser snapshot into dist/: archives, deb, rpm, Homebrew formula, krew manifest (no image: needs docker buildx)
+	GO=$(GO) bash scripts/goreleaser.sh release --snapshot --clean --skip=docker
+
+package-test: ## as root: snapshot for this platform, check dist/, dpkg -i the .deb, run it, dpkg -r (PACKAGE_TEST_ALL=1: every platform)
+	GO=$(GO) bash scripts/package-test.sh
 
 clean: ## remove build outputs
 	rm -rf bin dist
