@@ -20,7 +20,7 @@ func hookedRun(h *harness, hook func(agent.Event, context.CancelFunc)) agent.Sum
 }
 
 func TestCancelledAfterTheWriteEndsWithWhatWasDone(t *testing.T) {
-	h := newHarness(t, setup{scenario: "high-cpu"})
+	h := newHarness(t, setup{scenario: "high-cpu", notify: true})
 	s := hookedRun(h, func(e agent.Event, cancel context.CancelFunc) {
 		if d, ok := e.(agent.ToolDone); ok && d.Outcome.Tool == "scaleDeployment" {
 			cancel() // Ctrl-C right after the scale
@@ -43,6 +43,11 @@ func TestCancelledAfterTheWriteEndsWithWhatWasDone(t *testing.T) {
 	}
 	if got := h.after().Services["backend"].Replicas; got != 4 {
 		t.Errorf("backend has %d replicas, want the 4 of the scale done before the cancellation", got)
+	}
+	// The team hears of the scale that was made, and that the run was cancelled.
+	notes := h.p.Notifications()
+	if len(notes) != 1 || !strings.Contains(notes[0].Title, "cancelled before verification") || !strings.Contains(notes[0].Text, "from 3 to 4 replicas") {
+		t.Errorf("notifications = %+v, want one telling of the scale and the cancellation", notes)
 	}
 }
 

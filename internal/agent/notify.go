@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
@@ -46,6 +47,20 @@ func (r *run) escalateIfNeeded(ctx context.Context) {
 	if v := r.sum.Verification; v != nil {
 		_ = r.a.d.History.AddTimeline(ctx, r.incident, "verification", v.Result+": "+v.Detail)
 	}
+}
+
+// notifyAfterCancel bounds the notification of a cancelled run's writes.
+const notifyAfterCancel = 10 * time.Second
+
+// executedWrites counts the writes that changed the platform.
+func (r *run) executedWrites() int {
+	n := 0
+	for _, o := range r.outcomes {
+		if o.Risk.ChangesPlatform() && o.Status == tools.StatusExecuted {
+			n++
+		}
+	}
+	return n
 }
 
 // declined reports a write the operator declined at the approval prompt: the
@@ -95,6 +110,17 @@ func (r *run) notify(ctx context.Context) {
 		if o.Status == tools.StatusRefused {
 			refused++
 		}
+	}
+	if ctx.Err() != nil {
+		// Cancelled (Ctrl-C, SIGTERM): the team still hears of the writes
+		// already made, within a bounded time; nothing else is said.
+		if r.executedWrites() == 0 {
+			return
+		}
+		r.sum.Resolution = Cancelled
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), notifyAfterCancel)
+		defer cancel()
 	}
 	v := r.sum.Verification
 	failedCheck := v != nil && v.Result != "resolved"
