@@ -15,7 +15,6 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"k8s.io/utils/clock"
 
 	opsskill "github.com/duet-company/ops-skill"
@@ -37,9 +36,7 @@ func Main() int {
 func Run(ctx context.Context, d deps, args []string) int {
 	f := &cli.Factory{
 		IO: d.io, Env: d.env, Now: d.clock.Now,
-		LoadConfig: func(file string, flags *pflag.FlagSet) (config.Config, error) {
-			return config.Load(config.LoadOptions{ConfigFile: file, Env: d.env, Flags: flags})
-		},
+		LoadConfig:   d.loadConfig,
 		OpenStore:    d.openStore,
 		NewRuntime:   d.newRuntime,
 		Scenarios:    scenarios,

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/duet-company/ops-skill/internal/cli"
 	"github.com/duet-company/ops-skill/internal/config"
 	"github.com/duet-company/ops-skill/internal/kube"
@@ -78,6 +80,38 @@ func expandHome(p string, env config.EnvFunc) string {
 		}
 	}
 	return p
+}
+
+// loadConfig loads the effective config and, unless the command runs on the
+// simulated platform, takes the kubeconfig context's namespace when nothing
+// else named one, so that every command (config show, tools call, history)
+// sees the namespace a run would use. The kubeconfig is only read here; a
+// broken one is reported by the commands that connect.
+func (d deps) loadConfig(file string, flags *pflag.FlagSet) (config.Config, error) {
+	cfg, err := config.Load(config.LoadOptions{ConfigFile: file, Env: d.env, Flags: flags})
+	if err != nil || simulating(flags) || namespaceExplicit(cfg) {
+		return cfg, err
+	}
+	src, lerr := d.locateCluster(cfg)
+	if lerr != nil || !src.found() {
+		return cfg, nil
+	}
+	conn, lerr := kube.LoadConfig(kube.ConnectOptions{Kubeconfig: strings.Join(src.files, string(os.PathListSeparator)), Context: cfg.Kubernetes.Context, InCluster: src.inCluster})
+	if lerr != nil {
+		return cfg, nil
+	}
+	if _, err := cfg.UseKubeconfigNamespace(conn.ContextNamespace); err != nil {
+		return cfg, fmt.Errorf("the namespace of kubeconfig context %s: %w", conn.Context, err)
+	}
+	return cfg, nil
+}
+
+func simulating(flags *pflag.FlagSet) bool {
+	if flags == nil {
+		return false
+	}
+	f := flags.Lookup("simulate")
+	return f != nil && f.Value.String() == "true"
 }
 
 // connect resolves the kubeconfig context and the namespace of a run:

@@ -198,6 +198,10 @@ func TestFirstContactUsesHomeKubeconfigAndItsNamespace(t *testing.T) {
 	}
 	f.noTrace(nil) // observe mode: nothing sent, nothing opened, nothing changed
 
+	out, _, _ = f.run(nil, "config", "show")
+	if !strings.Contains(out, "namespace: "+f.ns+" # kubeconfig") {
+		t.Errorf("config show does not name the context's namespace and its source:\n%s", out)
+	}
 	out, _, code = f.run(nil, "doctor")
 	if !strings.Contains(out, f.ns+" (from the kubeconfig context)") || !strings.Contains(out, "update deployments.apps") {
 		t.Errorf("doctor (exit %d) does not show the context's namespace and the RBAC rows:\n%s", code, out)
