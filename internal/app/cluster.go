@@ -140,7 +140,8 @@ func (d deps) connect(cfg *config.Config, src clusterSource) (kube.Connection, e
 // namespaceExplicit reports a namespace set by a flag, the environment, a
 // file or an override.
 func namespaceExplicit(cfg config.Config) bool {
-	return cfg.Source("kubernetes.namespace") != config.SourceDefault
+	src := cfg.Source("kubernetes.namespace")
+	return src != config.SourceDefault && src != config.SourceKubeconfig
 }
 
 // clusterFix says how to repair an unreachable cluster configuration.

@@ -80,7 +80,6 @@ func (d deps) configChecks(cfg config.Config, o cli.DoctorOptions) []preflight.C
 // checks the cluster, RBAC, Prometheus with every named metric per
 // workload, and ClickHouse.
 func (d deps) clusterDoctor(ctx context.Context, cfg *config.Config, src clusterSource, requests *atomic.Int64) ([]preflight.Check, platform.Where, error) {
-	explicit := namespaceExplicit(*cfg)
 	conn, err := d.connect(cfg, src)
 	if err != nil {
 		return nil, platform.Where{}, err
@@ -94,7 +93,7 @@ func (d deps) clusterDoctor(ctx context.Context, cfg *config.Config, src cluster
 	out := []preflight.Check{
 		{Group: preflight.GroupCluster, Name: "kubeconfig", Status: preflight.Pass, Detail: src.origin + ": " + firstNonEmptyString(strings.Join(src.files, ", "), kube.ServiceAccountDir)},
 		{Group: preflight.GroupCluster, Name: "context", Status: preflight.Pass, Detail: firstNonEmptyString(conn.Context, "in-cluster") + " (cluster " + conn.Cluster + ")"},
-		{Group: preflight.GroupCluster, Name: "namespace", Status: preflight.Pass, Detail: conn.Namespace + namespaceOrigin(explicit, conn)},
+		{Group: preflight.GroupCluster, Name: "namespace", Status: preflight.Pass, Detail: conn.Namespace + namespaceOrigin(*cfg)},
 	}
 	var b backends
 	if err := d.attachData(*cfg, &b); err != nil {
@@ -112,8 +111,8 @@ func (d deps) clusterDoctor(ctx context.Context, cfg *config.Config, src cluster
 	return out, where, nil
 }
 
-func namespaceOrigin(explicit bool, conn kube.Connection) string {
-	if !explicit && conn.ContextNamespace != "" {
+func namespaceOrigin(cfg config.Config) string {
+	if cfg.Source("kubernetes.namespace") == config.SourceKubeconfig {
 		return " (from the kubeconfig context)"
 	}
 	return ""
