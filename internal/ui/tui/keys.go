@@ -56,7 +56,12 @@ func (m *Model) chatKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case "ctrl+d":
-		if !m.busy && m.input.Value() == "" {
+		switch {
+		case m.input.Value() != "":
+		case m.busy: // end of input while a request runs: quit once it has answered
+			m.stopping = true
+			return m, nil
+		default:
 			m.quitting = true
 			return m, tea.Quit
 		}

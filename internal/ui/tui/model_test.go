@@ -426,3 +426,16 @@ func runCmd(cmd tea.Cmd) {
 }
 
 func displayWidth(s string) int { return lipgloss.Width(s) }
+
+// End of input while a request runs (ctrl-d typed ahead, or stdin closed)
+// quits once the request has answered, never leaving the conversation hung.
+func TestCtrlDDuringATurnQuitsAfterIt(t *testing.T) {
+	m := NewChat(context.Background(), testOptions(testclock.NewFakeClock(at)), func(context.Context, string) error { return nil })
+	m.busy = true
+	if _, cmd := m.Update(key("ctrl+d")); cmd != nil || m.quitting {
+		t.Fatal("ctrl-d during a turn quit before the turn answered")
+	}
+	if _, cmd := m.Update(workDoneMsg{}); cmd == nil || !m.quitting {
+		t.Error("the conversation did not quit after the turn that ctrl-d waited for")
+	}
+}
