@@ -53,16 +53,8 @@ type StateStore interface {
 	Update(ctx context.Context, ref platform.WorkloadRef, fn func(*guard.WorkloadState) error) error
 }
 
-// Policy gathers the guardrails the tools enforce.
-type Policy struct {
-	Scope      guard.Scope
-	Scaling    guard.ScalingPolicy
-	Healing    guard.HealingPolicy
-	Partitions guard.PartitionPolicy
-	Alerting   guard.AlertPolicy
-	// NotifyEnabled false refuses the notify tool (ALERT_ENABLED=false).
-	NotifyEnabled bool
-}
+// Policy is what the gate enforces: the one guardrail policy (guard.Policy).
+type Policy = guard.Policy
 
 // Deps are the registry's dependencies; nil backends make their tools fail
 // with a clear "not configured" error.

@@ -20,21 +20,19 @@ import (
 
 // Config bounds a run.
 type Config struct {
-	MaxIterations    int           // planner turns; the last one must answer without tools
-	TokenBudget      int           // prompt+completion tokens per run; past it the next turn is the final one
-	ToolResultChars  int           // each tool result sent to the planner is cut to this
-	SettleTime       time.Duration // wait after a write before verifying
-	Mode             guard.Mode
-	MaxWrites        int
-	Env              string // "simulated" or the cluster context
-	Where            platform.Where
-	DiskTargetPct    float64 // disk usage below this counts as resolved
-	ScaleUpThreshold float64 // CPU below this counts as resolved
-	ErrorRateTarget  float64 // error rate below this counts as resolved
-	LatencyTargetMs  float64 // p99 latency below this counts as resolved
-	MaxInvalidTurns  int     // consecutive turns of only invalid calls before falling back
-	PlannerTimeout   time.Duration
-	DashboardURL     func(service string) string
+	MaxIterations   int           // planner turns; the last one must answer without tools
+	TokenBudget     int           // prompt+completion tokens per run; past it the next turn is the final one
+	ToolResultChars int           // each tool result sent to the planner is cut to this
+	SettleTime      time.Duration // wait after a write before verifying
+	Mode            guard.Mode
+	MaxWrites       int
+	Env             string // "simulated" or the cluster context
+	Where           platform.Where
+	// Targets say when a verified signal counts as resolved (from guard.Policy).
+	Targets         guard.Targets
+	MaxInvalidTurns int // consecutive turns of only invalid calls before falling back
+	PlannerTimeout  time.Duration
+	DashboardURL    func(service string) string
 	// HeldReason says why notifications are not sent although channels may be
 	// configured (a simulated run without --notify); empty: send as usual.
 	HeldReason string
@@ -43,7 +41,7 @@ type Config struct {
 // DefaultConfig returns the bounds used when none are given.
 func DefaultConfig() Config {
 	return Config{MaxIterations: 6, TokenBudget: 60000, ToolResultChars: 4000, SettleTime: 2 * time.Minute,
-		Mode: guard.ModeAuto, MaxWrites: 5, DiskTargetPct: 75, ScaleUpThreshold: 80, ErrorRateTarget: 10, LatencyTargetMs: 500,
+		Mode: guard.ModeAuto, MaxWrites: 5, Targets: guard.Targets{CPUPct: 80, ErrorRatePct: 10, LatencyMs: 500, DiskPct: 75},
 		MaxInvalidTurns: 2, PlannerTimeout: 90 * time.Second}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/llm"
 	"github.com/duet-company/ops-skill/internal/planner"
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/policy"
 	"github.com/duet-company/ops-skill/internal/sim"
 	"github.com/duet-company/ops-skill/internal/store"
 	"github.com/duet-company/ops-skill/internal/units"
@@ -97,8 +98,9 @@ func newHarness(t testing.TB, s setup) *harness {
 	if h.state == nil {
 		h.state = tools.NewMemoryState()
 	}
+	pol := policy.FromConfig(cfg)
 	deps := tools.Deps{Cluster: p.Cluster(), Metrics: p.Metrics(), Storage: p.Storage(), Health: p.Health(),
-		State: h.state, Clock: p.Clock(), Policy: toolPolicy(cfg)}
+		State: h.state, Clock: p.Clock(), Policy: pol}
 	var hist agent.History
 	if s.noStore {
 		deps.Incidents = &memIncidents{clock: p.Clock().Now}
@@ -116,7 +118,7 @@ func newHarness(t testing.TB, s setup) *harness {
 		s.wrap(&deps)
 	}
 	h.reg = tools.NewRegistry(deps)
-	h.rules = planner.NewRules(rulesPolicy(cfg))
+	h.rules = planner.NewRules(planner.PolicyFrom(pol))
 	var fallback llm.Client = h.rules
 	if s.noFallback {
 		fallback = nil
@@ -125,11 +127,11 @@ func newHarness(t testing.TB, s setup) *harness {
 	if pl == nil {
 		pl = h.rules
 	}
-	acfg := agentConfig(cfg)
+	acfg := agentConfig(cfg, pol)
 	if s.agentCfg != nil {
 		s.agentCfg(&acfg)
 	}
-	system, err := systemPrompt(cfg, acfg)
+	system, err := systemPrompt(cfg, pol, acfg)
 	if err != nil {
 		t.Fatalf("system prompt: %v", err)
 	}
@@ -143,7 +145,7 @@ func newHarness(t testing.TB, s setup) *harness {
 		waiter = s.waiter(p)
 	}
 	h.agent = agent.New(acfg, agent.Deps{Registry: h.reg, Planner: pl, Fallback: fallback, Clock: p.Clock(), Waiter: waiter,
-		Notifier: notifier, Approver: s.approver, History: hist, Sink: h.events, System: system, Alerting: alertPolicy(cfg)})
+		Notifier: notifier, Approver: s.approver, History: hist, Sink: h.events, System: system, Alerting: pol.Alerting})
 	h.alert = h.parse(s)
 	h.start = p.Snapshot()
 	h.parts = partitions(t, p)
@@ -222,55 +224,19 @@ func of[T agent.Event](r *recorder) []T {
 
 // The wiring below copies internal/app/runtime.go (unexported there).
 
-func toolPolicy(cfg config.Config) tools.Policy {
-	a, s, st := cfg.AutoScaling, cfg.SelfHealing, cfg.Storage
-	return tools.Policy{
-		Scope: guard.Scope{AllowedNamespaces: cfg.Kubernetes.AllowedNamespaces},
-		Scaling: guard.ScalingPolicy{Enabled: a.Enabled, Min: int64(a.MinReplicas), Max: int64(a.MaxReplicas),
-			Up:         guard.Rule{Threshold: a.ScaleUpThreshold, Sustain: a.ScaleUpDuration, Step: int64(a.ScaleUpStep)},
-			Down:       guard.Rule{Threshold: a.ScaleDownThreshold, Sustain: a.ScaleDownDuration, Step: int64(a.ScaleDownStep)},
-			Out:        guard.Rule{Threshold: a.ErrorRateThreshold, Sustain: a.ErrorRateDuration, Step: int64(a.ErrorRateStep)},
-			SampleStep: tools.SampleStep, OptOutAnnotation: a.OptOutAnnotation},
-		Healing: guard.HealingPolicy{Enabled: s.Enabled, RestartThreshold: s.RestartThreshold, ReplacementThreshold: s.ReplacementThreshold,
-			RestartBudgetPerHour: s.RestartBudgetPerHour, MemoryMaxFactor: s.MemoryRaiseMaxFactor, MemoryCeiling: s.MemoryCeiling},
-		Partitions: guard.PartitionPolicy{Retention: time.Duration(st.RetentionDays) * 24 * time.Hour, MinKeep: st.MinPartitions,
-			MaxPerRun: st.MaxPartitionsPerRun, MaxBytesPerRun: uint64(st.MaxBytesPerRun)},
-		Alerting:      alertPolicy(cfg),
-		NotifyEnabled: cfg.Alerting.Enabled,
-	}
-}
-
-func alertPolicy(cfg config.Config) guard.AlertPolicy {
-	return guard.AlertPolicy{Enabled: cfg.Alerting.Enabled, Cooldown: cfg.Alerting.Cooldown, EscalateAfter: cfg.Alerting.EscalationAfter()}
-}
-
-// diskTarget is the disk usage below which a disk alert counts as resolved (as in app).
-const diskTarget = 75
-
-func rulesPolicy(cfg config.Config) planner.Policy {
-	a := cfg.AutoScaling
-	return planner.Policy{ScaleUpThreshold: a.ScaleUpThreshold, ScaleDownThreshold: a.ScaleDownThreshold, ErrorRateThreshold: a.ErrorRateThreshold,
-		UpStep: a.ScaleUpStep, OutStep: a.ErrorRateStep, MinReplicas: a.MinReplicas, MaxReplicas: a.MaxReplicas,
-		DiskTargetPct: diskTarget, MemoryFactor: cfg.SelfHealing.MemoryRaiseMaxFactor}
-}
-
-func agentConfig(cfg config.Config) agent.Config {
+// agentConfig and systemPrompt derive, as internal/app does, the agent's
+// bounds and the prompt from the one policy of cfg.
+func agentConfig(cfg config.Config, pol guard.Policy) agent.Config {
 	c := agent.DefaultConfig()
 	mode, _ := guard.ParseMode(cfg.Agent.Mode)
 	c.MaxIterations, c.TokenBudget, c.PlannerTimeout = cfg.LLM.MaxIterations, cfg.LLM.TokenBudget, cfg.LLM.Timeout
-	c.Mode, c.MaxWrites, c.Env = mode, cfg.Agent.MaxWrites, store.EnvSimulated
-	c.ScaleUpThreshold, c.ErrorRateTarget, c.DiskTargetPct = cfg.AutoScaling.ScaleUpThreshold, cfg.AutoScaling.ErrorRateThreshold, diskTarget
+	c.Mode, c.MaxWrites, c.Env, c.Targets = mode, cfg.Agent.MaxWrites, store.EnvSimulated, pol.Targets
 	return c
 }
 
-func systemPrompt(cfg config.Config, a agent.Config) (string, error) {
-	s := cfg.AutoScaling
-	guardrails := fmt.Sprintf("scale up on CPU>%.0f%% for %s (+%d), out on errors>%.0f%% for %s (+%d), down on CPU<%.0f%% for %s; replicas %d-%d; %d restarts/h; memory x%.0f max %s after OOM; drop partitions older than %dd",
-		s.ScaleUpThreshold, units.Duration(s.ScaleUpDuration), s.ScaleUpStep, s.ErrorRateThreshold, units.Duration(s.ErrorRateDuration), s.ErrorRateStep,
-		s.ScaleDownThreshold, units.Duration(s.ScaleDownDuration), s.MinReplicas, s.MaxReplicas, cfg.SelfHealing.RestartBudgetPerHour,
-		cfg.SelfHealing.MemoryRaiseMaxFactor, units.IBytes(cfg.SelfHealing.MemoryCeiling), cfg.Storage.RetentionDays)
+func systemPrompt(cfg config.Config, pol guard.Policy, a agent.Config) (string, error) {
 	return prompts.RenderSystem(prompts.System{Namespace: cfg.Kubernetes.Namespace, Namespaces: cfg.Kubernetes.AllowedNamespaces,
-		Guardrails: guardrails, Settle: units.Duration(a.SettleTime), Mode: string(a.Mode)})
+		Guardrails: pol.Sentence(), Settle: units.Duration(a.SettleTime), Mode: string(a.Mode)})
 }
 
 // history adapts the store to the agent and the tools (as internal/app/history.go).

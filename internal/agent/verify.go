@@ -45,11 +45,11 @@ func (r *run) readSignal(o tools.Outcome) (signal, bool) {
 		s := signal{name: metricLabel(res.Metric), value: v, known: true, lower: true, text: fmt.Sprintf("%.0f%s", v, res.Unit)}
 		switch r.al.Kind {
 		case alert.KindCPU:
-			s.ok = v < cfg.ScaleUpThreshold
+			s.ok = v < cfg.Targets.CPUPct
 		case alert.KindErrorRate:
-			s.ok = v < cfg.ErrorRateTarget
+			s.ok = v < cfg.Targets.ErrorRatePct
 		case alert.KindLatency:
-			s.ok = v < cfg.LatencyTargetMs
+			s.ok = v < cfg.Targets.LatencyMs
 		default:
 			return signal{}, false
 		}
@@ -71,7 +71,7 @@ func (r *run) readSignal(o tools.Outcome) (signal, bool) {
 			return signal{}, false
 		}
 		d := res.Disks[0]
-		return signal{name: "Disk usage", value: d.UsagePct, known: true, lower: true, ok: d.UsagePct < cfg.DiskTargetPct,
+		return signal{name: "Disk usage", value: d.UsagePct, known: true, lower: true, ok: d.UsagePct < cfg.Targets.DiskPct,
 			text: fmt.Sprintf("%.0f%% (%s / %s)", d.UsagePct, d.Used, d.Total)}, true
 	}
 	return signal{}, false

@@ -14,6 +14,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/llm"
 	"github.com/duet-company/ops-skill/internal/planner"
+	"github.com/duet-company/ops-skill/internal/policy"
 	"github.com/duet-company/ops-skill/internal/store"
 	"github.com/duet-company/ops-skill/tools"
 )
@@ -45,16 +46,17 @@ func EvalWire(cfg config.Config) eval.Wire {
 			st.Close()
 			return nil, nil, err
 		}
-		acfg := agentConfig(cfg, mode, store.EnvSimulated)
-		system, err := systemPrompt(cfg, acfg)
+		pol := policy.FromConfig(cfg)
+		acfg := agentConfig(cfg, pol, mode, store.EnvSimulated)
+		system, err := systemPrompt(cfg, pol, acfg)
 		if err != nil {
 			st.Close()
 			return nil, nil, err
 		}
 		hist := history{s: st, env: store.EnvSimulated}
 		reg := tools.NewRegistry(tools.Deps{Cluster: p.Cluster(), Metrics: p.Metrics(), Storage: p.Storage(), Health: p.Health(),
-			Notifier: p.Notifier(), Incidents: hist, State: tools.NewMemoryState(), Recorder: hist, History: hist, Clock: p.Clock(), Policy: toolPolicy(cfg)})
-		var rules llm.Client = planner.NewRules(rulesPolicy(cfg))
+			Notifier: p.Notifier(), Incidents: hist, State: tools.NewMemoryState(), Recorder: hist, History: hist, Clock: p.Clock(), Policy: pol})
+		var rules llm.Client = planner.NewRules(planner.PolicyFrom(pol))
 		pl, fallback := s.Planner, rules
 		if pl == nil {
 			pl = rules
@@ -63,7 +65,7 @@ func EvalWire(cfg config.Config) eval.Wire {
 			fallback = nil
 		}
 		ag := agent.New(acfg, agent.Deps{Registry: reg, Planner: pl, Fallback: fallback, Clock: p.Clock(), Waiter: p,
-			Notifier: p.Notifier(), History: hist, Sink: s.Sink, System: system, Alerting: alertPolicy(cfg)})
+			Notifier: p.Notifier(), History: hist, Sink: s.Sink, System: system, Alerting: pol.Alerting})
 		return ag, st.Close, nil
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/eval"
 	"github.com/duet-company/ops-skill/internal/llm"
 	"github.com/duet-company/ops-skill/internal/planner"
+	"github.com/duet-company/ops-skill/internal/policy"
 )
 
 func (h *harness) evalReport(args ...string) (eval.Report, int) {
@@ -99,7 +100,7 @@ func TestEvalBuildsTheConfiguredLLMWithTheModelAskedFor(t *testing.T) {
 	d := deps{io: cli.Test(strings.NewReader(""), &h.out, &h.errOut), env: h.lookup, clock: h.clock,
 		newLLM: func(c config.LLM) (llm.Client, error) {
 			asked = append(asked, c.Model)
-			return planner.NewRules(rulesPolicy(config.Defaults())), nil // a stand-in client
+			return planner.NewRules(planner.PolicyFrom(policy.FromConfig(config.Defaults()))), nil // a stand-in client
 		}}
 	code := Run(context.Background(), d, []string{"eval", "--model", "llm", "--model", "gpt-other", "--scenario", "healthy"})
 	if code != cli.ExitOK || strings.Join(asked, ",") != "gpt-configured,gpt-other" {

@@ -9,6 +9,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/cli"
 	"github.com/duet-company/ops-skill/internal/config"
 	"github.com/duet-company/ops-skill/internal/guard"
+	"github.com/duet-company/ops-skill/internal/policy"
 	"github.com/duet-company/ops-skill/internal/store"
 )
 
@@ -251,7 +252,8 @@ func renderSystemPrompt(t *testing.T, h *harness) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := systemPrompt(cfg, agentConfig(cfg, mode, store.EnvSimulated))
+	pol := policy.FromConfig(cfg)
+	got, err := systemPrompt(cfg, pol, agentConfig(cfg, pol, mode, store.EnvSimulated))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,12 +9,13 @@ import (
 	"testing"
 
 	"github.com/duet-company/ops-skill/internal/config"
+	"github.com/duet-company/ops-skill/internal/policy"
 	"github.com/duet-company/ops-skill/tools"
 )
 
 // guardPolicyError is what the guard says of the policy built from cfg.
 func guardPolicyError(cfg config.Config) error {
-	p := toolPolicy(cfg)
+	p := policy.FromConfig(cfg)
 	return errors.Join(p.Scaling.Validate(), p.Healing.Validate(), p.Partitions.Validate(), p.Alerting.Validate())
 }
 

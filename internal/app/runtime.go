@@ -22,6 +22,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/notify"
 	"github.com/duet-company/ops-skill/internal/planner"
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/policy"
 	"github.com/duet-company/ops-skill/internal/sim"
 	"github.com/duet-company/ops-skill/internal/store"
 	"github.com/duet-company/ops-skill/internal/units"
@@ -93,17 +94,18 @@ func (d deps) newRuntime(ctx context.Context, cfg config.Config, opts cli.Runtim
 	case len(fan.Channels()) > 0:
 		b.notifier = fan
 	}
+	pol := policy.FromConfig(cfg) // after the platform: the namespace may be the context's
 	hist := history{s: st, env: b.env, actedLookup: b.env != store.EnvSimulated}
 	reg := tools.NewRegistry(tools.Deps{Cluster: b.cluster, Metrics: b.metrics, Storage: b.storage, Health: b.health,
-		Notifier: b.notifier, Incidents: hist, State: b.state, Recorder: hist, History: hist, Clock: b.clock, Policy: toolPolicy(cfg)})
-	pl, fallback, note, err := d.planners(cfg)
+		Notifier: b.notifier, Incidents: hist, State: b.state, Recorder: hist, History: hist, Clock: b.clock, Policy: pol})
+	pl, fallback, note, err := d.planners(cfg, pol)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	acfg := agentConfig(cfg, mode, b.env)
+	acfg := agentConfig(cfg, pol, mode, b.env)
 	acfg.Where, acfg.HeldReason = b.where, held
-	system, err := systemPrompt(cfg, acfg)
+	system, err := systemPrompt(cfg, pol, acfg)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -120,7 +122,7 @@ func (d deps) newRuntime(ctx context.Context, cfg config.Config, opts cli.Runtim
 	}
 	rt.NewAgent = func(sink agent.Sink, approver tools.Approver) *agent.Agent {
 		return agent.New(acfg, agent.Deps{Registry: reg, Planner: pl, Fallback: fallback, Clock: b.clock, Waiter: b.waiter,
-			Notifier: b.notifier, History: hist, Approver: approver, Sink: sink, System: system, Alerting: alertPolicy(cfg)})
+			Notifier: b.notifier, History: hist, Approver: approver, Sink: sink, System: system, Alerting: pol.Alerting})
 	}
 	return rt, nil
 }
@@ -181,8 +183,8 @@ func (d deps) platform(ctx context.Context, cfg *config.Config, opts cli.Runtime
 }
 
 // planners returns the planner, the rules fallback and a note for the transcript.
-func (d deps) planners(cfg config.Config) (llm.Client, llm.Client, string, error) {
-	rules := planner.NewRules(rulesPolicy(cfg))
+func (d deps) planners(cfg config.Config, pol guard.Policy) (llm.Client, llm.Client, string, error) {
+	rules := planner.NewRules(planner.PolicyFrom(pol))
 	switch {
 	case cfg.Agent.Planner == config.PlannerRules:
 		return rules, rules, "Planner: rules (asked)", nil
@@ -215,55 +217,10 @@ func serviceNames(ctx context.Context, c platform.Cluster, ns string) []string {
 	return names
 }
 
-func toolPolicy(cfg config.Config) tools.Policy {
-	return tools.Policy{
-		Scope:         guard.Scope{AllowedNamespaces: cfg.Kubernetes.AllowedNamespaces},
-		Scaling:       scalingPolicy(cfg.AutoScaling),
-		Healing:       healingPolicy(cfg.SelfHealing),
-		Partitions:    partitionPolicy(cfg.Storage),
-		Alerting:      alertPolicy(cfg),
-		NotifyEnabled: cfg.Alerting.Enabled,
-	}
-}
-
-func scalingPolicy(a config.AutoScaling) guard.ScalingPolicy {
-	return guard.ScalingPolicy{Enabled: a.Enabled, Min: int64(a.MinReplicas), Max: int64(a.MaxReplicas),
-		Up:         guard.Rule{Threshold: a.ScaleUpThreshold, Sustain: a.ScaleUpDuration, Step: int64(a.ScaleUpStep)},
-		Down:       guard.Rule{Threshold: a.ScaleDownThreshold, Sustain: a.ScaleDownDuration, Step: int64(a.ScaleDownStep)},
-		Out:        guard.Rule{Threshold: a.ErrorRateThreshold, Sustain: a.ErrorRateDuration, Step: int64(a.ErrorRateStep)},
-		SampleStep: tools.SampleStep, OptOutAnnotation: a.OptOutAnnotation}
-}
-
-func healingPolicy(s config.SelfHealing) guard.HealingPolicy {
-	return guard.HealingPolicy{Enabled: s.Enabled, RestartThreshold: s.RestartThreshold, ReplacementThreshold: s.ReplacementThreshold,
-		RestartBudgetPerHour: s.RestartBudgetPerHour, MemoryMaxFactor: s.MemoryRaiseMaxFactor, MemoryCeiling: s.MemoryCeiling}
-}
-
-func partitionPolicy(s config.Storage) guard.PartitionPolicy {
-	return guard.PartitionPolicy{Retention: time.Duration(s.RetentionDays) * 24 * time.Hour, MinKeep: s.MinPartitions,
-		MaxPerRun: s.MaxPartitionsPerRun, MaxBytesPerRun: uint64(s.MaxBytesPerRun)}
-}
-
-func alertPolicy(cfg config.Config) guard.AlertPolicy {
-	return guard.AlertPolicy{Enabled: cfg.Alerting.Enabled, Cooldown: cfg.Alerting.Cooldown, EscalateAfter: cfg.Alerting.EscalationAfter()}
-}
-
-func rulesPolicy(cfg config.Config) planner.Policy {
-	a := cfg.AutoScaling
-	return planner.Policy{ScaleUpThreshold: a.ScaleUpThreshold, ScaleDownThreshold: a.ScaleDownThreshold, ErrorRateThreshold: a.ErrorRateThreshold,
-		UpStep: a.ScaleUpStep, OutStep: a.ErrorRateStep, MinReplicas: a.MinReplicas, MaxReplicas: a.MaxReplicas,
-		DiskTargetPct: diskTarget, MemoryFactor: cfg.SelfHealing.MemoryRaiseMaxFactor,
-		UpWindow: a.ScaleUpDuration, OutWindow: a.ErrorRateDuration, RetentionDays: cfg.Storage.RetentionDays}
-}
-
-// diskTarget is the disk usage below which a disk alert counts as resolved.
-const diskTarget = 75
-
-func agentConfig(cfg config.Config, mode guard.Mode, env string) agent.Config {
+func agentConfig(cfg config.Config, pol guard.Policy, mode guard.Mode, env string) agent.Config {
 	c := agent.DefaultConfig()
 	c.MaxIterations, c.TokenBudget, c.PlannerTimeout = cfg.LLM.MaxIterations, cfg.LLM.TokenBudget, cfg.LLM.Timeout
-	c.Mode, c.MaxWrites, c.Env = mode, cfg.Agent.MaxWrites, env
-	c.ScaleUpThreshold, c.ErrorRateTarget, c.DiskTargetPct = cfg.AutoScaling.ScaleUpThreshold, cfg.AutoScaling.ErrorRateThreshold, diskTarget
+	c.Mode, c.MaxWrites, c.Env, c.Targets = mode, cfg.Agent.MaxWrites, env, pol.Targets
 	if g := cfg.Monitoring.GrafanaURL; g != "" {
 		c.DashboardURL = func(service string) string {
 			return g + "/explore?left=" + url.QueryEscape(`{"queries":[{"expr":"`+service+`"}]}`)
@@ -272,12 +229,9 @@ func agentConfig(cfg config.Config, mode guard.Mode, env string) agent.Config {
 	return c
 }
 
-func systemPrompt(cfg config.Config, a agent.Config) (string, error) {
-	s := cfg.AutoScaling
-	guardrails := fmt.Sprintf("scale up on CPU>%.0f%% for %s (+%d), out on errors>%.0f%% for %s (+%d), down on CPU<%.0f%% for %s; replicas %d-%d; %d restarts/h; memory x%.0f max %s after OOM; drop partitions older than %dd",
-		s.ScaleUpThreshold, units.Duration(s.ScaleUpDuration), s.ScaleUpStep, s.ErrorRateThreshold, units.Duration(s.ErrorRateDuration), s.ErrorRateStep,
-		s.ScaleDownThreshold, units.Duration(s.ScaleDownDuration), s.MinReplicas, s.MaxReplicas, cfg.SelfHealing.RestartBudgetPerHour,
-		cfg.SelfHealing.MemoryRaiseMaxFactor, units.IBytes(cfg.SelfHealing.MemoryCeiling), cfg.Storage.RetentionDays)
+// systemPrompt renders the model's system prompt; its guardrail sentence is
+// the policy's own.
+func systemPrompt(cfg config.Config, pol guard.Policy, a agent.Config) (string, error) {
 	return prompts.RenderSystem(prompts.System{Namespace: cfg.Kubernetes.Namespace, Namespaces: cfg.Kubernetes.AllowedNamespaces,
-		Guardrails: guardrails, Settle: units.Duration(a.SettleTime), Mode: string(a.Mode)})
+		Guardrails: pol.Sentence(), Settle: units.Duration(a.SettleTime), Mode: string(a.Mode)})
 }

@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/duet-company/ops-skill/internal/guard"
 	"strconv"
 	"strings"
 	"time"
@@ -140,4 +141,14 @@ func (c conversation) acted(tool string) (observed, bool) {
 	return c.called(tool, func(o observed) bool {
 		return o.Status == "executed" || o.Status == "dry_run" || o.Status == "refused" || o.Status == "failed"
 	})
+}
+
+// PolicyFrom derives the rules planner's policy from the guardrail policy, so
+// the playbooks ask for what the gate will allow.
+func PolicyFrom(p guard.Policy) Policy {
+	s := p.Scaling
+	return Policy{ScaleUpThreshold: s.Up.Threshold, ScaleDownThreshold: s.Down.Threshold, ErrorRateThreshold: s.Out.Threshold,
+		UpStep: int32(s.Up.Step), OutStep: int32(s.Out.Step), MinReplicas: int32(s.Min), MaxReplicas: int32(s.Max),
+		DiskTargetPct: p.Targets.DiskPct, MemoryFactor: p.Healing.MemoryMaxFactor,
+		UpWindow: s.Up.Sustain, OutWindow: s.Out.Sustain, RetentionDays: p.RetentionDays()}
 }

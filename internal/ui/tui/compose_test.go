@@ -15,6 +15,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/llm"
 	"github.com/duet-company/ops-skill/internal/planner"
+	"github.com/duet-company/ops-skill/internal/policy"
 	"github.com/duet-company/ops-skill/internal/sim"
 	"github.com/duet-company/ops-skill/tools"
 )
@@ -40,21 +41,19 @@ func (c composition) build(t *testing.T, sink agent.Sink, ap tools.Approver) (*a
 	}
 	p := sim.New(sc, simStart)
 	cfg := config.Defaults()
+	cfg.Kubernetes.AllowedNamespaces = []string{cfg.Kubernetes.Namespace}
+	pol := policy.FromConfig(cfg)
 	reg := tools.NewRegistry(tools.Deps{Cluster: p.Cluster(), Metrics: p.Metrics(), Storage: p.Storage(), Health: p.Health(),
-		Incidents: &incidents{}, State: tools.NewMemoryState(), Clock: p.Clock(), Policy: policy(cfg)})
-	a := cfg.AutoScaling
-	rules := planner.NewRules(planner.Policy{ScaleUpThreshold: a.ScaleUpThreshold, ScaleDownThreshold: a.ScaleDownThreshold,
-		ErrorRateThreshold: a.ErrorRateThreshold, UpStep: a.ScaleUpStep, OutStep: a.ErrorRateStep, MinReplicas: a.MinReplicas,
-		MaxReplicas: a.MaxReplicas, DiskTargetPct: 75, MemoryFactor: cfg.SelfHealing.MemoryRaiseMaxFactor,
-		UpWindow: a.ScaleUpDuration, OutWindow: a.ErrorRateDuration, RetentionDays: cfg.Storage.RetentionDays})
+		Incidents: &incidents{}, State: tools.NewMemoryState(), Clock: p.Clock(), Policy: pol})
+	rules := planner.NewRules(planner.PolicyFrom(pol))
 	var pl llm.Client = rules
 	if c.model != nil {
 		pl = c.model
 	}
 	acfg := agent.DefaultConfig()
-	acfg.Mode, acfg.Env, acfg.MaxWrites = c.mode, "simulated", cfg.Agent.MaxWrites
+	acfg.Mode, acfg.Env, acfg.MaxWrites, acfg.Targets = c.mode, "simulated", cfg.Agent.MaxWrites, pol.Targets
 	ag := agent.New(acfg, agent.Deps{Registry: reg, Planner: pl, Fallback: rules, Clock: p.Clock(), Waiter: p,
-		Approver: ap, Sink: sink, System: "test", Alerting: guard.AlertPolicy{Enabled: true}})
+		Approver: ap, Sink: sink, System: "test", Alerting: pol.Alerting})
 	ws, err := p.Cluster().ListWorkloads(context.Background(), cfg.Kubernetes.Namespace)
 	if err != nil {
 		t.Fatal(err)
@@ -70,23 +69,6 @@ func (c composition) build(t *testing.T, sink agent.Sink, ap tools.Approver) (*a
 		t.Fatal(err)
 	}
 	return ag, al
-}
-
-func policy(cfg config.Config) tools.Policy {
-	a, s, st := cfg.AutoScaling, cfg.SelfHealing, cfg.Storage
-	return tools.Policy{
-		Scope: guard.Scope{AllowedNamespaces: []string{cfg.Kubernetes.Namespace}},
-		Scaling: guard.ScalingPolicy{Enabled: a.Enabled, Min: int64(a.MinReplicas), Max: int64(a.MaxReplicas),
-			Up:         guard.Rule{Threshold: a.ScaleUpThreshold, Sustain: a.ScaleUpDuration, Step: int64(a.ScaleUpStep)},
-			Down:       guard.Rule{Threshold: a.ScaleDownThreshold, Sustain: a.ScaleDownDuration, Step: int64(a.ScaleDownStep)},
-			Out:        guard.Rule{Threshold: a.ErrorRateThreshold, Sustain: a.ErrorRateDuration, Step: int64(a.ErrorRateStep)},
-			SampleStep: tools.SampleStep, OptOutAnnotation: a.OptOutAnnotation},
-		Healing: guard.HealingPolicy{Enabled: s.Enabled, RestartThreshold: s.RestartThreshold, ReplacementThreshold: s.ReplacementThreshold,
-			RestartBudgetPerHour: s.RestartBudgetPerHour, MemoryMaxFactor: s.MemoryRaiseMaxFactor, MemoryCeiling: s.MemoryCeiling},
-		Partitions: guard.PartitionPolicy{Retention: time.Duration(st.RetentionDays) * 24 * time.Hour, MinKeep: st.MinPartitions,
-			MaxPerRun: st.MaxPartitionsPerRun, MaxBytesPerRun: uint64(st.MaxBytesPerRun)},
-		NotifyEnabled: true,
-	}
 }
 
 // scripted is a model that answers with its replies in turn, then fails.
