@@ -37,7 +37,7 @@ func loadSim(tb testing.TB, name string) *sim.Platform {
 }
 
 // testPolicy is the policy app builds from the configuration defaults
-// (config.Defaults through policy.FromConfig).
+// (config.Defaults through policy.FromConfig; TestTestPolicyIsTheDefaultPolicy keeps them equal).
 func testPolicy() tools.Policy {
 	return tools.Policy{
 		Scope: guard.Scope{AllowedNamespaces: []string{ns}},
