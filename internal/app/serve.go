@@ -31,12 +31,12 @@ import (
 // elector, the metrics registry and the JSON logger, then serves until ctx
 // ends (SIGTERM or SIGINT, installed by Main).
 func (d deps) serve(ctx context.Context, cfg config.Config, o cli.ServeOptions) error {
-	log := newLogger(d.io.ErrOut, o.LogLevel)
-	auth, err := readAuth(o)
+	log := newLogger(d.io.ErrOut, cfg.Serve.LogLevel)
+	auth, err := readAuth(cfg.Serve)
 	if err != nil {
 		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
 	}
-	scfg, err := serveConfig(cfg, o, auth)
+	scfg, err := serveConfig(cfg, auth)
 	if err != nil {
 		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
 	}
@@ -49,7 +49,7 @@ func (d deps) serve(ctx context.Context, cfg config.Config, o cli.ServeOptions) 
 	if err != nil {
 		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
 	}
-	el, err := d.elector(cfg, o, rt.Env, log)
+	el, err := d.elector(cfg, rt.Env, log)
 	if err != nil {
 		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
 	}
@@ -70,13 +70,14 @@ func (d deps) serve(ctx context.Context, cfg config.Config, o cli.ServeOptions) 
 	return nil
 }
 
-// serveConfig maps the flags and the configuration onto serve.Config.
-func serveConfig(cfg config.Config, o cli.ServeOptions, auth serve.Auth) (serve.Config, error) {
+// serveConfig maps the configuration's serve section onto serve.Config.
+func serveConfig(cfg config.Config, auth serve.Auth) (serve.Config, error) {
+	o := cfg.Serve
 	c := serve.DefaultConfig()
 	c.Listen, c.Auth, c.MaxBodyBytes, c.QueueSize, c.Workers = o.Listen, auth, o.MaxBodyBytes, o.QueueSize, o.Workers
 	c.RetryAfter, c.ShutdownGrace = o.RetryAfter, o.ShutdownGrace
 	c.HealthInterval = cfg.SelfHealing.HealthCheckInterval
-	if o.NoHealthLoop {
+	if !o.HealthLoop {
 		c.HealthInterval = 0
 	}
 	c.ScalePeriod, c.EscalationPeriod = o.ScalePeriod, o.EscalationPeriod
@@ -95,10 +96,10 @@ func serveConfig(cfg config.Config, o cli.ServeOptions, auth serve.Auth) (serve.
 
 // readAuth reads the credentials from their files. Their values are never
 // printed: errors name the file only.
-func readAuth(o cli.ServeOptions) (serve.Auth, error) {
+func readAuth(o config.Serve) (serve.Auth, error) {
 	a := serve.Auth{AllowAnonymous: o.AllowAnonymous}
-	if o.TokenFile != "" {
-		t, err := readSecretFile(o.TokenFile, "--auth-token-file")
+	if o.AuthTokenFile != "" {
+		t, err := readSecretFile(o.AuthTokenFile, "--auth-token-file")
 		if err != nil {
 			return a, err
 		}
@@ -132,13 +133,14 @@ func readSecretFile(path, flag string) (string, error) {
 
 // elector picks the leader election: a Lease when acting on a real cluster
 // (or when asked), otherwise this instance alone.
-func (d deps) elector(cfg config.Config, o cli.ServeOptions, env string, log *slog.Logger) (serve.Elector, error) {
+func (d deps) elector(cfg config.Config, env string, log *slog.Logger) (serve.Elector, error) {
+	o := cfg.Serve
 	id := o.Identity
 	if id == "" {
 		host, _ := os.Hostname()
 		id = firstNonEmptyString(host, "ops-skill") + "-" + randomSuffix()
 	}
-	useLease := o.LeaderElection == cli.LeaderElectionLease || (o.LeaderElection == cli.LeaderElectionAuto && env != store.EnvSimulated)
+	useLease := o.LeaderElection == config.LeaderElectionLease || (o.LeaderElection == config.LeaderElectionAuto && env != store.EnvSimulated)
 	if !useLease {
 		return serve.Solo{ID: id}, nil
 	}

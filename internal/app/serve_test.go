@@ -130,14 +130,14 @@ func TestServeReadsSecretsFromFilesOnly(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		opts    cli.ServeOptions
+		opts    config.Serve
 		wantErr string
 	}{
-		{"token", cli.ServeOptions{TokenFile: write("t", "abc123\n")}, ""},
-		{"basic", cli.ServeOptions{BasicAuthFile: write("b", "alertmanager:pa:ss\n")}, ""},
-		{"empty token file", cli.ServeOptions{TokenFile: write("e", "\n")}, "one non-empty line"},
-		{"basic without a colon", cli.ServeOptions{BasicAuthFile: write("n", "justuser-s3cr3t")}, "user:password"},
-		{"missing file", cli.ServeOptions{TokenFile: filepath.Join(dir, "absent")}, "--auth-token-file"},
+		{"token", config.Serve{AuthTokenFile: write("t", "abc123\n")}, ""},
+		{"basic", config.Serve{BasicAuthFile: write("b", "alertmanager:pa:ss\n")}, ""},
+		{"empty token file", config.Serve{AuthTokenFile: write("e", "\n")}, "one non-empty line"},
+		{"basic without a colon", config.Serve{BasicAuthFile: write("n", "justuser-s3cr3t")}, "user:password"},
+		{"missing file", config.Serve{AuthTokenFile: filepath.Join(dir, "absent")}, "--auth-token-file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,17 +162,17 @@ func TestServeReadsSecretsFromFilesOnly(t *testing.T) {
 
 func TestServeWorkloadsDefaultToTheNamespace(t *testing.T) {
 	cfg := config.Defaults()
-	o := cli.ServeOptions{Listen: ":1", MaxBodyBytes: 1 << 20, QueueSize: 1, Workers: 1, RetryAfter: 5e9,
-		ScalePeriod: 6e10, ScaleWorkloads: []string{"backend", "other/clickhouse"}}
-	c, err := serveConfig(cfg, o, serve.Auth{Token: "t"})
+	cfg.Serve.Listen, cfg.Serve.QueueSize, cfg.Serve.Workers = ":1", 1, 1
+	cfg.Serve.ScaleWorkloads = []string{"backend", "other/clickhouse"}
+	c, err := serveConfig(cfg, serve.Auth{Token: "t"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(c.ScaleWorkloads) != 2 || c.ScaleWorkloads[0].String() != "ai-data-labs/backend" || c.ScaleWorkloads[1].String() != "other/clickhouse" {
 		t.Fatalf("workloads %v", c.ScaleWorkloads)
 	}
-	o.ScaleWorkloads = []string{"a/b/c"}
-	if _, err := serveConfig(cfg, o, serve.Auth{Token: "t"}); err == nil {
+	cfg.Serve.ScaleWorkloads = []string{"a/b/c"}
+	if _, err := serveConfig(cfg, serve.Auth{Token: "t"}); err == nil {
 		t.Fatal("a/b/c accepted as a workload")
 	}
 }

@@ -12,25 +12,46 @@ import (
 	"github.com/duet-company/ops-skill/internal/config"
 )
 
+// realLoader is the configuration loader with an empty environment but a HOME.
+func realLoader(t *testing.T) func(string, *pflag.FlagSet) (config.Config, error) {
+	home := t.TempDir()
+	env := func(k string) (string, bool) {
+		if k == "HOME" {
+			return home, true
+		}
+		return "", false
+	}
+	return func(file string, flags *pflag.FlagSet) (config.Config, error) {
+		return config.Load(config.LoadOptions{ConfigFile: file, Env: env, Flags: flags})
+	}
+}
+
+// Serve's flags are keys of the configuration's serve section: they reach
+// serve through the loader, like the file and OPS_SKILL_SERVE_* variables.
 func TestServeFlagsReachTheFactory(t *testing.T) {
 	var got ServeOptions
-	f := &Factory{IO: Test(strings.NewReader(""), nil, nil),
-		LoadConfig: func(string, *pflag.FlagSet) (config.Config, error) { return config.Defaults(), nil },
-		Serve: func(_ context.Context, _ config.Config, o ServeOptions) error {
-			got = o
+	var cfg config.Config
+	f := &Factory{IO: Test(strings.NewReader(""), nil, nil), LoadConfig: realLoader(t),
+		Serve: func(_ context.Context, c config.Config, o ServeOptions) error {
+			got, cfg = o, c
 			return nil
 		}}
 	root := NewRoot(f, BuildInfo{Version: "test"})
 	root.SetArgs([]string{"serve", "--simulate", "--scenario", "high-cpu", "--auth-token-file", "tok", "--listen", ":9999",
 		"--scale-workload", "ai-data-labs/backend", "--scale-workload", "frontend", "--leader-election", "lease",
-		"--lease-duration", "6s", "--renew-deadline", "4s", "--retry-period", "1s", "--queue-size", "9"})
+		"--lease-duration", "6s", "--renew-deadline", "4s", "--retry-period", "1s", "--queue-size", "9", "--no-health-loop", "--max-body-bytes", "2Mi"})
 	if err := root.ExecuteContext(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if !got.Simulate || got.Scenario != "high-cpu" || got.TokenFile != "tok" || got.Listen != ":9999" || got.QueueSize != 9 ||
-		strings.Join(got.ScaleWorkloads, ",") != "ai-data-labs/backend,frontend" || got.LeaderElection != LeaderElectionLease ||
-		got.LeaseDuration != 6*time.Second || got.RenewDeadline != 4*time.Second || got.RetryPeriod != time.Second {
-		t.Fatalf("options %+v", got)
+	s := cfg.Serve
+	if !got.Simulate || got.Scenario != "high-cpu" || s.AuthTokenFile != "tok" || s.Listen != ":9999" || s.QueueSize != 9 ||
+		strings.Join(s.ScaleWorkloads, ",") != "ai-data-labs/backend,frontend" || s.LeaderElection != config.LeaderElectionLease ||
+		s.LeaseDuration != 6*time.Second || s.RenewDeadline != 4*time.Second || s.RetryPeriod != time.Second ||
+		s.HealthLoop || s.MaxBodyBytes != 2<<20 || s.Workers != 2 {
+		t.Fatalf("options %+v, serve %+v", got, s)
+	}
+	if src := cfg.Source("serve.listen"); src != config.SourceFlag {
+		t.Errorf("serve.listen came from %s, want the flag", src)
 	}
 }
 
@@ -48,7 +69,7 @@ func TestServeRefusesToStartUnsafelyOrWrongly(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			called := false
 			f := &Factory{IO: Test(strings.NewReader(""), nil, nil),
-				LoadConfig: func(string, *pflag.FlagSet) (config.Config, error) { return config.Defaults(), nil },
+				LoadConfig: realLoader(t),
 				Serve:      func(context.Context, config.Config, ServeOptions) error { called = true; return nil }}
 			root := NewRoot(f, BuildInfo{Version: "test"})
 			root.SetArgs(tt.args)

@@ -39,6 +39,7 @@ type Config struct {
 	Alerting    Alerting    `yaml:"alerting" mapstructure:"alerting"`
 	Storage     Storage     `yaml:"storage" mapstructure:"storage"`
 	Agent       Agent       `yaml:"agent" mapstructure:"agent"`
+	Serve       Serve       `yaml:"serve" mapstructure:"serve"`
 	// StateDir holds the history database and thresholds.yaml
 	// (env OPS_SKILL_STATE_DIR, flag --state-dir; default $XDG_STATE_HOME/ops-skill,
 	// falling back to ~/.local/state/ops-skill).
@@ -148,6 +149,40 @@ type Agent struct {
 	MaxWrites int    `yaml:"max_writes" mapstructure:"max_writes"` // write actions allowed per run
 }
 
+// Serve is the configuration of `ops-skill serve`: the receiver, its loops
+// and the leader election. Each key is also a flag of serve and an
+// OPS_SKILL_SERVE_* variable. Credentials come from files, never values.
+type Serve struct {
+	Listen           string        `yaml:"listen" mapstructure:"listen"`
+	AuthTokenFile    string        `yaml:"auth_token_file" mapstructure:"auth_token_file"`
+	BasicAuthFile    string        `yaml:"basic_auth_file" mapstructure:"basic_auth_file"`
+	AllowAnonymous   bool          `yaml:"allow_anonymous" mapstructure:"allow_anonymous"`
+	MaxBodyBytes     int64         `yaml:"max_body_bytes" mapstructure:"max_body_bytes"`
+	QueueSize        int           `yaml:"queue_size" mapstructure:"queue_size"`
+	Workers          int           `yaml:"workers" mapstructure:"workers"`
+	RetryAfter       time.Duration `yaml:"retry_after" mapstructure:"retry_after"`
+	ShutdownGrace    time.Duration `yaml:"shutdown_grace" mapstructure:"shutdown_grace"`
+	HealthLoop       bool          `yaml:"health_loop" mapstructure:"health_loop"`
+	ScalePeriod      time.Duration `yaml:"scale_period" mapstructure:"scale_period"`
+	ScaleWorkloads   []string      `yaml:"scale_workloads" mapstructure:"scale_workloads"`
+	EscalationPeriod time.Duration `yaml:"escalation_period" mapstructure:"escalation_period"`
+	LeaderElection   string        `yaml:"leader_election" mapstructure:"leader_election"` // auto, lease or none
+	LeaseNamespace   string        `yaml:"lease_namespace" mapstructure:"lease_namespace"`
+	LeaseName        string        `yaml:"lease_name" mapstructure:"lease_name"`
+	LeaseDuration    time.Duration `yaml:"lease_duration" mapstructure:"lease_duration"`
+	RenewDeadline    time.Duration `yaml:"renew_deadline" mapstructure:"renew_deadline"`
+	RetryPeriod      time.Duration `yaml:"retry_period" mapstructure:"retry_period"`
+	Identity         string        `yaml:"identity" mapstructure:"identity"`
+	LogLevel         string        `yaml:"log_level" mapstructure:"log_level"` // debug, info, warn, error
+}
+
+// Leader election modes of Serve.LeaderElection.
+const (
+	LeaderElectionAuto  = "auto"  // a Lease when acting on a real cluster, alone under --simulate
+	LeaderElectionLease = "lease" // a Lease, also under --simulate
+	LeaderElectionNone  = "none"  // this instance leads alone
+)
+
 // Agent modes.
 const (
 	ModeObserve = "observe"
@@ -205,6 +240,10 @@ func Defaults() Config {
 		LLM:      LLM{MaxIterations: 6, TokenBudget: 60000, Timeout: 60 * time.Second},
 		Alerting: Alerting{Enabled: true, Cooldown: 5 * time.Minute, EscalationHours: 1, NotifyDeadline: 20 * time.Second},
 		Agent:    Agent{Mode: ModeAuto, Planner: PlannerAuto, MaxWrites: 5},
+		Serve: Serve{Listen: "127.0.0.1:9095", MaxBodyBytes: 1 << 20, QueueSize: 256, Workers: 2, RetryAfter: 5 * time.Second,
+			ShutdownGrace: 30 * time.Second, HealthLoop: true, ScalePeriod: time.Minute, EscalationPeriod: time.Minute,
+			LeaderElection: LeaderElectionAuto, LeaseName: "ops-skill-serve", LeaseDuration: 15 * time.Second,
+			RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second, LogLevel: "info"},
 	}
 }
 

@@ -36,6 +36,7 @@ func (c Config) Validate() error {
 	v.alerting(c.Alerting)
 	v.storage(c.Storage)
 	v.agent(c.Agent)
+	v.serve(c.Serve)
 	if c.StateDir == "" {
 		v.add("state_dir", "", "is empty", "set OPS_SKILL_STATE_DIR or --state-dir (HOME is not set to derive it)")
 	}
@@ -257,6 +258,40 @@ func (v *validator) agent(a Agent) {
 		v.add("agent.planner", a.Planner, "is not a known planner", "use auto, llm or rules")
 	}
 	v.atLeast("agent.max_writes", int64(a.MaxWrites), 0, "use 0 to forbid writes")
+}
+
+func (v *validator) serve(s Serve) {
+	switch s.LeaderElection {
+	case LeaderElectionAuto, LeaderElectionLease, LeaderElectionNone:
+	default:
+		v.add("serve.leader_election", s.LeaderElection, "is not a leader election mode", "use auto, lease or none")
+	}
+	switch s.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		v.add("serve.log_level", s.LogLevel, "is not a log level", "use debug, info, warn or error")
+	}
+	if s.Listen == "" {
+		v.add("serve.listen", "", "is empty", "use host:port, e.g. 127.0.0.1:9095 or :9095")
+	}
+	v.atLeast("serve.max_body_bytes", s.MaxBodyBytes, 1024, "Alertmanager payloads need room")
+	v.atLeast("serve.queue_size", int64(s.QueueSize), 1, "a delivery must be able to wait")
+	v.atLeast("serve.workers", int64(s.Workers), 1, "at least one job must run")
+	for _, d := range []struct {
+		key string
+		d   time.Duration
+	}{{"serve.retry_after", s.RetryAfter}, {"serve.shutdown_grace", s.ShutdownGrace},
+		{"serve.lease_duration", s.LeaseDuration}, {"serve.renew_deadline", s.RenewDeadline}, {"serve.retry_period", s.RetryPeriod}} {
+		v.window(d.key, d.d)
+	}
+	for _, d := range []struct {
+		key string
+		d   time.Duration
+	}{{"serve.scale_period", s.ScalePeriod}, {"serve.escalation_period", s.EscalationPeriod}} {
+		if d.d < 0 {
+			v.add(d.key, formatDuration(d.d), "must not be negative", "use 0 to switch the loop off, or e.g. "+hintOf(d.key))
+		}
+	}
 }
 
 // orList renders "a, b or c".
