@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/duet-company/ops-skill/internal/llm/llmtest"
 	"github.com/duet-company/ops-skill/internal/llm/openai"
+	"github.com/duet-company/ops-skill/internal/llm/scripted"
 )
 
 // ScriptedPrefix starts a --model value that names scripted models.
@@ -72,7 +72,7 @@ func scriptPaths(spec, dir string) ([]string, error) {
 
 // ScriptedModel loads one scripted model file.
 func ScriptedModel(path string) (Model, error) {
-	script, err := llmtest.LoadScript(path)
+	script, err := scripted.LoadScript(path)
 	if err != nil {
 		return Model{}, err
 	}
@@ -87,8 +87,8 @@ func ScriptedModel(path string) (Model, error) {
 
 // openScripted starts a fresh server for one run, so the script starts from
 // its first step.
-func openScripted(script *llmtest.ScriptFile, name string) (Session, error) {
-	srv, err := llmtest.Start(script, llmtest.WithAPIKey(loopbackKey))
+func openScripted(script *scripted.ScriptFile, name string) (Session, error) {
+	srv, err := scripted.Start(script, scripted.WithAPIKey(loopbackKey))
 	if err != nil {
 		return Session{}, err
 	}
