@@ -29,8 +29,8 @@ import (
 // system prompt, and (optionally) the SQLite history in memory.
 
 const (
-	scenarioDir = "../../testdata/scenarios"
-	modelDir    = "../../testdata/models"
+	scenarioDir = "../sim/scenarios"
+	modelDir    = "../eval/models"
 	namespace   = "ai-data-labs"
 )
 
