@@ -31,6 +31,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 )
 
 // Names ops-skill writes into the cluster.
@@ -124,7 +125,7 @@ func New(kube kubernetes.Interface, dyn dynamic.Interface, namespace string, opt
 	}
 	if c.instance == "" {
 		host, _ := os.Hostname()
-		c.instance = clip("ops-skill-"+host, 128)
+		c.instance = text.Prefix("ops-skill-"+host, 128)
 	}
 	return c
 }
@@ -187,11 +188,4 @@ func (c *Client) unchangedSince(rv string, o object) bool {
 	fp, ok := c.reads[readMark{platform.WorkloadRef{Namespace: m.Namespace, Name: m.Name}, rv}]
 	c.mu.Unlock()
 	return ok && fp == o.fingerprint()
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
