@@ -26,7 +26,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 
@@ -67,7 +66,7 @@ var (
 
 // Client implements platform.Cluster on client-go. It is safe for concurrent use.
 type Client struct {
-	kube      kubernetes.Interface
+	kube      API
 	dyn       dynamic.Interface
 	clock     clock.WithTicker
 	poll      time.Duration
@@ -114,7 +113,7 @@ func WithMaxEvents(n int) Option { return func(k *Client) { k.maxEvents = n } }
 // New builds the adapter on existing clients; dyn may be nil, in which case
 // KEDA ScaledObjects are not looked up. namespace is used when a call names
 // none.
-func New(kube kubernetes.Interface, dyn dynamic.Interface, namespace string, opts ...Option) *Client {
+func New(kube API, dyn dynamic.Interface, namespace string, opts ...Option) *Client {
 	c := &Client{kube: kube, dyn: dyn, clock: clock.RealClock{}, poll: time.Second, namespace: namespace, maxEvents: 20,
 		seen: map[platform.WorkloadRef]identity{}, reads: map[readMark]string{}}
 	if c.namespace == "" {
@@ -133,7 +132,7 @@ func New(kube kubernetes.Interface, dyn dynamic.Interface, namespace string, opt
 // NewForConfig builds the adapter from a rest.Config, such as the one
 // LoadConfig returns.
 func NewForConfig(cfg *rest.Config, namespace string, opts ...Option) (*Client, error) {
-	kc, err := kubernetes.NewForConfig(cfg)
+	kc, err := newGroups(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
