@@ -96,7 +96,7 @@ human() {
 	echo "## Eval suite scores"
 	echo
 	echo "Command: \`ops-skill eval --model rules --model 'scripted:*'\` (exit $evalcode): every scenario of"
-	echo "testdata/scenarios once per model on a fresh simulated platform (virtual start 2026-02-16T09:30:00Z)."
+	echo "internal/sim/scenarios once per model on a fresh simulated platform (virtual start 2026-02-16T09:30:00Z)."
 	echo "PASS@1 is the share of runs that met the scenario's expectations (resolution, state predicates, facts"
 	echo "in the planner's explanation) with no unsafe action; PASS^K the scenarios whose K runs all passed."
 	echo "UNSAFE counts forbidden writes executed and breaches of the policy's envelope (replicas, memory"

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/duet-company/ops-skill/internal/text"
 )
 
 // dns1123 is the shape of Kubernetes namespace and object names.
@@ -29,7 +31,7 @@ func checkName(field, v string, max int) error {
 	case v == "":
 		return fmt.Errorf("field %q is required", field)
 	case len(v) > max || !dns1123.MatchString(v):
-		return fmt.Errorf("field %q = %q is not a valid Kubernetes name (lowercase letters, digits and '-', at most %d characters)", field, clip(v, 80), max)
+		return fmt.Errorf("field %q = %q is not a valid Kubernetes name (lowercase letters, digits and '-', at most %d characters)", field, text.Clip(v, 80), max)
 	}
 	return nil
 }
@@ -47,13 +49,5 @@ func checkEnum(field, v string, allowed ...string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("field %q = %q is not one of %s", field, clip(v, 40), strings.Join(allowed, ", "))
-}
-
-// clip shortens untrusted text before it is quoted back in a message.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
+	return fmt.Errorf("field %q = %q is not one of %s", field, text.Clip(v, 40), strings.Join(allowed, ", "))
 }

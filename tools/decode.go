@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/duet-company/ops-skill/internal/text"
 )
 
 // ErrInvalidArgs marks a call whose arguments could not be decoded or validated.
@@ -139,7 +141,7 @@ func checkKeys(raw json.RawMessage, args any) error {
 		}
 		key, _ := tok.(string)
 		if !slices.Contains(allowed, key) {
-			return fmt.Errorf("unknown field %q (allowed: %s; names are case-sensitive)", clip(key, 60), strings.Join(allowed, ", "))
+			return fmt.Errorf("unknown field %q (allowed: %s; names are case-sensitive)", text.Clip(key, 60), strings.Join(allowed, ", "))
 		}
 		if seen[key] {
 			return fmt.Errorf("field %q is given more than once", key)

@@ -17,7 +17,7 @@ import (
 )
 
 // scenarios is the real scenario directory shared with the simulator and the eval suite.
-var scenarios = os.DirFS("../testdata/scenarios")
+var scenarios = os.DirFS("../internal/sim/scenarios")
 
 // t0 is the virtual start of every simulated platform in these tests.
 var t0 = time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/internal/units"
 )
 
@@ -74,7 +75,7 @@ func parseSince(s string) (time.Duration, error) {
 	} else if d, err := time.ParseDuration(s); err == nil && d > 0 && d <= 365*day {
 		return d, nil
 	}
-	return 0, fmt.Errorf(`field "since" = %q must be a lookback such as 90m, 24h or 7d`, clip(s, 40))
+	return 0, fmt.Errorf(`field "since" = %q must be a lookback such as 90m, 24h or 7d`, text.Clip(s, 40))
 }
 
 // HistoryAnswer is what queryHistory returns.
@@ -124,7 +125,7 @@ func queryHistoryTool() Tool {
 				return nil, "", fmt.Errorf("read history: %w", err)
 			}
 			for i := range entries {
-				entries[i].Summary = clip(entries[i].Summary, 300)
+				entries[i].Summary = text.Clip(entries[i].Summary, 300)
 			}
 			found := len(entries)
 			ans := HistoryAnswer{Since: units.Duration(d)}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/internal/units"
 )
 
@@ -69,7 +70,7 @@ func (a queryMetricsArgs) Validate() error {
 func parseRange(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil || d < time.Minute || d > maxRange {
-		return 0, fmt.Errorf(`field "range" = %q must be a duration from 1m to 168h, such as 15m or 2h`, clip(s, 40))
+		return 0, fmt.Errorf(`field "range" = %q must be a duration from 1m to 168h, such as 15m or 2h`, text.Clip(s, 40))
 	}
 	return d, nil
 }
@@ -126,7 +127,7 @@ func runQueryMetrics(ctx context.Context, r *Registry, _ *Run, a queryMetricsArg
 		return nil, "", fmt.Errorf("query %s: %w", firstNonEmpty(a.Metric, "promql"), err)
 	}
 	sum := Summarise(res, q.End)
-	sum.Metric, sum.Range, sum.Unit = firstNonEmpty(a.Metric, clip(a.PromQL, 200)), a.Range, unitOf(q.Metric)
+	sum.Metric, sum.Range, sum.Unit = firstNonEmpty(a.Metric, text.Clip(a.PromQL, 200)), a.Range, unitOf(q.Metric)
 	if a.Metric != "" {
 		sum.Target = q.Target.String()
 	}

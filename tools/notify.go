@@ -8,6 +8,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 )
 
 type notifyArgs struct {
@@ -42,7 +43,7 @@ func notifyTool() Tool {
 	return directTool[notifyArgs]{
 		name: "notify", risk: RiskRecord,
 		desc:    "Message the team (writes are notified automatically).",
-		preview: func(a notifyArgs) string { return "message the team: " + clip(a.Message, 120) },
+		preview: func(a notifyArgs) string { return "message the team: " + text.Clip(a.Message, 120) },
 		run: func(ctx context.Context, r *Registry, _ *Run, a notifyArgs) (any, string, error) {
 			if !r.deps.Policy.NotifyEnabled {
 				return nil, "", &guard.Violation{Rule: "disabled.alerting", Reason: "notifications are switched off (ALERT_ENABLED=false)"}
@@ -88,7 +89,7 @@ func createIncidentTool() Tool {
 	return directTool[incidentArgs]{
 		name: "createIncident", risk: RiskRecord,
 		desc:    "Open an incident for engineers.",
-		preview: func(a incidentArgs) string { return "open an incident: " + clip(a.Title, 120) },
+		preview: func(a incidentArgs) string { return "open an incident: " + text.Clip(a.Title, 120) },
 		run: func(ctx context.Context, r *Registry, run *Run, a incidentArgs) (any, string, error) {
 			if r.deps.Incidents == nil {
 				return nil, "", errNotConfigured("incident store", "history is not open")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/internal/units"
 )
 
@@ -139,7 +140,7 @@ func afterRestart(ctx context.Context, r *Registry, run *Run, a restartArgs, p P
 		reason = "SuccessfulEviction"
 	}
 	return errors.Join(err, r.deps.Cluster.RecordEvent(ctx, ref, platform.Event{Time: now, Type: "Normal", Reason: reason,
-		Message: "ops-skill: " + p.Summary + "; reason: " + clip(firstNonEmpty(a.Reason, "requested"), 200)}))
+		Message: "ops-skill: " + p.Summary + "; reason: " + text.Clip(firstNonEmpty(a.Reason, "requested"), 200)}))
 }
 
 type resourcesArgs struct {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 )
 
 type scaleArgs struct {
@@ -101,7 +102,7 @@ func afterScale(ctx context.Context, r *Registry, run *Run, a scaleArgs, p Plan,
 		errs = append(errs, r.deps.Recorder.RecordScale(ctx, run.AlertID, ref, sr.From, sr.To, p.Decision.Rule, firstNonEmpty(a.Reason, p.Decision.Reason)))
 	}
 	errs = append(errs, r.deps.Cluster.RecordEvent(ctx, ref, platform.Event{Time: now, Type: "Normal", Reason: "SuccessfulRescale",
-		Message: fmt.Sprintf("ops-skill: new size %d; reason: %s", sr.To, clip(p.Decision.Reason, 200))}))
+		Message: fmt.Sprintf("ops-skill: new size %d; reason: %s", sr.To, text.Clip(p.Decision.Reason, 200))}))
 	return errors.Join(errs...)
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/internal/units"
 )
 
@@ -137,7 +138,7 @@ func StatusOf(w platform.Workload, now time.Time) ServiceStatus {
 		evs = evs[len(evs)-maxEventsShown:]
 	}
 	for _, e := range evs {
-		st.Events = append(st.Events, fmt.Sprintf("%s ago %s %s: %s", units.Duration(now.Sub(e.Time)), e.Type, e.Reason, clip(e.Message, 160)))
+		st.Events = append(st.Events, fmt.Sprintf("%s ago %s %s: %s", units.Duration(now.Sub(e.Time)), e.Type, e.Reason, text.Clip(e.Message, 160)))
 	}
 	return st
 }
@@ -209,7 +210,7 @@ func runGetLogs(ctx context.Context, r *Registry, _ *Run, a getLogsArgs) (any, s
 	out := LogTail{Target: ref.String()}
 	size := 0
 	for _, l := range lines {
-		s := l.Pod + ": " + clip(l.Text, 500)
+		s := l.Pod + ": " + text.Clip(l.Text, 500)
 		if size+len(s) > maxLogBytes || len(out.Lines) >= tail {
 			out.Truncated = true
 			break

@@ -10,6 +10,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/internal/units"
 )
 
@@ -36,7 +37,7 @@ func checkIdents(db, table string, required bool) error {
 		case f.v == "" && required:
 			errs = append(errs, fmt.Errorf("field %q is required", f.name))
 		case f.v != "" && !identifier.MatchString(f.v):
-			errs = append(errs, fmt.Errorf("field %q = %q is not a plain identifier (letters, digits, _)", f.name, clip(f.v, 60)))
+			errs = append(errs, fmt.Errorf("field %q = %q is not a plain identifier (letters, digits, _)", f.name, text.Clip(f.v, 60)))
 		}
 	}
 	return errors.Join(errs...)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/llm"
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -48,7 +49,7 @@ func (c *Conversation) Ask(ctx context.Context, req alert.Alert) Summary {
 	r.escalateIfNeeded(ctx)
 	r.notify(ctx)
 	s := r.finish(ctx)
-	c.turns = append(c.turns, turnRecord{request: clip(req.Text, 2000), answer: clip(s.Explanation, 3000), digest: digest(r.outcomes)})
+	c.turns = append(c.turns, turnRecord{request: text.Clip(req.Text, 2000), answer: text.Clip(s.Explanation, 3000), digest: digest(r.outcomes)})
 	return s
 }
 
@@ -64,7 +65,7 @@ func (c *Conversation) context() []llm.Message {
 		var b strings.Builder
 		b.WriteString("Earlier in this conversation (compacted):\n")
 		for _, t := range c.turns[:old] {
-			fmt.Fprintf(&b, "- asked %q; %s\n", clip(t.request, 120), clip(firstLine(t.answer), 160))
+			fmt.Fprintf(&b, "- asked %q; %s\n", text.Clip(t.request, 120), text.Clip(firstLine(t.answer), 160))
 		}
 		out = append(out, llm.Message{Role: llm.RoleUser, Content: b.String()}, llm.Message{Role: llm.RoleAssistant, Content: "Noted."})
 	}
@@ -98,7 +99,7 @@ func digest(outs []tools.Outcome) string {
 		if o.Risk == tools.RiskRead && o.Status == tools.StatusOK {
 			continue
 		}
-		line := fmt.Sprintf("[%s %s: %s", o.Tool, o.Status, clip(o.Summary, 160))
+		line := fmt.Sprintf("[%s %s: %s", o.Tool, o.Status, text.Clip(o.Summary, 160))
 		if o.Rule != "" {
 			line += " (" + o.Rule + ")"
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -43,9 +44,9 @@ func TestTruncatedToolContentIsAlwaysValidJSON(t *testing.T) {
 func TestClipNeverSplitsARune(t *testing.T) {
 	s := "CPU → 85% … ok"
 	for n := 0; n <= len(s); n++ {
-		got := clip(s, n)
+		got := text.Clip(s, n)
 		if !utf8.ValidString(got) || (n < len(s) && len(got) > n+len("…")) {
-			t.Errorf("clip(%q, %d) = %q", s, n, got)
+			t.Errorf("text.Clip(%q, %d) = %q", s, n, got)
 		}
 	}
 }

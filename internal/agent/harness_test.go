@@ -19,6 +19,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/policy"
 	"github.com/duet-company/ops-skill/internal/sim"
 	"github.com/duet-company/ops-skill/internal/store"
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/prompts"
 	"github.com/duet-company/ops-skill/tools"
@@ -30,8 +31,8 @@ import (
 // system prompt, and (optionally) the SQLite history in memory.
 
 const (
-	scenarioDir = "../../testdata/scenarios"
-	modelDir    = "../../testdata/models"
+	scenarioDir = "../sim/scenarios"
+	modelDir    = "../eval/models"
 	namespace   = "ai-data-labs"
 )
 
@@ -251,7 +252,7 @@ func (h history) RecordAlert(ctx context.Context, a alert.Alert, env string) (in
 		src = store.SourceText
 	}
 	return h.s.RecordAlert(ctx, store.AlertRecord{Source: src, Fingerprint: a.Fingerprint, Service: a.Service, Namespace: a.Namespace,
-		Kind: string(a.Kind), Summary: clip(a.Text, 500), Env: env})
+		Kind: string(a.Kind), Summary: text.Clip(a.Text, 500), Env: env})
 }
 
 func (h history) FinishAlert(ctx context.Context, id int64, s agent.Summary) error {
@@ -290,13 +291,13 @@ func (h history) RecordCall(ctx context.Context, c tools.CallRecord) error {
 		verdict = store.VerdictError
 	}
 	_, err := h.s.RecordToolCall(ctx, store.ToolCallRecord{AlertID: c.AlertID, At: c.At, Tool: c.Tool, Target: c.Target,
-		Args: clip(c.Args, 4000), Verdict: verdict, Rule: c.Rule, Reason: clip(c.Reason, 1000), Result: clip(c.Result, 4000), Write: c.Write, Env: h.env})
+		Args: text.Clip(c.Args, 4000), Verdict: verdict, Rule: c.Rule, Reason: text.Clip(c.Reason, 1000), Result: text.Clip(c.Result, 4000), Write: c.Write, Env: h.env})
 	return err
 }
 
 func (h history) RecordScale(ctx context.Context, alertID int64, ref platform.WorkloadRef, from, to int32, rule, reason string) error {
 	_, err := h.s.RecordScaleEvent(ctx, store.ScaleEvent{Namespace: ref.Namespace, Name: ref.Name, From: from, To: to, Rule: rule,
-		Reason: clip(reason, 500), AlertID: alertID, Env: h.env})
+		Reason: text.Clip(reason, 500), AlertID: alertID, Env: h.env})
 	return err
 }
 
@@ -315,13 +316,6 @@ func (m *memIncidents) OpenIncident(context.Context, string, string, string, int
 }
 
 func (m *memIncidents) AddTimeline(context.Context, string, string, string) error { return nil }
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
 
 // partitions lists the platform's partitions now, oldest first; none
 // without storage or while the database does not answer.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -39,7 +40,7 @@ func headline(r *run) string {
 	case v != nil && v.Result == "resolved":
 		return "No action needed: " + v.Signal + " " + v.After
 	case r.sum.Error != "":
-		return "Failed: " + clip(r.sum.Error, 200)
+		return "Failed: " + text.Clip(r.sum.Error, 200)
 	case r.escalate:
 		return "No safe automatic action; escalated to engineering"
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/duet-company/ops-skill/tools"
 )
 
-// The hostile model of testdata/models tries every attack of the guardrails
+// The hostile model of internal/eval/models tries every attack of the guardrails
 // issue in one run, against the high-CPU incident, with the injection in the
 // alert text.
 func TestHostileScriptedModelFileIsContained(t *testing.T) {

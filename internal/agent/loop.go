@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/duet-company/ops-skill/internal/llm"
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -34,7 +35,7 @@ func (r *run) plan(ctx context.Context) {
 		}
 		r.msgs = append(r.msgs, historyCopy(msg))
 		if msg.Content != "" {
-			r.emit(ModelText{At: r.now(), Phase: phaseOfText(msg), Text: clip(msg.Content, 4000), Final: len(msg.ToolCalls) == 0})
+			r.emit(ModelText{At: r.now(), Phase: phaseOfText(msg), Text: text.Clip(msg.Content, 4000), Final: len(msg.ToolCalls) == 0})
 		}
 		if len(msg.ToolCalls) == 0 {
 			r.sum.Explanation = msg.Content
@@ -99,8 +100,8 @@ func (r *run) fallBack(reason string) bool {
 	if fb == nil || r.planner == fb {
 		return false
 	}
-	r.emit(PlannerSwitched{At: r.now(), From: r.planner.Name(), To: fb.Name(), Reason: clip(reason, 500)})
-	r.sum.PlannerNote = "fell back to " + fb.Name() + ": " + clip(reason, 300)
+	r.emit(PlannerSwitched{At: r.now(), From: r.planner.Name(), To: fb.Name(), Reason: text.Clip(reason, 500)})
+	r.sum.PlannerNote = "fell back to " + fb.Name() + ": " + text.Clip(reason, 300)
 	r.planner, r.sum.Planner = fb, fb.Name()
 	return true
 }

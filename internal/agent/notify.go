@@ -8,6 +8,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -23,7 +24,7 @@ func (r *run) escalateIfNeeded(ctx context.Context) {
 	}
 	if r.incident == "" {
 		o := r.codeCall(ctx, PhaseNotify, "createIncident", map[string]string{
-			"title": clip(r.al.Text, 180), "service": firstNonEmpty(r.al.Service, "unknown"), "severity": "high"})
+			"title": text.Clip(r.al.Text, 180), "service": firstNonEmpty(r.al.Service, "unknown"), "severity": "high"})
 		if ir, ok := o.Result.(tools.IncidentResult); ok {
 			r.incident = ir.ID
 		}
@@ -245,14 +246,14 @@ func (r *run) notification(changed, refused int) platform.Notification {
 		n.Title = "[SIMULATED] " + n.Title
 	}
 	var lines []string
-	lines = append(lines, "Alert: "+clip(strings.TrimSpace(strings.TrimPrefix(r.al.Text, "Alert:")), 300))
+	lines = append(lines, "Alert: "+text.Clip(strings.TrimSpace(strings.TrimPrefix(r.al.Text, "Alert:")), 300))
 	lines = append(lines, "Platform: "+where.String())
 	for _, o := range r.outcomes {
 		switch {
 		case o.Risk.ChangesPlatform() && (o.Status == tools.StatusExecuted || o.Status == tools.StatusDryRun):
 			lines = append(lines, "Action: "+o.Summary)
 		case o.Status == tools.StatusRefused:
-			lines = append(lines, fmt.Sprintf("Refused: %s %s (%s: %s)", o.Tool, o.Target, o.Rule, clip(o.Reason, 200)))
+			lines = append(lines, fmt.Sprintf("Refused: %s %s (%s: %s)", o.Tool, o.Target, o.Rule, text.Clip(o.Reason, 200)))
 		}
 	}
 	if v != nil {

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/llm"
@@ -217,22 +216,4 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return prefix(s, n) + "…"
-}
-
-// prefix is the longest prefix of s of at most n bytes that does not split a rune.
-func prefix(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

@@ -29,7 +29,7 @@ func scriptedModel(t testing.TB, script llmtest.Script, opts ...llmtest.Option) 
 	return srv, c
 }
 
-// modelFile loads a scripted model from testdata/models.
+// modelFile loads a scripted model from internal/eval/models.
 func modelFile(t testing.TB, name string) *llmtest.ScriptFile {
 	t.Helper()
 	f, err := llmtest.LoadScript(filepath.Join(modelDir, name))

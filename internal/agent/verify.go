@@ -7,6 +7,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
 )
@@ -150,7 +151,7 @@ func healthSignal(hs []platform.HealthResult) (signal, bool) {
 		}
 		s.text += fmt.Sprintf("%s %s %s", h.Service, h.Check, okText(h.OK))
 		if !h.OK && h.Detail != "" {
-			s.text += " (" + clip(h.Detail, 80) + ")"
+			s.text += " (" + text.Clip(h.Detail, 80) + ")"
 		}
 	}
 	return s, true

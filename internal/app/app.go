@@ -17,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/utils/clock"
 
-	opsskill "github.com/duet-company/ops-skill"
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/cli"
 	"github.com/duet-company/ops-skill/internal/config"
@@ -102,7 +101,7 @@ func isFlagError(err error) bool {
 }
 
 func scenarios() ([]cli.ScenarioInfo, error) {
-	list, err := sim.ListScenarios(opsskill.Scenarios())
+	list, err := sim.ListScenarios(sim.Scenarios())
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	opsskill "github.com/duet-company/ops-skill"
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/cli"
 	"github.com/duet-company/ops-skill/internal/config"
@@ -15,6 +14,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/llm"
 	"github.com/duet-company/ops-skill/internal/planner"
 	"github.com/duet-company/ops-skill/internal/policy"
+	"github.com/duet-company/ops-skill/internal/sim"
 	"github.com/duet-company/ops-skill/internal/store"
 	"github.com/duet-company/ops-skill/tools"
 )
@@ -72,7 +72,7 @@ func EvalWire(cfg config.Config) eval.Wire {
 
 // evaluate runs the suite for every model asked for (cli.Factory.Eval).
 func (d deps) evaluate(ctx context.Context, cfg config.Config, opts eval.Options) (eval.Report, error) {
-	cases, err := eval.LoadSuite(opsskill.Scenarios(), opts.Scenario)
+	cases, err := eval.LoadSuite(sim.Scenarios(), opts.Scenario)
 	if err != nil {
 		return eval.Report{}, &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("--scenario: %w", err)}
 	}
@@ -96,9 +96,6 @@ func (d deps) evaluate(ctx context.Context, cfg config.Config, opts eval.Options
 // evalModels resolves --model values; without any, the configured planner.
 func (d deps) evalModels(cfg config.Config, opts eval.Options) ([]eval.Model, error) {
 	dir := opts.ModelDir
-	if dir == "" {
-		dir = eval.DefaultModelDir
-	}
 	specs := opts.Models
 	if len(specs) == 0 {
 		specs = []string{d.defaultEvalModel(cfg)}

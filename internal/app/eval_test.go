@@ -57,7 +57,7 @@ func TestEvalIgnoresTheLocalPolicy(t *testing.T) {
 
 func TestEvalScoresScriptedModelsOnLoopback(t *testing.T) {
 	h := newHarness(t)
-	rep, code := h.evalReport("--model", "scripted:ideal-high-cpu", "--model", "scripted:lazy", "--model-dir", "../../testdata/models", "--scenario", "high-cpu")
+	rep, code := h.evalReport("--model", "scripted:ideal-high-cpu", "--model", "scripted:lazy", "--model-dir", "../eval/models", "--scenario", "high-cpu")
 	if code != cli.ExitOK {
 		t.Fatalf("exit %d: %s", code, h.errOut.String())
 	}
@@ -80,7 +80,7 @@ func TestEvalUsageErrors(t *testing.T) {
 	}{
 		{[]string{"--model", "gpt-4o-mini"}, "LLM_PROVIDER"},
 		{[]string{"--planner", "llm"}, "LLM_PROVIDER"},
-		{[]string{"--model", "scripted:no-such-model", "--model-dir", "../../testdata/models"}, "no scripted model"},
+		{[]string{"--model", "scripted:no-such-model", "--model-dir", "../eval/models"}, "no scripted model"},
 		{[]string{"--scenario", "no-such-*"}, "no scenario matches"},
 	}
 	for _, tt := range tests {

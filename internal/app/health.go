@@ -15,7 +15,6 @@ import (
 	"go.yaml.in/yaml/v3"
 	"k8s.io/utils/clock"
 
-	opsskill "github.com/duet-company/ops-skill"
 	"github.com/duet-company/ops-skill/internal/cli"
 	"github.com/duet-company/ops-skill/internal/config"
 	"github.com/duet-company/ops-skill/internal/health"
@@ -31,7 +30,7 @@ func (d deps) healthChecks(ctx context.Context, cfg config.Config, o cli.HealthO
 		if name == "" {
 			name = "healthy"
 		}
-		sc, err := sim.LoadScenario(opsskill.Scenarios(), name)
+		sc, err := sim.LoadScenario(sim.Scenarios(), name)
 		if err != nil {
 			return nil, &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("--scenario: %w", err)}
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/store"
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -32,7 +33,7 @@ func alertRecord(a alert.Alert, env string) store.AlertRecord {
 		src = store.SourceText
 	}
 	return store.AlertRecord{Source: src, Fingerprint: a.Fingerprint, Service: a.Service, Namespace: a.Namespace,
-		Kind: string(a.Kind), Summary: clip(a.Text, 500), Env: env}
+		Kind: string(a.Kind), Summary: text.Clip(a.Text, 500), Env: env}
 }
 
 func (h history) FinishAlert(ctx context.Context, id int64, s agent.Summary) error {
@@ -62,7 +63,7 @@ func (h history) OpenIncident(ctx context.Context, title, service, severity stri
 
 func (h history) RecordCall(ctx context.Context, c tools.CallRecord) error {
 	_, err := h.s.RecordToolCall(ctx, store.ToolCallRecord{AlertID: c.AlertID, At: c.At, Tool: c.Tool, Target: c.Target,
-		Args: clip(c.Args, 4000), Verdict: verdictOf(c.Status), Rule: c.Rule, Reason: clip(c.Reason, 1000), Result: clip(c.Result, 4000), Write: c.Write, Env: h.env})
+		Args: text.Clip(c.Args, 4000), Verdict: verdictOf(c.Status), Rule: c.Rule, Reason: text.Clip(c.Reason, 1000), Result: text.Clip(c.Result, 4000), Write: c.Write, Env: h.env})
 	return err
 }
 
@@ -81,7 +82,7 @@ func verdictOf(s tools.Status) string {
 }
 
 func (h history) RecordScale(ctx context.Context, alertID int64, ref platform.WorkloadRef, from, to int32, rule, reason string) error {
-	_, err := h.s.RecordScaleEvent(ctx, store.ScaleEvent{Namespace: ref.Namespace, Name: ref.Name, From: from, To: to, Rule: rule, Reason: clip(reason, 500), AlertID: alertID, Env: h.env})
+	_, err := h.s.RecordScaleEvent(ctx, store.ScaleEvent{Namespace: ref.Namespace, Name: ref.Name, From: from, To: to, Rule: rule, Reason: text.Clip(reason, 500), AlertID: alertID, Env: h.env})
 	return err
 }
 
@@ -192,11 +193,4 @@ func (st storeState) Update(ctx context.Context, ref platform.WorkloadRef, fn fu
 		}
 		return []byte(s.Encode()), nil
 	})
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

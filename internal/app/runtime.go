@@ -11,7 +11,6 @@ import (
 
 	"k8s.io/utils/clock"
 
-	opsskill "github.com/duet-company/ops-skill"
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/cli"
@@ -166,11 +165,11 @@ func (d deps) platform(ctx context.Context, cfg *config.Config, opts cli.Runtime
 	name := opts.Scenario
 	if name == "" {
 		var ok bool
-		if name, ok = sim.MatchScenario(opsskill.Scenarios(), opts.MatchText); !ok {
+		if name, ok = sim.MatchScenario(sim.Scenarios(), opts.MatchText); !ok {
 			name = "healthy"
 		}
 	}
-	sc, err := sim.LoadScenario(opsskill.Scenarios(), name)
+	sc, err := sim.LoadScenario(sim.Scenarios(), name)
 	if err != nil {
 		return backends{}, &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("--scenario: %w", err)}
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"k8s.io/client-go/kubernetes"
+	coordinationv1 "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	"k8s.io/utils/clock"
 
 	"github.com/duet-company/ops-skill/internal/agent"
@@ -157,13 +157,13 @@ func (d deps) elector(cfg config.Config, env string, log *slog.Logger) (serve.El
 	if err != nil {
 		return nil, fmt.Errorf("leader election needs the cluster: %w", err)
 	}
-	cs, err := kubernetes.NewForConfig(conn.Config)
+	leases, err := coordinationv1.NewForConfig(conn.Config)
 	if err != nil {
 		return nil, fmt.Errorf("leader election: %w", err)
 	}
 	podNS, _ := d.env("POD_NAMESPACE")
 	ns := firstNonEmptyString(o.LeaseNamespace, podNS, cfg.Kubernetes.Namespace)
-	return serve.NewLeaseElector(cs.CoordinationV1(), ns, o.LeaseName, id, timing, clock.RealClock{}, log.With("component", "leader-election"))
+	return serve.NewLeaseElector(leases, ns, o.LeaseName, id, timing, clock.RealClock{}, log.With("component", "leader-election"))
 }
 
 // newLogger writes JSON lines to w at the given level.

@@ -18,6 +18,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/config"
 	"github.com/duet-company/ops-skill/internal/store"
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/internal/ui/plain"
 	"github.com/duet-company/ops-skill/internal/ui/tui"
 )
@@ -147,8 +148,8 @@ func (o *rootOptions) reject(ctx context.Context, rt *Runtime, in input, cause e
 		if alert.LooksLikeJSON(in.raw) {
 			src = store.SourceAlertmanager
 		}
-		id, _ = rt.Store.RecordAlert(ctx, store.AlertRecord{Source: src, Summary: "rejected input: " + clip(strings.ToValidUTF8(string(in.raw), "?"), 160),
-			Env: rt.Env, Outcome: outcome, Error: clip(cause.Error(), 500), Kind: "unknown"})
+		id, _ = rt.Store.RecordAlert(ctx, store.AlertRecord{Source: src, Summary: "rejected input: " + text.Clip(strings.ToValidUTF8(string(in.raw), "?"), 160),
+			Env: rt.Env, Outcome: outcome, Error: text.Clip(cause.Error(), 500), Kind: "unknown"})
 	}
 	switch {
 	case code != ExitOK:
@@ -165,7 +166,7 @@ func (o *rootOptions) reject(ctx context.Context, rt *Runtime, in input, cause e
 // summary names what a payload was about: its alerts' summaries (or names).
 func (in input) summary() string {
 	if !alert.LooksLikeJSON(in.raw) {
-		return clip(strings.TrimSpace(string(in.raw)), 300)
+		return text.Clip(strings.TrimSpace(string(in.raw)), 300)
 	}
 	w, err := alert.DecodeWebhook(in.raw, false)
 	if err != nil {
@@ -177,7 +178,7 @@ func (in input) summary() string {
 			parts = append(parts, s)
 		}
 	}
-	return clip(strings.Join(parts, "; "), 300)
+	return text.Clip(strings.Join(parts, "; "), 300)
 }
 
 func firstNonBlank(s ...string) string {
@@ -352,11 +353,4 @@ func worseCode(a, b int) int {
 		return b
 	}
 	return a
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -39,9 +39,9 @@ newest dropped, too many writes or restarts, a write outside the allowed namespa
 
 The policy is the built-in one in auto mode (the scenarios are written against it); only the
 LLM settings and --planner come from the configuration. Without --model the configured planner
-is scored. --model (repeatable) takes "rules", "scripted:NAME|FILE|GLOB" (testdata/models,
-served on loopback in the OpenAI wire format), "llm" (the configured LLM) or a model name of
-the configured LLM provider.
+is scored. --model (repeatable) takes "rules", "scripted:NAME|FILE|GLOB" (the built-in
+scripted models, or those of --model-dir, served on loopback in the OpenAI wire format), "llm"
+(the configured LLM) or a model name of the configured LLM provider.
 
 Exit codes: 0 all safe (and the pass rate met), 1 an unsafe action or a missed
 --min-pass-rate, 2 usage or configuration error.`,
@@ -58,7 +58,7 @@ Exit codes: 0 all safe (and the pass rate met), 1 an unsafe action or a missed
 	fl.StringVar(&o.scenario, "scenario", "", "comma-separated globs of scenario names (default: all)")
 	fl.Float64Var(&o.minPassRate, "min-pass-rate", 0, "exit 1 when a model's pass@1 over the suite is below this percentage")
 	fl.BoolVar(&o.noFallback, "no-fallback", false, "score a model alone: the rules planner never takes over")
-	fl.StringVar(&o.modelDir, "model-dir", eval.DefaultModelDir, "where scripted models are looked up by name")
+	fl.StringVar(&o.modelDir, "model-dir", eval.DefaultModelDir, "where scripted models are looked up by name (default: the built-in ones)")
 	return cmd
 }
 

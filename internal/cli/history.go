@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/duet-company/ops-skill/internal/store"
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/internal/ui/tui"
 )
 
@@ -153,5 +154,5 @@ func firstOf(s ...string) string {
 // oneLine keeps table cells on one line and free of tabs.
 func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
-	return clip(s, n)
+	return text.Clip(s, n)
 }

@@ -20,14 +20,14 @@ import (
 
 // The CI gate of the eval suite: the whole suite with the rules planner
 // (compared with a golden file of per-scenario outcomes, so any regression
-// fails) and with every scripted model of testdata/models (none may ever act
+// fails) and with every scripted model of internal/eval/models (none may ever act
 // unsafely), on the composition internal/app uses.
 
 var update = flag.Bool("update", false, "rewrite testdata/golden/eval-rules.json")
 
 const (
-	scenarioDir = "../../testdata/scenarios"
-	modelDir    = "../../testdata/models"
+	scenarioDir = "../sim/scenarios"
+	modelDir    = "models"
 	goldenFile  = "../../testdata/golden/eval-rules.json"
 )
 

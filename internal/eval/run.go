@@ -7,11 +7,11 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/sim"
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -81,12 +81,12 @@ type outcome struct {
 func (r Runner) judge(c Case, o outcome) RunResult {
 	exp := c.Scenario.Expect
 	res := RunResult{Resolution: string(worst(o.sums)), Rejected: o.rejected}
-	var text []string
+	var said []string
 	var writes []tools.Outcome
 	for _, e := range o.events {
 		switch ev := e.(type) {
 		case agent.ModelText:
-			text = append(text, ev.Text)
+			said = append(said, ev.Text)
 		case agent.PlannerSwitched:
 			res.Fallbacks++
 		case agent.ToolDone:
@@ -96,7 +96,7 @@ func (r Runner) judge(c Case, o outcome) RunResult {
 			}
 		}
 	}
-	res.Explanation = clip(strings.Join(text, "\n"), maxExplanation)
+	res.Explanation = text.Clip(strings.Join(said, "\n"), maxExplanation)
 	r.addUsage(&res, o.sums)
 	res.SimSeconds = o.after.state.At.Sub(o.before.state.At).Seconds()
 	if res.Resolution == string(agent.Resolved) {
@@ -113,7 +113,7 @@ func (r Runner) judge(c Case, o outcome) RunResult {
 			res.Failures = append(res.Failures, err.Error())
 		}
 	}
-	for _, f := range missingFacts(exp.Facts, strings.Join(text, "\n")) {
+	for _, f := range missingFacts(exp.Facts, strings.Join(said, "\n")) {
 		res.Failures = append(res.Failures, fmt.Sprintf("the explanation does not mention %q", f))
 	}
 	if n := len(o.rejected); n > 0 {
@@ -190,16 +190,6 @@ func (r *recorder) all() []agent.Event {
 
 // maxExplanation bounds the planner text kept in a run's result.
 const maxExplanation = 2000
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
 
 // seconds renders virtual seconds for tables.
 func seconds(s float64) string {

@@ -12,7 +12,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/sim"
 )
 
-const scenarioDir = "../../testdata/scenarios"
+const scenarioDir = "../sim/scenarios"
 
 // minimal is the smallest valid scenario; payload, if set, is its alert_payload.
 func minimal(name, payload string) []byte {
@@ -111,7 +111,7 @@ func TestAlertsParsesTextAndPayloadsLikeTheCLI(t *testing.T) {
 	}
 }
 
-// The suite of testdata/scenarios: it loads, it is large enough, every
+// The suite of internal/sim/scenarios: it loads, it is large enough, every
 // scenario says what success is, and the payload scenarios decode.
 func TestScenarioSuiteIsCompleteAndValid(t *testing.T) {
 	cases, err := LoadSuite(os.DirFS(scenarioDir), "")
@@ -140,7 +140,7 @@ func TestScenarioSuiteIsCompleteAndValid(t *testing.T) {
 	}
 }
 
-func TestScriptPathsResolveFilesNamesAndGlobs(t *testing.T) {
+func TestScriptedModelsResolveFilesNamesAndGlobs(t *testing.T) {
 	dir := t.TempDir()
 	for _, n := range []string{"ideal-a.yaml", "ideal-b.yaml", "lazy.yaml"} {
 		if err := os.WriteFile(filepath.Join(dir, n), []byte("steps: [{content: done}]\n"), 0o600); err != nil {
@@ -148,34 +148,34 @@ func TestScriptPathsResolveFilesNamesAndGlobs(t *testing.T) {
 		}
 	}
 	tests := []struct {
-		spec string
-		want []string
+		spec, dir string
+		want      []string
 	}{
-		{filepath.Join(dir, "lazy.yaml"), []string{"lazy.yaml"}},
-		{"lazy", []string{"lazy.yaml"}},
-		{"ideal-*", []string{"ideal-a.yaml", "ideal-b.yaml"}},
-		{"*", []string{"ideal-a.yaml", "ideal-b.yaml", "lazy.yaml"}},
+		{filepath.Join(dir, "lazy.yaml"), "", []string{"lazy"}},
+		{"lazy", dir, []string{"lazy"}},
+		{"ideal-*", dir, []string{"ideal-a", "ideal-b"}},
+		{"*", dir, []string{"ideal-a", "ideal-b", "lazy"}},
+		{"lazy", "", []string{"lazy"}},                     // built in
+		{"ideal-high-cpu", "", []string{"ideal-high-cpu"}}, // built in
 	}
 	for _, tt := range tests {
-		got, err := scriptPaths(tt.spec, dir)
+		got, err := ScriptedModels(tt.spec, tt.dir)
 		if err != nil {
-			t.Fatalf("%s: %v", tt.spec, err)
+			t.Fatalf("%s in %q: %v", tt.spec, tt.dir, err)
 		}
-		var base []string
-		for _, p := range got {
-			base = append(base, filepath.Base(p))
+		var names []string
+		for _, m := range got {
+			names = append(names, strings.TrimPrefix(m.Name, ScriptedPrefix))
 		}
-		if strings.Join(base, ",") != strings.Join(tt.want, ",") {
-			t.Errorf("%s: got %v, want %v", tt.spec, base, tt.want)
+		if strings.Join(names, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("%s in %q: got %v, want %v", tt.spec, tt.dir, names, tt.want)
 		}
 	}
 	for _, spec := range []string{"", "missing", "nope-*"} {
-		if _, err := scriptPaths(spec, dir); !errors.Is(err, ErrNoModel) {
-			t.Errorf("%q: err = %v, want ErrNoModel", spec, err)
+		for _, d := range []string{dir, ""} {
+			if _, err := ScriptedModels(spec, d); !errors.Is(err, ErrNoModel) {
+				t.Errorf("%q in %q: err = %v, want ErrNoModel", spec, d, err)
+			}
 		}
-	}
-	ms, err := ScriptedModels("lazy", dir)
-	if err != nil || len(ms) != 1 || ms[0].Name != "scripted:lazy" {
-		t.Errorf("models %+v, err %v; want scripted:lazy named after the file", ms, err)
 	}
 }

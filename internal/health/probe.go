@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/duet-company/ops-skill/internal/text"
 )
 
 // prober runs single probes. It is safe for concurrent use.
@@ -111,7 +113,7 @@ func redisPing(conn net.Conn) error {
 	case strings.HasPrefix(line, "-"):
 		return fmt.Errorf("redis PING: %s", strings.TrimPrefix(line, "-"))
 	}
-	return fmt.Errorf("redis PING: unexpected reply %q", clip(line, 60))
+	return fmt.Errorf("redis PING: unexpected reply %q", text.Clip(line, 60))
 }
 
 // sslRequest is the PostgreSQL SSLRequest message: length 8, code 80877103.
@@ -130,13 +132,6 @@ func postgresHandshake(conn net.Conn) error {
 		return fmt.Errorf("postgres handshake: unexpected reply %q", b)
 	}
 	return nil
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // since is the latency of a probe; split out for the fake clock.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 )
 
 // PrintTable writes the results as a plain table (SERVICE, CHECK, STATUS,
@@ -22,7 +23,7 @@ func PrintTable(w io.Writer, results []platform.HealthResult) (int, error) {
 			status, failing = "FAIL", failing+1
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", r.Service, r.Check, status, latency(r.Latency), r.ConsecutiveFailures,
-			clip(strings.Join(strings.Fields(r.Detail), " "), 120))
+			text.Clip(strings.Join(strings.Fields(r.Detail), " "), 120))
 	}
 	if err := tw.Flush(); err != nil {
 		return failing, err

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 )
 
 // Limits the API server puts on events.k8s.io/v1 Events.
@@ -45,16 +46,16 @@ func (c *Client) RecordEvent(ctx context.Context, ref platform.WorkloadRef, ev p
 	}
 	e := &eventsv1.Event{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      clip(ref.Name, 200) + "." + strconv.FormatInt(ev.Time.UnixNano(), 16) + strconv.FormatUint(uint64(rand.Uint32()), 16),
+			Name:      text.Prefix(ref.Name, 200) + "." + strconv.FormatInt(ev.Time.UnixNano(), 16) + strconv.FormatUint(uint64(rand.Uint32()), 16),
 			Namespace: ref.Namespace,
 		},
 		EventTime:           metav1.NewMicroTime(ev.Time),
 		ReportingController: ReportingController,
 		ReportingInstance:   c.instance,
 		Action:              action(ev.Reason),
-		Reason:              clip(ev.Reason, maxReasonBytes),
+		Reason:              text.Prefix(ev.Reason, maxReasonBytes),
 		Type:                ev.Type,
-		Note:                clip(ev.Message, maxNoteBytes),
+		Note:                text.Prefix(ev.Message, maxNoteBytes),
 		Regarding: corev1.ObjectReference{APIVersion: "apps/v1", Kind: id.kind, Namespace: ref.Namespace,
 			Name: ref.Name, UID: id.uid},
 	}

@@ -26,11 +26,11 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 )
 
 // Names ops-skill writes into the cluster.
@@ -66,7 +66,7 @@ var (
 
 // Client implements platform.Cluster on client-go. It is safe for concurrent use.
 type Client struct {
-	kube      kubernetes.Interface
+	kube      API
 	dyn       dynamic.Interface
 	clock     clock.WithTicker
 	poll      time.Duration
@@ -113,7 +113,7 @@ func WithMaxEvents(n int) Option { return func(k *Client) { k.maxEvents = n } }
 // New builds the adapter on existing clients; dyn may be nil, in which case
 // KEDA ScaledObjects are not looked up. namespace is used when a call names
 // none.
-func New(kube kubernetes.Interface, dyn dynamic.Interface, namespace string, opts ...Option) *Client {
+func New(kube API, dyn dynamic.Interface, namespace string, opts ...Option) *Client {
 	c := &Client{kube: kube, dyn: dyn, clock: clock.RealClock{}, poll: time.Second, namespace: namespace, maxEvents: 20,
 		seen: map[platform.WorkloadRef]identity{}, reads: map[readMark]string{}}
 	if c.namespace == "" {
@@ -124,7 +124,7 @@ func New(kube kubernetes.Interface, dyn dynamic.Interface, namespace string, opt
 	}
 	if c.instance == "" {
 		host, _ := os.Hostname()
-		c.instance = clip("ops-skill-"+host, 128)
+		c.instance = text.Prefix("ops-skill-"+host, 128)
 	}
 	return c
 }
@@ -132,7 +132,7 @@ func New(kube kubernetes.Interface, dyn dynamic.Interface, namespace string, opt
 // NewForConfig builds the adapter from a rest.Config, such as the one
 // LoadConfig returns.
 func NewForConfig(cfg *rest.Config, namespace string, opts ...Option) (*Client, error) {
-	kc, err := kubernetes.NewForConfig(cfg)
+	kc, err := newGroups(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
@@ -187,11 +187,4 @@ func (c *Client) unchangedSince(rv string, o object) bool {
 	fp, ok := c.reads[readMark{platform.WorkloadRef{Namespace: m.Namespace, Name: m.Name}, rv}]
 	c.mu.Unlock()
 	return ok && fp == o.fingerprint()
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 )
 
 // podList is the pods of one workload, sorted by name.
@@ -143,7 +144,7 @@ func (c *Client) recentEvents(events []corev1.Event, names map[string]bool) []pl
 			continue
 		}
 		out = append(out, platform.Event{Time: eventTime(e), Type: e.Type, Reason: e.Reason,
-			Object: e.InvolvedObject.Kind + "/" + e.InvolvedObject.Name, Message: clip(e.Message, 500)})
+			Object: e.InvolvedObject.Kind + "/" + e.InvolvedObject.Name, Message: text.Prefix(e.Message, 500)})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
 	if len(out) > c.maxEvents {

@@ -12,6 +12,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 )
 
 // Defaults of DispatcherOptions.
@@ -272,7 +273,7 @@ func (d *Dispatcher) complete(it *item, err error) {
 	if !it.waited {
 		d.unreported = append(d.unreported, err)
 	}
-	d.o.Logger.Warn("notification not delivered", "channel", d.sender.Channel(), "title", clip(it.n.Title, 80), "error", err.Error())
+	d.o.Logger.Warn("notification not delivered", "channel", d.sender.Channel(), "title", text.ClipRunes(it.n.Title, 80), "error", err.Error())
 }
 
 // httpStatusGone reports answers meaning the webhook or its channel no longer exists.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 )
 
 // GrafanaOptions configure the Grafana annotation sender.
@@ -99,7 +100,7 @@ func annotationText(v view, a platform.NotificationAction) string {
 		lines = append(lines, "Platform: "+v.Where)
 	}
 	if v.Alert != "" {
-		lines = append(lines, "Alert: "+clip(v.Alert, 300))
+		lines = append(lines, "Alert: "+text.ClipRunes(v.Alert, 300))
 	}
 	if v.Incident != "" {
 		lines = append(lines, "Incident: "+v.Incident)

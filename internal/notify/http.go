@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"k8s.io/utils/clock"
+
+	"github.com/duet-company/ops-skill/internal/text"
 )
 
 // maxReason bounds the receiver's explanation kept in an error.
@@ -121,7 +123,7 @@ func (p poster) reason(body []byte) string {
 		}
 	}
 	s = strings.Join(strings.Fields(s), " ")
-	return clip(p.scrub.clean(s), maxReason)
+	return text.ClipRunes(p.scrub.clean(s), maxReason)
 }
 
 func flatten(v any) string {

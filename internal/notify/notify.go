@@ -23,7 +23,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/duet-company/ops-skill/internal/platform"
 )
@@ -189,18 +188,4 @@ func (sc scrubber) clean(s string) string {
 		s = strings.ReplaceAll(s, p, "[redacted]")
 	}
 	return s
-}
-
-// clip shortens s to at most n runes, marking the cut with an ellipsis, and
-// always returns valid UTF-8.
-func clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	if n <= 1 {
-		return string(r[:max(n, 0)])
-	}
-	return string(r[:n-1]) + "…"
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 )
 
 // PagerDuty Events API v2.
@@ -221,7 +222,7 @@ func (p *PagerDuty) trigger(n platform.Notification, key string) *PagerDutyEvent
 	}
 	ns, _, _ := strings.Cut(v.Target, "/")
 	ev := &PagerDutyEvent{EventAction: "trigger", DedupKey: key, Client: "ops-skill",
-		Payload: &PagerDutyPayload{Summary: clip(summary, pagerDutySummaryMax), Source: firstNonEmpty(p.source, v.Target, "ops-skill"),
+		Payload: &PagerDutyPayload{Summary: text.ClipRunes(summary, pagerDutySummaryMax), Source: firstNonEmpty(p.source, v.Target, "ops-skill"),
 			Severity: pagerSeverity(v.Severity), Component: v.Service, Group: ns, Class: v.State, CustomDetails: details(v)}}
 	if !v.At.IsZero() {
 		ev.Payload.Timestamp = v.At.UTC().Format(time.RFC3339)
@@ -241,7 +242,7 @@ func details(v view) map[string]any {
 	d := map[string]any{"state": v.State}
 	put := func(k, val string) {
 		if val != "" {
-			d[k] = clip(val, 2000)
+			d[k] = text.ClipRunes(val, 2000)
 		}
 	}
 	put("alert", v.Alert)

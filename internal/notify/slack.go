@@ -10,6 +10,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 )
 
 // Slack limits (Block Kit): header text 150 characters, section text 3000,
@@ -129,7 +130,7 @@ func (s *Slack) Payload(batch ...platform.Notification) ([]byte, error) {
 	texts := make([]string, 0, len(batch))
 	for i, n := range batch {
 		v := newView(n, s.grafana)
-		texts = append(texts, clip(slackFallback(v), slackTextMax/len(batch)))
+		texts = append(texts, text.ClipRunes(slackFallback(v), slackTextMax/len(batch)))
 		if i > 0 {
 			msg.Blocks = append(msg.Blocks, slackBlock{Type: "divider"})
 		}
@@ -174,7 +175,7 @@ func slackFallback(v view) string {
 // slackBlocks lays out one notification like the spec's examples: what fired,
 // what was done (from → to), verification, time to resolution, incident, links.
 func slackBlocks(v view) []slackBlock {
-	blocks := []slackBlock{{Type: "header", Text: &slackText{Type: "plain_text", Text: clip(headline(v), slackHeaderMax), Emoji: true}}}
+	blocks := []slackBlock{{Type: "header", Text: &slackText{Type: "plain_text", Text: text.ClipRunes(headline(v), slackHeaderMax), Emoji: true}}}
 	if v.Alert != "" {
 		blocks = append(blocks, section("*Alert*\n"+esc(v.Alert)))
 	}
@@ -199,7 +200,7 @@ func slackBlocks(v view) []slackBlock {
 }
 
 func section(mrkdwn string) slackBlock {
-	return slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn", Text: clip(mrkdwn, slackSectionMax)}}
+	return slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn", Text: text.ClipRunes(mrkdwn, slackSectionMax)}}
 }
 
 // actionLines lists the writes (from → to) and refusals.
@@ -240,7 +241,7 @@ func slackFields(v view) []slackText {
 	var f []slackText
 	add := func(k, val string) {
 		if val != "" && len(f) < 10 {
-			f = append(f, slackText{Type: "mrkdwn", Text: clip("*"+k+"*\n"+esc(val), slackFieldMax)})
+			f = append(f, slackText{Type: "mrkdwn", Text: text.ClipRunes("*"+k+"*\n"+esc(val), slackFieldMax)})
 		}
 	}
 	add("Verification", strings.TrimSuffix(v.Verification+" — "+v.VerificationDetail, " — "))
@@ -265,7 +266,7 @@ func linkButtons(ls []link) *slackBlock {
 		if len(l.URL) > slackURLMax || len(els) == 25 {
 			continue
 		}
-		els = append(els, slackElement{Type: "button", Text: slackText{Type: "plain_text", Text: clip(l.Label, 75)},
+		els = append(els, slackElement{Type: "button", Text: slackText{Type: "plain_text", Text: text.ClipRunes(l.Label, 75)},
 			URL: l.URL, ActionID: "link-" + l.Key})
 	}
 	if len(els) == 0 {

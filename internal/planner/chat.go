@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
 )
@@ -97,7 +98,7 @@ func healthTable(hs []platform.HealthResult) string {
 	for _, h := range hs {
 		state := "ok"
 		if !h.OK {
-			state, failing = "FAILING ("+clip(h.Detail, 80)+")", failing+1
+			state, failing = "FAILING ("+text.Clip(h.Detail, 80)+")", failing+1
 		}
 		lines = append(lines, fmt.Sprintf("- %s %s: %s", h.Service, h.Check, state))
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
 )
@@ -38,10 +39,10 @@ func logLine(c conversation) string {
 	for i := len(logs.Lines) - 1; i >= 0; i-- {
 		l := strings.ToLower(logs.Lines[i])
 		if strings.Contains(l, "error") || strings.Contains(l, "exception") || strings.Contains(l, "fatal") || strings.Contains(l, "exhausted") || strings.Contains(l, "memory") {
-			return clip(logs.Lines[i], 200)
+			return text.Clip(logs.Lines[i], 200)
 		}
 	}
-	return clip(logs.Lines[len(logs.Lines)-1], 200)
+	return text.Clip(logs.Lines[len(logs.Lines)-1], 200)
 }
 
 func logsMention(c conversation, words ...string) bool {
@@ -73,13 +74,6 @@ func healthFailing(c conversation) bool {
 	return false
 }
 
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
-
 // healthDetail is the detail of the first failing check, e.g. "HTTP 503 from /health".
 func healthDetail(c conversation) string {
 	hs, ok := last[[]platform.HealthResult](c, "checkHealth", nil)
@@ -88,7 +82,7 @@ func healthDetail(c conversation) string {
 	}
 	for _, h := range hs {
 		if !h.OK {
-			return clip(h.Detail, 160)
+			return text.Clip(h.Detail, 160)
 		}
 	}
 	return ""
@@ -102,7 +96,7 @@ func failingDependency(c conversation) (string, string) {
 	}
 	for _, h := range hs {
 		if !h.OK && h.Service != c.facts.Service {
-			return h.Service, clip(h.Detail, 120)
+			return h.Service, text.Clip(h.Detail, 120)
 		}
 	}
 	return "", ""

@@ -10,6 +10,7 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 )
 
 // Kinds of failure besides platform.ErrUnavailable (server down, server
@@ -85,7 +86,7 @@ func (e *Error) Unwrap() []error {
 // classify maps a client_golang error to an *Error. status is the HTTP status
 // of the last response (0 when none arrived).
 func (c *Client) classify(ctx context.Context, metric string, status int, err error) error {
-	e := &Error{Metric: metric, Status: status, Err: err, Msg: clip(oneLine(err.Error()), 400)}
+	e := &Error{Metric: metric, Status: status, Err: err, Msg: text.Clip(oneLine(err.Error()), 400)}
 	var apiErr *v1.Error
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
@@ -93,7 +94,7 @@ func (c *Client) classify(ctx context.Context, metric string, status int, err er
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("prometheus %s: %w", metric, err)
 	case errors.As(err, &apiErr):
-		e.Type, e.Msg = string(apiErr.Type), clip(oneLine(apiErr.Msg), 400)
+		e.Type, e.Msg = string(apiErr.Type), text.Clip(oneLine(apiErr.Msg), 400)
 		e.Kind = kindOf(apiErr.Type, status)
 		switch {
 		case apiErr.Type == v1.ErrBadResponse && strings.Contains(apiErr.Msg, `value type "string"`):
@@ -130,20 +131,13 @@ func kindOf(t v1.ErrorType, status int) error {
 func transportMsg(err error) string {
 	var opErr *net.OpError
 	if errors.As(err, &opErr) {
-		return clip(oneLine(opErr.Error()), 300)
+		return text.Clip(oneLine(opErr.Error()), 300)
 	}
 	msg := err.Error()
 	if i := strings.LastIndex(msg, "\": "); i >= 0 {
 		msg = msg[i+3:]
 	}
-	return clip(oneLine(msg), 300)
+	return text.Clip(oneLine(msg), 300)
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}

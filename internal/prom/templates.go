@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 )
 
 // Template variables of a metric template (see TemplateData). The default
@@ -116,7 +117,7 @@ func render(t *template.Template, d TemplateData) (string, error) {
 func (c *Client) data(metric string, ref platform.WorkloadRef, step time.Duration) (TemplateData, error) {
 	for _, f := range []struct{ field, v string }{{"namespace", ref.Namespace}, {"name", ref.Name}} {
 		if !dnsName.MatchString(f.v) {
-			return TemplateData{}, &Error{Kind: ErrBadQuery, Metric: metric, Msg: fmt.Sprintf("%s %q is not a Kubernetes name", f.field, clip(f.v, 60))}
+			return TemplateData{}, &Error{Kind: ErrBadQuery, Metric: metric, Msg: fmt.Sprintf("%s %q is not a Kubernetes name", f.field, text.Clip(f.v, 60))}
 		}
 	}
 	// Escape regexp metacharacters (dots), then the backslashes for the

@@ -10,6 +10,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -79,7 +80,7 @@ func (s *Server) healthAlert(r platform.HealthResult, step guard.Step) alert.Ale
 	ns := s.d.Parser.Namespace
 	target := ns + "/" + r.Service
 	text := fmt.Sprintf("Alert: %s health check failing: %d consecutive failures (%s); self-healing ladder: %s",
-		r.Service, r.ConsecutiveFailures, clip(r.Detail, 200), step)
+		r.Service, r.ConsecutiveFailures, text.Clip(r.Detail, 200), step)
 	now := s.d.Now()
 	start := now.Add(-time.Duration(max(r.ConsecutiveFailures-1, 0)) * s.cfg.HealthInterval)
 	return alert.Alert{Source: "health", Text: text, Status: "firing", Service: r.Service, Namespace: ns, Kind: alert.KindHealth,
@@ -177,7 +178,7 @@ func (s *Server) submit(t *term, j *job) {
 
 // notify tells the team through the registry's notify tool.
 func (s *Server) notify(ctx context.Context, message, severity, service string) {
-	args := map[string]string{"message": clip(message, 2900), "severity": severity}
+	args := map[string]string{"message": text.Clip(message, 2900), "severity": severity}
 	if service != "" {
 		args["service"] = service
 	}

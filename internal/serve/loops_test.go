@@ -14,7 +14,6 @@ import (
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	clocktesting "k8s.io/utils/clock/testing"
 
-	opsskill "github.com/duet-company/ops-skill"
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/sim"
@@ -94,7 +93,7 @@ func TestRestartLadderStepsHaveTheirOwnFingerprints(t *testing.T) {
 // simDeps are registry dependencies on a simulated platform.
 func simDeps(t *testing.T, scenario string) (tools.Deps, *sim.Platform) {
 	t.Helper()
-	sc, err := sim.LoadScenario(opsskill.Scenarios(), scenario)
+	sc, err := sim.LoadScenario(sim.Scenarios(), scenario)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/utils/clock"
 
-	opsskill "github.com/duet-company/ops-skill"
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/app"
@@ -60,7 +59,7 @@ func (w *writes) Emit(e agent.Event) {
 // rest 200 duplicates, one run, one scale.
 func TestStormOfDuplicateDeliveriesActsOnce(t *testing.T) {
 	ctx := context.Background()
-	sc, err := sim.LoadScenario(opsskill.Scenarios(), "high-cpu")
+	sc, err := sim.LoadScenario(sim.Scenarios(), "high-cpu")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/store"
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -156,7 +157,7 @@ func (s *Server) closeIncident(ctx context.Context, log *slog.Logger, f firing, 
 	s.m.incidentsClosed.Inc()
 	log.Info("incident resolved: the alert cleared", "incident", f.Incident)
 	if f.Escalated {
-		s.notify(ctx, "Resolved: "+clip(f.Alert.Text, 300)+" (incident "+f.Incident+", escalated earlier) — Alertmanager reports it cleared.",
+		s.notify(ctx, "Resolved: "+text.Clip(f.Alert.Text, 300)+" (incident "+f.Incident+", escalated earlier) — Alertmanager reports it cleared.",
 			"info", f.Alert.Service)
 	}
 }
@@ -201,7 +202,7 @@ func (s *Server) runAgent(ctx context.Context, kind string, a alert.Alert) agent
 	if sum.Resolution == agent.Failed || sum.Resolution == agent.Cancelled {
 		level = slog.LevelWarn
 	}
-	s.log.Log(ctx, level, "run finished", "kind", kind, "alert", clip(a.Text, 200), "target", a.Target(),
+	s.log.Log(ctx, level, "run finished", "kind", kind, "alert", text.Clip(a.Text, 200), "target", a.Target(),
 		"fingerprint", a.Fingerprint, "resolution", string(sum.Resolution), "headline", sum.Headline, "planner", sum.Planner,
 		"actions", len(sum.Actions), "refusals", len(sum.Refusals), "incident", sum.Incident, "escalated", sum.Escalated,
 		"alertId", sum.AlertID, "error", sum.Error, "seconds", s.d.Clock.Since(start).Seconds())
@@ -223,7 +224,7 @@ func (s *Server) abandon(jobs []*job, why string) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_, err := s.d.Store.RecordAlert(ctx, store.AlertRecord{Source: store.SourceAlertmanager, Fingerprint: j.alert.Fingerprint,
-			Service: j.alert.Service, Namespace: j.alert.Namespace, Kind: string(j.alert.Kind), Summary: clip(j.alert.Text, 500),
+			Service: j.alert.Service, Namespace: j.alert.Namespace, Kind: string(j.alert.Kind), Summary: text.Clip(j.alert.Text, 500),
 			Env: s.d.Env, Outcome: store.OutcomeFailed, Error: "abandoned before it ran: " + why})
 		cancel()
 		if err != nil {
@@ -260,14 +261,4 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
 }

@@ -2,7 +2,6 @@ package sim_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -10,9 +9,8 @@ import (
 	"github.com/duet-company/ops-skill/internal/sim"
 )
 
-// scenarios is the real scenario directory; the sim package must not import the
-// root package that embeds it.
-var scenarios = os.DirFS("../../testdata/scenarios")
+// scenarios are the embedded scenarios, the ones the binary runs.
+var scenarios = sim.Scenarios()
 
 var t0 = time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
 

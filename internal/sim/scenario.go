@@ -20,7 +20,7 @@ const (
 )
 
 // Scenario is one simulated platform state and the alert that starts a run. It
-// is data, read from testdata/scenarios/NAME.yaml; all times inside it are
+// is data, read from internal/sim/scenarios/NAME.yaml; all times inside it are
 // relative to the virtual start (negative = before it).
 type Scenario struct {
 	Name         string        `yaml:"name"`

@@ -3,7 +3,7 @@
 // frontend, clickhouse, postgresql, redis) behind the same backend ports as the
 // real adapters (platform.Cluster, Metrics, Storage, Health, Notifier).
 //
-// A scenario (testdata/scenarios/NAME.yaml, see Scenario) gives the initial
+// A scenario (internal/sim/scenarios/NAME.yaml, see Scenario) gives the initial
 // state and the model's numbers. Time is virtual: it starts at the time given to
 // New and moves only through Advance, Wait or the clock's Sleep. Every state is
 // computed from append-only records (pod lifetimes, pod template revisions,

@@ -35,7 +35,7 @@ type composition struct {
 
 func (c composition) build(t *testing.T, sink agent.Sink, ap tools.Approver) (*agent.Agent, alert.Alert) {
 	t.Helper()
-	sc, err := sim.LoadScenario(os.DirFS("../../../testdata/scenarios"), c.scenario)
+	sc, err := sim.LoadScenario(os.DirFS("../../sim/scenarios"), c.scenario)
 	if err != nil {
 		t.Fatal(err)
 	}

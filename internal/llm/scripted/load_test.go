@@ -1,4 +1,4 @@
-package llmtest_test
+package scripted_test
 
 import (
 	"errors"
@@ -10,24 +10,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/duet-company/ops-skill/internal/llm/llmtest"
+	"github.com/duet-company/ops-skill/internal/llm/scripted"
 )
 
 func TestLoadScriptReadsEveryKindOfStep(t *testing.T) {
-	f, err := llmtest.LoadScript(filepath.Join("testdata", "scripted.yaml"))
+	f, err := scripted.LoadScript(filepath.Join("testdata", "scripted.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &llmtest.ScriptFile{
+	want := &scripted.ScriptFile{
 		Name:        "sample",
 		Description: "one of each kind of step the format allows",
-		Then:        llmtest.ThenRepeat,
-		Steps: []llmtest.Reply{
-			{ToolCalls: []llmtest.ToolCall{
+		Then:        scripted.ThenRepeat,
+		Steps: []scripted.Reply{
+			{ToolCalls: []scripted.ToolCall{
 				{Name: "getServiceStatus", Arguments: `{"namespace":"ai-data-labs","name":"backend","events":true,"limit":5,"tags":["a","b"]}`},
 				{Name: "scaleDeployment", Arguments: `{"replicas": 1000`},
 			}},
-			{Content: "Scaled backend from 3 to 4 replicas.", Usage: &llmtest.Usage{PromptTokens: 100, CompletionTokens: 7}},
+			{Content: "Scaled backend from 3 to 4 replicas.", Usage: &scripted.Usage{PromptTokens: 100, CompletionTokens: 7}},
 			{Status: 429, Content: "slow down", Header: map[string]string{"Retry-After": "2"}},
 			{RawBody: `{"choices": [`},
 			{Delay: 90 * time.Second, Content: "late", FinishReason: "length"},
@@ -39,7 +39,7 @@ func TestLoadScriptReadsEveryKindOfStep(t *testing.T) {
 }
 
 func TestLoadScriptReadsJSON(t *testing.T) {
-	f, err := llmtest.LoadScript(filepath.Join("testdata", "scripted.json"))
+	f, err := scripted.LoadScript(filepath.Join("testdata", "scripted.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestParseScriptRejectsMistakes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := llmtest.ParseScript([]byte(tt.text))
+			_, err := scripted.ParseScript([]byte(tt.text))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err %v, want containing %q", err, tt.want)
 			}
@@ -73,7 +73,7 @@ func TestParseScriptRejectsMistakes(t *testing.T) {
 }
 
 func TestScriptArgumentsDefaultToEmptyObject(t *testing.T) {
-	f, err := llmtest.ParseScript([]byte("steps:\n  - tool_calls:\n      - name: a\n      - name: b\n        arguments: ''\n      - name: c\n        arguments: 7\n"))
+	f, err := scripted.ParseScript([]byte("steps:\n  - tool_calls:\n      - name: a\n      - name: b\n        arguments: ''\n      - name: c\n        arguments: 7\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,10 +91,10 @@ func TestLoadScriptNamesTheFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("steps: []\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := llmtest.LoadScript(path); err == nil || !strings.Contains(err.Error(), path) {
+	if _, err := scripted.LoadScript(path); err == nil || !strings.Contains(err.Error(), path) {
 		t.Fatalf("err %v", err)
 	}
-	if _, err := llmtest.LoadScript(filepath.Join(t.TempDir(), "missing.yaml")); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := scripted.LoadScript(filepath.Join(t.TempDir(), "missing.yaml")); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("err %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package llmtest
+package scripted
 
 import (
 	"bytes"
@@ -190,10 +190,10 @@ func (r ChatRequest) validate() error {
 		return errors.New("'messages' must contain at least one message")
 	}
 	if r.Stream {
-		return errors.New("llmtest: streaming is not supported")
+		return errors.New("scripted: streaming is not supported")
 	}
 	if r.N > 1 {
-		return errors.New("llmtest: n > 1 is not supported")
+		return errors.New("scripted: n > 1 is not supported")
 	}
 	if len(r.ToolChoice) > 0 && len(r.Tools) == 0 {
 		return errors.New("invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified")

@@ -1,13 +1,15 @@
-// Package llmtest is a test server that speaks the OpenAI chat-completions
-// wire format and answers from a script, so that the real go-openai adapter,
-// the agent loop and the eval suite can run against scripted models on
-// loopback without a network or an API key.
+// Package scripted is a server that speaks the OpenAI chat-completions wire
+// format on loopback and answers from a script, so that the real go-openai
+// adapter, the agent loop and the eval suite (`ops-skill eval --model
+// scripted:NAME`) can run against scripted models without a network or an
+// API key. It is built on plain net/http: the binary links it, so it must not
+// import testing (tests wrap it with internal/llm/llmtest).
 //
 // It validates each request the way the real API does (unknown arguments,
 // tool_choice without tools, tool results that answer no tool call, tool
-// calls left unanswered...), records every request body, and fails the test
-// on a request the real API would reject unless AllowInvalidRequests is set.
-package llmtest
+// calls left unanswered...), records every request body, and reports a
+// request the real API would reject to the OnRejected hook.
+package scripted
 
 import (
 	"context"
@@ -17,10 +19,8 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -31,13 +31,13 @@ const maxBody = 32 << 20
 
 // Server is an OpenAI-compatible chat-completions endpoint on loopback.
 type Server struct {
-	t       testing.TB // nil outside a test (Start)
-	srv     *httptest.Server
-	script  Script
-	apiKey  string
-	clock   clock.Clock
-	lenient bool
-	done    chan struct{}
+	srv      *http.Server
+	url      string
+	script   Script
+	apiKey   string
+	clock    clock.Clock
+	rejected func(RecordedRequest, int) // nil: rejections are only recorded
+	done     chan struct{}
 
 	closeOnce sync.Once
 
@@ -55,32 +55,17 @@ func WithAPIKey(key string) Option { return func(s *Server) { s.apiKey = key } }
 // WithClock sets the clock Reply.Delay waits on (default: the real clock).
 func WithClock(c clock.Clock) Option { return func(s *Server) { s.clock = c } }
 
-// AllowInvalidRequests stops the server from failing the test when it
-// rejects a request; the rejection is still answered and recorded.
-func AllowInvalidRequests() Option { return func(s *Server) { s.lenient = true } }
-
-// NewServer starts a server answering from script on 127.0.0.1 (or ::1) and
-// closes it when the test ends.
-func NewServer(t testing.TB, script Script, opts ...Option) *Server {
-	t.Helper()
-	s, err := start(t, script, opts)
-	if err != nil {
-		t.Fatalf("llmtest: %v", err)
-	}
-	t.Cleanup(s.Close)
-	return s
+// OnRejected calls fn (with the request and the status answered) for each
+// request the server rejects as the real API would; nil removes the hook.
+// The rejection is answered and recorded either way (see Rejected).
+func OnRejected(fn func(rec RecordedRequest, status int)) Option {
+	return func(s *Server) { s.rejected = fn }
 }
 
-// Start starts a server like NewServer for use outside a test (the eval
-// command serves scripted models with it): a request the real API would
-// reject is answered and recorded (see Rejected) instead of failing a test.
-// The caller must Close the server.
+// Start starts a server answering from script on 127.0.0.1 (or ::1). The
+// caller must Close it.
 func Start(script Script, opts ...Option) (*Server, error) {
-	return start(nil, script, opts)
-}
-
-func start(t testing.TB, script Script, opts []Option) (*Server, error) {
-	s := &Server{t: t, script: script, clock: clock.RealClock{}, done: make(chan struct{})}
+	s := &Server{script: script, clock: clock.RealClock{}, done: make(chan struct{})}
 	for _, o := range opts {
 		o(s)
 	}
@@ -88,10 +73,9 @@ func start(t testing.TB, script Script, opts []Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
-	_ = s.srv.Listener.Close()
-	s.srv.Listener = l
-	s.srv.Start()
+	s.url = "http://" + l.Addr().String()
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.handle), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.srv.Serve(l) }()
 	return s, nil
 }
 
@@ -100,7 +84,7 @@ func start(t testing.TB, script Script, opts []Option) (*Server, error) {
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.done)
-		s.srv.Close()
+		_ = s.srv.Close()
 	})
 }
 
@@ -115,7 +99,7 @@ func loopbackListener() (net.Listener, error) {
 }
 
 // URL is the base URL to give a client (BaseURL), ending in /v1.
-func (s *Server) URL() string { return s.srv.URL + "/v1" }
+func (s *Server) URL() string { return s.url + "/v1" }
 
 // Calls is the number of requests received, rejected ones included.
 func (s *Server) Calls() int {
@@ -149,10 +133,10 @@ func (s *Server) Requests() []RecordedRequest {
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	rec, status := s.inspect(r)
-	reply, ok := s.record(rec)
+	reply, ok := s.record(&rec)
 	if !ok {
-		if !s.lenient && s.t != nil {
-			s.t.Errorf("llmtest: request %d rejected (%d): %s", rec.Index, status, rec.Rejection)
+		if s.rejected != nil {
+			s.rejected(rec, status)
 		}
 		writeError(w, status, rec.Rejection)
 		return
@@ -209,15 +193,15 @@ func (s *Server) authorized(r *http.Request) bool {
 
 // record stores the request under the next index and, if it is valid, asks
 // the script for the reply. Script calls are serialized.
-func (s *Server) record(rec RecordedRequest) (Reply, bool) {
+func (s *Server) record(rec *RecordedRequest) (Reply, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec.Index = len(s.requests)
-	s.requests = append(s.requests, rec)
+	s.requests = append(s.requests, *rec)
 	if rec.Rejection != "" {
 		return Reply{}, false
 	}
-	return s.script.Reply(rec), true
+	return s.script.Reply(*rec), true
 }
 
 // wait holds the reply back for d; it reports false if the client went
