@@ -86,6 +86,12 @@ type Outcome struct {
 	Decision *guard.Decision `json:"-"`
 	Args     json.RawMessage `json:"-"`
 	Duration time.Duration   `json:"-"`
+	// AuditErrors lists the history writes of this call that failed (its
+	// record, its scale event, its guard state): the audit trail is
+	// incomplete, and the run must say so.
+	AuditErrors []string `json:"-"`
+
+	intent int64 // the history row recorded before the write ran; its result completes it
 }
 
 // Wrote reports whether the call changed the platform.
