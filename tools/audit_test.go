@@ -124,7 +124,7 @@ func TestWriteWhoseIntentCannotBeRecordedIsRefused(t *testing.T) {
 	o := e.call(run, "scaleDeployment", scaleBackendTo4)
 	mustStatus(t, o, tools.StatusRefused)
 	if o.Rule != guard.RuleAuditUnrecorded || !strings.Contains(o.Reason, "full") {
-		t.Errorf("rule %q reason %q, want %s with the store's error", o.Rule, o.Reason, guard.RuleAuditUnrecorded)
+		t.Errorf("rule %v reason %v, want %s with the store's error", o.Rule, o.Reason, guard.RuleAuditUnrecorded)
 	}
 	if got := replicas(t, e, "backend"); got != 3 {
 		t.Errorf("backend has %d replicas, want 3: the write ran unrecorded", got)
@@ -141,8 +141,8 @@ func TestReadOnAFullHistoryRunsAndSaysItsRecordFailed(t *testing.T) {
 	e := newEnv(t, "high-cpu", withRecorder(&storeRecorder{s: s}))
 	o := e.call(run, "getServiceStatus", `{"namespace":"ai-data-labs","name":"backend"}`)
 	mustStatus(t, o, tools.StatusOK)
-	if len(o.AuditErrors) != 1 || !strings.Contains(o.AuditErrors[0], "full") {
-		t.Errorf("audit errors %q, want the failed record", o.AuditErrors)
+	if len(o.AuditErrors) != 1 || !strings.Contains(o.AuditErrors[0].Err, "full") {
+		t.Errorf("audit errors %v, want the failed record", o.AuditErrors)
 	}
 }
 
@@ -154,7 +154,7 @@ func TestDryRunOnAFullHistoryChangesNothingAndSaysItsRecordFailed(t *testing.T) 
 	o := e.call(run, "scaleDeployment", scaleBackendTo4)
 	mustStatus(t, o, tools.StatusDryRun)
 	if got := replicas(t, e, "backend"); got != 3 || len(o.AuditErrors) != 1 {
-		t.Errorf("replicas %d, audit errors %q: want 3 and the failed record", got, o.AuditErrors)
+		t.Errorf("replicas %d, audit errors %v: want 3 and the failed record", got, o.AuditErrors)
 	}
 }
 
@@ -178,7 +178,7 @@ func TestWriteIsRecordedBeforeItRunsAndItsResultCompletesTheRecord(t *testing.T)
 		t.Errorf("history %+v, want one executed write", calls)
 	}
 	if len(o.AuditErrors) != 0 {
-		t.Errorf("audit errors %q", o.AuditErrors)
+		t.Errorf("audit errors %v", o.AuditErrors)
 	}
 }
 
@@ -188,8 +188,8 @@ func TestWriteWhoseResultCannotBeRecordedSaysSo(t *testing.T) {
 	run := storeRun(t, s, guard.ModeAuto)
 	o := e.call(run, "scaleDeployment", scaleBackendTo4)
 	mustStatus(t, o, tools.StatusExecuted)
-	if len(o.AuditErrors) != 1 || !strings.Contains(o.AuditErrors[0], "scaleDeployment ai-data-labs/backend") {
-		t.Errorf("audit errors %q, want the failed result record", o.AuditErrors)
+	if len(o.AuditErrors) != 1 || o.AuditErrors[0].What != "record scaleDeployment ai-data-labs/backend" {
+		t.Errorf("audit errors %v, want the failed result record", o.AuditErrors)
 	}
 	// The intent row stays: the history shows a write whose result is unknown.
 	calls, _ := s.ListToolCalls(context.Background(), run.AlertID)

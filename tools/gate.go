@@ -61,16 +61,19 @@ func (t directTool[A]) invoke(ctx context.Context, r *Registry, run *Run, raw js
 	}
 	out.Status, out.Result, out.Summary = StatusOK, res, summary
 	if ae != nil {
-		out.AuditErrors = append(out.AuditErrors, ae.Error())
+		out.AuditErrors = append(out.AuditErrors, AuditFailure{What: ae.what, Err: ae.err.Error()})
 	}
 	return out
 }
 
 // auditError is returned by a direct tool that did its work but could not
 // record all of it in the history: the call succeeded, its trail is incomplete.
-type auditError struct{ err error }
+type auditError struct {
+	what string
+	err  error
+}
 
-func (e *auditError) Error() string { return e.err.Error() }
+func (e *auditError) Error() string { return e.what + ": " + e.err.Error() }
 func (e *auditError) Unwrap() error { return e.err }
 
 // writeTool plans a change (observation + guard decision) and lets the gate
@@ -167,7 +170,7 @@ func (t writeTool[A]) attempt(ctx context.Context, r *Registry, run *Run, args A
 	if t.after != nil {
 		if err := t.after(ctx, r, run, args, p, res); err != nil {
 			out.Error = "applied, but recording its state failed: " + err.Error()
-			out.AuditErrors = append(out.AuditErrors, "record the state of "+out.Target+" after "+t.name+": "+err.Error())
+			out.AuditErrors = append(out.AuditErrors, AuditFailure{What: "record the state of " + out.Target + " after " + t.name, Err: err.Error()})
 		}
 	}
 	return out, nil

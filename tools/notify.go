@@ -101,7 +101,7 @@ func createIncidentTool() Tool {
 			if a.Summary != "" {
 				if err := r.deps.Incidents.AddTimeline(ctx, id, "summary", a.Summary); err != nil {
 					// The incident is open: say so, and that its timeline is incomplete.
-					return res, "opened incident " + id, &auditError{fmt.Errorf("add the summary to incident %s: %w", id, err)}
+					return res, "opened incident " + id, &auditError{what: "add the summary to incident " + id, err: err}
 				}
 			}
 			return res, "opened incident " + id, nil

@@ -158,7 +158,7 @@ func (r *Registry) Invoke(ctx context.Context, run *Run, c Call) Outcome {
 	out.CallID, out.Tool, out.Args = c.ID, c.Tool, c.Args
 	out.Duration = r.now().Sub(start)
 	if err := r.record(ctx, run, out); err != nil {
-		out.AuditErrors = append(out.AuditErrors, "record "+out.Tool+" "+out.Target+": "+err.Error())
+		out.AuditErrors = append(out.AuditErrors, AuditFailure{What: strings.TrimSpace("record " + out.Tool + " " + out.Target), Err: err.Error()})
 	}
 	return out
 }
