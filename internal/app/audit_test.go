@@ -93,3 +93,15 @@ func TestADamagedHistoryNeverEndsInSuccess(t *testing.T) {
 		})
 	}
 }
+
+func TestAToolCallTheHistoryCannotRecordExits1(t *testing.T) {
+	h := newHarness(t)
+	if code := h.run("--alert-history"); code != cli.ExitOK {
+		t.Fatalf("--alert-history exit %d: %s", code, h.errOut.String())
+	}
+	damagePage(t, h, "tool_calls")
+	code := h.run("--simulate", "tools", "call", "getServiceStatus", "--args", `{"namespace":"ai-data-labs","name":"backend"}`)
+	if code != cli.ExitFailed || !strings.Contains(h.errOut.String(), "history is incomplete") {
+		t.Errorf("exit %d, stderr %q: want %d and the incomplete history", code, h.errOut.String(), cli.ExitFailed)
+	}
+}
