@@ -197,3 +197,19 @@ func TestWriteWhoseResultCannotBeRecordedSaysSo(t *testing.T) {
 		t.Errorf("history %+v, want the intent row", calls)
 	}
 }
+
+// brokenTimeline opens incidents but cannot add to their timeline.
+type brokenTimeline struct{ incidents }
+
+func (*brokenTimeline) AddTimeline(context.Context, string, string, string) error {
+	return errors.New("database disk image is malformed")
+}
+
+func TestAnIncidentWhoseSummaryCannotBeRecordedIsOpenAndSaysSo(t *testing.T) {
+	e := newEnv(t, "high-cpu", func(d *tools.Deps) { d.Incidents = &brokenTimeline{} })
+	o := e.call(autoRun(), "createIncident", `{"title":"backend CPU","service":"backend","summary":"scaled 3 to 4"}`)
+	mustStatus(t, o, tools.StatusOK)
+	if len(o.AuditErrors) != 1 || !strings.HasPrefix(o.AuditErrors[0].What, "add the summary to incident INC-") {
+		t.Errorf("audit errors %v, want the failed timeline entry", o.AuditErrors)
+	}
+}
