@@ -55,12 +55,26 @@ func (t directTool[A]) invoke(ctx context.Context, r *Registry, run *Run, raw js
 		return out
 	}
 	res, summary, err := t.run(ctx, r, run, args)
-	if err != nil {
+	var ae *auditError
+	if err != nil && !errors.As(err, &ae) {
 		return failed(out, err)
 	}
 	out.Status, out.Result, out.Summary = StatusOK, res, summary
+	if ae != nil {
+		out.AuditErrors = append(out.AuditErrors, AuditFailure{What: ae.what, Err: ae.err.Error()})
+	}
 	return out
 }
+
+// auditError is returned by a direct tool that did its work but could not
+// record all of it in the history: the call succeeded, its trail is incomplete.
+type auditError struct {
+	what string
+	err  error
+}
+
+func (e *auditError) Error() string { return e.what + ": " + e.err.Error() }
+func (e *auditError) Unwrap() error { return e.err }
 
 // writeTool plans a change (observation + guard decision) and lets the gate
 // apply the mode to the plan.
@@ -90,11 +104,13 @@ func (t writeTool[A]) invoke(ctx context.Context, r *Registry, run *Run, raw jso
 		return refused(out, d)
 	}
 	defer run.release(key)
+	out.Args = raw // for the intent record
 	// On a conflict the object changed under us: re-read and re-decide once,
 	// never re-apply a stale delta.
 	for attempt := 0; ; attempt++ {
 		o, err := t.attempt(ctx, r, run, args, out, key)
 		if errors.Is(err, platform.ErrConflict) && attempt == 0 {
+			out.intent = o.intent // the retry's outcome completes the same intent row
 			continue
 		}
 		return o
@@ -125,6 +141,16 @@ func (t writeTool[A]) attempt(ctx context.Context, r *Registry, run *Run, args A
 			return refused(out, *md), nil
 		}
 	}
+	if !dryRun && out.intent == 0 {
+		// No write runs unrecorded: its intent is committed to the history
+		// first, and a write whose intent cannot be recorded is refused.
+		id, err := r.recordIntent(ctx, run, t.name, out)
+		if err != nil {
+			return refused(out, guard.Decision{Verdict: guard.Refuse, Rule: guard.RuleAuditUnrecorded,
+				Reason: "not " + p.Summary + ": the history could not record the write before it ran (" + err.Error() + ")"}), nil
+		}
+		out.intent = id
+	}
 	res, err := p.Apply(ctx, dryRun)
 	if err != nil {
 		return failed(out, err), err
@@ -144,6 +170,7 @@ func (t writeTool[A]) attempt(ctx context.Context, r *Registry, run *Run, args A
 	if t.after != nil {
 		if err := t.after(ctx, r, run, args, p, res); err != nil {
 			out.Error = "applied, but recording its state failed: " + err.Error()
+			out.AuditErrors = append(out.AuditErrors, AuditFailure{What: "record the state of " + out.Target + " after " + t.name, Err: err.Error()})
 		}
 	}
 	return out, nil

@@ -130,6 +130,8 @@ type scaleRecord struct {
 	Rule     string
 }
 
+func (r *recorder) RecordIntent(context.Context, tools.CallRecord) (int64, error) { return 0, nil }
+
 func (r *recorder) RecordCall(_ context.Context, c tools.CallRecord) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()

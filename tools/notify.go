@@ -98,10 +98,14 @@ func createIncidentTool() Tool {
 			if err != nil {
 				return nil, "", fmt.Errorf("open incident: %w", err)
 			}
+			res := IncidentResult{ID: id}
 			if a.Summary != "" {
-				_ = r.deps.Incidents.AddTimeline(ctx, id, "summary", a.Summary)
+				if err := r.deps.Incidents.AddTimeline(ctx, id, "summary", a.Summary); err != nil {
+					// The incident is open: say so, and that its timeline is incomplete.
+					return res, "opened incident " + id, &auditError{what: "add the summary to incident " + id, err: err}
+				}
 			}
-			return IncidentResult{ID: id}, "opened incident " + id, nil
+			return res, "opened incident " + id, nil
 		},
 	}
 }

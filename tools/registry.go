@@ -31,11 +31,20 @@ type CallRecord struct {
 	Reason  string
 	Result  string
 	Write   bool
+	// Intent is the ID RecordIntent returned for this call: the record
+	// completes that row. 0: the call had no intent row (reads, records,
+	// refusals and dry runs), and the record is a new row.
+	Intent int64
 }
 
 // Recorder keeps the history of calls. Arguments never carry secrets: tools
 // take none.
 type Recorder interface {
+	// RecordIntent durably records a write before it runs and returns the
+	// row's ID; when it fails the gate refuses the write (audit.unrecorded).
+	RecordIntent(ctx context.Context, rec CallRecord) (int64, error)
+	// RecordCall records a call's outcome: a new row, or the completion of
+	// the intent row rec.Intent.
 	RecordCall(ctx context.Context, rec CallRecord) error
 	RecordScale(ctx context.Context, alertID int64, ref platform.WorkloadRef, from, to int32, rule, reason string) error
 }
@@ -140,7 +149,9 @@ func (r *Registry) Invoke(ctx context.Context, run *Run, c Call) Outcome {
 	}
 	out.CallID, out.Tool, out.Args = c.ID, c.Tool, c.Args
 	out.Duration = r.now().Sub(start)
-	r.record(ctx, run, out)
+	if err := r.record(ctx, run, out); err != nil {
+		out.AuditErrors = append(out.AuditErrors, AuditFailure{What: strings.TrimSpace("record " + out.Tool + " " + out.Target), Err: err.Error()})
+	}
 	return out
 }
 
@@ -151,20 +162,38 @@ func (r *Registry) now() time.Time {
 	return r.deps.Clock.Now()
 }
 
-func (r *Registry) record(ctx context.Context, run *Run, o Outcome) {
+// record writes a call's outcome to the history (completing its intent row,
+// if any). Without a Recorder (no history configured) nothing is promised.
+func (r *Registry) record(ctx context.Context, run *Run, o Outcome) error {
 	if r.deps.Recorder == nil {
-		return
+		return nil
 	}
-	res, _ := json.Marshal(o.Result)
+	res, err := json.Marshal(o.Result)
+	if err != nil {
+		res, _ = json.Marshal("unrecordable result: " + err.Error()) // a string always marshals
+	}
 	rec := CallRecord{
 		AlertID: run.AlertID, At: r.now(), Tool: o.Tool, Target: o.Target, Args: string(o.Args),
 		Status: o.Status, Rule: o.Rule, Reason: firstNonEmpty(o.Reason, o.Error, decisionReason(o)), Result: string(res),
-		Write: o.Risk.ChangesPlatform(),
+		Write: o.Risk.ChangesPlatform(), Intent: o.intent,
 	}
 	// Recording must not be lost to a cancelled run: use a context that outlives it briefly.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	_ = r.deps.Recorder.RecordCall(rctx, rec)
+	return r.deps.Recorder.RecordCall(rctx, rec)
+}
+
+// recordIntent records a write before it runs. Without a Recorder (no
+// history configured) nothing is promised and it returns 0.
+func (r *Registry) recordIntent(ctx context.Context, run *Run, name string, o Outcome) (int64, error) {
+	if r.deps.Recorder == nil {
+		return 0, nil
+	}
+	rec := CallRecord{AlertID: run.AlertID, At: r.now(), Tool: name, Target: o.Target, Args: string(o.Args),
+		Status: StatusExecuted, Rule: o.Rule, Reason: o.Reason, Write: true}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return r.deps.Recorder.RecordIntent(rctx, rec)
 }
 
 // Run is the per-run state the gate keeps: the mode, the approver, the write

@@ -110,6 +110,9 @@ func evict(ctx context.Context, r *Registry, ref platform.WorkloadRef, pods []st
 			res.Blocked = append(res.Blocked, pods[i:]...)
 			res.Note = "eviction blocked by a PodDisruptionBudget: escalate instead of deleting pods"
 			if !dryRun {
+				// A Kubernetes event is a courtesy to kubectl users, not the
+				// history the README promises: the blocked eviction is in the
+				// result, which the gate records.
 				_ = r.deps.Cluster.RecordEvent(ctx, ref, platform.Event{Time: r.now(), Type: "Warning", Reason: "FailedEviction",
 					Message: "ops-skill: eviction of " + pod + " refused by a disruption budget"})
 			}

@@ -86,7 +86,22 @@ type Outcome struct {
 	Decision *guard.Decision `json:"-"`
 	Args     json.RawMessage `json:"-"`
 	Duration time.Duration   `json:"-"`
+	// AuditErrors lists the history writes of this call that failed (its
+	// record, its scale event, its guard state): the audit trail is
+	// incomplete, and the run must say so.
+	AuditErrors []AuditFailure `json:"-"`
+
+	intent int64 // the history row recorded before the write ran; its result completes it
 }
+
+// AuditFailure is one history write of a call that failed.
+type AuditFailure struct {
+	What string `json:"what"` // e.g. "record scaleDeployment ai-data-labs/backend"
+	Err  string `json:"error"`
+}
+
+// String is the failure in one line.
+func (f AuditFailure) String() string { return f.What + ": " + f.Err }
 
 // Wrote reports whether the call changed the platform.
 func (o Outcome) Wrote() bool { return o.Status == StatusExecuted && o.Risk.ChangesPlatform() }

@@ -153,6 +153,17 @@ type Notified struct {
 	Held string `json:"held,omitempty"`
 }
 
+// HistoryFailed says a write to the history failed: the audit trail of the
+// run is incomplete, and the run ends failed (see Summary.AuditErrors).
+type HistoryFailed struct {
+	At   time.Time `json:"at"`
+	What string    `json:"what"` // e.g. "record scaleDeployment ai-data-labs/backend"
+	Err  string    `json:"error"`
+}
+
+// String is the failure in one line.
+func (h HistoryFailed) String() string { return "history not recorded: " + h.What + ": " + h.Err }
+
 // Kind names each event type in JSON output.
 func (RunStarted) Kind() string      { return "run_started" }
 func (PhaseStarted) Kind() string    { return "phase" }
@@ -163,6 +174,7 @@ func (ToolDone) Kind() string        { return "tool_result" }
 func (Waiting) Kind() string         { return "waiting" }
 func (Verified) Kind() string        { return "verification" }
 func (Notified) Kind() string        { return "notification" }
+func (HistoryFailed) Kind() string   { return "history_failed" }
 func (Summary) Kind() string         { return "summary" }
 
 // MarshalEvent renders an event as one JSON object with a "type" field.

@@ -284,14 +284,23 @@ func (h history) OpenIncident(ctx context.Context, title, service, severity stri
 	return inc.ID, err
 }
 
+func (h history) RecordIntent(ctx context.Context, c tools.CallRecord) (int64, error) {
+	return h.s.RecordIntent(ctx, store.ToolCallRecord{AlertID: c.AlertID, At: c.At, Tool: c.Tool, Target: c.Target,
+		Args: text.Clip(c.Args, 4000), Write: c.Write, Env: h.env})
+}
+
 func (h history) RecordCall(ctx context.Context, c tools.CallRecord) error {
 	verdict := map[tools.Status]string{tools.StatusOK: store.VerdictAllow, tools.StatusExecuted: store.VerdictExecuted,
 		tools.StatusDryRun: store.VerdictDryRun, tools.StatusRefused: store.VerdictRefuse}[c.Status]
 	if verdict == "" {
 		verdict = store.VerdictError
 	}
-	_, err := h.s.RecordToolCall(ctx, store.ToolCallRecord{AlertID: c.AlertID, At: c.At, Tool: c.Tool, Target: c.Target,
-		Args: text.Clip(c.Args, 4000), Verdict: verdict, Rule: c.Rule, Reason: text.Clip(c.Reason, 1000), Result: text.Clip(c.Result, 4000), Write: c.Write, Env: h.env})
+	rec := store.ToolCallRecord{AlertID: c.AlertID, At: c.At, Tool: c.Tool, Target: c.Target,
+		Args: text.Clip(c.Args, 4000), Verdict: verdict, Rule: c.Rule, Reason: text.Clip(c.Reason, 1000), Result: text.Clip(c.Result, 4000), Write: c.Write, Env: h.env}
+	if c.Intent != 0 {
+		return h.s.CompleteToolCall(ctx, c.Intent, rec)
+	}
+	_, err := h.s.RecordToolCall(ctx, rec)
 	return err
 }
 

@@ -39,14 +39,16 @@ func (r *run) escalateIfNeeded(ctx context.Context) {
 	if v := r.sum.Verification; v != nil && v.Result == "resolved" {
 		status = "mitigated"
 	}
-	_ = r.a.d.History.SetIncidentStatus(ctx, r.incident, status)
+	r.historyErr("set incident "+r.incident+" "+status, r.a.d.History.SetIncidentStatus(ctx, r.incident, status))
 	for _, o := range r.outcomes {
 		if o.Risk.ChangesPlatform() || o.Status == tools.StatusRefused {
-			_ = r.a.d.History.AddTimeline(ctx, r.incident, string(o.Status), o.Tool+" "+o.Target+": "+firstNonEmpty(o.Reason, o.Summary))
+			r.historyErr("add "+o.Tool+" to the timeline of "+r.incident,
+				r.a.d.History.AddTimeline(ctx, r.incident, string(o.Status), o.Tool+" "+o.Target+": "+firstNonEmpty(o.Reason, o.Summary)))
 		}
 	}
 	if v := r.sum.Verification; v != nil {
-		_ = r.a.d.History.AddTimeline(ctx, r.incident, "verification", v.Result+": "+v.Detail)
+		r.historyErr("add the verification to the timeline of "+r.incident,
+			r.a.d.History.AddTimeline(ctx, r.incident, "verification", v.Result+": "+v.Detail))
 	}
 }
 
@@ -221,7 +223,8 @@ func (r *run) suppressed(ctx context.Context, state string, ev *Notified) bool {
 
 func (r *run) markNotified(ctx context.Context, state string) {
 	if r.a.d.History != nil {
-		_ = r.a.d.History.MarkNotified(ctx, r.notifyTarget(), r.a.cfg.Env, NotifyRecord{At: r.now(), State: state, Incident: r.incident})
+		r.historyErr("remember the notification about "+r.notifyTarget(),
+			r.a.d.History.MarkNotified(ctx, r.notifyTarget(), r.a.cfg.Env, NotifyRecord{At: r.now(), State: state, Incident: r.incident}))
 	}
 }
 

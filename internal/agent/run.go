@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -56,13 +57,30 @@ func (r *run) start(ctx context.Context) {
 	var id int64
 	if r.a.d.History != nil {
 		var err error
-		if id, err = r.a.d.History.RecordAlert(ctx, r.al, r.a.cfg.Env); err != nil {
+		id, err = r.a.d.History.RecordAlert(ctx, r.al, r.a.cfg.Env)
+		defer r.historyErr("record the alert", err) // after RunStarted
+		if err != nil {
 			r.sum.Error = "history: " + err.Error()
 		}
 	}
 	r.sum.AlertID = id
 	r.gate = tools.NewRun(id, r.a.cfg.Mode, r.a.d.Approver, r.a.cfg.MaxWrites)
 	r.emit(RunStarted{At: r.started, Alert: r.al, Planner: r.planner.Name(), Mode: string(r.a.cfg.Mode), Env: r.a.cfg.Env, Where: r.a.cfg.Where})
+}
+
+// historyErr reports a failed history write, if err is one: a HistoryFailed
+// event, and a line of the summary's AuditErrors, which makes the run failed.
+func (r *run) historyErr(what string, err error) {
+	if err != nil {
+		r.historyFailed(tools.AuditFailure{What: what, Err: err.Error()})
+	}
+}
+
+func (r *run) historyFailed(f tools.AuditFailure) {
+	r.mu.Lock()
+	r.sum.AuditErrors = append(r.sum.AuditErrors, f.String())
+	r.mu.Unlock()
+	r.emit(HistoryFailed{At: r.now(), What: f.What, Err: f.Err})
 }
 
 // admit applies the alert cooldown and the escalation timer.
@@ -113,6 +131,9 @@ func (r *run) done(ph Phase, c tools.Call, o tools.Outcome) {
 		ev.Verdict, ev.From, ev.To = string(o.Decision.Verdict), o.Decision.From, o.Decision.To
 	}
 	r.emit(ev)
+	for _, f := range o.AuditErrors {
+		r.historyFailed(f)
+	}
 	r.mu.Lock()
 	r.outcomes = append(r.outcomes, o)
 	r.mu.Unlock()
@@ -169,13 +190,31 @@ func (r *run) finish(ctx context.Context) Summary {
 		s.Headline = headline(r)
 	}
 	s.At = r.now()
+	r.auditIncomplete()
 	if r.a.d.History != nil && s.AlertID != 0 {
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		_ = r.a.d.History.FinishAlert(hctx, s.AlertID, *s)
+		r.historyErr("record the outcome of the alert", r.a.d.History.FinishAlert(hctx, s.AlertID, *s))
 		cancel()
+		r.auditIncomplete()
 	}
 	r.emit(*s)
 	return *s
+}
+
+// auditIncomplete applies the rule of an incomplete audit trail: a run
+// with a failed history write is failed (exit 1) whatever it did, since the
+// README promises every call is recorded; a cancelled run stays cancelled.
+// What the run did is still in Actions and its headline.
+func (r *run) auditIncomplete() {
+	s := &r.sum
+	if len(s.AuditErrors) == 0 || s.Resolution == Cancelled {
+		return
+	}
+	if s.Resolution != Failed {
+		s.Resolution = Failed
+		s.Headline += " — but the history is incomplete"
+	}
+	s.Error = firstNonEmpty(s.Error, fmt.Sprintf("history incomplete: %d record(s) failed: %s", len(s.AuditErrors), s.AuditErrors[0]))
 }
 
 func (r *run) resolution() Resolution {

@@ -12,7 +12,9 @@ import (
 type Resolution string
 
 // Resolutions, with their exit codes in the CLI: resolved and no_action 0,
-// failed 1, unresolved and escalated 3, cancelled 130.
+// failed 1, unresolved and escalated 3, cancelled 130. A run whose audit
+// trail is incomplete (a history write failed) is failed, whatever it did,
+// unless it was cancelled.
 const (
 	Resolved   Resolution = "resolved"
 	Unresolved Resolution = "unresolved"
@@ -67,6 +69,9 @@ type Summary struct {
 	ToolCalls        int            `json:"toolCalls"`
 	Error            string         `json:"error,omitempty"`
 	AlertID          int64          `json:"alertId,omitempty"`
+	// AuditErrors lists the history writes that failed (one HistoryFailed
+	// event each): the audit trail is incomplete, and the run is failed.
+	AuditErrors []string `json:"auditErrors,omitempty"`
 }
 
 func actionOf(o tools.Outcome) Action {

@@ -61,10 +61,21 @@ func (h history) OpenIncident(ctx context.Context, title, service, severity stri
 	return inc.ID, err
 }
 
+func (h history) RecordIntent(ctx context.Context, c tools.CallRecord) (int64, error) {
+	return h.s.RecordIntent(ctx, h.callRecord(c))
+}
+
 func (h history) RecordCall(ctx context.Context, c tools.CallRecord) error {
-	_, err := h.s.RecordToolCall(ctx, store.ToolCallRecord{AlertID: c.AlertID, At: c.At, Tool: c.Tool, Target: c.Target,
-		Args: text.Clip(c.Args, 4000), Verdict: verdictOf(c.Status), Rule: c.Rule, Reason: text.Clip(c.Reason, 1000), Result: text.Clip(c.Result, 4000), Write: c.Write, Env: h.env})
+	if c.Intent != 0 {
+		return h.s.CompleteToolCall(ctx, c.Intent, h.callRecord(c))
+	}
+	_, err := h.s.RecordToolCall(ctx, h.callRecord(c))
 	return err
+}
+
+func (h history) callRecord(c tools.CallRecord) store.ToolCallRecord {
+	return store.ToolCallRecord{AlertID: c.AlertID, At: c.At, Tool: c.Tool, Target: c.Target,
+		Args: text.Clip(c.Args, 4000), Verdict: verdictOf(c.Status), Rule: c.Rule, Reason: text.Clip(c.Reason, 1000), Result: text.Clip(c.Result, 4000), Write: c.Write, Env: h.env}
 }
 
 func verdictOf(s tools.Status) string {

@@ -148,8 +148,17 @@ func (o *rootOptions) reject(ctx context.Context, rt *Runtime, in input, cause e
 		if alert.LooksLikeJSON(in.raw) {
 			src = store.SourceAlertmanager
 		}
-		id, _ = rt.Store.RecordAlert(ctx, store.AlertRecord{Source: src, Summary: "rejected input: " + text.Clip(strings.ToValidUTF8(string(in.raw), "?"), 160),
+		var err error
+		id, err = rt.Store.RecordAlert(ctx, store.AlertRecord{Source: src, Summary: "rejected input: " + text.Clip(strings.ToValidUTF8(string(in.raw), "?"), 160),
 			Env: rt.Env, Outcome: outcome, Error: text.Clip(cause.Error(), 500), Kind: "unknown"})
+		if err != nil {
+			// The history promises every input: one it cannot record never
+			// ends in success (a usage error keeps its code).
+			if code == ExitOK {
+				code = ExitFailed
+			}
+			return &ExitError{Code: code, Err: fmt.Errorf("%w (and the history could not record it: %w)", cause, err)}
+		}
 	}
 	switch {
 	case code != ExitOK:

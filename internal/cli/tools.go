@@ -77,9 +77,14 @@ func runToolCall(cmd *cobra.Command, f *Factory, root *rootOptions, name, args s
 	if err := writeJSON(f.IO.Out, out); err != nil {
 		return err
 	}
-	switch out.Status {
-	case tools.StatusInvalid:
+	switch {
+	case out.Status == tools.StatusInvalid:
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s", out.Error)}
+	case len(out.AuditErrors) > 0:
+		// The history promises every call: one it could not record is a failure.
+		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("%s %s, but the history is incomplete: %s", name, out.Status, out.AuditErrors[0])}
+	}
+	switch out.Status {
 	case tools.StatusFailed, tools.StatusCanceled:
 		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("%s failed: %s", name, out.Error)}
 	case tools.StatusRefused:

@@ -33,7 +33,7 @@ func (r Runner) runOnce(ctx context.Context, m Model, c Case) RunResult {
 	if err != nil {
 		return broken(fmt.Errorf("wire the run: %w", err))
 	}
-	defer func() { _ = closeRun() }()
+	defer func() { _ = closeRun() }() // releases the run's in-memory history: its records are committed as written, nothing is lost on close
 	before := observe(ctx, p)
 	alerts, err := c.Alerts(parser(ctx, p), p.Now())
 	if err != nil {

@@ -71,4 +71,9 @@ const (
 	RuleWritesMaxPerRun     = "writes.max_per_run"
 	RuleNamespaceAllowed    = "namespace.allowed"
 	RuleNamespaceNotAllowed = "namespace_not_allowed"
+
+	// Audit trail.
+	// RuleAuditUnrecorded refuses a write whose intent could not be recorded
+	// in the history: no write runs unrecorded.
+	RuleAuditUnrecorded = "audit.unrecorded"
 )

@@ -199,5 +199,8 @@ func (s *Server) invokeIn(ctx context.Context, run *tools.Run, id, tool string, 
 	}
 	o := s.d.Registry.Invoke(ctx, run, tools.Call{ID: id + "-" + strconv.FormatUint(s.calls.Add(1), 10), Tool: tool, Args: raw})
 	s.m.outcome(o)
+	for _, f := range o.AuditErrors {
+		s.log.Error("history not recorded", "call", id, "what", f.What, "error", f.Err)
+	}
 	return o
 }

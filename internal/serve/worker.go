@@ -134,7 +134,9 @@ func (s *Server) runResolve(ctx context.Context, t *term, j *job) {
 			log.Error("firing alert not forgotten", "error", err.Error())
 		}
 	}
-	_ = s.led.finish(rctx, j.key, delivery{Status: deliveryDone, Owner: owner, At: s.d.Clock.Now(), Fingerprint: j.fp, Outcome: "resolved"})
+	if err := s.led.finish(rctx, j.key, delivery{Status: deliveryDone, Owner: owner, At: s.d.Clock.Now(), Fingerprint: j.fp, Outcome: "resolved"}); err != nil {
+		log.Error("delivery ledger not updated", "error", err.Error())
+	}
 }
 
 // closeIncident resolves the incident the alert opened, and tells the team
@@ -152,8 +154,10 @@ func (s *Server) closeIncident(ctx context.Context, log *slog.Logger, f firing, 
 		log.Error("incident not resolved", "incident", f.Incident, "error", err.Error())
 		return
 	}
-	_ = s.d.Store.AppendTimeline(ctx, f.Incident, store.TimelineEntry{Kind: "resolved",
-		Text: "Alertmanager reports the alert resolved (ended " + ended.UTC().Format(time.RFC3339) + "); escalation timer stopped"})
+	if err := s.d.Store.AppendTimeline(ctx, f.Incident, store.TimelineEntry{Kind: "resolved",
+		Text: "Alertmanager reports the alert resolved (ended " + ended.UTC().Format(time.RFC3339) + "); escalation timer stopped"}); err != nil {
+		log.Error("incident timeline not updated", "incident", f.Incident, "error", err.Error())
+	}
 	s.m.incidentsClosed.Inc()
 	log.Info("incident resolved: the alert cleared", "incident", f.Incident)
 	if f.Escalated {
@@ -178,7 +182,9 @@ func (s *Server) runEscalation(ctx context.Context, j *job) {
 	rctx, cancel := recordCtx(ctx)
 	defer cancel()
 	if f.Incident != "" && sum.Incident != "" && sum.Incident != f.Incident {
-		_ = s.d.Store.AppendTimeline(rctx, f.Incident, store.TimelineEntry{Kind: "escalation", Text: "still firing: escalated in " + sum.Incident})
+		if err := s.d.Store.AppendTimeline(rctx, f.Incident, store.TimelineEntry{Kind: "escalation", Text: "still firing: escalated in " + sum.Incident}); err != nil {
+			log.Error("incident timeline not updated", "incident", f.Incident, "error", err.Error())
+		}
 	}
 	f.Incident, f.Escalated = firstNonEmpty(sum.Incident, f.Incident), true
 	if err := s.led.track(rctx, j.fp, f); err != nil {

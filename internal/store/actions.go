@@ -16,6 +16,11 @@ const (
 	VerdictError    = "error"
 	VerdictDryRun   = "dry_run"
 	VerdictExecuted = "executed"
+	// VerdictIntent marks a write recorded before it runs (RecordIntent); its
+	// result completes the row (CompleteToolCall). A row still "intent" is a
+	// write whose outcome was never recorded: the process died, or the
+	// history failed, after the write may have been made.
+	VerdictIntent = "intent"
 )
 
 // ToolCallRecord is one tool call with its guard decision.
@@ -65,7 +70,7 @@ func (s *Store) RecordToolCall(ctx context.Context, c ToolCallRecord) (int64, er
 	if c.Tool == "" {
 		return 0, fmt.Errorf("record tool call: %w: empty tool", ErrInvalid)
 	}
-	if !oneOf(c.Verdict, VerdictAllow, VerdictClamp, VerdictRefuse, VerdictError, VerdictDryRun, VerdictExecuted) {
+	if !knownVerdict(c.Verdict) {
 		return 0, fmt.Errorf("record tool call: %w: unknown verdict %q", ErrInvalid, c.Verdict)
 	}
 	res, err := s.db.ExecContext(ctx, `INSERT INTO tool_calls
@@ -74,6 +79,37 @@ func (s *Store) RecordToolCall(ctx context.Context, c ToolCallRecord) (int64, er
 		nullID(c.AlertID), nanos(s.orNow(c.At)), c.Tool, c.Target, c.Args, c.Verdict,
 		c.Rule, c.Reason, c.Result, c.Write, c.Env)
 	return insertedID(res, err, "record tool call")
+}
+
+// RecordIntent writes a tool call before it runs, with verdict "intent", and
+// returns its ID for CompleteToolCall. It is committed before it returns: a
+// write whose intent cannot be recorded must not run.
+func (s *Store) RecordIntent(ctx context.Context, c ToolCallRecord) (int64, error) {
+	c.Verdict = VerdictIntent
+	id, err := s.RecordToolCall(ctx, c)
+	if err != nil {
+		return 0, fmt.Errorf("record intent: %w", err)
+	}
+	return id, nil
+}
+
+// CompleteToolCall replaces the intent row id with the call's result (verdict,
+// rule, reason, result, time). ErrNotFound when no intent row has that ID.
+func (s *Store) CompleteToolCall(ctx context.Context, id int64, c ToolCallRecord) error {
+	if !knownVerdict(c.Verdict) || c.Verdict == VerdictIntent {
+		return fmt.Errorf("complete tool call: %w: verdict %q", ErrInvalid, c.Verdict)
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE tool_calls SET at = ?, verdict = ?, rule = ?, reason = ?, result = ?
+		WHERE id = ? AND verdict = ?`,
+		nanos(s.orNow(c.At)), c.Verdict, c.Rule, c.Reason, c.Result, id, VerdictIntent)
+	if err := mustAffect(res, err); err != nil {
+		return fmt.Errorf("complete tool call %d: %w", id, err)
+	}
+	return nil
+}
+
+func knownVerdict(v string) bool {
+	return oneOf(v, VerdictAllow, VerdictClamp, VerdictRefuse, VerdictError, VerdictDryRun, VerdictExecuted, VerdictIntent)
 }
 
 // ListToolCalls returns the tool calls of an alert in the order they were made

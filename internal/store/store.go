@@ -155,6 +155,18 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// CapSize limits the database to the pages it has now (PRAGMA
+// max_page_count), so that a write needing a new page fails with
+// SQLITE_FULL, as on a full disk. The limit holds for one connection, so it
+// caps a MemoryPath store (one connection) only: it lets tests make the real
+// store fail the way a full state directory does.
+func (s *Store) CapSize(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `PRAGMA max_page_count = 1`); err != nil { // never below the current size
+		return fmt.Errorf("cap size: %w", err)
+	}
+	return nil
+}
+
 // writeTx runs fn in one BEGIN IMMEDIATE transaction and commits it, or rolls
 // it back when fn fails.
 func (s *Store) writeTx(ctx context.Context, fn func(*sql.Tx) error) error {

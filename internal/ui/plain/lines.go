@@ -21,6 +21,7 @@ const (
 	phasePlanner  agent.Phase = "planner"  // the planner's words while it works
 	phaseFallback agent.Phase = "fallback" // a planner fallback note
 	phaseAnswer   agent.Phase = "answer"   // the planner's words in a conversation turn
+	phaseHere     agent.Phase = "here"     // under the phase written last: a failed history write
 )
 
 // project is the one projection of events to transcript lines: what each
@@ -44,6 +45,8 @@ func project(e agent.Event, run agent.RunStarted) []line {
 		return verified(ev)
 	case agent.Notified:
 		return notified(ev)
+	case agent.HistoryFailed:
+		return []line{{phaseHere, capital(ev.String())}}
 	}
 	return nil
 }

@@ -151,6 +151,8 @@ func (t *Transcript) place(l line) {
 		p = agent.PhaseAction
 	case p == phasePlanner || p == phaseFallback:
 		p = agent.PhaseAnalys
+	case p == phaseHere:
+		p = firstPhase(t.open, agent.PhaseCheck)
 	}
 	if p == agent.PhaseNotify && !t.notifying {
 		t.held = append(t.held, l.text)
@@ -233,7 +235,7 @@ func (t *Transcript) placeInTurn(l line) {
 	switch l.phase {
 	case phaseAnswer:
 		t.write(l.text + "\n")
-	case agent.PhaseAction, agent.PhaseVerify, agent.PhaseNotify, phaseFallback:
+	case agent.PhaseAction, agent.PhaseVerify, agent.PhaseNotify, phaseFallback, phaseHere:
 		t.write(fmt.Sprintf("  - %s\n", l.text))
 	}
 }
@@ -249,6 +251,15 @@ func (t *Transcript) endTurn(s agent.Summary) {
 		fmt.Fprintf(&b, "Error: %s\n", s.Error)
 	}
 	t.write(b.String() + "\n")
+}
+
+func firstPhase(p ...agent.Phase) agent.Phase {
+	for _, q := range p {
+		if q != "" {
+			return q
+		}
+	}
+	return ""
 }
 
 // order is p's place in agent.Phases.

@@ -113,6 +113,8 @@ func (r *runState) apply(e agent.Event, seen time.Time) {
 		for _, n := range notifiedLines(ev) {
 			r.phases[agent.PhaseNotify].notes = append(r.phases[agent.PhaseNotify].notes, n)
 		}
+	case agent.HistoryFailed:
+		r.historyFailed(ev)
 	case agent.Summary:
 		r.enter(agent.Phase("done"), ev.At)
 		r.summary = &ev
@@ -121,6 +123,16 @@ func (r *runState) apply(e agent.Event, seen time.Time) {
 		r.lastAt = at
 	}
 	r.lastSeen = seen
+}
+
+// historyFailed notes a failed history write under the phase in progress
+// (the first phase before any has started).
+func (r *runState) historyFailed(ev agent.HistoryFailed) {
+	ps, ok := r.phases[r.current]
+	if !ok {
+		ps = r.phases[agent.PhaseCheck]
+	}
+	ps.notes = append(ps.notes, note{text: capital(ev.String()), tone: ToneBad})
 }
 
 // modelText puts the planner's reasoning under "Analyse cause"; in a final
@@ -237,6 +249,8 @@ func eventTime(e agent.Event) time.Time {
 	case agent.Verified:
 		return ev.At
 	case agent.Notified:
+		return ev.At
+	case agent.HistoryFailed:
 		return ev.At
 	case agent.Summary:
 		return ev.At
