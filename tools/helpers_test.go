@@ -96,7 +96,7 @@ func autoRun() *tools.Run { return tools.NewRun(7, guard.ModeAuto, nil, guard.De
 
 // call invokes one tool with raw JSON args.
 func (e *env) call(run *tools.Run, tool, args string) tools.Outcome {
-	return e.reg.Invoke(context.Background(), run, tools.Call{ID: "c1", Tool: tool, Args: json.RawMessage(args)})
+	return e.reg.Invoke(context.Background(), run, tools.Call{ID: "c1", Tool: tools.Name(tool), Args: json.RawMessage(args)})
 }
 
 // mustStatus fails the test unless the outcome has the wanted status.

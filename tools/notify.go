@@ -40,7 +40,7 @@ type NotifyResult struct {
 
 func notifyTool() Tool {
 	return directTool[notifyArgs]{
-		name: "notify", risk: RiskRecord,
+		name: Notify, risk: RiskRecord,
 		desc:    "Message the team (writes are notified automatically).",
 		preview: func(a notifyArgs) string { return "message the team: " + clip(a.Message, 120) },
 		run: func(ctx context.Context, r *Registry, _ *Run, a notifyArgs) (any, string, error) {
@@ -86,7 +86,7 @@ type IncidentResult struct {
 
 func createIncidentTool() Tool {
 	return directTool[incidentArgs]{
-		name: "createIncident", risk: RiskRecord,
+		name: CreateIncident, risk: RiskRecord,
 		desc:    "Open an incident for engineers.",
 		preview: func(a incidentArgs) string { return "open an incident: " + clip(a.Title, 120) },
 		run: func(ctx context.Context, r *Registry, run *Run, a incidentArgs) (any, string, error) {
@@ -118,7 +118,7 @@ func (a checkHealthArgs) Validate() error {
 
 func checkHealthTool() Tool {
 	return directTool[checkHealthArgs]{
-		name: "checkHealth", risk: RiskRead,
+		name: CheckHealth, risk: RiskRead,
 		desc: "Run the health checks (HTTP /health, TCP).",
 		run:  runCheckHealth,
 	}

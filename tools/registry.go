@@ -85,12 +85,12 @@ type Deps struct {
 type Registry struct {
 	deps  Deps
 	tools []Tool
-	by    map[string]Tool
+	by    map[Name]Tool
 }
 
 // NewRegistry builds the registry with every tool of ops-skill.
 func NewRegistry(d Deps) *Registry {
-	r := &Registry{deps: d, by: map[string]Tool{}}
+	r := &Registry{deps: d, by: map[Name]Tool{}}
 	for _, t := range []Tool{
 		queryMetricsTool(), getServiceStatusTool(), getLogsTool(), checkStorageTool(), checkHealthTool(), queryHistoryTool(),
 		scaleDeploymentTool(), restartPodsTool(), updateResourcesTool(), dropPartitionsTool(),
@@ -115,14 +115,14 @@ func (r *Registry) Specs() []Spec {
 func (r *Registry) Names() []string {
 	names := make([]string, 0, len(r.tools))
 	for _, t := range r.tools {
-		names = append(names, t.Spec().Name)
+		names = append(names, string(t.Spec().Name))
 	}
 	sort.Strings(names)
 	return names
 }
 
 // Lookup returns a tool by name.
-func (r *Registry) Lookup(name string) (Tool, bool) {
+func (r *Registry) Lookup(name Name) (Tool, bool) {
 	t, ok := r.by[name]
 	return t, ok
 }
@@ -138,7 +138,7 @@ func (r *Registry) Invoke(ctx context.Context, run *Run, c Call) Outcome {
 	var out Outcome
 	if !ok {
 		out = Outcome{Status: StatusInvalid, Error: fmt.Sprintf("%v %q (available: %s)", ErrUnknownTool, c.Tool, strings.Join(r.Names(), ", "))}
-		out.Summary = "unknown tool " + c.Tool
+		out.Summary = "unknown tool " + string(c.Tool)
 	} else {
 		out = t.invoke(ctx, r, run, c.Args)
 		out.Risk = t.Risk()
@@ -165,7 +165,7 @@ func (r *Registry) record(ctx context.Context, run *Run, o Outcome) {
 	}
 	res, _ := json.Marshal(o.Result)
 	rec := CallRecord{
-		AlertID: run.AlertID, At: r.now(), Tool: o.Tool, Target: o.Target, Args: string(o.Args),
+		AlertID: run.AlertID, At: r.now(), Tool: string(o.Tool), Target: o.Target, Args: string(o.Args),
 		Status: o.Status, Rule: o.Rule, Reason: firstNonEmpty(o.Reason, o.Error, decisionReason(o)), Result: string(res),
 		Write: o.Risk.ChangesPlatform(),
 	}

@@ -36,7 +36,7 @@ type ScaleResult struct {
 
 func scaleDeploymentTool() Tool {
 	return writeTool[scaleArgs]{
-		name: "scaleDeployment", risk: RiskWrite,
+		name: ScaleDeployment, risk: RiskWrite,
 		desc: "Set a workload's replicas; the guard clamps to what the scaling rules allow.",
 		plan: planScale, after: afterScale,
 	}

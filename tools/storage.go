@@ -83,7 +83,7 @@ type PartitionInfo struct {
 
 func checkStorageTool() Tool {
 	return directTool[checkStorageArgs]{
-		name: "checkStorage", risk: RiskRead,
+		name: CheckStorage, risk: RiskRead,
 		desc: "ClickHouse disk usage, growth/day, days to full, partitions past retention.",
 		run: func(ctx context.Context, r *Registry, _ *Run, a checkStorageArgs) (any, string, error) {
 			rep, err := r.storageReport(ctx, platform.PartitionFilter{Database: a.Database, Table: a.Table})
@@ -263,7 +263,7 @@ type PartitionRefusal struct {
 
 func dropPartitionsTool() Tool {
 	return writeTool[dropPartitionsArgs]{
-		name: "dropPartitions", risk: RiskDestructive,
+		name: DropPartitions, risk: RiskDestructive,
 		desc: "Drop ClickHouse partitions whose newest row is past the retention.",
 		plan: planDrop,
 	}

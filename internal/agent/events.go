@@ -90,7 +90,7 @@ type ToolCalled struct {
 	At    time.Time       `json:"at"`
 	Phase Phase           `json:"phase"`
 	ID    string          `json:"id"`
-	Tool  string          `json:"tool"`
+	Tool  tools.Name      `json:"tool"`
 	Args  json.RawMessage `json:"args"`
 	By    string          `json:"by"` // planner name, or "code"
 }

@@ -100,7 +100,7 @@ func checkActions(t *testing.T, got []agent.Action, want []wantAction) {
 	}
 	for i, w := range want {
 		g := got[i]
-		if g.Tool != w.tool || g.Target != w.target || g.Status != "executed" {
+		if string(g.Tool) != w.tool || g.Target != w.target || g.Status != "executed" {
 			t.Errorf("action %d = %s %s (%s), want %s %s executed", i, g.Tool, g.Target, g.Status, w.tool, w.target)
 		}
 		for k, v := range w.params {

@@ -22,7 +22,7 @@ func (r *run) escalateIfNeeded(ctx context.Context) {
 		return
 	}
 	if r.incident == "" {
-		o := r.codeCall(ctx, PhaseNotify, "createIncident", map[string]string{
+		o := r.codeCall(ctx, PhaseNotify, tools.CreateIncident, map[string]string{
 			"title": clip(r.al.Text, 180), "service": firstNonEmpty(r.al.Service, "unknown"), "severity": "high"})
 		if ir, ok := o.Result.(tools.IncidentResult); ok {
 			r.incident = ir.ID
@@ -41,7 +41,7 @@ func (r *run) escalateIfNeeded(ctx context.Context) {
 	_ = r.a.d.History.SetIncidentStatus(ctx, r.incident, status)
 	for _, o := range r.outcomes {
 		if o.Risk.ChangesPlatform() || o.Status == tools.StatusRefused {
-			_ = r.a.d.History.AddTimeline(ctx, r.incident, string(o.Status), o.Tool+" "+o.Target+": "+firstNonEmpty(o.Reason, o.Summary))
+			_ = r.a.d.History.AddTimeline(ctx, r.incident, string(o.Status), string(o.Tool)+" "+o.Target+": "+firstNonEmpty(o.Reason, o.Summary))
 		}
 	}
 	if v := r.sum.Verification; v != nil {
@@ -89,7 +89,7 @@ func (r *run) held() string {
 // (a leak, a heavier workload) needs engineers.
 func (r *run) memoryRaised() bool {
 	for _, o := range r.outcomes {
-		if o.Tool == "updateResources" && o.Status == tools.StatusExecuted {
+		if o.Tool == tools.UpdateResources && o.Status == tools.StatusExecuted {
 			return true
 		}
 	}
@@ -177,7 +177,7 @@ func (r *run) notifiedActions() []platform.NotificationAction {
 		if !o.Risk.ChangesPlatform() || o.Status == tools.StatusOK || o.Status == tools.StatusInvalid {
 			continue
 		}
-		a := platform.NotificationAction{Tool: o.Tool, Target: o.Target, Status: string(o.Status), Summary: o.Summary, Rule: o.Rule, Reason: o.Reason}
+		a := platform.NotificationAction{Tool: string(o.Tool), Target: o.Target, Status: string(o.Status), Summary: o.Summary, Rule: o.Rule, Reason: o.Reason}
 		if from, ok := o.Params["from"]; ok {
 			a.From = fmt.Sprint(from)
 		}

@@ -120,7 +120,7 @@ func (r *run) done(ph Phase, c tools.Call, o tools.Outcome) {
 }
 
 // codeCall runs a call decided by code (snapshot, verification, escalation).
-func (r *run) codeCall(ctx context.Context, ph Phase, tool string, args any) tools.Outcome {
+func (r *run) codeCall(ctx context.Context, ph Phase, tool tools.Name, args any) tools.Outcome {
 	raw, _ := json.Marshal(args)
 	return r.invoke(ctx, ph, "code", tools.Call{ID: r.nextID("code"), Tool: tool, Args: raw})
 }

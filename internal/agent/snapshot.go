@@ -54,26 +54,26 @@ func metricFor(k alert.Kind) platform.MetricName {
 // snapshotCalls are the reads code makes before the planner's first turn.
 func (r *run) snapshotCalls() []tools.Call {
 	var calls []tools.Call
-	add := func(tool string, args any) {
+	add := func(tool tools.Name, args any) {
 		raw, _ := json.Marshal(args)
 		calls = append(calls, tools.Call{ID: r.nextID("snap"), Tool: tool, Args: raw})
 	}
 	wl := map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name}
 	switch r.al.Kind {
 	case alert.KindDisk:
-		add("checkStorage", map[string]string{})
+		add(tools.CheckStorage, map[string]string{})
 	case alert.KindHealth:
-		add("checkHealth", map[string]string{"service": r.ref.Name})
+		add(tools.CheckHealth, map[string]string{"service": r.ref.Name})
 	}
 	if r.ref.Name == "" {
 		return calls
 	}
-	add("getServiceStatus", wl)
+	add(tools.GetServiceStatus, wl)
 	if m := metricFor(r.al.Kind); m != "" && r.al.Kind != alert.KindDisk {
-		add("queryMetrics", map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name, "metric": string(m), "range": "15m"})
+		add(tools.QueryMetrics, map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name, "metric": string(m), "range": "15m"})
 	}
 	if r.al.Kind == alert.KindConnection {
-		add("checkHealth", map[string]string{"service": r.ref.Name})
+		add(tools.CheckHealth, map[string]string{"service": r.ref.Name})
 	}
 	return calls
 }

@@ -27,7 +27,7 @@ const (
 
 // Action is one executed (or, in observe mode, dry-run) write.
 type Action struct {
-	Tool   string         `json:"tool"`
+	Tool   tools.Name     `json:"tool"`
 	Target string         `json:"target"`
 	Params map[string]any `json:"params,omitempty"`
 	Result string         `json:"result"`
@@ -37,10 +37,10 @@ type Action struct {
 
 // Refusal is one call the guard, scope, mode or operator refused.
 type Refusal struct {
-	Tool   string `json:"tool"`
-	Target string `json:"target"`
-	Rule   string `json:"rule"`
-	Reason string `json:"reason"`
+	Tool   tools.Name `json:"tool"`
+	Target string     `json:"target"`
+	Rule   string     `json:"rule"`
+	Reason string     `json:"reason"`
 }
 
 // Summary closes a run.

@@ -106,12 +106,12 @@ func (r *run) recheck(ctx context.Context) signal {
 	wl := map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name}
 	switch r.al.Kind {
 	case alert.KindDisk:
-		outs = append(outs, r.codeCall(ctx, PhaseVerify, "checkStorage", map[string]string{}))
+		outs = append(outs, r.codeCall(ctx, PhaseVerify, tools.CheckStorage, map[string]string{}))
 	case alert.KindCPU, alert.KindErrorRate, alert.KindLatency:
-		outs = append(outs, r.codeCall(ctx, PhaseVerify, "queryMetrics", map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name, "metric": string(metricFor(r.al.Kind))}))
+		outs = append(outs, r.codeCall(ctx, PhaseVerify, tools.QueryMetrics, map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name, "metric": string(metricFor(r.al.Kind))}))
 	default:
 		if r.ref.Name != "" {
-			outs = append(outs, r.codeCall(ctx, PhaseVerify, "getServiceStatus", wl))
+			outs = append(outs, r.codeCall(ctx, PhaseVerify, tools.GetServiceStatus, wl))
 		}
 	}
 	s := r.signalFrom(outs)
@@ -123,7 +123,7 @@ func (r *run) recheck(ctx context.Context) signal {
 
 // withHealth requires the service's health check to pass as well.
 func (r *run) withHealth(ctx context.Context, s signal) signal {
-	o := r.codeCall(ctx, PhaseVerify, "checkHealth", map[string]string{"service": r.ref.Name})
+	o := r.codeCall(ctx, PhaseVerify, tools.CheckHealth, map[string]string{"service": r.ref.Name})
 	if o.Status != tools.StatusOK {
 		return s
 	}
@@ -210,8 +210,8 @@ func (r *run) emitWaiting() {
 // settling names the writes that settle: "the scale of ai-data-labs/backend",
 // "the memory raise of … and the scale of …", "3 changes".
 func (r *run) settling() string {
-	nouns := map[string]string{"scaleDeployment": "the scale", "restartPods": "the restart", "updateResources": "the memory raise",
-		"dropPartitions": "the partition drop"}
+	nouns := map[tools.Name]string{tools.ScaleDeployment: "the scale", tools.RestartPods: "the restart", tools.UpdateResources: "the memory raise",
+		tools.DropPartitions: "the partition drop"}
 	var parts []string
 	for _, o := range r.outcomes {
 		if !o.Wrote() {
@@ -241,8 +241,8 @@ func (r *run) targetFromWrites() {
 	if r.ref.Name != "" && r.al.Kind != alert.KindUnknown {
 		return
 	}
-	kinds := map[string]alert.Kind{"scaleDeployment": alert.KindCPU, "restartPods": alert.KindHealth,
-		"updateResources": alert.KindMemory, "dropPartitions": alert.KindDisk}
+	kinds := map[tools.Name]alert.Kind{tools.ScaleDeployment: alert.KindCPU, tools.RestartPods: alert.KindHealth,
+		tools.UpdateResources: alert.KindMemory, tools.DropPartitions: alert.KindDisk}
 	for _, o := range r.outcomes {
 		k, ok := kinds[o.Tool]
 		if !ok || !o.Wrote() {

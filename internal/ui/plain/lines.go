@@ -112,7 +112,7 @@ func toolDone(ev agent.ToolDone, where platform.Where) (line, bool) {
 		return line{ev.Phase, o.Summary}, true
 	case o.Status == tools.StatusDryRun: // a record in observe mode: what it would have done
 		return line{agent.PhaseNotify, capital(o.Summary)}, true
-	case o.Tool == "createIncident":
+	case o.Tool == tools.CreateIncident:
 		return line{agent.PhaseNotify, "Created incident ticket: " + strings.TrimPrefix(o.Summary, "opened incident ")}, true
 	}
 	return line{agent.PhaseAnalys, "Checked: " + o.Summary}, true

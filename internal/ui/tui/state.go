@@ -167,7 +167,7 @@ func isAnalysis(line string) bool {
 
 func (r *runState) called(ev agent.ToolCalled) {
 	r.enter(ev.Phase, ev.At)
-	c := &call{n: len(r.calls) + 1, id: ev.ID, tool: ev.Tool, args: ev.Args, by: ev.By, phase: ev.Phase, on: r.start.Where.On()}
+	c := &call{n: len(r.calls) + 1, id: ev.ID, tool: string(ev.Tool), args: ev.Args, by: ev.By, phase: ev.Phase, on: r.start.Where.On()}
 	r.calls = append(r.calls, c)
 	if ev.ID != "" {
 		r.byID[ev.ID] = c
