@@ -60,7 +60,7 @@ type History interface {
 	// LastActed returns when an alert with this fingerprint was last acted on.
 	LastActed(ctx context.Context, fingerprint, env string) (time.Time, bool, error)
 	AddTimeline(ctx context.Context, incident, kind, text string) error
-	SetIncidentStatus(ctx context.Context, incident, status string) error
+	SetIncidentStatus(ctx context.Context, incident string, status platform.IncidentStatus) error
 	// LastNotified returns the last notification about a target.
 	LastNotified(ctx context.Context, target, env string) (NotifyRecord, bool, error)
 	// MarkNotified remembers a notification about a target.

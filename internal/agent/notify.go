@@ -34,9 +34,9 @@ func (r *run) escalateIfNeeded(ctx context.Context) {
 	if r.incident == "" || r.a.d.History == nil {
 		return
 	}
-	status := "escalated"
+	status := platform.IncidentEscalated
 	if v := r.sum.Verification; v != nil && v.Result == "resolved" {
-		status = "mitigated"
+		status = platform.IncidentMitigated
 	}
 	_ = r.a.d.History.SetIncidentStatus(ctx, r.incident, status)
 	for _, o := range r.outcomes {
