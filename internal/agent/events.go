@@ -127,12 +127,12 @@ func (w Waiting) String() string {
 
 // Verified reports the re-check after the settle time.
 type Verified struct {
-	At     time.Time `json:"at"`
-	Signal string    `json:"signal"`
-	Before string    `json:"before"`
-	After  string    `json:"after"`
-	Result string    `json:"result"` // resolved, unresolved, worse, unknown
-	Detail string    `json:"detail"`
+	At     time.Time             `json:"at"`
+	Signal string                `json:"signal"`
+	Before string                `json:"before"`
+	After  string                `json:"after"`
+	Result platform.VerifyResult `json:"result"` // resolved, unresolved, worse, unknown
+	Detail string                `json:"detail"`
 	// Waited is the settle time waited after a write; zero when nothing was written.
 	Waited units.Seconds `json:"waitedSeconds,omitempty"`
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -36,7 +37,7 @@ func headline(r *run) string {
 			h += "; escalated to engineering"
 		}
 		return h
-	case v != nil && v.Result == "resolved":
+	case v != nil && v.Result == platform.VerifyResolved:
 		return "No action needed: " + v.Signal + " " + v.After
 	case r.sum.Error != "":
 		return "Failed: " + clip(r.sum.Error, 200)

@@ -78,7 +78,7 @@ func TestRulesPlannerHandlesSpecIncidentsOnTheSimulatedPlatform(t *testing.T) {
 			if len(sum.Refusals) != 0 {
 				t.Errorf("refusals = %+v, want none", sum.Refusals)
 			}
-			if sum.Verification == nil || sum.Verification.Result != tt.verification {
+			if sum.Verification == nil || string(sum.Verification.Result) != tt.verification {
 				t.Errorf("verification = %+v, want %s", sum.Verification, tt.verification)
 			}
 			checkIncident(t, h, sum, tt.incident)

@@ -35,7 +35,7 @@ func (r *run) escalateIfNeeded(ctx context.Context) {
 		return
 	}
 	status := platform.IncidentEscalated
-	if v := r.sum.Verification; v != nil && v.Result == "resolved" {
+	if v := r.sum.Verification; v != nil && v.Result == platform.VerifyResolved {
 		status = platform.IncidentMitigated
 	}
 	_ = r.a.d.History.SetIncidentStatus(ctx, r.incident, status)
@@ -45,7 +45,7 @@ func (r *run) escalateIfNeeded(ctx context.Context) {
 		}
 	}
 	if v := r.sum.Verification; v != nil {
-		_ = r.a.d.History.AddTimeline(ctx, r.incident, "verification", v.Result+": "+v.Detail)
+		_ = r.a.d.History.AddTimeline(ctx, r.incident, "verification", string(v.Result)+": "+v.Detail)
 	}
 }
 
@@ -123,7 +123,7 @@ func (r *run) notify(ctx context.Context) {
 		defer cancel()
 	}
 	v := r.sum.Verification
-	failedCheck := v != nil && v.Result != "resolved"
+	failedCheck := v != nil && v.Result != platform.VerifyResolved
 	if changed == 0 && refused == 0 && !failedCheck && !r.escalate && !r.clearsEscalation(ctx) {
 		return
 	}
@@ -157,7 +157,7 @@ func (r *run) notify(ctx context.Context) {
 // hear that it cleared.
 func (r *run) clearsEscalation(ctx context.Context) bool {
 	v := r.sum.Verification
-	if v == nil || v.Result != "resolved" || r.a.d.History == nil {
+	if v == nil || v.Result != platform.VerifyResolved || r.a.d.History == nil {
 		return false
 	}
 	last, ok, err := r.a.d.History.LastNotified(ctx, r.notifyTarget(), r.a.cfg.Env)
@@ -194,11 +194,11 @@ func (r *run) notifiedActions() []platform.NotificationAction {
 func (r *run) notifyState() string {
 	switch v := r.sum.Verification; {
 	case r.escalate:
-		return "escalated"
+		return platform.NotifyEscalated
 	case v != nil:
-		return v.Result
+		return string(v.Result)
 	}
-	return "acted"
+	return platform.NotifyActed
 }
 
 // suppressed applies the notification cooldown per target.
@@ -234,7 +234,7 @@ func (r *run) notification(changed, refused int) platform.Notification {
 		Alert: r.al.Text, Target: r.notifyTarget(), State: r.notifyState(), Actions: r.notifiedActions(), At: r.now()}
 	if v != nil {
 		n.VerificationDetail = v.Detail
-		if v.Result == "resolved" && v.Waited > 0 {
+		if v.Result == platform.VerifyResolved && v.Waited > 0 {
 			n.TimeToResolution = r.now().Sub(r.started)
 		}
 	}
@@ -256,9 +256,9 @@ func (r *run) notification(changed, refused int) platform.Notification {
 		}
 	}
 	if v != nil {
-		lines = append(lines, "Verification: "+v.Result+" — "+v.Detail)
-		n.Fields["verification"] = v.Result
-		if v.Result != "resolved" {
+		lines = append(lines, "Verification: "+string(v.Result)+" — "+v.Detail)
+		n.Fields["verification"] = string(v.Result)
+		if v.Result != platform.VerifyResolved {
 			n.Severity = "warning"
 		}
 	}

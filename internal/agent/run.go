@@ -191,9 +191,9 @@ func (r *run) resolution() Resolution {
 		// Handed to people, even when the symptom is mitigated (e.g. a memory
 		// raise hides a leak): the run needs a human, exit code 3.
 		return Escalated
-	case v != nil && v.Result == "resolved" && len(r.sum.Actions) > 0:
+	case v != nil && v.Result == platform.VerifyResolved && len(r.sum.Actions) > 0:
 		return Resolved
-	case v != nil && v.Result == "resolved":
+	case v != nil && v.Result == platform.VerifyResolved:
 		return NoAction
 	case r.writeFailed():
 		return Failed

@@ -196,7 +196,7 @@ func (r *run) verify(ctx context.Context) {
 	}
 	r.sum.Verification = &v
 	r.emit(v)
-	if v.Result != "resolved" {
+	if v.Result != platform.VerifyResolved {
 		r.escalate = true
 	}
 }
@@ -260,27 +260,27 @@ func (r *run) targetFromWrites() {
 	}
 }
 
-func compare(before, after signal) string {
+func compare(before, after signal) platform.VerifyResult {
 	switch {
 	case !after.known:
-		return "unknown"
+		return platform.VerifyUnknown
 	case after.ok:
-		return "resolved"
+		return platform.VerifyResolved
 	case before.known && after.lower && after.value > before.value*1.05+0.5:
-		return "worse"
+		return platform.VerifyWorse
 	case before.known && !after.lower && after.value < before.value:
-		return "worse"
+		return platform.VerifyWorse
 	}
-	return "unresolved"
+	return platform.VerifyUnresolved
 }
 
 func verifyDetail(v Verified, wrote bool) string {
 	switch {
-	case !wrote && v.Result == "resolved":
+	case !wrote && v.Result == platform.VerifyResolved:
 		return "no change was needed: " + v.After
 	case !wrote:
 		return "nothing was changed and the problem remains: " + v.After
-	case v.Result == "resolved":
+	case v.Result == platform.VerifyResolved:
 		return fmt.Sprintf("%s after %s: %s (was %s)", v.Signal, v.Waited, v.After, v.Before)
 	}
 	return fmt.Sprintf("%s still bad after %s: %s (was %s)", v.Signal, v.Waited, v.After, v.Before)

@@ -20,3 +20,15 @@ func (s IncidentStatus) Valid() bool {
 	}
 	return false
 }
+
+// VerifyResult is the outcome of the verification code makes after acting:
+// the agent decides it, notifications report it, renderers show it.
+type VerifyResult string
+
+// Verification results.
+const (
+	VerifyResolved   VerifyResult = "resolved"   // the alert's signal is back to normal
+	VerifyUnresolved VerifyResult = "unresolved" // the signal did not recover
+	VerifyWorse      VerifyResult = "worse"      // the signal got worse
+	VerifyUnknown    VerifyResult = "unknown"    // the signal could not be read
+)

@@ -137,7 +137,7 @@ func actionLine(ev agent.ToolDone, on string) string {
 	return fmt.Sprintf("Done: %s%s (guard: %s)", o.Summary, on, verdict)
 }
 
-var statusWords = map[string]string{"resolved": "Healthy", "worse": "Worse", "unresolved": "Still firing", "unknown": "Unknown"}
+var statusWords = map[platform.VerifyResult]string{platform.VerifyResolved: "Healthy", platform.VerifyWorse: "Worse", platform.VerifyUnresolved: "Still firing", platform.VerifyUnknown: "Unknown"}
 
 func verified(ev agent.Verified) []line {
 	first := fmt.Sprintf("%s now: %s", capital(ev.Signal), ev.After)

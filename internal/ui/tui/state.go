@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/agent"
+	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -245,9 +246,9 @@ func eventTime(e agent.Event) time.Time {
 }
 
 func verifiedLine(v agent.Verified) string {
-	status := map[string]string{"resolved": "healthy", "worse": "worse", "unresolved": "still firing", "unknown": "unknown"}[v.Result]
+	status := map[platform.VerifyResult]string{platform.VerifyResolved: "healthy", platform.VerifyWorse: "worse", platform.VerifyUnresolved: "still firing", platform.VerifyUnknown: "unknown"}[v.Result]
 	if status == "" {
-		status = v.Result
+		status = string(v.Result)
 	}
 	if v.Waited > 0 {
 		return capital(v.Signal) + " after " + v.Waited.String() + ": " + v.After + " (was " + v.Before + ") — " + status
@@ -255,11 +256,11 @@ func verifiedLine(v agent.Verified) string {
 	return capital(v.Signal) + " now: " + v.After + " — " + status
 }
 
-func verifiedTone(result string) Tone {
+func verifiedTone(result platform.VerifyResult) Tone {
 	switch result {
-	case "resolved":
+	case platform.VerifyResolved:
 		return ToneGood
-	case "worse":
+	case platform.VerifyWorse:
 		return ToneBad
 	}
 	return ToneWarn
