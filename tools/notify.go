@@ -45,7 +45,7 @@ func notifyTool() Tool {
 		preview: func(a notifyArgs) string { return "message the team: " + clip(a.Message, 120) },
 		run: func(ctx context.Context, r *Registry, _ *Run, a notifyArgs) (any, string, error) {
 			if !r.deps.Policy.NotifyEnabled {
-				return nil, "", &guard.Violation{Rule: "disabled.alerting", Reason: "notifications are switched off (ALERT_ENABLED=false)"}
+				return nil, "", &guard.Violation{Rule: guard.RuleDisabledAlerting, Reason: "notifications are switched off (ALERT_ENABLED=false)"}
 			}
 			if r.deps.Notifier == nil {
 				return NotifyResult{Channel: "transcript"}, "no webhook configured (ALERT_WEBHOOK): message kept in the transcript and history", nil

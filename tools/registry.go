@@ -203,10 +203,10 @@ func (run *Run) reserve(key string) guard.Decision {
 	what := strings.SplitN(key, "|", 2)[1]
 	switch {
 	case run.done[key]:
-		return guard.Decision{Verdict: guard.Refuse, Rule: "writes.duplicate",
+		return guard.Decision{Verdict: guard.Refuse, Rule: guard.RuleWritesDuplicate,
 			Reason: "the same write was already made in this run; verify its effect before changing " + what + " again"}
 	case run.pending[key]:
-		return guard.Decision{Verdict: guard.Refuse, Rule: "writes.duplicate",
+		return guard.Decision{Verdict: guard.Refuse, Rule: guard.RuleWritesDuplicate,
 			Reason: "the same write to " + what + " is already in progress in this run"}
 	}
 	d := run.Budget.DecideWrite(run.writes + len(run.pending) + 1)

@@ -149,7 +149,7 @@ func (r *Registry) loadState(ctx context.Context, w platform.Workload) (guard.Wo
 		a, err := guard.DecodeState(raw)
 		if err != nil {
 			// Starting from an empty state would forget cooldowns: refuse instead.
-			return s, &guard.Violation{Rule: "state.unreadable", Reason: fmt.Sprintf("the %s annotation on %s cannot be read (%v); fix or remove it", guard.StateAnnotation, w.Ref, err)}
+			return s, &guard.Violation{Rule: guard.RuleStateUnreadable, Reason: fmt.Sprintf("the %s annotation on %s cannot be read (%v); fix or remove it", guard.StateAnnotation, w.Ref, err)}
 		}
 		s = guard.MergeState(s, a)
 	}

@@ -300,9 +300,9 @@ func dropPlan(r *Registry, a dropPartitionsArgs, dd guard.DropDecision, pol guar
 	for _, part := range dd.Allowed {
 		p.Partitions = append(p.Partitions, part.PartitionID)
 	}
-	p.Decision = guard.Decision{Verdict: guard.Allow, Rule: "partition.retention", Reason: p.Summary}
+	p.Decision = guard.Decision{Verdict: guard.Allow, Rule: guard.RulePartitionRetention, Reason: p.Summary}
 	if len(dd.Allowed) == 0 {
-		p.Decision = guard.Decision{Verdict: guard.Refuse, Rule: "partition.none_eligible", Reason: "no partition of " + table + " may be dropped"}
+		p.Decision = guard.Decision{Verdict: guard.Refuse, Rule: guard.RulePartitionNoneEligible, Reason: "no partition of " + table + " may be dropped"}
 		if len(dd.Refused) > 0 {
 			p.Decision.Rule, p.Decision.Reason = dd.Refused[0].Rule, dd.Refused[0].Reason
 		}
@@ -322,7 +322,7 @@ func dropPlan(r *Registry, a dropPartitionsArgs, dd guard.DropDecision, pol guar
 			err := r.deps.Storage.DropPartition(ctx, a.Database, a.Table, part.PartitionID)
 			switch {
 			case errors.Is(err, platform.ErrSizeLimit):
-				res.Refused = append(res.Refused, PartitionRefusal{ID: part.PartitionID, Rule: "partition.server_limit", Reason: err.Error()})
+				res.Refused = append(res.Refused, PartitionRefusal{ID: part.PartitionID, Rule: guard.RulePartitionServerLimit, Reason: err.Error()})
 			case err != nil:
 				for _, rest := range dd.Allowed[i:] {
 					res.NotTried = append(res.NotTried, rest.PartitionID)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/agent"
+	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/tools"
 )
@@ -186,7 +187,7 @@ func (r *runState) done(ev agent.ToolDone) {
 		c = r.calls[len(r.calls)-1]
 	}
 	c.done, c.out, c.verdict, c.from, c.to = true, ev.Outcome, ev.Verdict, ev.From, ev.To
-	if c.approval == "" && ev.Outcome.Rule == "approval.declined" {
+	if c.approval == "" && ev.Outcome.Rule == guard.RuleApprovalDeclined {
 		c.approval = "declined"
 	}
 }
