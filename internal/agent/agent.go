@@ -112,7 +112,7 @@ func (a *Agent) NothingToDo(text, reason string, alertID int64) Summary {
 	if pl == nil {
 		pl = a.d.Fallback
 	}
-	s := Summary{Alert: text, Resolution: NoAction, Headline: "Nothing to do: " + reason, Mode: string(a.cfg.Mode),
+	s := Summary{Alert: text, Resolution: NoAction, Headline: "Nothing to do: " + reason, Mode: a.cfg.Mode,
 		Platform: a.cfg.Where, Actions: []Action{}, Refusals: []Refusal{}, AlertID: alertID}
 	if a.d.Clock != nil {
 		s.At = a.d.Clock.Now()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
@@ -57,7 +58,7 @@ type RunStarted struct {
 	At      time.Time   `json:"at"`
 	Alert   alert.Alert `json:"alert"`
 	Planner string      `json:"planner"`
-	Mode    string      `json:"mode"`
+	Mode    guard.Mode  `json:"mode"`
 	Env     string      `json:"env"`
 	// Where names the platform the run acts on.
 	Where platform.Where `json:"platform"`

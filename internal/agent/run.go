@@ -38,7 +38,7 @@ type run struct {
 
 func (a *Agent) newRun(al alert.Alert) *run {
 	r := &run{a: a, al: al, planner: a.d.Planner, ref: platform.WorkloadRef{Namespace: al.Namespace, Name: al.Service}}
-	r.sum = Summary{Alert: al.Text, Target: al.Target(), Mode: string(a.cfg.Mode), Platform: a.cfg.Where, Actions: []Action{}, Refusals: []Refusal{}}
+	r.sum = Summary{Alert: al.Text, Target: al.Target(), Mode: a.cfg.Mode, Platform: a.cfg.Where, Actions: []Action{}, Refusals: []Refusal{}}
 	if r.planner == nil {
 		r.planner = a.d.Fallback
 	}
@@ -63,7 +63,7 @@ func (r *run) start(ctx context.Context) {
 	}
 	r.sum.AlertID = id
 	r.gate = tools.NewRun(id, r.a.cfg.Mode, r.a.d.Approver, r.a.cfg.MaxWrites)
-	r.emit(RunStarted{At: r.started, Alert: r.al, Planner: r.planner.Name(), Mode: string(r.a.cfg.Mode), Env: r.a.cfg.Env, Where: r.a.cfg.Where})
+	r.emit(RunStarted{At: r.started, Alert: r.al, Planner: r.planner.Name(), Mode: r.a.cfg.Mode, Env: r.a.cfg.Env, Where: r.a.cfg.Where})
 }
 
 // admit applies the alert cooldown and the escalation timer.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/llm"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/units"
@@ -22,14 +23,14 @@ const SnapshotPrefix = "Snapshot "
 
 // Facts are the parsed alert facts sent to the planner.
 type Facts struct {
-	Source    string  `json:"source"`
-	Service   string  `json:"service,omitempty"`
-	Namespace string  `json:"namespace,omitempty"`
-	Kind      string  `json:"kind"`
-	Value     float64 `json:"value,omitempty"`
-	For       string  `json:"for,omitempty"`
-	Attempts  int     `json:"attempts,omitempty"`
-	Mode      string  `json:"mode"`
+	Source    string     `json:"source"`
+	Service   string     `json:"service,omitempty"`
+	Namespace string     `json:"namespace,omitempty"`
+	Kind      string     `json:"kind"`
+	Value     float64    `json:"value,omitempty"`
+	For       string     `json:"for,omitempty"`
+	Attempts  int        `json:"attempts,omitempty"`
+	Mode      guard.Mode `json:"mode"`
 	// Intent is set in conversations: what code understood the operator asked.
 	Intent string `json:"intent,omitempty"`
 }
@@ -90,7 +91,7 @@ func (r *run) snapshot(ctx context.Context) {
 
 func (r *run) firstMessage(outs []tools.Outcome) string {
 	f := Facts{Source: r.al.Source, Service: r.al.Service, Namespace: r.al.Namespace, Kind: string(r.al.Kind),
-		Value: r.al.Value, Attempts: r.al.Attempts, Mode: string(r.a.cfg.Mode), Intent: r.al.Intent}
+		Value: r.al.Value, Attempts: r.al.Attempts, Mode: r.a.cfg.Mode, Intent: r.al.Intent}
 	if r.al.For > 0 {
 		f.For = units.Duration(r.al.For)
 	}

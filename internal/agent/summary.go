@@ -3,6 +3,7 @@ package agent
 import (
 	"time"
 
+	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
@@ -52,7 +53,7 @@ type Summary struct {
 	Headline         string         `json:"headline"`
 	Planner          string         `json:"planner"`
 	PlannerNote      string         `json:"plannerNote,omitempty"`
-	Mode             string         `json:"mode"`
+	Mode             guard.Mode     `json:"mode"`
 	Platform         platform.Where `json:"platform"`
 	Actions          []Action       `json:"actions"`
 	Refusals         []Refusal      `json:"refusals"`

@@ -68,7 +68,7 @@ func runToolCall(cmd *cobra.Command, f *Factory, root *rootOptions, name, args s
 	// A workload named without a namespace is in the current one (-n,
 	// NAMESPACE, the config file, the kubeconfig context), as with kubectl.
 	raw := tool.Spec().WithNamespace(json.RawMessage(args), cfg.Kubernetes.Namespace)
-	mode, err := guard.ParseMode(rt.Mode)
+	mode, err := guard.ParseMode(string(rt.Mode))
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
