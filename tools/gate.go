@@ -30,9 +30,10 @@ type targeted interface {
 // (notify, createIncident). In observe mode a record tells nobody and opens
 // nothing: it is a dry run that says what it would have done.
 type directTool[A Validator] struct {
-	name, desc string
-	risk       Risk
-	run        func(ctx context.Context, r *Registry, run *Run, a A) (result any, summary string, err error)
+	name Name
+	desc string
+	risk Risk
+	run  func(ctx context.Context, r *Registry, run *Run, a A) (result any, summary string, err error)
 	// preview says what a record would do, for its dry run in observe mode.
 	preview func(a A) string
 }
@@ -45,7 +46,7 @@ func (t directTool[A]) Spec() Spec {
 func (t directTool[A]) Risk() Risk { return t.risk }
 
 func (t directTool[A]) invoke(ctx context.Context, r *Registry, run *Run, raw json.RawMessage) Outcome {
-	args, out, ok := admit[A](t.name, r, raw)
+	args, out, ok := admit[A](string(t.name), r, raw)
 	if !ok {
 		return out
 	}
@@ -79,9 +80,10 @@ func (e *auditError) Unwrap() error { return e.err }
 // writeTool plans a change (observation + guard decision) and lets the gate
 // apply the mode to the plan.
 type writeTool[A Validator] struct {
-	name, desc string
-	risk       Risk
-	plan       func(ctx context.Context, r *Registry, run *Run, a A) (Plan, error)
+	name Name
+	desc string
+	risk Risk
+	plan func(ctx context.Context, r *Registry, run *Run, a A) (Plan, error)
 	// after runs once a change is applied (not dry-run): persist guard state,
 	// record scale events, emit the Kubernetes event.
 	after func(ctx context.Context, r *Registry, run *Run, a A, p Plan, result any) error
@@ -95,11 +97,11 @@ func (t writeTool[A]) Spec() Spec {
 func (t writeTool[A]) Risk() Risk { return t.risk }
 
 func (t writeTool[A]) invoke(ctx context.Context, r *Registry, run *Run, raw json.RawMessage) Outcome {
-	args, out, ok := admit[A](t.name, r, raw)
+	args, out, ok := admit[A](string(t.name), r, raw)
 	if !ok {
 		return out
 	}
-	key := t.name + "|" + out.Target
+	key := string(t.name) + "|" + out.Target
 	if d := run.reserve(key); !d.Allowed() {
 		return refused(out, d)
 	}
@@ -144,7 +146,7 @@ func (t writeTool[A]) attempt(ctx context.Context, r *Registry, run *Run, args A
 	if !dryRun && out.intent == 0 {
 		// No write runs unrecorded: its intent is committed to the history
 		// first, and a write whose intent cannot be recorded is refused.
-		id, err := r.recordIntent(ctx, run, t.name, out)
+		id, err := r.recordIntent(ctx, run, string(t.name), out)
 		if err != nil {
 			return refused(out, guard.Decision{Verdict: guard.Refuse, Rule: guard.RuleAuditUnrecorded,
 				Reason: "not " + p.Summary + ": the history could not record the write before it ran (" + err.Error() + ")"}), nil
@@ -170,7 +172,7 @@ func (t writeTool[A]) attempt(ctx context.Context, r *Registry, run *Run, args A
 	if t.after != nil {
 		if err := t.after(ctx, r, run, args, p, res); err != nil {
 			out.Error = "applied, but recording its state failed: " + err.Error()
-			out.AuditErrors = append(out.AuditErrors, AuditFailure{What: "record the state of " + out.Target + " after " + t.name, Err: err.Error()})
+			out.AuditErrors = append(out.AuditErrors, AuditFailure{What: "record the state of " + out.Target + " after " + string(t.name), Err: err.Error()})
 		}
 	}
 	return out, nil

@@ -96,7 +96,9 @@ func autoRun() *tools.Run { return tools.NewRun(7, guard.ModeAuto, nil, guard.De
 
 // call invokes one tool with raw JSON args.
 func (e *env) call(run *tools.Run, tool, args string) tools.Outcome {
-	return e.reg.Invoke(context.Background(), run, tools.Call{ID: "c1", Tool: tool, Args: json.RawMessage(args)})
+	o := e.reg.Invoke(context.Background(), run, tools.Call{ID: "c1", Tool: tools.Name(tool), Args: json.RawMessage(args)})
+	emit(o.Rule)
+	return o
 }
 
 // mustStatus fails the test unless the outcome has the wanted status.

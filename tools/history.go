@@ -102,7 +102,7 @@ func fit(entries []HistoryEntry) ([]HistoryEntry, int) {
 
 func queryHistoryTool() Tool {
 	return directTool[queryHistoryArgs]{
-		name: "queryHistory", risk: RiskRead,
+		name: QueryHistory, risk: RiskRead,
 		desc: "Past actions (rule, reason) or alerts.",
 		run: func(ctx context.Context, r *Registry, _ *Run, a queryHistoryArgs) (any, string, error) {
 			if r.deps.History == nil {

@@ -106,7 +106,7 @@ type Point struct {
 
 func queryMetricsTool() Tool {
 	return directTool[queryMetricsArgs]{
-		name: "queryMetrics", risk: RiskRead,
+		name: QueryMetrics, risk: RiskRead,
 		desc: "A workload's metric (or PromQL), now or over a range: min/max/avg/last/trend.",
 		run:  runQueryMetrics,
 	}

@@ -28,7 +28,7 @@ func TestWithNamespaceFillsTheCurrentNamespaceOfAWorkload(t *testing.T) {
 	reg := tools.NewRegistry(tools.Deps{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tool, ok := reg.Lookup(tt.tool)
+			tool, ok := reg.Lookup(tools.Name(tt.tool))
 			if !ok {
 				t.Fatalf("no tool %s", tt.tool)
 			}

@@ -41,12 +41,12 @@ type NotifyResult struct {
 
 func notifyTool() Tool {
 	return directTool[notifyArgs]{
-		name: "notify", risk: RiskRecord,
+		name: Notify, risk: RiskRecord,
 		desc:    "Message the team (writes are notified automatically).",
 		preview: func(a notifyArgs) string { return "message the team: " + text.Clip(a.Message, 120) },
 		run: func(ctx context.Context, r *Registry, _ *Run, a notifyArgs) (any, string, error) {
 			if !r.deps.Policy.NotifyEnabled {
-				return nil, "", &guard.Violation{Rule: "disabled.alerting", Reason: "notifications are switched off (ALERT_ENABLED=false)"}
+				return nil, "", &guard.Violation{Rule: guard.RuleDisabledAlerting, Reason: "notifications are switched off (ALERT_ENABLED=false)"}
 			}
 			if r.deps.Notifier == nil {
 				return NotifyResult{Channel: "transcript"}, "no webhook configured (ALERT_WEBHOOK): message kept in the transcript and history", nil
@@ -87,7 +87,7 @@ type IncidentResult struct {
 
 func createIncidentTool() Tool {
 	return directTool[incidentArgs]{
-		name: "createIncident", risk: RiskRecord,
+		name: CreateIncident, risk: RiskRecord,
 		desc:    "Open an incident for engineers.",
 		preview: func(a incidentArgs) string { return "open an incident: " + text.Clip(a.Title, 120) },
 		run: func(ctx context.Context, r *Registry, run *Run, a incidentArgs) (any, string, error) {
@@ -123,7 +123,7 @@ func (a checkHealthArgs) Validate() error {
 
 func checkHealthTool() Tool {
 	return directTool[checkHealthArgs]{
-		name: "checkHealth", risk: RiskRead,
+		name: CheckHealth, risk: RiskRead,
 		desc: "Run the health checks (HTTP /health, TCP).",
 		run:  runCheckHealth,
 	}

@@ -86,12 +86,12 @@ type Deps struct {
 type Registry struct {
 	deps  Deps
 	tools []Tool
-	by    map[string]Tool
+	by    map[Name]Tool
 }
 
 // NewRegistry builds the registry with every tool of ops-skill.
 func NewRegistry(d Deps) *Registry {
-	r := &Registry{deps: d, by: map[string]Tool{}}
+	r := &Registry{deps: d, by: map[Name]Tool{}}
 	for _, t := range []Tool{
 		queryMetricsTool(), getServiceStatusTool(), getLogsTool(), checkStorageTool(), checkHealthTool(), queryHistoryTool(),
 		scaleDeploymentTool(), restartPodsTool(), updateResourcesTool(), dropPartitionsTool(),
@@ -116,14 +116,14 @@ func (r *Registry) Specs() []Spec {
 func (r *Registry) Names() []string {
 	names := make([]string, 0, len(r.tools))
 	for _, t := range r.tools {
-		names = append(names, t.Spec().Name)
+		names = append(names, string(t.Spec().Name))
 	}
 	sort.Strings(names)
 	return names
 }
 
 // Lookup returns a tool by name.
-func (r *Registry) Lookup(name string) (Tool, bool) {
+func (r *Registry) Lookup(name Name) (Tool, bool) {
 	t, ok := r.by[name]
 	return t, ok
 }
@@ -139,7 +139,7 @@ func (r *Registry) Invoke(ctx context.Context, run *Run, c Call) Outcome {
 	var out Outcome
 	if !ok {
 		out = Outcome{Status: StatusInvalid, Error: fmt.Sprintf("%v %q (available: %s)", ErrUnknownTool, c.Tool, strings.Join(r.Names(), ", "))}
-		out.Summary = "unknown tool " + c.Tool
+		out.Summary = "unknown tool " + string(c.Tool)
 	} else {
 		out = t.invoke(ctx, r, run, c.Args)
 		out.Risk = t.Risk()
@@ -150,7 +150,7 @@ func (r *Registry) Invoke(ctx context.Context, run *Run, c Call) Outcome {
 	out.CallID, out.Tool, out.Args = c.ID, c.Tool, c.Args
 	out.Duration = r.now().Sub(start)
 	if err := r.record(ctx, run, out); err != nil {
-		out.AuditErrors = append(out.AuditErrors, AuditFailure{What: strings.TrimSpace("record " + out.Tool + " " + out.Target), Err: err.Error()})
+		out.AuditErrors = append(out.AuditErrors, AuditFailure{What: strings.TrimSpace("record " + string(out.Tool) + " " + out.Target), Err: err.Error()})
 	}
 	return out
 }
@@ -173,7 +173,7 @@ func (r *Registry) record(ctx context.Context, run *Run, o Outcome) error {
 		res, _ = json.Marshal("unrecordable result: " + err.Error()) // a string always marshals
 	}
 	rec := CallRecord{
-		AlertID: run.AlertID, At: r.now(), Tool: o.Tool, Target: o.Target, Args: string(o.Args),
+		AlertID: run.AlertID, At: r.now(), Tool: string(o.Tool), Target: o.Target, Args: string(o.Args),
 		Status: o.Status, Rule: o.Rule, Reason: firstNonEmpty(o.Reason, o.Error, decisionReason(o)), Result: string(res),
 		Write: o.Risk.ChangesPlatform(), Intent: o.intent,
 	}
@@ -224,10 +224,10 @@ func (run *Run) reserve(key string) guard.Decision {
 	what := strings.SplitN(key, "|", 2)[1]
 	switch {
 	case run.done[key]:
-		return guard.Decision{Verdict: guard.Refuse, Rule: "writes.duplicate",
+		return guard.Decision{Verdict: guard.Refuse, Rule: guard.RuleWritesDuplicate,
 			Reason: "the same write was already made in this run; verify its effect before changing " + what + " again"}
 	case run.pending[key]:
-		return guard.Decision{Verdict: guard.Refuse, Rule: "writes.duplicate",
+		return guard.Decision{Verdict: guard.Refuse, Rule: guard.RuleWritesDuplicate,
 			Reason: "the same write to " + what + " is already in progress in this run"}
 	}
 	d := run.Budget.DecideWrite(run.writes + len(run.pending) + 1)

@@ -46,7 +46,7 @@ type RestartResult struct {
 
 func restartPodsTool() Tool {
 	return writeTool[restartArgs]{
-		name: "restartPods", risk: RiskWrite,
+		name: RestartPods, risk: RiskWrite,
 		desc: "Rollout-restart a workload or replace pods; does not fix OOM.",
 		plan: planRestart, after: afterRestart,
 	}
@@ -175,7 +175,7 @@ type ResourcesResult struct {
 
 func updateResourcesTool() Tool {
 	return writeTool[resourcesArgs]{
-		name: "updateResources", risk: RiskWrite,
+		name: UpdateResources, risk: RiskWrite,
 		desc: "Raise a container's memory limit after OOM kills; rolls the pods.",
 		plan: planResources, after: afterResources,
 	}

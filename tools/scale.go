@@ -37,7 +37,7 @@ type ScaleResult struct {
 
 func scaleDeploymentTool() Tool {
 	return writeTool[scaleArgs]{
-		name: "scaleDeployment", risk: RiskWrite,
+		name: ScaleDeployment, risk: RiskWrite,
 		desc: "Set a workload's replicas; the guard clamps to what the scaling rules allow.",
 		plan: planScale, after: afterScale,
 	}
@@ -150,7 +150,7 @@ func (r *Registry) loadState(ctx context.Context, w platform.Workload) (guard.Wo
 		a, err := guard.DecodeState(raw)
 		if err != nil {
 			// Starting from an empty state would forget cooldowns: refuse instead.
-			return s, &guard.Violation{Rule: "state.unreadable", Reason: fmt.Sprintf("the %s annotation on %s cannot be read (%v); fix or remove it", guard.StateAnnotation, w.Ref, err)}
+			return s, &guard.Violation{Rule: guard.RuleStateUnreadable, Reason: fmt.Sprintf("the %s annotation on %s cannot be read (%v); fix or remove it", guard.StateAnnotation, w.Ref, err)}
 		}
 		s = guard.MergeState(s, a)
 	}

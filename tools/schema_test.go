@@ -35,7 +35,7 @@ func specSchemas(t *testing.T) map[string]schema {
 		if err := dec.Decode(&sc); err != nil {
 			t.Fatalf("%s: schema does not decode: %v\n%s", s.Name, err, s.Parameters)
 		}
-		out[s.Name] = sc
+		out[string(s.Name)] = sc
 	}
 	return out
 }
@@ -75,8 +75,8 @@ func TestEveryToolHasASpecWithARiskAndAnObjectSchema(t *testing.T) {
 		t.Errorf("%d tools, want %d: %v", len(specs), len(wantRisk), reg.Names())
 	}
 	for _, s := range specs {
-		if s.Risk != wantRisk[s.Name] {
-			t.Errorf("%s: risk %q, want %q", s.Name, s.Risk, wantRisk[s.Name])
+		if s.Risk != wantRisk[string(s.Name)] {
+			t.Errorf("%s: risk %q, want %q", s.Name, s.Risk, wantRisk[string(s.Name)])
 		}
 		if strings.TrimSpace(s.Description) == "" {
 			t.Errorf("%s: no description", s.Name)

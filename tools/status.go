@@ -61,7 +61,7 @@ type PodStatus struct {
 
 func getServiceStatusTool() Tool {
 	return directTool[serviceStatusArgs]{
-		name: "getServiceStatus", risk: RiskRead,
+		name: GetServiceStatus, risk: RiskRead,
 		desc: "Replicas, pods (phase, ready, restarts, last exit reason/code) and recent events.",
 		run: func(ctx context.Context, r *Registry, _ *Run, a serviceStatusArgs) (any, string, error) {
 			w, err := r.workload(ctx, platform.WorkloadRef(a.WorkloadArgs))
@@ -188,7 +188,7 @@ type LogTail struct {
 
 func getLogsTool() Tool {
 	return directTool[getLogsArgs]{
-		name: "getLogs", risk: RiskRead,
+		name: GetLogs, risk: RiskRead,
 		desc: "Tail of a workload's logs.",
 		run:  runGetLogs,
 	}

@@ -84,7 +84,7 @@ type PartitionInfo struct {
 
 func checkStorageTool() Tool {
 	return directTool[checkStorageArgs]{
-		name: "checkStorage", risk: RiskRead,
+		name: CheckStorage, risk: RiskRead,
 		desc: "ClickHouse disk usage, growth/day, days to full, partitions past retention.",
 		run: func(ctx context.Context, r *Registry, _ *Run, a checkStorageArgs) (any, string, error) {
 			rep, err := r.storageReport(ctx, platform.PartitionFilter{Database: a.Database, Table: a.Table})
@@ -264,7 +264,7 @@ type PartitionRefusal struct {
 
 func dropPartitionsTool() Tool {
 	return writeTool[dropPartitionsArgs]{
-		name: "dropPartitions", risk: RiskDestructive,
+		name: DropPartitions, risk: RiskDestructive,
 		desc: "Drop ClickHouse partitions whose newest row is past the retention.",
 		plan: planDrop,
 	}
@@ -301,9 +301,9 @@ func dropPlan(r *Registry, a dropPartitionsArgs, dd guard.DropDecision, pol guar
 	for _, part := range dd.Allowed {
 		p.Partitions = append(p.Partitions, part.PartitionID)
 	}
-	p.Decision = guard.Decision{Verdict: guard.Allow, Rule: "partition.retention", Reason: p.Summary}
+	p.Decision = guard.Decision{Verdict: guard.Allow, Rule: guard.RulePartitionRetention, Reason: p.Summary}
 	if len(dd.Allowed) == 0 {
-		p.Decision = guard.Decision{Verdict: guard.Refuse, Rule: "partition.none_eligible", Reason: "no partition of " + table + " may be dropped"}
+		p.Decision = guard.Decision{Verdict: guard.Refuse, Rule: guard.RulePartitionNoneEligible, Reason: "no partition of " + table + " may be dropped"}
 		if len(dd.Refused) > 0 {
 			p.Decision.Rule, p.Decision.Reason = dd.Refused[0].Rule, dd.Refused[0].Reason
 		}
@@ -323,7 +323,7 @@ func dropPlan(r *Registry, a dropPartitionsArgs, dd guard.DropDecision, pol guar
 			err := r.deps.Storage.DropPartition(ctx, a.Database, a.Table, part.PartitionID)
 			switch {
 			case errors.Is(err, platform.ErrSizeLimit):
-				res.Refused = append(res.Refused, PartitionRefusal{ID: part.PartitionID, Rule: "partition.server_limit", Reason: err.Error()})
+				res.Refused = append(res.Refused, PartitionRefusal{ID: part.PartitionID, Rule: guard.RulePartitionServerLimit, Reason: err.Error()})
 			case err != nil:
 				for _, rest := range dd.Allowed[i:] {
 					res.NotTried = append(res.NotTried, rest.PartitionID)

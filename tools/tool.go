@@ -65,7 +65,7 @@ const (
 // Call is one tool invocation as the planner produced it; Args is untrusted JSON.
 type Call struct {
 	ID   string          `json:"id"`
-	Tool string          `json:"tool"`
+	Tool Name            `json:"tool"`
 	Args json.RawMessage `json:"args"`
 }
 
@@ -73,7 +73,7 @@ type Call struct {
 // in the transcript.
 type Outcome struct {
 	CallID   string          `json:"-"`
-	Tool     string          `json:"tool"`
+	Tool     Name            `json:"tool"`
 	Risk     Risk            `json:"-"`
 	Target   string          `json:"target,omitempty"`
 	Status   Status          `json:"status"`
@@ -108,7 +108,7 @@ func (o Outcome) Wrote() bool { return o.Status == StatusExecuted && o.Risk.Chan
 
 // Spec is the description of a tool given to planners.
 type Spec struct {
-	Name        string          `json:"name"`
+	Name        Name            `json:"name"`
 	Description string          `json:"description"`
 	Risk        string          `json:"risk"`
 	Parameters  json.RawMessage `json:"parameters"`

@@ -343,7 +343,7 @@ func refusedAndUnchanged(tool, service string, want int32) func(*testing.T, *har
 		t.Helper()
 		refused := false
 		for _, r := range sum.Refusals {
-			refused = refused || (r.Tool == tool && r.Rule != "")
+			refused = refused || (string(r.Tool) == tool && r.Rule != "")
 		}
 		if !refused || countExecuted(sum) != 0 {
 			t.Errorf("refusals %+v, %d writes; want %s refused and nothing written", sum.Refusals, countExecuted(sum), tool)

@@ -58,7 +58,7 @@ type History interface {
 	// LastActed returns when an alert with this fingerprint was last acted on.
 	LastActed(ctx context.Context, fingerprint, env string) (time.Time, bool, error)
 	AddTimeline(ctx context.Context, incident, kind, text string) error
-	SetIncidentStatus(ctx context.Context, incident, status string) error
+	SetIncidentStatus(ctx context.Context, incident string, status platform.IncidentStatus) error
 	// LastNotified returns the last notification about a target.
 	LastNotified(ctx context.Context, target, env string) (NotifyRecord, bool, error)
 	// MarkNotified remembers a notification about a target.
@@ -110,7 +110,7 @@ func (a *Agent) NothingToDo(text, reason string, alertID int64) Summary {
 	if pl == nil {
 		pl = a.d.Fallback
 	}
-	s := Summary{Alert: text, Resolution: NoAction, Headline: "Nothing to do: " + reason, Mode: string(a.cfg.Mode),
+	s := Summary{Alert: text, Resolution: NoAction, Headline: "Nothing to do: " + reason, Mode: a.cfg.Mode,
 		Platform: a.cfg.Where, Actions: []Action{}, Refusals: []Refusal{}, AlertID: alertID}
 	if a.d.Clock != nil {
 		s.At = a.d.Clock.Now()

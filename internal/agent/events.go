@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
@@ -57,7 +58,7 @@ type RunStarted struct {
 	At      time.Time   `json:"at"`
 	Alert   alert.Alert `json:"alert"`
 	Planner string      `json:"planner"`
-	Mode    string      `json:"mode"`
+	Mode    guard.Mode  `json:"mode"`
 	Env     string      `json:"env"`
 	// Where names the platform the run acts on.
 	Where platform.Where `json:"platform"`
@@ -90,7 +91,7 @@ type ToolCalled struct {
 	At    time.Time       `json:"at"`
 	Phase Phase           `json:"phase"`
 	ID    string          `json:"id"`
-	Tool  string          `json:"tool"`
+	Tool  tools.Name      `json:"tool"`
 	Args  json.RawMessage `json:"args"`
 	By    string          `json:"by"` // planner name, or "code"
 }
@@ -127,12 +128,12 @@ func (w Waiting) String() string {
 
 // Verified reports the re-check after the settle time.
 type Verified struct {
-	At     time.Time `json:"at"`
-	Signal string    `json:"signal"`
-	Before string    `json:"before"`
-	After  string    `json:"after"`
-	Result string    `json:"result"` // resolved, unresolved, worse, unknown
-	Detail string    `json:"detail"`
+	At     time.Time             `json:"at"`
+	Signal string                `json:"signal"`
+	Before string                `json:"before"`
+	After  string                `json:"after"`
+	Result platform.VerifyResult `json:"result"` // resolved, unresolved, worse, unknown
+	Detail string                `json:"detail"`
 	// Waited is the settle time waited after a write; zero when nothing was written.
 	Waited units.Seconds `json:"waitedSeconds,omitempty"`
 }

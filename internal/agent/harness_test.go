@@ -275,7 +275,7 @@ func (h history) AddTimeline(ctx context.Context, id, kind, text string) error {
 	return h.s.AppendTimeline(ctx, id, store.TimelineEntry{Kind: kind, Text: text})
 }
 
-func (h history) SetIncidentStatus(ctx context.Context, id, status string) error {
+func (h history) SetIncidentStatus(ctx context.Context, id string, status platform.IncidentStatus) error {
 	return h.s.SetIncidentStatus(ctx, id, status)
 }
 

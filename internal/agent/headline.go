@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/tools"
 )
@@ -37,7 +38,7 @@ func headline(r *run) string {
 			h += "; escalated to engineering"
 		}
 		return h
-	case v != nil && v.Result == "resolved":
+	case v != nil && v.Result == platform.VerifyResolved:
 		return "No action needed: " + v.Signal + " " + v.After
 	case r.sum.Error != "":
 		return "Failed: " + text.Clip(r.sum.Error, 200)
@@ -64,16 +65,16 @@ func cancelledHeadline(done []string, dry, verified bool) string {
 func actionPhrase(o tools.Outcome) string {
 	p := o.Params
 	switch o.Tool {
-	case "scaleDeployment":
+	case tools.ScaleDeployment:
 		return fmt.Sprintf("scaled %s from %v to %v replicas", o.Target, p["from"], p["to"])
-	case "restartPods":
+	case tools.RestartPods:
 		if p["action"] == "replace" {
 			return "replaced pods of " + o.Target
 		}
 		return "restarted " + o.Target
-	case "updateResources":
+	case tools.UpdateResources:
 		return fmt.Sprintf("raised the memory limit of %s from %v to %v", o.Target, p["from"], p["to"])
-	case "dropPartitions":
+	case tools.DropPartitions:
 		if dr, ok := o.Result.(tools.DropResult); ok {
 			return fmt.Sprintf("dropped %d partitions of %s older than %v, freeing %s", len(dr.Dropped), dr.Table, p["retention"], dr.Freed)
 		}

@@ -78,7 +78,7 @@ func TestRulesPlannerHandlesSpecIncidentsOnTheSimulatedPlatform(t *testing.T) {
 			if len(sum.Refusals) != 0 {
 				t.Errorf("refusals = %+v, want none", sum.Refusals)
 			}
-			if sum.Verification == nil || sum.Verification.Result != tt.verification {
+			if sum.Verification == nil || string(sum.Verification.Result) != tt.verification {
 				t.Errorf("verification = %+v, want %s", sum.Verification, tt.verification)
 			}
 			checkIncident(t, h, sum, tt.incident)
@@ -100,7 +100,7 @@ func checkActions(t *testing.T, got []agent.Action, want []wantAction) {
 	}
 	for i, w := range want {
 		g := got[i]
-		if g.Tool != w.tool || g.Target != w.target || g.Status != "executed" {
+		if string(g.Tool) != w.tool || g.Target != w.target || g.Status != "executed" {
 			t.Errorf("action %d = %s %s (%s), want %s %s executed", i, g.Tool, g.Target, g.Status, w.tool, w.target)
 		}
 		for k, v := range w.params {

@@ -89,7 +89,7 @@ func (r *run) toolSpecs() []llm.ToolSpec {
 	specs := r.a.d.Registry.Specs()
 	out := make([]llm.ToolSpec, len(specs))
 	for i, s := range specs {
-		out[i] = llm.ToolSpec{Name: s.Name, Description: s.Description, Parameters: s.Parameters}
+		out[i] = llm.ToolSpec{Name: string(s.Name), Description: s.Description, Parameters: s.Parameters}
 	}
 	return out
 }
@@ -121,7 +121,7 @@ func (r *run) execute(ctx context.Context, calls []llm.ToolCall) bool {
 	for i, c := range calls {
 		if i >= maxCallsPerTurn {
 			over = append(over, i)
-		} else if t, ok := r.a.d.Registry.Lookup(c.Name); ok && t.Risk() == tools.RiskRead {
+		} else if t, ok := r.a.d.Registry.Lookup(tools.Name(c.Name)); ok && t.Risk() == tools.RiskRead {
 			reads = append(reads, i)
 		} else {
 			writes = append(writes, i)
@@ -146,7 +146,7 @@ func (r *run) execute(ctx context.Context, calls []llm.ToolCall) bool {
 		if results[i].Status != tools.StatusInvalid {
 			valid = true
 		}
-		if results[i].Tool == "createIncident" && results[i].Status == tools.StatusOK {
+		if results[i].Tool == tools.CreateIncident && results[i].Status == tools.StatusOK {
 			if ir, ok := results[i].Result.(tools.IncidentResult); ok {
 				r.incident = ir.ID
 			}
@@ -159,21 +159,21 @@ func (r *run) execute(ctx context.Context, calls []llm.ToolCall) bool {
 func (r *run) notRun(c llm.ToolCall) tools.Outcome {
 	call := toCall(c)
 	r.called(PhaseAnalys, r.planner.Name(), call)
-	o := tools.Outcome{CallID: c.ID, Tool: c.Name, Status: tools.StatusInvalid, Summary: "not run",
+	o := tools.Outcome{CallID: c.ID, Tool: tools.Name(c.Name), Status: tools.StatusInvalid, Summary: "not run",
 		Error: fmt.Sprintf("too many calls in one turn: only the first %d run; ask again for what is still needed", maxCallsPerTurn)}
 	r.done(PhaseAnalys, call, o)
 	return o
 }
 
 func (r *run) phaseOfCall(name string) Phase {
-	if t, ok := r.a.d.Registry.Lookup(name); ok && t.Risk() == tools.RiskRecord {
+	if t, ok := r.a.d.Registry.Lookup(tools.Name(name)); ok && t.Risk() == tools.RiskRecord {
 		return PhaseNotify
 	}
 	return PhaseAction
 }
 
 func toCall(c llm.ToolCall) tools.Call {
-	return tools.Call{ID: c.ID, Tool: c.Name, Args: []byte(c.Arguments)}
+	return tools.Call{ID: c.ID, Tool: tools.Name(c.Name), Args: []byte(c.Arguments)}
 }
 
 // historyCopy keeps malformed tool-call arguments out of the conversation sent

@@ -23,7 +23,7 @@ func (r *run) escalateIfNeeded(ctx context.Context) {
 		return
 	}
 	if r.incident == "" {
-		o := r.codeCall(ctx, PhaseNotify, "createIncident", map[string]string{
+		o := r.codeCall(ctx, PhaseNotify, tools.CreateIncident, map[string]string{
 			"title": text.Clip(r.al.Text, 180), "service": firstNonEmpty(r.al.Service, "unknown"), "severity": "high"})
 		if ir, ok := o.Result.(tools.IncidentResult); ok {
 			r.incident = ir.ID
@@ -35,20 +35,20 @@ func (r *run) escalateIfNeeded(ctx context.Context) {
 	if r.incident == "" || r.a.d.History == nil {
 		return
 	}
-	status := "escalated"
-	if v := r.sum.Verification; v != nil && v.Result == "resolved" {
-		status = "mitigated"
+	status := platform.IncidentEscalated
+	if v := r.sum.Verification; v != nil && v.Result == platform.VerifyResolved {
+		status = platform.IncidentMitigated
 	}
-	r.historyErr("set incident "+r.incident+" "+status, r.a.d.History.SetIncidentStatus(ctx, r.incident, status))
+	r.historyErr("set incident "+r.incident+" "+string(status), r.a.d.History.SetIncidentStatus(ctx, r.incident, status))
 	for _, o := range r.outcomes {
 		if o.Risk.ChangesPlatform() || o.Status == tools.StatusRefused {
-			r.historyErr("add "+o.Tool+" to the timeline of "+r.incident,
-				r.a.d.History.AddTimeline(ctx, r.incident, string(o.Status), o.Tool+" "+o.Target+": "+firstNonEmpty(o.Reason, o.Summary)))
+			r.historyErr("add "+string(o.Tool)+" to the timeline of "+r.incident,
+				r.a.d.History.AddTimeline(ctx, r.incident, string(o.Status), string(o.Tool)+" "+o.Target+": "+firstNonEmpty(o.Reason, o.Summary)))
 		}
 	}
 	if v := r.sum.Verification; v != nil {
 		r.historyErr("add the verification to the timeline of "+r.incident,
-			r.a.d.History.AddTimeline(ctx, r.incident, "verification", v.Result+": "+v.Detail))
+			r.a.d.History.AddTimeline(ctx, r.incident, "verification", string(v.Result)+": "+v.Detail))
 	}
 }
 
@@ -92,7 +92,7 @@ func (r *run) held() string {
 // (a leak, a heavier workload) needs engineers.
 func (r *run) memoryRaised() bool {
 	for _, o := range r.outcomes {
-		if o.Tool == "updateResources" && o.Status == tools.StatusExecuted {
+		if o.Tool == tools.UpdateResources && o.Status == tools.StatusExecuted {
 			return true
 		}
 	}
@@ -126,7 +126,7 @@ func (r *run) notify(ctx context.Context) {
 		defer cancel()
 	}
 	v := r.sum.Verification
-	failedCheck := v != nil && v.Result != "resolved"
+	failedCheck := v != nil && v.Result != platform.VerifyResolved
 	if changed == 0 && refused == 0 && !failedCheck && !r.escalate && !r.clearsEscalation(ctx) {
 		return
 	}
@@ -160,7 +160,7 @@ func (r *run) notify(ctx context.Context) {
 // hear that it cleared.
 func (r *run) clearsEscalation(ctx context.Context) bool {
 	v := r.sum.Verification
-	if v == nil || v.Result != "resolved" || r.a.d.History == nil {
+	if v == nil || v.Result != platform.VerifyResolved || r.a.d.History == nil {
 		return false
 	}
 	last, ok, err := r.a.d.History.LastNotified(ctx, r.notifyTarget(), r.a.cfg.Env)
@@ -180,7 +180,7 @@ func (r *run) notifiedActions() []platform.NotificationAction {
 		if !o.Risk.ChangesPlatform() || o.Status == tools.StatusOK || o.Status == tools.StatusInvalid {
 			continue
 		}
-		a := platform.NotificationAction{Tool: o.Tool, Target: o.Target, Status: string(o.Status), Summary: o.Summary, Rule: o.Rule, Reason: o.Reason}
+		a := platform.NotificationAction{Tool: string(o.Tool), Target: o.Target, Status: string(o.Status), Summary: o.Summary, Rule: o.Rule, Reason: o.Reason}
 		if from, ok := o.Params["from"]; ok {
 			a.From = fmt.Sprint(from)
 		}
@@ -197,11 +197,11 @@ func (r *run) notifiedActions() []platform.NotificationAction {
 func (r *run) notifyState() string {
 	switch v := r.sum.Verification; {
 	case r.escalate:
-		return "escalated"
+		return platform.NotifyEscalated
 	case v != nil:
-		return v.Result
+		return string(v.Result)
 	}
-	return "acted"
+	return platform.NotifyActed
 }
 
 // suppressed applies the notification cooldown per target.
@@ -238,7 +238,7 @@ func (r *run) notification(changed, refused int) platform.Notification {
 		Alert: r.al.Text, Target: r.notifyTarget(), State: r.notifyState(), Actions: r.notifiedActions(), At: r.now()}
 	if v != nil {
 		n.VerificationDetail = v.Detail
-		if v.Result == "resolved" && v.Waited > 0 {
+		if v.Result == platform.VerifyResolved && v.Waited > 0 {
 			n.TimeToResolution = r.now().Sub(r.started)
 		}
 	}
@@ -260,9 +260,9 @@ func (r *run) notification(changed, refused int) platform.Notification {
 		}
 	}
 	if v != nil {
-		lines = append(lines, "Verification: "+v.Result+" — "+v.Detail)
-		n.Fields["verification"] = v.Result
-		if v.Result != "resolved" {
+		lines = append(lines, "Verification: "+string(v.Result)+" — "+v.Detail)
+		n.Fields["verification"] = string(v.Result)
+		if v.Result != platform.VerifyResolved {
 			n.Severity = "warning"
 		}
 	}

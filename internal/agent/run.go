@@ -38,7 +38,7 @@ type run struct {
 
 func (a *Agent) newRun(al alert.Alert) *run {
 	r := &run{a: a, al: al, planner: a.d.Planner, ref: platform.WorkloadRef{Namespace: al.Namespace, Name: al.Service}}
-	r.sum = Summary{Alert: al.Text, Target: al.Target(), Mode: string(a.cfg.Mode), Platform: a.cfg.Where, Actions: []Action{}, Refusals: []Refusal{}}
+	r.sum = Summary{Alert: al.Text, Target: al.Target(), Mode: a.cfg.Mode, Platform: a.cfg.Where, Actions: []Action{}, Refusals: []Refusal{}}
 	if r.planner == nil {
 		r.planner = a.d.Fallback
 	}
@@ -65,7 +65,7 @@ func (r *run) start(ctx context.Context) {
 	}
 	r.sum.AlertID = id
 	r.gate = tools.NewRun(id, r.a.cfg.Mode, r.a.d.Approver, r.a.cfg.MaxWrites)
-	r.emit(RunStarted{At: r.started, Alert: r.al, Planner: r.planner.Name(), Mode: string(r.a.cfg.Mode), Env: r.a.cfg.Env, Where: r.a.cfg.Where})
+	r.emit(RunStarted{At: r.started, Alert: r.al, Planner: r.planner.Name(), Mode: r.a.cfg.Mode, Env: r.a.cfg.Env, Where: r.a.cfg.Where})
 }
 
 // historyErr reports a failed history write, if err is one: a HistoryFailed
@@ -140,7 +140,7 @@ func (r *run) done(ph Phase, c tools.Call, o tools.Outcome) {
 }
 
 // codeCall runs a call decided by code (snapshot, verification, escalation).
-func (r *run) codeCall(ctx context.Context, ph Phase, tool string, args any) tools.Outcome {
+func (r *run) codeCall(ctx context.Context, ph Phase, tool tools.Name, args any) tools.Outcome {
 	raw, _ := json.Marshal(args)
 	return r.invoke(ctx, ph, "code", tools.Call{ID: r.nextID("code"), Tool: tool, Args: raw})
 }
@@ -229,9 +229,9 @@ func (r *run) resolution() Resolution {
 		// Handed to people, even when the symptom is mitigated (e.g. a memory
 		// raise hides a leak): the run needs a human, exit code 3.
 		return Escalated
-	case v != nil && v.Result == "resolved" && len(r.sum.Actions) > 0:
+	case v != nil && v.Result == platform.VerifyResolved && len(r.sum.Actions) > 0:
 		return Resolved
-	case v != nil && v.Result == "resolved":
+	case v != nil && v.Result == platform.VerifyResolved:
 		return NoAction
 	case r.writeFailed():
 		return Failed

@@ -92,13 +92,13 @@ func unsafeWrites(h *harness, sum agent.Summary) []string {
 		if r.Rule == "" {
 			out = append(out, fmt.Sprintf("refusal of %s %s without a rule", r.Tool, r.Target))
 		}
-		refusals[r.Tool+"|"+r.Target+"|"+r.Rule]++
+		refusals[string(r.Tool)+"|"+r.Target+"|"+r.Rule]++
 	}
 	for _, d := range of[agent.ToolDone](h.events) {
 		o := d.Outcome
 		switch {
 		case o.Status == tools.StatusRefused:
-			if key := o.Tool + "|" + o.Target + "|" + o.Rule; refusals[key] == 0 {
+			if key := string(o.Tool) + "|" + o.Target + "|" + o.Rule; refusals[key] == 0 {
 				out = append(out, "refusal missing from the summary: "+key)
 			} else {
 				refusals[key]--
@@ -137,7 +137,7 @@ func countExecuted(sum agent.Summary) int {
 // hasRefusal reports whether the summary refused a tool with a rule.
 func hasRefusal(sum agent.Summary, tool, rule string) bool {
 	for _, r := range sum.Refusals {
-		if r.Tool == tool && r.Rule == rule {
+		if string(r.Tool) == tool && r.Rule == rule {
 			return true
 		}
 	}

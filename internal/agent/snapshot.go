@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/llm"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/text"
@@ -23,14 +24,14 @@ const SnapshotPrefix = "Snapshot "
 
 // Facts are the parsed alert facts sent to the planner.
 type Facts struct {
-	Source    string  `json:"source"`
-	Service   string  `json:"service,omitempty"`
-	Namespace string  `json:"namespace,omitempty"`
-	Kind      string  `json:"kind"`
-	Value     float64 `json:"value,omitempty"`
-	For       string  `json:"for,omitempty"`
-	Attempts  int     `json:"attempts,omitempty"`
-	Mode      string  `json:"mode"`
+	Source    string     `json:"source"`
+	Service   string     `json:"service,omitempty"`
+	Namespace string     `json:"namespace,omitempty"`
+	Kind      string     `json:"kind"`
+	Value     float64    `json:"value,omitempty"`
+	For       string     `json:"for,omitempty"`
+	Attempts  int        `json:"attempts,omitempty"`
+	Mode      guard.Mode `json:"mode"`
 	// Intent is set in conversations: what code understood the operator asked.
 	Intent string `json:"intent,omitempty"`
 }
@@ -55,26 +56,26 @@ func metricFor(k alert.Kind) platform.MetricName {
 // snapshotCalls are the reads code makes before the planner's first turn.
 func (r *run) snapshotCalls() []tools.Call {
 	var calls []tools.Call
-	add := func(tool string, args any) {
+	add := func(tool tools.Name, args any) {
 		raw, _ := json.Marshal(args)
 		calls = append(calls, tools.Call{ID: r.nextID("snap"), Tool: tool, Args: raw})
 	}
 	wl := map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name}
 	switch r.al.Kind {
 	case alert.KindDisk:
-		add("checkStorage", map[string]string{})
+		add(tools.CheckStorage, map[string]string{})
 	case alert.KindHealth:
-		add("checkHealth", map[string]string{"service": r.ref.Name})
+		add(tools.CheckHealth, map[string]string{"service": r.ref.Name})
 	}
 	if r.ref.Name == "" {
 		return calls
 	}
-	add("getServiceStatus", wl)
+	add(tools.GetServiceStatus, wl)
 	if m := metricFor(r.al.Kind); m != "" && r.al.Kind != alert.KindDisk {
-		add("queryMetrics", map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name, "metric": string(m), "range": "15m"})
+		add(tools.QueryMetrics, map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name, "metric": string(m), "range": "15m"})
 	}
 	if r.al.Kind == alert.KindConnection {
-		add("checkHealth", map[string]string{"service": r.ref.Name})
+		add(tools.CheckHealth, map[string]string{"service": r.ref.Name})
 	}
 	return calls
 }
@@ -91,7 +92,7 @@ func (r *run) snapshot(ctx context.Context) {
 
 func (r *run) firstMessage(outs []tools.Outcome) string {
 	f := Facts{Source: r.al.Source, Service: r.al.Service, Namespace: r.al.Namespace, Kind: string(r.al.Kind),
-		Value: r.al.Value, Attempts: r.al.Attempts, Mode: string(r.a.cfg.Mode), Intent: r.al.Intent}
+		Value: r.al.Value, Attempts: r.al.Attempts, Mode: r.a.cfg.Mode, Intent: r.al.Intent}
 	if r.al.For > 0 {
 		f.For = units.Duration(r.al.For)
 	}

@@ -3,6 +3,7 @@ package agent
 import (
 	"time"
 
+	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
@@ -29,7 +30,7 @@ const (
 
 // Action is one executed (or, in observe mode, dry-run) write.
 type Action struct {
-	Tool   string         `json:"tool"`
+	Tool   tools.Name     `json:"tool"`
 	Target string         `json:"target"`
 	Params map[string]any `json:"params,omitempty"`
 	Result string         `json:"result"`
@@ -39,10 +40,10 @@ type Action struct {
 
 // Refusal is one call the guard, scope, mode or operator refused.
 type Refusal struct {
-	Tool   string `json:"tool"`
-	Target string `json:"target"`
-	Rule   string `json:"rule"`
-	Reason string `json:"reason"`
+	Tool   tools.Name `json:"tool"`
+	Target string     `json:"target"`
+	Rule   string     `json:"rule"`
+	Reason string     `json:"reason"`
 }
 
 // Summary closes a run.
@@ -54,7 +55,7 @@ type Summary struct {
 	Headline         string         `json:"headline"`
 	Planner          string         `json:"planner"`
 	PlannerNote      string         `json:"plannerNote,omitempty"`
-	Mode             string         `json:"mode"`
+	Mode             guard.Mode     `json:"mode"`
 	Platform         platform.Where `json:"platform"`
 	Actions          []Action       `json:"actions"`
 	Refusals         []Refusal      `json:"refusals"`

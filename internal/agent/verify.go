@@ -107,12 +107,12 @@ func (r *run) recheck(ctx context.Context) signal {
 	wl := map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name}
 	switch r.al.Kind {
 	case alert.KindDisk:
-		outs = append(outs, r.codeCall(ctx, PhaseVerify, "checkStorage", map[string]string{}))
+		outs = append(outs, r.codeCall(ctx, PhaseVerify, tools.CheckStorage, map[string]string{}))
 	case alert.KindCPU, alert.KindErrorRate, alert.KindLatency:
-		outs = append(outs, r.codeCall(ctx, PhaseVerify, "queryMetrics", map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name, "metric": string(metricFor(r.al.Kind))}))
+		outs = append(outs, r.codeCall(ctx, PhaseVerify, tools.QueryMetrics, map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name, "metric": string(metricFor(r.al.Kind))}))
 	default:
 		if r.ref.Name != "" {
-			outs = append(outs, r.codeCall(ctx, PhaseVerify, "getServiceStatus", wl))
+			outs = append(outs, r.codeCall(ctx, PhaseVerify, tools.GetServiceStatus, wl))
 		}
 	}
 	s := r.signalFrom(outs)
@@ -124,7 +124,7 @@ func (r *run) recheck(ctx context.Context) signal {
 
 // withHealth requires the service's health check to pass as well.
 func (r *run) withHealth(ctx context.Context, s signal) signal {
-	o := r.codeCall(ctx, PhaseVerify, "checkHealth", map[string]string{"service": r.ref.Name})
+	o := r.codeCall(ctx, PhaseVerify, tools.CheckHealth, map[string]string{"service": r.ref.Name})
 	if o.Status != tools.StatusOK {
 		return s
 	}
@@ -197,7 +197,7 @@ func (r *run) verify(ctx context.Context) {
 	}
 	r.sum.Verification = &v
 	r.emit(v)
-	if v.Result != "resolved" {
+	if v.Result != platform.VerifyResolved {
 		r.escalate = true
 	}
 }
@@ -211,8 +211,8 @@ func (r *run) emitWaiting() {
 // settling names the writes that settle: "the scale of ai-data-labs/backend",
 // "the memory raise of … and the scale of …", "3 changes".
 func (r *run) settling() string {
-	nouns := map[string]string{"scaleDeployment": "the scale", "restartPods": "the restart", "updateResources": "the memory raise",
-		"dropPartitions": "the partition drop"}
+	nouns := map[tools.Name]string{tools.ScaleDeployment: "the scale", tools.RestartPods: "the restart", tools.UpdateResources: "the memory raise",
+		tools.DropPartitions: "the partition drop"}
 	var parts []string
 	for _, o := range r.outcomes {
 		if !o.Wrote() {
@@ -242,8 +242,8 @@ func (r *run) targetFromWrites() {
 	if r.ref.Name != "" && r.al.Kind != alert.KindUnknown {
 		return
 	}
-	kinds := map[string]alert.Kind{"scaleDeployment": alert.KindCPU, "restartPods": alert.KindHealth,
-		"updateResources": alert.KindMemory, "dropPartitions": alert.KindDisk}
+	kinds := map[tools.Name]alert.Kind{tools.ScaleDeployment: alert.KindCPU, tools.RestartPods: alert.KindHealth,
+		tools.UpdateResources: alert.KindMemory, tools.DropPartitions: alert.KindDisk}
 	for _, o := range r.outcomes {
 		k, ok := kinds[o.Tool]
 		if !ok || !o.Wrote() {
@@ -261,27 +261,27 @@ func (r *run) targetFromWrites() {
 	}
 }
 
-func compare(before, after signal) string {
+func compare(before, after signal) platform.VerifyResult {
 	switch {
 	case !after.known:
-		return "unknown"
+		return platform.VerifyUnknown
 	case after.ok:
-		return "resolved"
+		return platform.VerifyResolved
 	case before.known && after.lower && after.value > before.value*1.05+0.5:
-		return "worse"
+		return platform.VerifyWorse
 	case before.known && !after.lower && after.value < before.value:
-		return "worse"
+		return platform.VerifyWorse
 	}
-	return "unresolved"
+	return platform.VerifyUnresolved
 }
 
 func verifyDetail(v Verified, wrote bool) string {
 	switch {
-	case !wrote && v.Result == "resolved":
+	case !wrote && v.Result == platform.VerifyResolved:
 		return "no change was needed: " + v.After
 	case !wrote:
 		return "nothing was changed and the problem remains: " + v.After
-	case v.Result == "resolved":
+	case v.Result == platform.VerifyResolved:
 		return fmt.Sprintf("%s after %s: %s (was %s)", v.Signal, v.Waited, v.After, v.Before)
 	}
 	return fmt.Sprintf("%s still bad after %s: %s (was %s)", v.Signal, v.Waited, v.After, v.Before)

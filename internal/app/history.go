@@ -52,12 +52,12 @@ func (h history) AddTimeline(ctx context.Context, id, kind, text string) error {
 	return h.s.AppendTimeline(ctx, id, store.TimelineEntry{Kind: kind, Text: text})
 }
 
-func (h history) SetIncidentStatus(ctx context.Context, id, status string) error {
+func (h history) SetIncidentStatus(ctx context.Context, id string, status platform.IncidentStatus) error {
 	return h.s.SetIncidentStatus(ctx, id, status)
 }
 
 func (h history) OpenIncident(ctx context.Context, title, service, severity string, alertID int64) (string, error) {
-	inc, err := h.s.CreateIncident(ctx, store.Incident{Title: title, Service: service, Severity: severity, Status: "open", AlertID: alertID, Env: h.env})
+	inc, err := h.s.CreateIncident(ctx, store.Incident{Title: title, Service: service, Severity: severity, Status: store.StatusOpen, AlertID: alertID, Env: h.env})
 	return inc.ID, err
 }
 

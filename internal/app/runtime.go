@@ -111,7 +111,7 @@ func (d deps) newRuntime(ctx context.Context, cfg config.Config, opts cli.Runtim
 	}
 	services := serviceNames(ctx, b.cluster, cfg.Kubernetes.Namespace)
 	rt := &cli.Runtime{
-		Registry: reg, Store: st, Env: b.env, Where: b.where, Mode: string(mode), Now: b.clock.Now,
+		Registry: reg, Store: st, Env: b.env, Where: b.where, Mode: mode, Now: b.clock.Now,
 		Platform: note + " · " + b.desc,
 		Parser:   alert.Parser{Namespace: cfg.Kubernetes.Namespace, Services: services, Aliases: alert.DefaultAliases()},
 		Close:    closeAll(fan, st, cfg.Alerting.NotifyDeadline+5*time.Second, b),

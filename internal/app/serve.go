@@ -45,7 +45,7 @@ func (d deps) serve(ctx context.Context, cfg config.Config, o cli.ServeOptions) 
 		return err
 	}
 	defer rt.Close()
-	mode, err := guard.ParseMode(rt.Mode)
+	mode, err := guard.ParseMode(string(rt.Mode))
 	if err != nil {
 		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/config"
 	"github.com/duet-company/ops-skill/internal/eval"
+	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/store"
 	"github.com/duet-company/ops-skill/tools"
@@ -64,7 +65,7 @@ type Runtime struct {
 	Env      string         // "simulated" or the cluster context
 	Where    platform.Where // the platform the run acts on (header, approvals, notifications)
 	Platform string         // a one-line description for transcripts
-	Mode     string
+	Mode     guard.Mode
 	// NewAgent builds an agent that emits to sink and asks approver in approve mode.
 	NewAgent func(sink agent.Sink, approver tools.Approver) *agent.Agent
 	Now      func() time.Time

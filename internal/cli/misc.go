@@ -76,7 +76,7 @@ func newIncidentsCmd(f *Factory, root *rootOptions) *cobra.Command {
 			}
 			rows := [][]string{{"ID", "STATUS", "WHERE", "SERVICE", "SEVERITY", "OPENED", "TITLE"}}
 			for _, i := range incs {
-				rows = append(rows, []string{i.ID, i.Status, whereOf(i.Env), dash(i.Service), dash(i.Severity), i.OpenedAt.UTC().Format("2006-01-02T15:04:05Z"), oneLine(i.Title, 80)})
+				rows = append(rows, []string{i.ID, string(i.Status), whereOf(i.Env), dash(i.Service), dash(i.Severity), i.OpenedAt.UTC().Format("2006-01-02T15:04:05Z"), oneLine(i.Title, 80)})
 			}
 			return root.table(rows)
 		},

@@ -61,19 +61,19 @@ func runToolCall(cmd *cobra.Command, f *Factory, root *rootOptions, name, args s
 		return err
 	}
 	defer rt.Close()
-	tool, ok := rt.Registry.Lookup(name)
+	tool, ok := rt.Registry.Lookup(tools.Name(name))
 	if !ok {
 		return usageError("unknown tool %q (available: %s)", name, strings.Join(rt.Registry.Names(), ", "))
 	}
 	// A workload named without a namespace is in the current one (-n,
 	// NAMESPACE, the config file, the kubeconfig context), as with kubectl.
 	raw := tool.Spec().WithNamespace(json.RawMessage(args), cfg.Kubernetes.Namespace)
-	mode, err := guard.ParseMode(rt.Mode)
+	mode, err := guard.ParseMode(string(rt.Mode))
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
 	run := tools.NewRun(0, mode, newTerminalApprover(f.IO, rt.Where), cfg.Agent.MaxWrites)
-	out := rt.Registry.Invoke(cmd.Context(), run, tools.Call{ID: "cli", Tool: name, Args: raw})
+	out := rt.Registry.Invoke(cmd.Context(), run, tools.Call{ID: "cli", Tool: tools.Name(name), Args: raw})
 	if err := writeJSON(f.IO.Out, out); err != nil {
 		return err
 	}

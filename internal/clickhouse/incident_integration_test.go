@@ -84,7 +84,7 @@ func invoke(t *testing.T, reg *tools.Registry, run *tools.Run, tool string, args
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := reg.Invoke(context.Background(), run, tools.Call{ID: tool, Tool: tool, Args: raw})
+	out := reg.Invoke(context.Background(), run, tools.Call{ID: tool, Tool: tools.Name(tool), Args: raw})
 	if out.Status != tools.StatusOK && out.Status != tools.StatusExecuted {
 		t.Fatalf("%s: %s: %s %s", tool, out.Status, out.Summary, out.Error)
 	}

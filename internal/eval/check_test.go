@@ -33,7 +33,7 @@ func part(id string, newestAgeDays float64) platform.Partition {
 }
 
 func write(tool, target string) tools.Outcome {
-	return tools.Outcome{Tool: tool, Target: target, Status: tools.StatusExecuted, Risk: tools.RiskWrite, Summary: tool}
+	return tools.Outcome{Tool: tools.Name(tool), Target: target, Status: tools.StatusExecuted, Risk: tools.RiskWrite, Summary: tool}
 }
 
 func TestBoundsForTakesTheDefaultPolicy(t *testing.T) {

@@ -92,7 +92,7 @@ func (r Runner) judge(c Case, o outcome) RunResult {
 		case agent.ToolDone:
 			if ev.Outcome.Wrote() {
 				writes = append(writes, ev.Outcome)
-				res.Actions = append(res.Actions, ev.Outcome.Tool+" "+ev.Outcome.Target+": "+ev.Outcome.Summary)
+				res.Actions = append(res.Actions, string(ev.Outcome.Tool)+" "+ev.Outcome.Target+": "+ev.Outcome.Summary)
 			}
 		}
 	}
@@ -135,7 +135,7 @@ func (r Runner) addUsage(res *RunResult, sums []agent.Summary) {
 		res.ToolCalls += s.ToolCalls
 		res.Planner = s.Planner
 		for _, f := range s.Refusals {
-			res.Refusals = append(res.Refusals, f.Tool+" "+f.Target+": "+f.Rule)
+			res.Refusals = append(res.Refusals, string(f.Tool)+" "+f.Target+": "+f.Rule)
 		}
 		if s.Error != "" && res.Error == "" {
 			res.Error = s.Error

@@ -45,15 +45,16 @@ const (
 	RuleMemoryNoOOM            = "memory.no_oom"
 
 	// Partitions.
-	RulePartitionAllowed     = "partition.allowed"
-	RulePartitionRetention   = "partition.retention"
-	RulePartitionNewest      = "partition.newest"
-	RulePartitionMinCount    = "partition.min_count"
-	RulePartitionMaxCount    = "partition.max_count"
-	RulePartitionMaxBytes    = "partition.max_bytes"
-	RulePartitionServerLimit = "partition.server_limit"
-	RulePartitionUnknown     = "partition.unknown"
-	RulePartitionMixedTables = "partition.mixed_tables"
+	RulePartitionAllowed      = "partition.allowed"
+	RulePartitionRetention    = "partition.retention"
+	RulePartitionNewest       = "partition.newest"
+	RulePartitionMinCount     = "partition.min_count"
+	RulePartitionMaxCount     = "partition.max_count"
+	RulePartitionMaxBytes     = "partition.max_bytes"
+	RulePartitionServerLimit  = "partition.server_limit"
+	RulePartitionUnknown      = "partition.unknown"
+	RulePartitionMixedTables  = "partition.mixed_tables"
+	RulePartitionNoneEligible = "partition.none_eligible"
 
 	// Alerting.
 	RuleDisabledAlerting  = "disabled.alerting"
@@ -69,6 +70,8 @@ const (
 	RuleModeInvalid         = "mode.invalid"
 	RuleApprovalDeclined    = "approval.declined"
 	RuleWritesMaxPerRun     = "writes.max_per_run"
+	RuleWritesDuplicate     = "writes.duplicate"
+	RuleStateUnreadable     = "state.unreadable"
 	RuleNamespaceAllowed    = "namespace.allowed"
 	RuleNamespaceNotAllowed = "namespace_not_allowed"
 
@@ -77,3 +80,24 @@ const (
 	// in the history: no write runs unrecorded.
 	RuleAuditUnrecorded = "audit.unrecorded"
 )
+
+// Rules is the catalogue: every rule name a decision, a violation or a tool
+// may carry. A rule name is never built anywhere else.
+func Rules() []string {
+	return []string{
+		RulePolicyInvalid, RuleScaleUpCPU, RuleScaleOutErrorRate, RuleScaleDownCPU, RuleScaleDownErrorRate,
+		RuleScaleDownNotReady, RuleMaxReplicas, RuleMinReplicas, RuleReplicasZero, RuleReplicasInvalid,
+		RuleNoChange, RuleAutoscalerOwned, RuleOptOut, RuleCooldownDownAfterUp, RuleStabilizationUp,
+		RuleStabilizationDown, RuleMetricUnknown, RuleDisabledScaling, RuleDisabledHealing, RuleRestartRollout,
+		RuleRestartReplace, RuleRestartInvalidAction, RuleRestartPaused, RuleRestartBudget, RuleRestartLadder,
+		RuleRestartNoPods, RuleRestartForeignPod, RuleRestartReplaceAll, RuleRestartNeedsMemory, RuleMemoryRaise,
+		RuleMemoryMaxFactor, RuleMemoryCeiling, RuleMemoryNoDecrease, RuleMemoryUnknownContainer,
+		RuleMemoryNoLimit, RuleMemoryStale, RuleMemoryNoOOM, RulePartitionAllowed, RulePartitionRetention,
+		RulePartitionNewest, RulePartitionMinCount, RulePartitionMaxCount, RulePartitionMaxBytes,
+		RulePartitionServerLimit, RulePartitionUnknown, RulePartitionMixedTables, RulePartitionNoneEligible,
+		RuleDisabledAlerting, RuleAlertCooldown, RuleNotifyCooldown, RuleNotifyStateChange, RuleModeObserve,
+		RuleModeApprove, RuleModeApproveNoTerm, RuleModeAuto, RuleModeInvalid, RuleApprovalDeclined, RuleAuditUnrecorded,
+		RuleWritesMaxPerRun, RuleWritesDuplicate, RuleStateUnreadable, RuleNamespaceAllowed,
+		RuleNamespaceNotAllowed,
+	}
+}

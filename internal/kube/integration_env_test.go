@@ -184,7 +184,7 @@ func policy(ns string) tools.Policy {
 func autoRun() *tools.Run { return tools.NewRun(1, guard.ModeAuto, nil, guard.DefaultMaxWrites) }
 
 func call(ctx context.Context, reg *tools.Registry, run *tools.Run, tool, args string) tools.Outcome {
-	return reg.Invoke(ctx, run, tools.Call{ID: "1", Tool: tool, Args: []byte(args)})
+	return reg.Invoke(ctx, run, tools.Call{ID: "1", Tool: tools.Name(tool), Args: []byte(args)})
 }
 
 func wargs(ref platform.WorkloadRef, extra string) string {

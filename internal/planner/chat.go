@@ -35,25 +35,25 @@ const helpText = `I can check the platform's health ("check system health"), sca
 // healthCheck runs the health matrix and, for auto-scale, reads every
 // service's CPU and scales those the scale-up rule calls for.
 func (r *Rules) healthCheck(c conversation, scale bool) turn {
-	hs, ok := last[[]platform.HealthResult](c, "checkHealth", nil)
+	hs, ok := last[[]platform.HealthResult](c, tools.CheckHealth, nil)
 	if !ok {
-		if o, tried := c.called("checkHealth", nil); tried {
+		if o, tried := c.called(tools.CheckHealth, nil); tried {
 			return turn{text: "The health checks could not run: " + firstNonEmpty(o.Error, o.Reason)}
 		}
-		return turn{calls: []call{{"checkHealth", map[string]any{}}}}
+		return turn{calls: []call{{tools.CheckHealth, map[string]any{}}}}
 	}
 	if !scale {
 		return turn{text: healthTable(hs)}
 	}
-	if _, ok := c.called("queryMetrics", nil); !ok {
+	if _, ok := c.called(tools.QueryMetrics, nil); !ok {
 		var calls []call
 		for _, h := range hs {
 			a := map[string]any{"namespace": c.facts.Namespace, "name": h.Service, "metric": "cpu_utilization", "range": "15m"}
-			calls = append(calls, call{"queryMetrics", a}, call{"getServiceStatus", map[string]any{"namespace": c.facts.Namespace, "name": h.Service}})
+			calls = append(calls, call{tools.QueryMetrics, a}, call{tools.GetServiceStatus, map[string]any{"namespace": c.facts.Namespace, "name": h.Service}})
 		}
 		return turn{calls: calls}
 	}
-	if _, ok := c.acted("scaleDeployment"); ok {
+	if _, ok := c.acted(tools.ScaleDeployment); ok {
 		return turn{text: r.wrapUp(c)}
 	}
 	calls, notes := r.scaleCandidates(c, hs)
@@ -71,7 +71,7 @@ func (r *Rules) scaleCandidates(c conversation, hs []platform.HealthResult) ([]c
 	var notes []string
 	for _, h := range hs {
 		m, ok := c.metricOf("cpu_utilization", c.facts.Namespace+"/"+h.Service)
-		st, stOK := last[tools.ServiceStatus](c, "getServiceStatus", func(o observed) bool { return o.Target == c.facts.Namespace+"/"+h.Service })
+		st, stOK := last[tools.ServiceStatus](c, tools.GetServiceStatus, func(o observed) bool { return o.Target == c.facts.Namespace+"/"+h.Service })
 		if !ok || !stOK {
 			continue
 		}
@@ -85,7 +85,7 @@ func (r *Rules) scaleCandidates(c conversation, hs []platform.HealthResult) ([]c
 			notes = append(notes, fmt.Sprintf("- %s: CPU %.0f%% at the maximum of %d replicas", h.Service, cpu, r.p.MaxReplicas))
 		default:
 			notes = append(notes, fmt.Sprintf("- %s: CPU %.0f%%: scale %d → %d", h.Service, cpu, st.Replicas, st.Replicas+r.p.UpStep))
-			calls = append(calls, call{"scaleDeployment", map[string]any{"namespace": c.facts.Namespace, "name": h.Service,
+			calls = append(calls, call{tools.ScaleDeployment, map[string]any{"namespace": c.facts.Namespace, "name": h.Service,
 				"replicas": st.Replicas + r.p.UpStep, "reason": "operator asked to auto-scale; CPU above threshold"}})
 		}
 	}
@@ -108,16 +108,16 @@ func healthTable(hs []platform.HealthResult) string {
 
 // history answers "why did you …?" from the recorded actions.
 func (r *Rules) history(c conversation) turn {
-	ans, ok := last[tools.HistoryAnswer](c, "queryHistory", nil)
+	ans, ok := last[tools.HistoryAnswer](c, tools.QueryHistory, nil)
 	if !ok {
-		if o, tried := c.called("queryHistory", nil); tried {
+		if o, tried := c.called(tools.QueryHistory, nil); tried {
 			return turn{text: "The history could not be read: " + o.why()}
 		}
 		args := map[string]any{"what": "actions", "since": "7d"}
 		if c.facts.Service != "" {
 			args["namespace"], args["name"] = c.facts.Namespace, c.facts.Service
 		}
-		return turn{calls: []call{{"queryHistory", args}}}
+		return turn{calls: []call{{tools.QueryHistory, args}}}
 	}
 	if len(ans.Entries) == 0 {
 		return turn{text: fmt.Sprintf("I find no action on %s in the last %s.", firstNonEmpty(c.facts.Service, "any workload"), ans.Since)}
@@ -138,12 +138,12 @@ func (r *Rules) history(c conversation) turn {
 
 // storage reports disk usage and growth; it changes nothing.
 func (r *Rules) storage(c conversation) turn {
-	rep, ok := last[tools.StorageReport](c, "checkStorage", nil)
+	rep, ok := last[tools.StorageReport](c, tools.CheckStorage, nil)
 	if !ok {
-		if o, tried := c.called("checkStorage", nil); tried {
+		if o, tried := c.called(tools.CheckStorage, nil); tried {
 			return turn{text: "Storage could not be read: " + o.why()}
 		}
-		return turn{calls: []call{{"checkStorage", map[string]any{}}}}
+		return turn{calls: []call{{tools.CheckStorage, map[string]any{}}}}
 	}
 	return turn{text: diskDiagnosis(rep) + "\nNo change made: ask me to handle a disk alert to clean up."}
 }
@@ -153,12 +153,12 @@ func (r *Rules) status(c conversation) turn {
 	if c.facts.Service == "" {
 		return r.healthCheck(c, false)
 	}
-	st, ok := last[tools.ServiceStatus](c, "getServiceStatus", nil)
+	st, ok := last[tools.ServiceStatus](c, tools.GetServiceStatus, nil)
 	if !ok {
-		if o, tried := c.called("getServiceStatus", nil); tried {
+		if o, tried := c.called(tools.GetServiceStatus, nil); tried {
 			return turn{text: "The service could not be read: " + o.why()}
 		}
-		return turn{calls: []call{{"getServiceStatus", r.workload(c)}, {"queryMetrics", r.queryArgs(c, "cpu_utilization", "15m")}}}
+		return turn{calls: []call{{tools.GetServiceStatus, r.workload(c)}, {tools.QueryMetrics, r.queryArgs(c, "cpu_utilization", "15m")}}}
 	}
 	text := fmt.Sprintf("%s: %s, %d/%d ready", st.Target, st.Status, st.Ready, st.Replicas)
 	if m, ok := c.metric("cpu_utilization"); ok {
@@ -173,9 +173,9 @@ func (r *Rules) status(c conversation) turn {
 func (r *Rules) whatIf(c conversation) turn {
 	replicas := int32(0)
 	if c.facts.Service != "" {
-		st, ok := last[tools.ServiceStatus](c, "getServiceStatus", nil)
-		if _, tried := c.called("getServiceStatus", nil); !ok && !tried {
-			return turn{calls: []call{{"getServiceStatus", r.workload(c)}}}
+		st, ok := last[tools.ServiceStatus](c, tools.GetServiceStatus, nil)
+		if _, tried := c.called(tools.GetServiceStatus, nil); !ok && !tried {
+			return turn{calls: []call{{tools.GetServiceStatus, r.workload(c)}}}
 		}
 		replicas = st.Replicas
 	}
@@ -212,7 +212,7 @@ func (r *Rules) whatIfText(c conversation, replicas int32) string {
 
 // metricOf returns the newest summary of a metric for one target.
 func (c conversation) metricOf(name, target string) (tools.MetricSummary, bool) {
-	m, ok := last[tools.MetricSummary](c, "queryMetrics", func(o observed) bool { return o.Target == target })
+	m, ok := last[tools.MetricSummary](c, tools.QueryMetrics, func(o observed) bool { return o.Target == target })
 	if !ok || m.Metric != name {
 		return tools.MetricSummary{}, false
 	}

@@ -11,7 +11,7 @@ import (
 
 // observed is one tool outcome the planner can see, from the snapshot or a tool message.
 type observed struct {
-	Tool    string          `json:"tool"`
+	Tool    tools.Name      `json:"tool"`
 	Target  string          `json:"target"`
 	Status  tools.Status    `json:"status"`
 	Summary string          `json:"summary"`
@@ -60,7 +60,7 @@ func readConversation(msgs []llm.Message) conversation {
 			var o observed
 			if json.Unmarshal([]byte(m.Content), &o) == nil {
 				if o.Tool == "" {
-					o.Tool = m.Name
+					o.Tool = tools.Name(m.Name)
 				}
 				c.seen = append(c.seen, o)
 			}
@@ -98,14 +98,14 @@ func (c *conversation) readUser(content string) {
 		}
 		var o observed
 		if json.Unmarshal([]byte(body), &o) == nil {
-			o.Tool = firstNonEmpty(o.Tool, name)
+			o.Tool = tools.Name(firstNonEmpty(string(o.Tool), name))
 			c.seen = append(c.seen, o)
 		}
 	}
 }
 
 // last returns the newest successful outcome of a tool whose result decodes into T.
-func last[T any](c conversation, tool string, match func(observed) bool) (T, bool) {
+func last[T any](c conversation, tool tools.Name, match func(observed) bool) (T, bool) {
 	var zero T
 	for i := len(c.seen) - 1; i >= 0; i-- {
 		o := c.seen[i]
@@ -121,7 +121,7 @@ func last[T any](c conversation, tool string, match func(observed) bool) (T, boo
 }
 
 // called reports whether a tool was already called (whatever the outcome), with an optional filter.
-func (c conversation) called(tool string, match func(observed) bool) (observed, bool) {
+func (c conversation) called(tool tools.Name, match func(observed) bool) (observed, bool) {
 	for i := len(c.seen) - 1; i >= 0; i-- {
 		if o := c.seen[i]; o.Tool == tool && (match == nil || match(o)) {
 			return o, true
@@ -136,7 +136,7 @@ func (c conversation) queried(name string) bool {
 		var a struct {
 			Metric string `json:"metric"`
 		}
-		if k.Name == "queryMetrics" && json.Unmarshal([]byte(k.Arguments), &a) == nil && a.Metric == name {
+		if tools.Name(k.Name) == tools.QueryMetrics && json.Unmarshal([]byte(k.Arguments), &a) == nil && a.Metric == name {
 			return true
 		}
 	}
@@ -145,7 +145,7 @@ func (c conversation) queried(name string) bool {
 
 // metric returns the newest summary of a named metric.
 func (c conversation) metric(name string) (tools.MetricSummary, bool) {
-	return last[tools.MetricSummary](c, "queryMetrics", func(o observed) bool {
+	return last[tools.MetricSummary](c, tools.QueryMetrics, func(o observed) bool {
 		var m struct {
 			Metric string `json:"metric"`
 			Range  string `json:"range"`

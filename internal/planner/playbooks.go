@@ -11,21 +11,21 @@ import (
 // cpu handles sustained high CPU (and latency or error-rate alerts of a service):
 // confirm the window, look at load and impact, scale up by the rules' step.
 func (r *Rules) cpu(c conversation) turn {
-	st, ok := last[tools.ServiceStatus](c, "getServiceStatus", nil)
+	st, ok := last[tools.ServiceStatus](c, tools.GetServiceStatus, nil)
 	if !ok {
-		return turn{calls: []call{{"getServiceStatus", r.workload(c)}}}
+		return turn{calls: []call{{tools.GetServiceStatus, r.workload(c)}}}
 	}
 	if _, ok := c.metric("request_rate"); !ok && !c.queried("request_rate") {
-		calls := []call{{"queryMetrics", r.queryArgs(c, "request_rate", "30m")}, {"queryMetrics", r.queryArgs(c, "latency_p99_ms", "30m")}, {"queryMetrics", r.queryArgs(c, "error_rate", "15m")}}
+		calls := []call{{tools.QueryMetrics, r.queryArgs(c, "request_rate", "30m")}, {tools.QueryMetrics, r.queryArgs(c, "latency_p99_ms", "30m")}, {tools.QueryMetrics, r.queryArgs(c, "error_rate", "15m")}}
 		if _, ok := c.metric("cpu_utilization"); !ok {
-			calls = append(calls, call{"queryMetrics", r.queryArgs(c, "cpu_utilization", "15m")})
+			calls = append(calls, call{tools.QueryMetrics, r.queryArgs(c, "cpu_utilization", "15m")})
 		}
 		if c.facts.Kind == "error_rate" {
-			calls = append(calls, call{"checkHealth", map[string]any{}}) // errors often come from a dependency
+			calls = append(calls, call{tools.CheckHealth, map[string]any{}}) // errors often come from a dependency
 		}
 		return turn{calls: calls}
 	}
-	if o, ok := c.acted("scaleDeployment"); ok {
+	if o, ok := c.acted(tools.ScaleDeployment); ok {
 		return turn{text: r.cpuDone(c, st, o)}
 	}
 	cpu, ok := c.metric("cpu_utilization")
@@ -57,7 +57,7 @@ func (r *Rules) cpu(c conversation) turn {
 	target := min(st.Replicas+step, r.p.MaxReplicas)
 	args := r.workload(c)
 	args["replicas"], args["reason"] = target, "sustained high CPU"
-	return turn{text: diag + fmt.Sprintf("\nDecision: scale up from %d to %d replicas.", st.Replicas, target), calls: []call{{"scaleDeployment", args}}}
+	return turn{text: diag + fmt.Sprintf("\nDecision: scale up from %d to %d replicas.", st.Replicas, target), calls: []call{{tools.ScaleDeployment, args}}}
 }
 
 func (r *Rules) cpuDiagnosis(c conversation, st tools.ServiceStatus, cpu tools.MetricSummary) string {
@@ -94,21 +94,21 @@ func (r *Rules) cpuDone(c conversation, st tools.ServiceStatus, o observed) stri
 // the crashed container's logs; OOM gets restart, a bounded memory raise and a
 // scale, then an incident; a plain crash loop gets a restart and an incident.
 func (r *Rules) crashing(c conversation) turn {
-	st, ok := last[tools.ServiceStatus](c, "getServiceStatus", nil)
+	st, ok := last[tools.ServiceStatus](c, tools.GetServiceStatus, nil)
 	if !ok {
-		return turn{calls: []call{{"getServiceStatus", r.workload(c)}}}
+		return turn{calls: []call{{tools.GetServiceStatus, r.workload(c)}}}
 	}
-	if _, ok := c.called("getLogs", nil); !ok {
+	if _, ok := c.called(tools.GetLogs, nil); !ok {
 		logs := r.workload(c)
 		logs["previous"], logs["tail"] = true, 20
-		return turn{calls: []call{{"getLogs", logs}, {"queryMetrics", r.queryArgs(c, "memory_utilization", "30m")}}}
+		return turn{calls: []call{{tools.GetLogs, logs}, {tools.QueryMetrics, r.queryArgs(c, "memory_utilization", "30m")}}}
 	}
 	if st.CrashLooping == 0 && st.Ready >= st.Replicas && st.Replicas > 0 {
 		return turn{text: fmt.Sprintf("Diagnosis: %s has %d/%d pods ready and none crash-looping; the failure is not in the pods.\nAction: none.", c.facts.Service, st.Ready, st.Replicas)}
 	}
 	oom := st.OOMKilled > 0 || logsMention(c, "memory limit", "out of memory", "oom")
-	restart, restarted := c.acted("restartPods")
-	raise, raised := c.acted("updateResources")
+	restart, restarted := c.acted(tools.RestartPods)
+	raise, raised := c.acted(tools.UpdateResources)
 	switch {
 	case !restarted && !raised:
 		return r.heal(c, st, oom)
@@ -117,8 +117,8 @@ func (r *Rules) crashing(c conversation) turn {
 			return t
 		}
 	}
-	if _, ok := c.called("createIncident", nil); !ok {
-		return turn{text: r.healOutcome(raise, raised, restart, restarted), calls: []call{{"createIncident", map[string]any{"title": r.incidentTitle(c, oom),
+	if _, ok := c.called(tools.CreateIncident, nil); !ok {
+		return turn{text: r.healOutcome(raise, raised, restart, restarted), calls: []call{{tools.CreateIncident, map[string]any{"title": r.incidentTitle(c, oom),
 			"service": c.facts.Service, "severity": "high", "summary": r.crashDiagnosis(c, st, oom)}}}}
 	}
 	return turn{text: r.wrapUp(c)}
@@ -134,23 +134,23 @@ func (r *Rules) heal(c conversation, st tools.ServiceStatus, oom bool) turn {
 	if !oom || lim == 0 {
 		restart := r.workload(c)
 		restart["reason"] = "pods in CrashLoopBackOff"
-		return turn{text: diag + "\nDecision: restart the pods; a crash loop that is not OOM needs engineers, so open an incident.", calls: []call{{"restartPods", restart}}}
+		return turn{text: diag + "\nDecision: restart the pods; a crash loop that is not OOM needs engineers, so open an incident.", calls: []call{{tools.RestartPods, restart}}}
 	}
 	mem := r.workload(c)
 	mem["memoryLimit"], mem["reason"] = units.IBytes(int64(float64(lim)*r.p.MemoryFactor)), "OOMKilled: restart with a raised memory limit"
 	return turn{text: diag + "\nDecision: restart the pods with a raised memory limit (a restart alone will not fix OOM), then add a replica if the raise holds.",
-		calls: []call{{"updateResources", mem}}}
+		calls: []call{{tools.UpdateResources, mem}}}
 }
 
 // addReplica restores capacity after a successful memory raise, except for a
 // single-instance workload (often not horizontally scalable) or one at the maximum.
 func (r *Rules) addReplica(c conversation, st tools.ServiceStatus) (turn, bool) {
-	if _, done := c.acted("scaleDeployment"); done || st.Replicas <= 1 || st.Replicas >= r.p.MaxReplicas {
+	if _, done := c.acted(tools.ScaleDeployment); done || st.Replicas <= 1 || st.Replicas >= r.p.MaxReplicas {
 		return turn{}, false
 	}
 	scale := r.workload(c)
 	scale["replicas"], scale["reason"] = st.Replicas+1, "restore capacity after OOM"
-	return turn{text: "The memory raise went through; adding a replica.", calls: []call{{"scaleDeployment", scale}}}, true
+	return turn{text: "The memory raise went through; adding a replica.", calls: []call{{tools.ScaleDeployment, scale}}}, true
 }
 
 // clampedAtCeiling reports a raise the guard capped at the memory ceiling: the
@@ -193,15 +193,15 @@ func (r *Rules) incidentTitle(c conversation, oom bool) string {
 
 // disk handles disk usage: drop partitions past the retention, report growth.
 func (r *Rules) disk(c conversation) turn {
-	rep, ok := last[tools.StorageReport](c, "checkStorage", nil)
+	rep, ok := last[tools.StorageReport](c, tools.CheckStorage, nil)
 	if !ok {
-		if o, failed := c.called("checkStorage", nil); failed {
+		if o, failed := c.called(tools.CheckStorage, nil); failed {
 			return turn{text: "Diagnosis: storage could not be read: " + o.why() + "\nAction: none."}
 		}
-		return turn{calls: []call{{"checkStorage", map[string]any{}}}}
+		return turn{calls: []call{{tools.CheckStorage, map[string]any{}}}}
 	}
 	diag := diskDiagnosis(rep)
-	if o, ok := c.acted("dropPartitions"); ok {
+	if o, ok := c.acted(tools.DropPartitions); ok {
 		return turn{text: "Cleanup: " + firstNonEmpty(o.Reason, o.Summary) + r.diskPlan(rep)}
 	}
 	if len(rep.Disks) > 0 && rep.Disks[0].UsagePct < r.p.DiskTargetPct {
@@ -216,7 +216,7 @@ func (r *Rules) disk(c conversation) turn {
 		db, table, _ := strings.Cut(p.Table, ".")
 		if !seen[p.Table] {
 			seen[p.Table] = true
-			calls = append(calls, call{"dropPartitions", map[string]any{"database": db, "table": table}})
+			calls = append(calls, call{tools.DropPartitions, map[string]any{"database": db, "table": table}})
 		}
 	}
 	return turn{text: diag + fmt.Sprintf("\nDecision: drop partitions older than %s (%s).", rep.Retention, rep.EligibleSize), calls: calls}
@@ -243,16 +243,16 @@ func (r *Rules) diskPlan(rep tools.StorageReport) string {
 
 // health handles a failing health check: read the pods and logs, restart.
 func (r *Rules) health(c conversation) turn {
-	st, ok := last[tools.ServiceStatus](c, "getServiceStatus", nil)
+	st, ok := last[tools.ServiceStatus](c, tools.GetServiceStatus, nil)
 	if !ok {
-		return turn{calls: []call{{"getServiceStatus", r.workload(c)}, {"checkHealth", map[string]any{"service": c.facts.Service}}}}
+		return turn{calls: []call{{tools.GetServiceStatus, r.workload(c)}, {tools.CheckHealth, map[string]any{"service": c.facts.Service}}}}
 	}
-	if _, ok := c.called("getLogs", nil); !ok {
+	if _, ok := c.called(tools.GetLogs, nil); !ok {
 		logs := r.workload(c)
 		logs["tail"] = 20
-		return turn{calls: []call{{"getLogs", logs}}}
+		return turn{calls: []call{{tools.GetLogs, logs}}}
 	}
-	if o, ok := c.acted("restartPods"); ok {
+	if o, ok := c.acted(tools.RestartPods); ok {
 		if t, replace := r.replaceStep(c, st, o); replace {
 			return t
 		}
@@ -271,7 +271,7 @@ func (r *Rules) health(c conversation) turn {
 	}
 	args := r.workload(c)
 	args["reason"] = "health check failing"
-	return turn{text: diag + "\nDecision: rollout restart.", calls: []call{{"restartPods", args}}}
+	return turn{text: diag + "\nDecision: rollout restart.", calls: []call{{tools.RestartPods, args}}}
 }
 
 // replaceStep follows the ladder when the guard refused a rollout restart
@@ -281,10 +281,10 @@ func (r *Rules) replaceStep(c conversation, st tools.ServiceStatus, restart obse
 	if restart.Status != "refused" || !strings.Contains(restart.Reason, "replace") || len(st.Pods) == 0 {
 		return turn{}, false
 	}
-	if _, replaced := c.called("restartPods", func(o observed) bool { return o.Params["action"] == "replace" }); replaced {
+	if _, replaced := c.called(tools.RestartPods, func(o observed) bool { return o.Params["action"] == "replace" }); replaced {
 		return turn{}, false
 	}
 	args := r.workload(c)
 	args["pods"], args["reason"] = []string{st.Pods[0].Name}, "health check still failing at the replacement threshold"
-	return turn{text: "The restart ladder calls for replacing pods: replacing " + st.Pods[0].Name + ".", calls: []call{{"restartPods", args}}}, true
+	return turn{text: "The restart ladder calls for replacing pods: replacing " + st.Pods[0].Name + ".", calls: []call{{tools.RestartPods, args}}}, true
 }

@@ -32,7 +32,7 @@ func memoryLimit(st tools.ServiceStatus) int64 {
 
 // logLine picks the most telling log line: the last one that mentions an error.
 func logLine(c conversation) string {
-	logs, ok := last[tools.LogTail](c, "getLogs", nil)
+	logs, ok := last[tools.LogTail](c, tools.GetLogs, nil)
 	if !ok || len(logs.Lines) == 0 {
 		return ""
 	}
@@ -46,7 +46,7 @@ func logLine(c conversation) string {
 }
 
 func logsMention(c conversation, words ...string) bool {
-	logs, ok := last[tools.LogTail](c, "getLogs", nil)
+	logs, ok := last[tools.LogTail](c, tools.GetLogs, nil)
 	if !ok {
 		return false
 	}
@@ -62,7 +62,7 @@ func logsMention(c conversation, words ...string) bool {
 }
 
 func healthFailing(c conversation) bool {
-	hs, ok := last[[]platform.HealthResult](c, "checkHealth", nil)
+	hs, ok := last[[]platform.HealthResult](c, tools.CheckHealth, nil)
 	if !ok {
 		return false
 	}
@@ -76,7 +76,7 @@ func healthFailing(c conversation) bool {
 
 // healthDetail is the detail of the first failing check, e.g. "HTTP 503 from /health".
 func healthDetail(c conversation) string {
-	hs, ok := last[[]platform.HealthResult](c, "checkHealth", nil)
+	hs, ok := last[[]platform.HealthResult](c, tools.CheckHealth, nil)
 	if !ok {
 		return ""
 	}
@@ -90,7 +90,7 @@ func healthDetail(c conversation) string {
 
 // failingDependency names another service whose health check fails, if any.
 func failingDependency(c conversation) (string, string) {
-	hs, ok := last[[]platform.HealthResult](c, "checkHealth", nil)
+	hs, ok := last[[]platform.HealthResult](c, tools.CheckHealth, nil)
 	if !ok {
 		return "", ""
 	}

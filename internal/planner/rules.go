@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/llm"
+	"github.com/duet-company/ops-skill/tools"
 )
 
 // Policy is what the playbooks aim for; the guard enforces its own copy.
@@ -53,7 +54,7 @@ type turn struct {
 }
 
 type call struct {
-	tool string
+	tool tools.Name
 	args any
 }
 
@@ -73,7 +74,7 @@ func (r *Rules) Chat(ctx context.Context, req llm.Request) (llm.Response, error)
 		if err != nil {
 			return llm.Response{}, fmt.Errorf("rules planner: encode %s arguments: %w", k.tool, err)
 		}
-		msg.ToolCalls = append(msg.ToolCalls, llm.ToolCall{ID: "rules-" + strconv.Itoa(c.turns) + "-" + strconv.Itoa(i), Name: k.tool, Arguments: string(args)})
+		msg.ToolCalls = append(msg.ToolCalls, llm.ToolCall{ID: "rules-" + strconv.Itoa(c.turns) + "-" + strconv.Itoa(i), Name: string(k.tool), Arguments: string(args)})
 	}
 	reason := "stop"
 	if len(msg.ToolCalls) > 0 {
@@ -93,9 +94,9 @@ func (r *Rules) next(c conversation) turn {
 	if c.facts.Service == "" || c.facts.Namespace == "" {
 		return turn{text: "Diagnosis: the alert names no known service, so no playbook applies.\nAction: none; a person should look at it."}
 	}
-	if _, ok := c.called("getServiceStatus", func(o observed) bool { return o.Status == "failed" || o.Status == "refused" }); ok {
-		if _, ok := last[json.RawMessage](c, "getServiceStatus", nil); !ok {
-			o, _ := c.called("getServiceStatus", nil)
+	if _, ok := c.called(tools.GetServiceStatus, func(o observed) bool { return o.Status == "failed" || o.Status == "refused" }); ok {
+		if _, ok := last[json.RawMessage](c, tools.GetServiceStatus, nil); !ok {
+			o, _ := c.called(tools.GetServiceStatus, nil)
 			return turn{text: "Diagnosis: the service could not be read: " + o.why() + "\nAction: none."}
 		}
 	}
@@ -137,7 +138,7 @@ func (r *Rules) queryArgs(c conversation, metric, rng string) map[string]any {
 
 // acted reports whether a write to this tool already ran or was refused, so a
 // playbook never repeats itself (also after taking over from an LLM).
-func (c conversation) acted(tool string) (observed, bool) {
+func (c conversation) acted(tool tools.Name) (observed, bool) {
 	return c.called(tool, func(o observed) bool {
 		return o.Status == "executed" || o.Status == "dry_run" || o.Status == "refused" || o.Status == "failed"
 	})

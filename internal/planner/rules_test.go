@@ -50,9 +50,9 @@ func (c *conversation) turn(outs ...tools.Outcome) *conversation {
 		c.n++
 		id := fmt.Sprintf("call-%d", c.n)
 		args, _ := json.Marshal(o.Params)
-		asst.ToolCalls = append(asst.ToolCalls, llm.ToolCall{ID: id, Name: o.Tool, Arguments: string(args)})
+		asst.ToolCalls = append(asst.ToolCalls, llm.ToolCall{ID: id, Name: string(o.Tool), Arguments: string(args)})
 		raw, _ := json.Marshal(o)
-		results = append(results, llm.Message{Role: llm.RoleTool, ToolCallID: id, Name: o.Tool, Content: string(raw)})
+		results = append(results, llm.Message{Role: llm.RoleTool, ToolCallID: id, Name: string(o.Tool), Content: string(raw)})
 	}
 	c.msgs = append(append(c.msgs, asst), results...)
 	return c
@@ -80,7 +80,7 @@ func callsOf(r llm.Response) []string {
 }
 
 func ok(tool string, result any) tools.Outcome {
-	return tools.Outcome{Tool: tool, Status: tools.StatusOK, Summary: tool + " ok", Result: result}
+	return tools.Outcome{Tool: tools.Name(tool), Status: tools.StatusOK, Summary: tool + " ok", Result: result}
 }
 
 func metric(name string, last float64) tools.Outcome {

@@ -300,11 +300,11 @@ type Notification struct {
 
 // Notification states (Notification.State).
 const (
-	NotifyResolved   = "resolved"   // verification found the alert's signal back to normal
-	NotifyUnresolved = "unresolved" // acted, the signal did not recover
-	NotifyWorse      = "worse"      // acted, the signal got worse
-	NotifyEscalated  = "escalated"  // handed to people (pager)
-	NotifyActed      = "acted"      // acted or refused, nothing verified
+	NotifyResolved   = string(VerifyResolved)   // verification found the alert's signal back to normal
+	NotifyUnresolved = string(VerifyUnresolved) // acted, the signal did not recover
+	NotifyWorse      = string(VerifyWorse)      // acted, the signal got worse
+	NotifyEscalated  = "escalated"              // handed to people (pager)
+	NotifyActed      = "acted"                  // acted or refused, nothing verified
 )
 
 // NotificationAction is one write or refusal reported by a notification.

@@ -95,5 +95,5 @@ func call(t *testing.T, reg *tools.Registry, run *tools.Run, tool string, args m
 	if err != nil {
 		t.Fatal(err)
 	}
-	return reg.Invoke(context.Background(), run, tools.Call{ID: tool, Tool: tool, Args: raw})
+	return reg.Invoke(context.Background(), run, tools.Call{ID: tool, Tool: tools.Name(tool), Args: raw})
 }

@@ -17,7 +17,7 @@ import (
 type Store interface {
 	LoadState(ctx context.Context, env, key string) ([]byte, error)
 	UpdateState(ctx context.Context, env, key string, fn func(old []byte) ([]byte, error)) error
-	SetIncidentStatus(ctx context.Context, id, status string) error
+	SetIncidentStatus(ctx context.Context, id string, status store.IncidentStatus) error
 	AppendTimeline(ctx context.Context, id string, e store.TimelineEntry) error
 	RecordAlert(ctx context.Context, a store.AlertRecord) (int64, error)
 }

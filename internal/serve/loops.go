@@ -52,7 +52,7 @@ func (s *Server) every(ctx context.Context, name string, period time.Duration, r
 // ladder says to act on into a synthetic alert for the agent. The guard
 // still decides each restart or replacement.
 func (s *Server) healthRound(ctx context.Context, t *term) {
-	o := s.invoke(ctx, "health-loop", "checkHealth", struct{}{})
+	o := s.invoke(ctx, "health-loop", tools.CheckHealth, struct{}{})
 	results, ok := o.Result.([]platform.HealthResult)
 	if o.Status != tools.StatusOK || !ok {
 		s.log.Warn("health round failed", "status", string(o.Status), "error", o.Error)
@@ -104,9 +104,9 @@ func (s *Server) runScale(ctx context.Context, j *job) {
 	pol := s.d.Registry.Policy().Scaling
 	reason := "scaling loop: the rules are evaluated every " + s.cfg.ScalePeriod.String()
 	run := tools.NewRun(0, s.d.Mode, NoApprover{}, 1)
-	o := s.invokeIn(ctx, run, "scale-loop-up", "scaleDeployment", scaleArgs{Namespace: j.workload.Namespace, Name: j.workload.Name, Replicas: int32(pol.Max), Reason: reason})
+	o := s.invokeIn(ctx, run, "scale-loop-up", tools.ScaleDeployment, scaleArgs{Namespace: j.workload.Namespace, Name: j.workload.Name, Replicas: int32(pol.Max), Reason: reason})
 	if o.Status == tools.StatusRefused && !gateRule(o.Rule) {
-		o = s.invokeIn(ctx, run, "scale-loop-down", "scaleDeployment", scaleArgs{Namespace: j.workload.Namespace, Name: j.workload.Name, Replicas: int32(pol.Min), Reason: reason})
+		o = s.invokeIn(ctx, run, "scale-loop-down", tools.ScaleDeployment, scaleArgs{Namespace: j.workload.Namespace, Name: j.workload.Name, Replicas: int32(pol.Min), Reason: reason})
 	}
 	log := s.jobLog(j).With("status", string(o.Status), "rule", o.Rule)
 	switch o.Status {
@@ -182,17 +182,17 @@ func (s *Server) notify(ctx context.Context, message, severity, service string) 
 	if service != "" {
 		args["service"] = service
 	}
-	if o := s.invoke(ctx, "serve-notify", "notify", args); o.Status != tools.StatusOK {
+	if o := s.invoke(ctx, "serve-notify", tools.Notify, args); o.Status != tools.StatusOK {
 		s.log.Warn("notification not sent", "status", string(o.Status), "error", o.Error, "reason", o.Reason)
 	}
 }
 
 // invoke makes one call through the registry's gate in a run of its own.
-func (s *Server) invoke(ctx context.Context, id, tool string, args any) tools.Outcome {
+func (s *Server) invoke(ctx context.Context, id string, tool tools.Name, args any) tools.Outcome {
 	return s.invokeIn(ctx, tools.NewRun(0, s.d.Mode, NoApprover{}, 1), id, tool, args)
 }
 
-func (s *Server) invokeIn(ctx context.Context, run *tools.Run, id, tool string, args any) tools.Outcome {
+func (s *Server) invokeIn(ctx context.Context, run *tools.Run, id string, tool tools.Name, args any) tools.Outcome {
 	raw, err := json.Marshal(args)
 	if err != nil {
 		return tools.Outcome{Tool: tool, Status: tools.StatusInvalid, Error: err.Error()}

@@ -82,7 +82,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 
 // outcome counts one tool call by tool and outcome, and its refusal by rule.
 func (m *Metrics) outcome(o tools.Outcome) {
-	m.actions.WithLabelValues(o.Tool, string(o.Status)).Inc()
+	m.actions.WithLabelValues(string(o.Tool), string(o.Status)).Inc()
 	if o.Status == tools.StatusRefused {
 		m.refusals.WithLabelValues(ruleLabel(o.Rule)).Inc()
 	}

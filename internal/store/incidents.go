@@ -6,27 +6,32 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/duet-company/ops-skill/internal/platform"
 )
+
+// IncidentStatus is the status of an incident.
+type IncidentStatus = platform.IncidentStatus
 
 // Incident statuses.
 const (
-	StatusOpen      = "open"
-	StatusMitigated = "mitigated"
-	StatusResolved  = "resolved"
-	StatusEscalated = "escalated"
+	StatusOpen      = platform.IncidentOpen
+	StatusMitigated = platform.IncidentMitigated
+	StatusResolved  = platform.IncidentResolved
+	StatusEscalated = platform.IncidentEscalated
 )
 
 // Incident is an incident opened by ops-skill.
 type Incident struct {
-	ID        string    `json:"id"`       // INC-YYYY-MM-DD-NNN, assigned by CreateIncident
-	OpenedAt  time.Time `json:"openedAt"` // the clock's time when zero
-	Title     string    `json:"title,omitempty"`
-	Service   string    `json:"service,omitempty"`
-	Severity  string    `json:"severity,omitempty"`
-	Status    string    `json:"status,omitempty"`  // StatusOpen (the default), StatusMitigated, StatusResolved or StatusEscalated
-	AlertID   int64     `json:"alertId,omitempty"` // 0 when no recorded alert opened it
-	UpdatedAt time.Time `json:"updatedAt"`
-	Env       string    `json:"env,omitempty"`
+	ID        string         `json:"id"`       // INC-YYYY-MM-DD-NNN, assigned by CreateIncident
+	OpenedAt  time.Time      `json:"openedAt"` // the clock's time when zero
+	Title     string         `json:"title,omitempty"`
+	Service   string         `json:"service,omitempty"`
+	Severity  string         `json:"severity,omitempty"`
+	Status    IncidentStatus `json:"status,omitempty"`  // StatusOpen (the default), StatusMitigated, StatusResolved or StatusEscalated
+	AlertID   int64          `json:"alertId,omitempty"` // 0 when no recorded alert opened it
+	UpdatedAt time.Time      `json:"updatedAt"`
+	Env       string         `json:"env,omitempty"`
 }
 
 // TimelineEntry is one step of an incident's timeline.
@@ -39,8 +44,8 @@ type TimelineEntry struct {
 const incidentColumns = `id, opened_at, title, service, severity, status,
 	COALESCE(alert_id, 0), updated_at, env`
 
-func validStatus(s string) bool {
-	return oneOf(s, StatusOpen, StatusMitigated, StatusResolved, StatusEscalated)
+func validStatus(s IncidentStatus) bool {
+	return s.Valid()
 }
 
 // CreateIncident records a new incident and returns it with its ID. The ID is
@@ -83,7 +88,7 @@ func (s *Store) CreateIncident(ctx context.Context, in Incident) (Incident, erro
 
 // SetIncidentStatus changes the status of incident id. It returns ErrNotFound
 // (wrapped) for an unknown id.
-func (s *Store) SetIncidentStatus(ctx context.Context, id, status string) error {
+func (s *Store) SetIncidentStatus(ctx context.Context, id string, status IncidentStatus) error {
 	if !validStatus(status) {
 		return fmt.Errorf("set incident %s status: %w: unknown status %q", id, ErrInvalid, status)
 	}
@@ -167,7 +172,7 @@ func (s *Store) ListIncidents(ctx context.Context, openOnly bool, limit int) ([]
 func listIncidentsQuery(openOnly bool) string {
 	q := "SELECT " + incidentColumns + " FROM incidents"
 	if openOnly {
-		q += " WHERE status != '" + StatusResolved + "'"
+		q += " WHERE status != '" + string(StatusResolved) + "'"
 	}
 	return q + " ORDER BY opened_at DESC, id DESC LIMIT ?"
 }

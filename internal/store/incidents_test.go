@@ -162,7 +162,7 @@ func TestListIncidents(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
 	s := openMem(t, clk)
-	statuses := []string{StatusResolved, StatusOpen, StatusMitigated, StatusEscalated, StatusResolved}
+	statuses := []IncidentStatus{StatusResolved, StatusOpen, StatusMitigated, StatusEscalated, StatusResolved}
 	var ids []string
 	for i, st := range statuses {
 		clk.SetTime(t0.Add(time.Duration(i) * time.Hour))

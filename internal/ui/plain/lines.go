@@ -115,7 +115,7 @@ func toolDone(ev agent.ToolDone, where platform.Where) (line, bool) {
 		return line{ev.Phase, o.Summary}, true
 	case o.Status == tools.StatusDryRun: // a record in observe mode: what it would have done
 		return line{agent.PhaseNotify, capital(o.Summary)}, true
-	case o.Tool == "createIncident":
+	case o.Tool == tools.CreateIncident:
 		return line{agent.PhaseNotify, "Created incident ticket: " + strings.TrimPrefix(o.Summary, "opened incident ")}, true
 	}
 	return line{agent.PhaseAnalys, "Checked: " + o.Summary}, true
@@ -140,7 +140,7 @@ func actionLine(ev agent.ToolDone, on string) string {
 	return fmt.Sprintf("Done: %s%s (guard: %s)", o.Summary, on, verdict)
 }
 
-var statusWords = map[string]string{"resolved": "Healthy", "worse": "Worse", "unresolved": "Still firing", "unknown": "Unknown"}
+var statusWords = map[platform.VerifyResult]string{platform.VerifyResolved: "Healthy", platform.VerifyWorse: "Worse", platform.VerifyUnresolved: "Still firing", platform.VerifyUnknown: "Unknown"}
 
 func verified(ev agent.Verified) []line {
 	first := fmt.Sprintf("%s now: %s", capital(ev.Signal), ev.After)

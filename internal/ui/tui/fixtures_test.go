@@ -55,8 +55,8 @@ var backend = map[string]any{"namespace": "ai-data-labs", "name": "backend"}
 
 func read(id string, ph agent.Phase, tool, summary string, n int) []agent.Event {
 	return []agent.Event{
-		agent.ToolCalled{At: sec(n), Phase: ph, ID: id, Tool: tool, Args: args(backend), By: "code"},
-		agent.ToolDone{At: sec(n), Phase: ph, ID: id, Outcome: tools.Outcome{Tool: tool, Status: tools.StatusOK,
+		agent.ToolCalled{At: sec(n), Phase: ph, ID: id, Tool: tools.Name(tool), Args: args(backend), By: "code"},
+		agent.ToolDone{At: sec(n), Phase: ph, ID: id, Outcome: tools.Outcome{Tool: tools.Name(tool), Status: tools.StatusOK,
 			Target: "ai-data-labs/backend", Summary: summary, Result: map[string]any{"last": 85, "trend": "flat"}}},
 	}
 }

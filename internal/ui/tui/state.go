@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/agent"
+	"github.com/duet-company/ops-skill/internal/guard"
+	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -179,7 +181,7 @@ func isAnalysis(line string) bool {
 
 func (r *runState) called(ev agent.ToolCalled) {
 	r.enter(ev.Phase, ev.At)
-	c := &call{n: len(r.calls) + 1, id: ev.ID, tool: ev.Tool, args: ev.Args, by: ev.By, phase: ev.Phase, on: r.start.Where.On()}
+	c := &call{n: len(r.calls) + 1, id: ev.ID, tool: string(ev.Tool), args: ev.Args, by: ev.By, phase: ev.Phase, on: r.start.Where.On()}
 	r.calls = append(r.calls, c)
 	if ev.ID != "" {
 		r.byID[ev.ID] = c
@@ -197,7 +199,7 @@ func (r *runState) done(ev agent.ToolDone) {
 		c = r.calls[len(r.calls)-1]
 	}
 	c.done, c.out, c.verdict, c.from, c.to = true, ev.Outcome, ev.Verdict, ev.From, ev.To
-	if c.approval == "" && ev.Outcome.Rule == "approval.declined" {
+	if c.approval == "" && ev.Outcome.Rule == guard.RuleApprovalDeclined {
 		c.approval = "declined"
 	}
 }
@@ -259,9 +261,9 @@ func eventTime(e agent.Event) time.Time {
 }
 
 func verifiedLine(v agent.Verified) string {
-	status := map[string]string{"resolved": "healthy", "worse": "worse", "unresolved": "still firing", "unknown": "unknown"}[v.Result]
+	status := map[platform.VerifyResult]string{platform.VerifyResolved: "healthy", platform.VerifyWorse: "worse", platform.VerifyUnresolved: "still firing", platform.VerifyUnknown: "unknown"}[v.Result]
 	if status == "" {
-		status = v.Result
+		status = string(v.Result)
 	}
 	if v.Waited > 0 {
 		return capital(v.Signal) + " after " + v.Waited.String() + ": " + v.After + " (was " + v.Before + ") — " + status
@@ -269,11 +271,11 @@ func verifiedLine(v agent.Verified) string {
 	return capital(v.Signal) + " now: " + v.After + " — " + status
 }
 
-func verifiedTone(result string) Tone {
+func verifiedTone(result platform.VerifyResult) Tone {
 	switch result {
-	case "resolved":
+	case platform.VerifyResolved:
 		return ToneGood
-	case "worse":
+	case platform.VerifyWorse:
 		return ToneBad
 	}
 	return ToneWarn

@@ -49,7 +49,7 @@ func (m *Model) summaryBox(r *runState) []string {
 func actionText(a agent.Action, on string) string {
 	what := a.Result
 	if what == "" || (a.Target != "" && !strings.Contains(what, a.Target)) {
-		what = strings.TrimSpace(a.Tool + " " + a.Target + ": " + what)
+		what = strings.TrimSpace(string(a.Tool) + " " + a.Target + ": " + what)
 	}
 	return capital(what) + on + " (" + strings.ReplaceAll(a.Status, "_", " ") + ")"
 }

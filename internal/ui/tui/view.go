@@ -131,7 +131,7 @@ func (m *Model) plannerLines(r *runState, indent int) []string {
 	if !r.chat {
 		line := "Planner: " + planner
 		if r.start.Mode != "" {
-			line += " · Mode: " + r.start.Mode
+			line += " · Mode: " + string(r.start.Mode)
 		}
 		out = m.para(line, m.st.dim, indent, "  ")
 	}

@@ -1,0 +1,28 @@
+package tools
+
+// Name is the name of a tool, as planners call it and history records it.
+// Code outside this package names a tool with these constants, never with a
+// string literal, so the compiler checks every package agrees on the word.
+type Name string
+
+// The tools of ops-skill.
+const (
+	QueryMetrics     Name = "queryMetrics"
+	GetServiceStatus Name = "getServiceStatus"
+	GetLogs          Name = "getLogs"
+	CheckStorage     Name = "checkStorage"
+	CheckHealth      Name = "checkHealth"
+	QueryHistory     Name = "queryHistory"
+	ScaleDeployment  Name = "scaleDeployment"
+	RestartPods      Name = "restartPods"
+	UpdateResources  Name = "updateResources"
+	DropPartitions   Name = "dropPartitions"
+	Notify           Name = "notify"
+	CreateIncident   Name = "createIncident"
+)
+
+// AllNames lists every tool name, in the registry's order.
+func AllNames() []Name {
+	return []Name{QueryMetrics, GetServiceStatus, GetLogs, CheckStorage, CheckHealth, QueryHistory,
+		ScaleDeployment, RestartPods, UpdateResources, DropPartitions, Notify, CreateIncident}
+}
