@@ -4,6 +4,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // Source says where the value of a configuration key came from.
@@ -171,6 +172,14 @@ func flatten(err error) []error {
 // origin is how config show labels the source of key: the source, with the
 // variable or flag that set it.
 func (c Config) origin(f field) string {
+	if strings.HasPrefix(f.key, "cloud.") {
+		// Accepted and validated (the spec names them), but nothing reads them yet.
+		return c.sourceWord(f) + "; no tool uses it yet"
+	}
+	return c.sourceWord(f)
+}
+
+func (c Config) sourceWord(f field) string {
 	if f.key == "kubernetes.allowed_namespaces" && c.prov.allowedFollows {
 		ns, _ := lookupField("kubernetes.namespace")
 		return "= namespace (" + c.origin(ns) + ")"

@@ -147,6 +147,7 @@ func TestShowSaysWhereEachValueCameFrom(t *testing.T) {
 		"namespace: shop # kubeconfig", "allowed_namespaces: # = namespace (kubeconfig)",
 		"mode: approve # flag --mode", "cooldown: 10m # env ALERT_COOLDOWN", "scale_up_threshold: 85 # override",
 		"scale_up_step: 1 # default", "api_key: '***' # env LLM_API_KEY",
+		`provider: "" # default; no tool uses it yet`,
 	} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("config show does not say %q:\n%s", want, text.String())
