@@ -3,14 +3,12 @@ package tools
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/duet-company/ops-skill/internal/text"
 )
-
-// dns1123 is the shape of Kubernetes namespace and object names.
-var dns1123 = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // WorkloadArgs names the workload a tool targets; every workload tool embeds it.
 type WorkloadArgs struct {
@@ -26,12 +24,20 @@ func (w WorkloadArgs) Validate() error {
 	return errors.Join(checkName("namespace", w.Namespace, 63), checkName("name", w.Name, 253))
 }
 
+// checkName checks a Kubernetes name with apimachinery's own rules: a DNS-1123
+// label when max is 63 or less (namespaces, containers), else a DNS-1123
+// subdomain (workloads, pods, services).
 func checkName(field, v string, max int) error {
-	switch {
-	case v == "":
+	if v == "" {
 		return fmt.Errorf("field %q is required", field)
-	case len(v) > max || !dns1123.MatchString(v):
-		return fmt.Errorf("field %q = %q is not a valid Kubernetes name (lowercase letters, digits and '-', at most %d characters)", field, text.Clip(v, 80), max)
+	}
+	problems := validation.IsDNS1123Subdomain(v)
+	if max <= validation.DNS1123LabelMaxLength {
+		problems = validation.IsDNS1123Label(v)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("field %q = %q is not a valid Kubernetes name (lowercase letters, digits and '-', at most %d characters): %s",
+			field, text.Clip(v, 80), max, text.Clip(strings.Join(problems, "; "), 300))
 	}
 	return nil
 }

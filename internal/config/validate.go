@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // maxReplicasLimit is the highest max_replicas Validate accepts.
@@ -80,16 +81,16 @@ func checkURL(s string, schemes ...string) string {
 	return ""
 }
 
-// dnsLabel is the RFC 1123 label a Kubernetes namespace name must be.
-var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+// isNamespace reports a valid namespace name (a DNS-1123 label, apimachinery's rules).
+func isNamespace(s string) bool { return len(validation.IsDNS1123Label(s)) == 0 }
 
 func (v *validator) kubernetes(k Kubernetes) {
-	if !dnsLabel.MatchString(k.Namespace) {
+	if !isNamespace(k.Namespace) {
 		v.add("kubernetes.namespace", k.Namespace, "is not a valid namespace name",
 			"use lower-case letters, digits and '-', at most 63 characters, e.g. ai-data-labs")
 	}
 	for _, ns := range k.AllowedNamespaces {
-		if !dnsLabel.MatchString(ns) {
+		if !isNamespace(ns) {
 			v.add("kubernetes.allowed_namespaces", ns, "is not a valid namespace name",
 				"list namespace names such as ai-data-labs")
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/text"
@@ -62,7 +63,7 @@ type TemplateData struct {
 
 // dnsName is a Kubernetes object or namespace name; validating it keeps the
 // rendered PromQL free of injected matchers.
-var dnsName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
+func isDNSName(s string) bool { return len(validation.IsDNS1123Subdomain(s)) == 0 }
 
 // templates holds the parsed templates, defaults overridden by config.
 type templates map[platform.MetricName]*template.Template
@@ -116,7 +117,7 @@ func render(t *template.Template, d TemplateData) (string, error) {
 // must be DNS names.
 func (c *Client) data(metric string, ref platform.WorkloadRef, step time.Duration) (TemplateData, error) {
 	for _, f := range []struct{ field, v string }{{"namespace", ref.Namespace}, {"name", ref.Name}} {
-		if !dnsName.MatchString(f.v) {
+		if !isDNSName(f.v) {
 			return TemplateData{}, &Error{Kind: ErrBadQuery, Metric: metric, Msg: fmt.Sprintf("%s %q is not a Kubernetes name", f.field, text.Clip(f.v, 60))}
 		}
 	}

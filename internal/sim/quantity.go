@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/duet-company/ops-skill/internal/units"
 )
 
 // Bytes is a byte quantity written in a scenario as a plain number or with a
@@ -14,29 +16,11 @@ import (
 // also KiB, MiB, GiB, TiB), e.g. "4Gi", "6.2Gi", "850GB", "1e12".
 type Bytes int64
 
-var byteUnits = map[string]float64{
-	"": 1, "b": 1,
-	"k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb": 1e9, "t": 1e12, "tb": 1e12,
-	"ki": 1 << 10, "kib": 1 << 10, "mi": 1 << 20, "mib": 1 << 20,
-	"gi": 1 << 30, "gib": 1 << 30, "ti": 1 << 40, "tib": 1 << 40,
-}
-
-// ParseBytes parses a byte quantity such as "4Gi" or "850GB".
+// ParseBytes parses a byte quantity such as "4Gi", "6.2Gi" or "850GB"
+// (units.ParseMeasuredBytes: scenarios describe measured sizes).
 func ParseBytes(s string) (Bytes, error) {
-	num, unit := splitQuantity(s)
-	mult, ok := byteUnits[strings.ToLower(unit)]
-	if !ok {
-		return 0, fmt.Errorf("byte quantity %q: unknown unit %q (use B, KB, MB, GB, TB, Ki, Mi, Gi, Ti)", s, unit)
-	}
-	v, err := strconv.ParseFloat(num, 64)
-	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
-		return 0, fmt.Errorf("byte quantity %q: not a non-negative number", s)
-	}
-	total := v * mult
-	if total > math.MaxInt64 {
-		return 0, fmt.Errorf("byte quantity %q: too large", s)
-	}
-	return Bytes(math.Round(total)), nil
+	b, err := units.ParseMeasuredBytes(s)
+	return Bytes(b), err
 }
 
 // UnmarshalYAML decodes a scalar byte quantity.

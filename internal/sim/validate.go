@@ -3,15 +3,18 @@ package sim
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation"
+
 	"github.com/duet-company/ops-skill/internal/platform"
 )
 
-var dnsName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+// isLabel and isName check Kubernetes names with apimachinery's rules.
+func isLabel(s string) bool { return len(validation.IsDNS1123Label(s)) == 0 }
+func isName(s string) bool  { return len(validation.IsDNS1123Subdomain(s)) == 0 }
 
 // Validate checks a scenario (with defaults applied) for consistency. Errors
 // wrap ErrInvalidScenario and name the offending field.
@@ -30,7 +33,7 @@ func (s Scenario) validate() error {
 		return errors.New("description is required")
 	case strings.TrimSpace(s.Alert) == "":
 		return errors.New("alert is required")
-	case !dnsName.MatchString(s.Namespace):
+	case !isLabel(s.Namespace):
 		return fmt.Errorf("namespace %q is not a valid name", s.Namespace)
 	case s.Step <= 0 || s.History < 0:
 		return errors.New("step must be positive and history not negative")
@@ -77,7 +80,7 @@ func validateDependencies(svcs []Service, names map[string]bool) error {
 
 func (sv Service) validate() error {
 	switch {
-	case !dnsName.MatchString(sv.Name):
+	case !isName(sv.Name):
 		return errors.New("name must be a lowercase DNS label")
 	case sv.Kind != "Deployment" && sv.Kind != "StatefulSet":
 		return fmt.Errorf("kind %q: use Deployment or StatefulSet", sv.Kind)
@@ -116,7 +119,7 @@ func validateContainers(cs []ContainerSpec, memContainer string) error {
 	names := map[string]bool{}
 	for _, c := range cs {
 		switch {
-		case !dnsName.MatchString(c.Name):
+		case !isLabel(c.Name):
 			return fmt.Errorf("container name %q is not a DNS label", c.Name)
 		case names[c.Name]:
 			return fmt.Errorf("container %q is defined twice", c.Name)

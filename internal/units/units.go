@@ -5,7 +5,6 @@ package units
 import (
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -13,36 +12,6 @@ import (
 
 // ErrQuantity marks a value that is not a byte quantity.
 var ErrQuantity = errors.New("invalid byte quantity")
-
-var suffixes = []struct {
-	s string
-	m float64
-}{
-	{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"Ti", 1 << 40}, {"Pi", 1 << 50},
-	{"k", 1e3}, {"K", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"P", 1e15},
-}
-
-// ParseBytes reads a byte quantity such as "8Gi", "512Mi", "1.5G" or "1048576".
-func ParseBytes(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	t = strings.TrimSuffix(t, "B")
-	mult := 1.0
-	for _, suf := range suffixes {
-		if strings.HasSuffix(t, suf.s) {
-			t, mult = strings.TrimSuffix(t, suf.s), suf.m
-			break
-		}
-	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("%w %q: use a number with an optional suffix, such as 512Mi, 8Gi or 2G", ErrQuantity, s)
-	}
-	b := v * mult
-	if b > math.MaxInt64/2 {
-		return 0, fmt.Errorf("%w %q: too large", ErrQuantity, s)
-	}
-	return int64(math.Round(b)), nil
-}
 
 // IBytes formats a size with binary suffixes, as Kubernetes limits are written ("4Gi").
 func IBytes(b int64) string {

@@ -103,3 +103,33 @@ func TestJSONDurationsRejectWhatIsNotANumber(t *testing.T) {
 		}
 	}
 }
+
+// One grammar, two readings: a limit must be a whole number of bytes, a
+// measured size is rounded to the nearest byte.
+func TestExactAndMeasuredBytesShareOneGrammar(t *testing.T) {
+	cases := []struct {
+		in       string
+		exact    int64 // -1: refused
+		measured int64 // -1: refused
+	}{
+		{"16Gi", 16 << 30, 16 << 30},
+		{"500GB", 500e9, 500e9},
+		{"1e9", 1e9, 1e9},
+		{"0.5Ki", 512, 512},
+		{"1.3Ki", -1, 1331}, // 1331.2 bytes
+		{"2.6Gi", -1, 2791728742},
+		{"1.5", -1, 2},
+		{"1e40", -1, -1},
+		{"5 apples", -1, -1},
+	}
+	for _, c := range cases {
+		got, err := ParseBytes(c.in)
+		if (c.exact < 0) != (err != nil) || (err == nil && got != c.exact) {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d", c.in, got, err, c.exact)
+		}
+		got, err = ParseMeasuredBytes(c.in)
+		if (c.measured < 0) != (err != nil) || (err == nil && got != c.measured) {
+			t.Errorf("ParseMeasuredBytes(%q) = %d, %v; want %d", c.in, got, err, c.measured)
+		}
+	}
+}
