@@ -13,21 +13,20 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/guard"
-	"github.com/duet-company/ops-skill/internal/llm"
+	"github.com/duet-company/ops-skill/internal/plan"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/tools"
 )
 
 // Config bounds a run.
 type Config struct {
-	MaxIterations   int           // planner turns; the last one must answer without tools
-	TokenBudget     int           // prompt+completion tokens per run; past it the next turn is the final one
-	ToolResultChars int           // each tool result sent to the planner is cut to this
-	SettleTime      time.Duration // wait after a write before verifying
-	Mode            guard.Mode
-	MaxWrites       int
-	Env             string // "simulated" or the cluster context
-	Where           platform.Where
+	MaxIterations int           // planner turns; the last one must answer without tools
+	TokenBudget   int           // prompt+completion tokens per run; past it the next turn is the final one
+	SettleTime    time.Duration // wait after a write before verifying
+	Mode          guard.Mode
+	MaxWrites     int
+	Env           string // "simulated" or the cluster context
+	Where         platform.Where
 	// Targets say when a verified signal counts as resolved (from guard.Policy).
 	Targets         guard.Targets
 	MaxInvalidTurns int // consecutive turns of only invalid calls before falling back
@@ -40,7 +39,7 @@ type Config struct {
 
 // DefaultConfig returns the bounds used when none are given.
 func DefaultConfig() Config {
-	return Config{MaxIterations: 6, TokenBudget: 60000, ToolResultChars: 4000, SettleTime: 2 * time.Minute,
+	return Config{MaxIterations: 6, TokenBudget: 60000, SettleTime: 2 * time.Minute,
 		Mode: guard.ModeAuto, MaxWrites: 5, Targets: guard.Targets{CPUPct: 80, ErrorRatePct: 10, LatencyMs: 500, DiskPct: 75},
 		MaxInvalidTurns: 2, PlannerTimeout: 90 * time.Second}
 }
@@ -75,15 +74,14 @@ type NotifyRecord struct {
 // Deps are the agent's collaborators.
 type Deps struct {
 	Registry *tools.Registry
-	Planner  llm.Client // the configured planner (LLM or rules)
-	Fallback llm.Client // the rules planner, used when Planner fails; nil for none
+	Planner  plan.Planner // the configured planner (LLM or rules)
+	Fallback plan.Planner // the rules planner, used when Planner fails; nil for none
 	Clock    clock.PassiveClock
 	Waiter   Waiter
 	Notifier platform.Notifier // nil: notifications stay in the transcript
 	History  History
 	Approver tools.Approver
 	Sink     Sink
-	System   string // the rendered system prompt
 	Alerting guard.AlertPolicy
 }
 
@@ -124,7 +122,7 @@ func (a *Agent) NothingToDo(text, reason string, alertID int64) Summary {
 
 // Handle runs one alert to its end and returns the summary (also emitted).
 func (a *Agent) Handle(ctx context.Context, al alert.Alert) Summary {
-	r := a.newRun(al)
+	r := a.newRun(al, plan.Context{}, nil)
 	r.start(ctx)
 	if !r.admit(ctx) {
 		return r.finish(ctx)

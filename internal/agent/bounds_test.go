@@ -6,6 +6,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/llm/llmtest"
+	"github.com/duet-company/ops-skill/internal/llmplanner"
 )
 
 func TestLastIterationForcesAFinalAnswerWithoutTools(t *testing.T) {
@@ -89,7 +90,7 @@ func TestTokenBudgetMakesTheNextTurnTheFinalOne(t *testing.T) {
 func TestToolResultsAreTruncatedToTheBudget(t *testing.T) {
 	const budget = 300
 	srv, model := scriptedModel(t, llmtest.Steps(calls("", "getServiceStatus", wl("clickhouse"), "getLogs", wl("backend", "tail", 50)), final("Diagnosis: done.")))
-	h := newHarness(t, setup{scenario: "high-cpu", planner: model, agentCfg: func(c *agent.Config) { c.ToolResultChars = budget }})
+	h := newHarness(t, setup{scenario: "high-cpu", planner: model, modelCfg: func(c *llmplanner.Config) { c.ResultChars = budget }})
 	h.run()
 
 	reqs := srv.Requests()
@@ -107,7 +108,7 @@ func TestToolResultsAreTruncatedToTheBudget(t *testing.T) {
 		}
 	}
 	for _, line := range strings.Split(firstUser(reqs[0]), "\n") {
-		if strings.HasPrefix(line, agent.SnapshotPrefix) && !strings.Contains(line, `"truncated":true`) {
+		if strings.HasPrefix(line, "Snapshot ") && !strings.Contains(line, `"truncated":true`) {
 			t.Errorf("snapshot line not truncated: %.120s", line)
 		}
 	}

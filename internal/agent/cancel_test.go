@@ -8,6 +8,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/llm"
+	"github.com/duet-company/ops-skill/internal/llm/llmtest"
 )
 
 // hookedRun runs the harness's alert with a context that hook may cancel
@@ -51,7 +52,7 @@ func TestCancelledAfterTheWriteEndsWithWhatWasDone(t *testing.T) {
 	}
 }
 
-// signalledPlanner answers like the rules planner until its nth call, during
+// signalledPlanner answers like its inner model until its nth call, during
 // which the process is signalled: it cancels the run's context and fails the
 // way a provider's client does when its request is cancelled.
 type signalledPlanner struct {
@@ -75,9 +76,10 @@ func (p *signalledPlanner) Chat(ctx context.Context, req llm.Request) (llm.Respo
 func TestACancelledPlannerCallIsNoProviderFailure(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pl := &signalledPlanner{n: 3, cancel: cancel}
+	_, inner := scriptedModel(t, llmtest.Steps(calls("", "scaleDeployment", wl("backend", "replicas", 4)),
+		calls("", "getLogs", wl("backend", "tail", 5)), final("Diagnosis: done.")))
+	pl := &signalledPlanner{n: 3, cancel: cancel, inner: inner}
 	h := newHarness(t, setup{scenario: "high-cpu", planner: pl})
-	pl.inner = h.rules
 	s := h.agent.Handle(ctx, h.alert)
 	if sw := of[agent.PlannerSwitched](h.events); len(sw) != 0 {
 		t.Errorf("the run fell back to %s because it was cancelled: %s", sw[0].To, sw[0].Reason)

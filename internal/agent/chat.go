@@ -6,22 +6,17 @@ import (
 	"strings"
 
 	"github.com/duet-company/ops-skill/internal/alert"
-	"github.com/duet-company/ops-skill/internal/llm"
+	"github.com/duet-company/ops-skill/internal/plan"
+	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/tools"
-)
-
-// Conversation bounds: the last turns are kept whole, older ones are compacted
-// into one line each.
-const (
-	keepTurns       = 4
-	maxContextChars = 12000
 )
 
 // Conversation is an operator's chat with the agent: free-text requests and
 // follow-ups answered with the same tools, guard, modes, events and history
 // as alerts. Each turn is a run of its own (its own write budget, verification
-// and summary); the conversation carries the context between turns.
+// and summary); the conversation carries the context between turns: typed for
+// the planners (plan.Context), in words for a model (plan.Exchange).
 type Conversation struct {
 	a     *Agent
 	turns []turnRecord
@@ -29,9 +24,11 @@ type Conversation struct {
 
 // turnRecord is what a later turn remembers of an earlier one.
 type turnRecord struct {
-	request string
-	answer  string
-	digest  string // what the tools did, one line each
+	exchange plan.Exchange
+	facts    plan.Facts
+	subject  platform.WorkloadRef
+	actions  []tools.Outcome
+	report   plan.Report
 }
 
 // NewConversation starts an empty conversation.
@@ -39,8 +36,7 @@ func (a *Agent) NewConversation() *Conversation { return &Conversation{a: a} }
 
 // Ask handles one request, parsed by alert.Parser.ParseRequest.
 func (c *Conversation) Ask(ctx context.Context, req alert.Alert) Summary {
-	r := c.a.newRun(req)
-	r.inChat, r.prior = true, c.context()
+	r := c.a.newRun(req, c.Context(), c.exchanges())
 	r.start(ctx)
 	r.escalate = false
 	r.snapshot(ctx)
@@ -49,47 +45,46 @@ func (c *Conversation) Ask(ctx context.Context, req alert.Alert) Summary {
 	r.escalateIfNeeded(ctx)
 	r.notify(ctx)
 	s := r.finish(ctx)
-	c.turns = append(c.turns, turnRecord{request: text.Clip(req.Text, 2000), answer: text.Clip(s.Explanation, 3000), digest: digest(r.outcomes)})
+	c.turns = append(c.turns, c.remember(r, s))
 	return s
 }
 
 // Turns reports how many requests the conversation has handled.
 func (c *Conversation) Turns() int { return len(c.turns) }
 
-// context renders earlier turns as messages: older ones compacted, the
-// newest kept whole, the total bounded.
-func (c *Conversation) context() []llm.Message {
-	var out []llm.Message
-	old := max(0, len(c.turns)-keepTurns)
-	if old > 0 {
-		var b strings.Builder
-		b.WriteString("Earlier in this conversation (compacted):\n")
-		for _, t := range c.turns[:old] {
-			fmt.Fprintf(&b, "- asked %q; %s\n", text.Clip(t.request, 120), text.Clip(firstLine(t.answer), 160))
-		}
-		out = append(out, llm.Message{Role: llm.RoleUser, Content: b.String()}, llm.Message{Role: llm.RoleAssistant, Content: "Noted."})
+// Context is what the conversation has established: the subject of the last
+// request that had one, and what the last request did and found.
+func (c *Conversation) Context() plan.Context {
+	if len(c.turns) == 0 {
+		return plan.Context{}
 	}
-	for _, t := range c.turns[old:] {
-		out = append(out, llm.Message{Role: llm.RoleUser, Content: "Earlier request: " + t.request},
-			llm.Message{Role: llm.RoleAssistant, Content: strings.TrimSpace(t.answer + "\n" + t.digest)})
-	}
-	for size(out) > maxContextChars && len(out) > 2 {
-		out = out[2:]
+	last := c.turns[len(c.turns)-1]
+	return plan.Context{Subject: last.subject, LastIntent: last.facts.Intent, LastKind: last.facts.Kind,
+		LastActions: last.actions, LastReport: last.report, Turns: len(c.turns)}
+}
+
+func (c *Conversation) exchanges() []plan.Exchange {
+	out := make([]plan.Exchange, len(c.turns))
+	for i, t := range c.turns {
+		out[i] = t.exchange
 	}
 	return out
 }
 
-func size(ms []llm.Message) int {
-	n := 0
-	for _, m := range ms {
-		n += len(m.Content)
+// remember keeps what later turns need of a finished one. A request that
+// names no workload keeps the subject of the one before.
+func (c *Conversation) remember(r *run, s Summary) turnRecord {
+	t := turnRecord{facts: r.sit.Facts, subject: r.sit.Facts.Workload(), report: r.answer,
+		exchange: plan.Exchange{Request: text.Clip(r.al.Text, 2000), Answer: text.Clip(s.Explanation, 3000), Digest: digest(r.outcomes)}}
+	if t.subject.Name == "" {
+		t.subject = c.Context().Subject
 	}
-	return n
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
+	for _, o := range r.outcomes {
+		if o.Risk.ChangesPlatform() && o.Status != tools.StatusInvalid {
+			t.actions = append(t.actions, o)
+		}
+	}
+	return t
 }
 
 // digest lists what the tools did in a turn, for the next turns' context.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/guard"
+	"github.com/duet-company/ops-skill/internal/plan"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
@@ -78,12 +79,13 @@ type PlannerSwitched struct {
 	Reason string    `json:"reason"`
 }
 
-// ModelText is what the planner said (its reasoning or final answer).
-type ModelText struct {
-	At    time.Time `json:"at"`
-	Phase Phase     `json:"phase"`
-	Text  string    `json:"text"`
-	Final bool      `json:"final,omitempty"`
+// Reported is what the planner found and decided at a turn: its reasoning
+// beside the calls it asks for, or, when Final, its answer.
+type Reported struct {
+	At     time.Time   `json:"at"`
+	Phase  Phase       `json:"phase"`
+	Report plan.Report `json:"report"`
+	Final  bool        `json:"final,omitempty"`
 }
 
 // ToolCalled is a call about to run.
@@ -169,7 +171,7 @@ func (h HistoryFailed) String() string { return "history not recorded: " + h.Wha
 func (RunStarted) Kind() string      { return "run_started" }
 func (PhaseStarted) Kind() string    { return "phase" }
 func (PlannerSwitched) Kind() string { return "planner_switched" }
-func (ModelText) Kind() string       { return "model_text" }
+func (Reported) Kind() string        { return "planner_report" }
 func (ToolCalled) Kind() string      { return "tool_called" }
 func (ToolDone) Kind() string        { return "tool_result" }
 func (Waiting) Kind() string         { return "waiting" }

@@ -11,22 +11,20 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/compose"
 	"github.com/duet-company/ops-skill/internal/config"
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/llm"
+	"github.com/duet-company/ops-skill/internal/llmplanner"
 	"github.com/duet-company/ops-skill/internal/planner"
 	"github.com/duet-company/ops-skill/internal/platform"
-	"github.com/duet-company/ops-skill/internal/policy"
 	"github.com/duet-company/ops-skill/internal/sim"
 	"github.com/duet-company/ops-skill/internal/store"
-	"github.com/duet-company/ops-skill/internal/text"
-	"github.com/duet-company/ops-skill/internal/units"
-	"github.com/duet-company/ops-skill/prompts"
 	"github.com/duet-company/ops-skill/tools"
 )
 
-// The harness copies the wiring of internal/app/runtime.go: the simulated
-// platform behind the tool registry, the guard policies from the default
+// The harness composes the agent as the CLI does (compose.New): the simulated
+// platform behind the tool registry, the guard policy from the default
 // configuration, the rules planner as planner and fallback, the rendered
 // system prompt, and (optionally) the SQLite history in memory.
 
@@ -49,6 +47,7 @@ type setup struct {
 	noStore    bool                            // no history: an in-memory incident store instead
 	conf       func(*config.Config)            // adjusts the configuration before wiring
 	agentCfg   func(*agent.Config)             // adjusts the agent's bounds after wiring
+	modelCfg   func(*llmplanner.Config)        // adjusts what the LLM planner sends
 	platform   *sim.Platform                   // reuse a platform (and state) across runs
 	state      tools.StateStore                // reuse guard state across runs
 	wrap       func(*tools.Deps)               // wraps backends (e.g. a barrier)
@@ -99,12 +98,22 @@ func newHarness(t testing.TB, s setup) *harness {
 	if h.state == nil {
 		h.state = tools.NewMemoryState()
 	}
-	pol := policy.FromConfig(cfg)
-	deps := tools.Deps{Cluster: p.Cluster(), Metrics: p.Metrics(), Storage: p.Storage(), Health: p.Health(),
-		State: h.state, Clock: p.Clock(), Policy: pol}
-	var hist agent.History
+	plat := compose.Simulated(p, cfg.Kubernetes.Namespace)
+	plat.State = h.state
+	if !s.notify {
+		plat.Notifier = nil
+	}
+	if s.waiter != nil {
+		plat.Waiter = s.waiter(p)
+	}
+	mode, err := guard.ParseMode(cfg.Agent.Mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := compose.Options{Config: cfg, Mode: mode, Platform: plat, Model: s.planner, NoFallback: s.noFallback,
+		Tune: s.agentCfg, TuneModel: s.modelCfg, WrapTools: s.wrap}
 	if s.noStore {
-		deps.Incidents = &memIncidents{clock: p.Clock().Now}
+		o.Incidents = &memIncidents{clock: p.Clock().Now}
 	} else {
 		st, err := store.Open(ctx, store.MemoryPath, p.Clock())
 		if err != nil {
@@ -112,41 +121,14 @@ func newHarness(t testing.TB, s setup) *harness {
 		}
 		t.Cleanup(func() { st.Close() })
 		h.st = st
-		hs := history{s: st, env: store.EnvSimulated}
-		deps.Incidents, deps.Recorder, hist = hs, hs, hs
+		o.History = compose.NewHistory(st, store.EnvSimulated, false)
 	}
-	if s.wrap != nil {
-		s.wrap(&deps)
-	}
-	h.reg = tools.NewRegistry(deps)
-	h.rules = planner.NewRules(planner.PolicyFrom(pol))
-	var fallback llm.Client = h.rules
-	if s.noFallback {
-		fallback = nil
-	}
-	pl := s.planner
-	if pl == nil {
-		pl = h.rules
-	}
-	acfg := agentConfig(cfg, pol)
-	if s.agentCfg != nil {
-		s.agentCfg(&acfg)
-	}
-	system, err := systemPrompt(cfg, pol, acfg)
+	c, err := compose.New(o)
 	if err != nil {
-		t.Fatalf("system prompt: %v", err)
+		t.Fatalf("compose: %v", err)
 	}
-	h.system = system
-	var notifier platform.Notifier
-	if s.notify {
-		notifier = p.Notifier()
-	}
-	var waiter agent.Waiter = p
-	if s.waiter != nil {
-		waiter = s.waiter(p)
-	}
-	h.agent = agent.New(acfg, agent.Deps{Registry: h.reg, Planner: pl, Fallback: fallback, Clock: p.Clock(), Waiter: waiter,
-		Notifier: notifier, Approver: s.approver, History: hist, Sink: h.events, System: system, Alerting: pol.Alerting})
+	h.reg, h.rules, h.system = c.Registry, c.Rules, c.System
+	h.agent = c.NewAgent(h.events, s.approver)
 	h.alert = h.parse(s)
 	h.start = p.Snapshot()
 	h.parts = partitions(t, p)
@@ -221,93 +203,6 @@ func of[T agent.Event](r *recorder) []T {
 		}
 	}
 	return out
-}
-
-// The wiring below copies internal/app/runtime.go (unexported there).
-
-// agentConfig and systemPrompt derive, as internal/app does, the agent's
-// bounds and the prompt from the one policy of cfg.
-func agentConfig(cfg config.Config, pol guard.Policy) agent.Config {
-	c := agent.DefaultConfig()
-	mode, _ := guard.ParseMode(cfg.Agent.Mode)
-	c.MaxIterations, c.TokenBudget, c.PlannerTimeout = cfg.LLM.MaxIterations, cfg.LLM.TokenBudget, cfg.LLM.Timeout
-	c.Mode, c.MaxWrites, c.Env, c.Targets = mode, cfg.Agent.MaxWrites, store.EnvSimulated, pol.Targets
-	return c
-}
-
-func systemPrompt(cfg config.Config, pol guard.Policy, a agent.Config) (string, error) {
-	return prompts.RenderSystem(prompts.System{Namespace: cfg.Kubernetes.Namespace, Namespaces: cfg.Kubernetes.AllowedNamespaces,
-		Guardrails: pol.Sentence(), Settle: units.Duration(a.SettleTime), Mode: string(a.Mode)})
-}
-
-// history adapts the store to the agent and the tools (as internal/app/history.go).
-type history struct {
-	s   *store.Store
-	env string
-}
-
-func (h history) RecordAlert(ctx context.Context, a alert.Alert, env string) (int64, error) {
-	src := a.Source
-	if src != store.SourceAlertmanager && src != store.SourceChat && src != store.SourceWebhook {
-		src = store.SourceText
-	}
-	return h.s.RecordAlert(ctx, store.AlertRecord{Source: src, Fingerprint: a.Fingerprint, Service: a.Service, Namespace: a.Namespace,
-		Kind: string(a.Kind), Summary: text.Clip(a.Text, 500), Env: env})
-}
-
-func (h history) FinishAlert(ctx context.Context, id int64, s agent.Summary) error {
-	return h.s.FinishAlert(ctx, id, string(s.Resolution), s.Planner, s.Incident, s.Error)
-}
-
-// LastActed is off, as on the simulated platform in app: every run is a new platform.
-func (h history) LastActed(context.Context, string, string) (time.Time, bool, error) {
-	return time.Time{}, false, nil
-}
-
-// LastNotified is off for the same reason: no notification cooldown across runs.
-func (h history) LastNotified(context.Context, string, string) (agent.NotifyRecord, bool, error) {
-	return agent.NotifyRecord{}, false, nil
-}
-
-func (h history) MarkNotified(context.Context, string, string, agent.NotifyRecord) error { return nil }
-
-func (h history) AddTimeline(ctx context.Context, id, kind, text string) error {
-	return h.s.AppendTimeline(ctx, id, store.TimelineEntry{Kind: kind, Text: text})
-}
-
-func (h history) SetIncidentStatus(ctx context.Context, id string, status platform.IncidentStatus) error {
-	return h.s.SetIncidentStatus(ctx, id, status)
-}
-
-func (h history) OpenIncident(ctx context.Context, title, service, severity string, alertID int64) (string, error) {
-	inc, err := h.s.CreateIncident(ctx, store.Incident{Title: title, Service: service, Severity: severity, Status: "open", AlertID: alertID, Env: h.env})
-	return inc.ID, err
-}
-
-func (h history) RecordIntent(ctx context.Context, c tools.CallRecord) (int64, error) {
-	return h.s.RecordIntent(ctx, store.ToolCallRecord{AlertID: c.AlertID, At: c.At, Tool: c.Tool, Target: c.Target,
-		Args: text.Clip(c.Args, 4000), Write: c.Write, Env: h.env})
-}
-
-func (h history) RecordCall(ctx context.Context, c tools.CallRecord) error {
-	verdict := map[tools.Status]string{tools.StatusOK: store.VerdictAllow, tools.StatusExecuted: store.VerdictExecuted,
-		tools.StatusDryRun: store.VerdictDryRun, tools.StatusRefused: store.VerdictRefuse}[c.Status]
-	if verdict == "" {
-		verdict = store.VerdictError
-	}
-	rec := store.ToolCallRecord{AlertID: c.AlertID, At: c.At, Tool: c.Tool, Target: c.Target,
-		Args: text.Clip(c.Args, 4000), Verdict: verdict, Rule: c.Rule, Reason: text.Clip(c.Reason, 1000), Result: text.Clip(c.Result, 4000), Write: c.Write, Env: h.env}
-	if c.Intent != 0 {
-		return h.s.CompleteToolCall(ctx, c.Intent, rec)
-	}
-	_, err := h.s.RecordToolCall(ctx, rec)
-	return err
-}
-
-func (h history) RecordScale(ctx context.Context, alertID int64, ref platform.WorkloadRef, from, to int32, rule, reason string) error {
-	_, err := h.s.RecordScaleEvent(ctx, store.ScaleEvent{Namespace: ref.Namespace, Name: ref.Name, From: from, To: to, Rule: rule,
-		Reason: text.Clip(reason, 500), AlertID: alertID, Env: h.env})
-	return err
 }
 
 // memIncidents opens incidents without a database (runs without history).

@@ -8,8 +8,10 @@ import (
 	"github.com/duet-company/ops-skill/internal/sim"
 )
 
-// maxFixedPromptChars is the aim for the system prompt plus every tool schema.
-const maxFixedPromptChars = 5000
+// maxFixedPromptChars is the aim for the system prompt plus every tool schema:
+// 5000 for the prompt and the 12 platform tools, and 500 for the report tool
+// the model ends with (its structured answer replaced the prose format).
+const maxFixedPromptChars = 5500
 
 // An ideal scripted model drives a whole spec incident through the real
 // go-openai adapter and the OpenAI wire format.

@@ -2,10 +2,10 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"slices"
 
-	"github.com/duet-company/ops-skill/internal/llm"
+	"github.com/duet-company/ops-skill/internal/plan"
 	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/tools"
 )
@@ -16,8 +16,7 @@ func (r *run) plan(ctx context.Context) {
 	r.phase(PhaseAnalys)
 	invalid := 0
 	for i := 0; i < r.a.cfg.MaxIterations && ctx.Err() == nil; i++ {
-		final := i == r.a.cfg.MaxIterations-1 || r.overBudget()
-		resp, err := r.chat(ctx, final)
+		t, err := r.next(ctx, i == r.a.cfg.MaxIterations-1 || r.overBudget())
 		if err != nil {
 			if ctx.Err() != nil {
 				return // cancelled, not a planner failure: no fallback; finish says so
@@ -29,19 +28,13 @@ func (r *run) plan(ctx context.Context) {
 			r.sum.Error = "planner: " + err.Error()
 			return
 		}
-		msg := resp.Message
-		if final {
-			msg.ToolCalls = nil // the last turn must answer; calls it still makes are ignored
-		}
-		r.msgs = append(r.msgs, historyCopy(msg))
-		if msg.Content != "" {
-			r.emit(ModelText{At: r.now(), Phase: phaseOfText(msg), Text: text.Clip(msg.Content, 4000), Final: len(msg.ToolCalls) == 0})
-		}
-		if len(msg.ToolCalls) == 0 {
-			r.sum.Explanation = msg.Content
+		r.reported(t)
+		if t.Done() {
+			r.answer = t.Report
+			r.sum.Explanation = t.Report.String()
 			return
 		}
-		if r.execute(ctx, msg.ToolCalls) {
+		if r.execute(ctx, t.Calls) {
 			invalid = 0
 		} else if invalid++; invalid >= r.a.cfg.MaxInvalidTurns && r.fallBack(fmt.Sprintf("%s made only invalid calls %d turns in a row", r.planner.Name(), invalid)) {
 			i, invalid = -1, 0
@@ -52,57 +45,76 @@ func (r *run) plan(ctx context.Context) {
 // overBudget reports whether the model spent the run's token budget. The
 // fallback spends no tokens, so the budget never stops it from acting.
 func (r *run) overBudget() bool {
-	return r.planner != r.a.d.Fallback && r.sum.TokensIn+r.sum.TokensOut >= r.a.cfg.TokenBudget
+	return !r.onFallback && r.sum.TokensIn+r.sum.TokensOut >= r.a.cfg.TokenBudget
 }
 
-func phaseOfText(m llm.Message) Phase {
-	if len(m.ToolCalls) > 0 {
-		return PhaseAnalys
-	}
-	return PhaseNotify
-}
-
-// chat asks the planner for its next turn, with a timeout, and counts usage.
-func (r *run) chat(ctx context.Context, final bool) (llm.Response, error) {
-	req := llm.Request{Messages: r.msgs, Tools: r.toolSpecs(), ToolChoice: llm.ToolChoiceAuto, MaxTokens: 1024}
-	if final {
-		req.ToolChoice = llm.ToolChoiceNone
-	}
+// next asks the planner for its next turn in the run's situation, with a
+// timeout, and counts what it cost. The final turn's calls are dropped: it
+// must answer.
+func (r *run) next(ctx context.Context, final bool) (plan.Turn, error) {
 	if t := r.a.cfg.PlannerTimeout; t > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, t)
 		defer cancel()
 	}
-	resp, err := r.planner.Chat(ctx, req)
-	if r.planner != r.a.d.Fallback {
-		r.sum.LLMCalls++
-		r.sum.TokensIn += resp.Usage.PromptTokens
-		r.sum.TokensOut += resp.Usage.CompletionTokens
+	t, err := r.planner.Next(ctx, r.situation(final))
+	r.sum.LLMCalls += t.Usage.Calls
+	r.sum.TokensIn += t.Usage.PromptTokens
+	r.sum.TokensOut += t.Usage.CompletionTokens
+	if err != nil {
+		return t, err
 	}
-	if err == nil && resp.Message.Role == "" {
-		resp.Message.Role = llm.RoleAssistant
+	if final {
+		t.Calls = nil
 	}
-	return resp, err
+	r.sit.Turns++
+	r.sit.Asked = append(r.sit.Asked, t.Calls...)
+	return t, nil
 }
 
-func (r *run) toolSpecs() []llm.ToolSpec {
-	specs := r.a.d.Registry.Specs()
-	out := make([]llm.ToolSpec, len(specs))
-	for i, s := range specs {
-		out[i] = llm.ToolSpec{Name: string(s.Name), Description: s.Description, Parameters: s.Parameters}
+// situation is what the planner may know now: the facts, the conversation's
+// context and every outcome so far, whole.
+func (r *run) situation(final bool) plan.Situation {
+	s := r.sit
+	r.mu.Lock()
+	s.Outcomes = slices.Clone(r.outcomes)
+	r.mu.Unlock()
+	s.Asked, s.Final = slices.Clone(s.Asked), final
+	return s
+}
+
+// reported emits what the planner said at a turn, if anything.
+func (r *run) reported(t plan.Turn) {
+	if t.Report.Empty() {
+		return
 	}
-	return out
+	ph := PhaseAnalys
+	if t.Done() {
+		ph = PhaseNotify
+	}
+	r.emit(Reported{At: r.now(), Phase: ph, Report: clipReport(t.Report), Final: t.Done()})
+}
+
+// clipReport bounds what a planner's report puts in events and history.
+func clipReport(rep plan.Report) plan.Report {
+	const n = 4000
+	rep.Diagnosis = slices.Clone(rep.Diagnosis)
+	for i := range rep.Diagnosis {
+		rep.Diagnosis[i] = text.Clip(rep.Diagnosis[i], n)
+	}
+	rep.Cause, rep.Decision, rep.FollowUp, rep.Text = text.Clip(rep.Cause, n), text.Clip(rep.Decision, n), text.Clip(rep.FollowUp, n), text.Clip(rep.Text, n)
+	return rep
 }
 
 // fallBack switches to the rules planner once; false when there is none to switch to.
 func (r *run) fallBack(reason string) bool {
 	fb := r.a.d.Fallback
-	if fb == nil || r.planner == fb {
+	if fb == nil || r.onFallback {
 		return false
 	}
 	r.emit(PlannerSwitched{At: r.now(), From: r.planner.Name(), To: fb.Name(), Reason: text.Clip(reason, 500)})
 	r.sum.PlannerNote = "fell back to " + fb.Name() + ": " + text.Clip(reason, 300)
-	r.planner, r.sum.Planner = fb, fb.Name()
+	r.planner, r.onFallback, r.sum.Planner = plan.Begin(fb, r.brief), true, fb.Name()
 	return true
 }
 
@@ -115,13 +127,13 @@ const maxCallsPerTurn = 16
 // in the order asked, and appends every result in the order of the calls.
 // Calls past maxCallsPerTurn are answered without running.
 // It reports whether any call was valid.
-func (r *run) execute(ctx context.Context, calls []llm.ToolCall) bool {
+func (r *run) execute(ctx context.Context, calls []tools.Call) bool {
 	results := make([]tools.Outcome, len(calls))
 	var reads, writes, over []int
 	for i, c := range calls {
 		if i >= maxCallsPerTurn {
 			over = append(over, i)
-		} else if t, ok := r.a.d.Registry.Lookup(tools.Name(c.Name)); ok && t.Risk() == tools.RiskRead {
+		} else if t, ok := r.a.d.Registry.Lookup(c.Tool); ok && t.Risk() == tools.RiskRead {
 			reads = append(reads, i)
 		} else {
 			writes = append(writes, i)
@@ -129,20 +141,19 @@ func (r *run) execute(ctx context.Context, calls []llm.ToolCall) bool {
 	}
 	readCalls := make([]tools.Call, len(reads))
 	for j, i := range reads {
-		readCalls[j] = toCall(calls[i])
+		readCalls[j] = calls[i]
 	}
 	for j, o := range r.parallel(ctx, PhaseAnalys, r.planner.Name(), readCalls) {
 		results[reads[j]] = o
 	}
 	for _, i := range writes {
-		results[i] = r.invoke(ctx, r.phaseOfCall(calls[i].Name), r.planner.Name(), toCall(calls[i]))
+		results[i] = r.invoke(ctx, r.phaseOfCall(calls[i].Tool), r.planner.Name(), calls[i])
 	}
 	for _, i := range over {
 		results[i] = r.notRun(calls[i])
 	}
 	valid := false
-	for i, c := range calls {
-		r.msgs = append(r.msgs, llm.Message{Role: llm.RoleTool, ToolCallID: c.ID, Name: c.Name, Content: r.toolContent(results[i])})
+	for i := range calls {
 		if results[i].Status != tools.StatusInvalid {
 			valid = true
 		}
@@ -156,40 +167,17 @@ func (r *run) execute(ctx context.Context, calls []llm.ToolCall) bool {
 }
 
 // notRun answers a call past the per-turn cap without running it.
-func (r *run) notRun(c llm.ToolCall) tools.Outcome {
-	call := toCall(c)
+func (r *run) notRun(call tools.Call) tools.Outcome {
 	r.called(PhaseAnalys, r.planner.Name(), call)
-	o := tools.Outcome{CallID: c.ID, Tool: tools.Name(c.Name), Status: tools.StatusInvalid, Summary: "not run",
+	o := tools.Outcome{CallID: call.ID, Tool: call.Tool, Status: tools.StatusInvalid, Summary: "not run",
 		Error: fmt.Sprintf("too many calls in one turn: only the first %d run; ask again for what is still needed", maxCallsPerTurn)}
 	r.done(PhaseAnalys, call, o)
 	return o
 }
 
-func (r *run) phaseOfCall(name string) Phase {
-	if t, ok := r.a.d.Registry.Lookup(tools.Name(name)); ok && t.Risk() == tools.RiskRecord {
+func (r *run) phaseOfCall(name tools.Name) Phase {
+	if t, ok := r.a.d.Registry.Lookup(name); ok && t.Risk() == tools.RiskRecord {
 		return PhaseNotify
 	}
 	return PhaseAction
-}
-
-func toCall(c llm.ToolCall) tools.Call {
-	return tools.Call{ID: c.ID, Tool: tools.Name(c.Name), Args: []byte(c.Arguments)}
-}
-
-// historyCopy keeps malformed tool-call arguments out of the conversation sent
-// back to the provider (some reject invalid JSON there); the tool result still
-// quotes what was wrong.
-func historyCopy(m llm.Message) llm.Message {
-	if len(m.ToolCalls) == 0 {
-		return m
-	}
-	calls := make([]llm.ToolCall, len(m.ToolCalls))
-	for i, c := range m.ToolCalls {
-		if !json.Valid([]byte(c.Arguments)) {
-			c.Arguments = "{}"
-		}
-		calls[i] = c
-	}
-	m.ToolCalls = calls
-	return m
 }

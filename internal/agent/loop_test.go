@@ -243,8 +243,8 @@ func TestFirstRequestCarriesTheAlertFactsAndTheSnapshot(t *testing.T) {
 		"Snapshot getServiceStatus", "Snapshot queryMetrics", "Backend service CPU at 85% for 5 minutes", "untrusted"); !ok {
 		t.Errorf("first user message lacks %q:\n%s", miss, user)
 	}
-	if got := len(req.ToolNames()); got != len(h.reg.Specs()) || req.ToolChoice() != "auto" {
-		t.Errorf("first request offers %d tools with tool_choice %q, want %d and auto", got, req.ToolChoice(), len(h.reg.Specs()))
+	if got := len(req.ToolNames()); got != len(h.reg.Specs())+1 || req.ToolChoice() != "auto" {
+		t.Errorf("first request offers %d tools with tool_choice %q, want %d (the platform's and report) and auto", got, req.ToolChoice(), len(h.reg.Specs())+1)
 	}
 }
 

@@ -9,40 +9,46 @@ import (
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/alert"
-	"github.com/duet-company/ops-skill/internal/llm"
+	"github.com/duet-company/ops-skill/internal/plan"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/tools"
 )
 
 // run is the state of one alert's handling.
 type run struct {
-	a        *Agent
-	al       alert.Alert
-	ref      platform.WorkloadRef
-	gate     *tools.Run
-	started  time.Time
-	planner  llm.Client
-	msgs     []llm.Message
-	sum      Summary
-	before   signal
-	outcomes []tools.Outcome
-	incident string
-	escalate bool
-	inChat   bool          // a conversation turn, not an alert
-	prior    []llm.Message // earlier turns of the conversation
-	stopped  bool          // a step decided the run is over (cooldown, failure)
+	a          *Agent
+	al         alert.Alert
+	ref        platform.WorkloadRef
+	gate       *tools.Run
+	started    time.Time
+	planner    plan.Planner // the planner asked now: a briefed session of an LLM, or the rules
+	brief      plan.Brief   // what only a model reads: the untrusted text, the conversation
+	sit        plan.Situation
+	answer     plan.Report // the planner's last word
+	sum        Summary
+	before     signal
+	outcomes   []tools.Outcome
+	incident   string
+	escalate   bool
+	inChat     bool // a conversation turn, not an alert
+	onFallback bool // the rules planner took over
+	stopped    bool // a step decided the run is over (cooldown, failure)
 
 	mu  sync.Mutex
 	seq int
 }
 
-func (a *Agent) newRun(al alert.Alert) *run {
-	r := &run{a: a, al: al, planner: a.d.Planner, ref: platform.WorkloadRef{Namespace: al.Namespace, Name: al.Service}}
+func (a *Agent) newRun(al alert.Alert, conv plan.Context, prior []plan.Exchange) *run {
+	r := &run{a: a, al: al, ref: platform.WorkloadRef{Namespace: al.Namespace, Name: al.Service}, inChat: al.Source == alert.SourceChat}
 	r.sum = Summary{Alert: al.Text, Target: al.Target(), Mode: a.cfg.Mode, Platform: a.cfg.Where, Actions: []Action{}, Refusals: []Refusal{}}
-	if r.planner == nil {
-		r.planner = a.d.Fallback
+	r.sit = plan.Situation{Facts: plan.FactsOf(al, a.cfg.Mode), Context: conv}
+	r.brief = plan.Brief{Text: al.Text, InChat: r.inChat, Prior: prior}
+	p := a.d.Planner
+	if p == nil {
+		p = a.d.Fallback
 	}
-	r.sum.Planner = r.planner.Name()
+	r.onFallback = p == a.d.Fallback // nothing to fall back to
+	r.planner, r.sum.Planner = plan.Begin(p, r.brief), p.Name()
 	return r
 }
 

@@ -42,9 +42,20 @@ const (
 	KindUnknown    Kind = "unknown"
 )
 
+// Source is where an alert or request came from.
+type Source string
+
+// Sources.
+const (
+	SourceText         Source = "text"         // a line of text (the command line, a pipe)
+	SourceAlertmanager Source = "alertmanager" // an Alertmanager webhook payload
+	SourceChat         Source = "chat"         // an operator's request in a conversation
+	SourceHealth       Source = "health"       // a failing health check of serve's loop
+)
+
 // Alert is one alert to act on.
 type Alert struct {
-	Source       string            `json:"source"` // text, alertmanager, chat
+	Source       Source            `json:"source"`
 	Text         string            `json:"text"`
 	Status       string            `json:"status"` // firing or resolved
 	Service      string            `json:"service,omitempty"`
@@ -60,7 +71,7 @@ type Alert struct {
 	Annotations  map[string]string `json:"annotations,omitempty"`
 	GeneratorURL string            `json:"generatorURL,omitempty"`
 	// Intent is set for conversation requests (ParseRequest); empty for alerts.
-	Intent string `json:"intent,omitempty"`
+	Intent Intent `json:"intent,omitempty"`
 }
 
 // Target is namespace/service, or empty when the service is unknown.
@@ -94,7 +105,7 @@ func (p Parser) ParseText(text string, now time.Time) (Alert, error) {
 	if err != nil {
 		return Alert{}, err
 	}
-	a := Alert{Source: "text", Text: clean, Status: "firing", Namespace: p.Namespace, StartsAt: now}
+	a := Alert{Source: SourceText, Text: clean, Status: "firing", Namespace: p.Namespace, StartsAt: now}
 	p.enrich(&a, clean)
 	a.Fingerprint = Fingerprint(clean, a.Target())
 	return a, nil

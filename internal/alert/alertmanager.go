@@ -126,7 +126,7 @@ func (p Parser) fromWebhook(w Webhook, wa WebhookAlert, now time.Time) (Alert, e
 	if err != nil {
 		return Alert{}, err
 	}
-	a := Alert{Source: "alertmanager", Text: clean, Status: "firing", Labels: labels, Annotations: ann,
+	a := Alert{Source: SourceAlertmanager, Text: clean, Status: "firing", Labels: labels, Annotations: ann,
 		Namespace: firstNonEmpty(labels["namespace"], p.Namespace), StartsAt: wa.StartsAt, GeneratorURL: wa.GeneratorURL,
 		Service: firstOf(labels, "service", "deployment", "statefulset", "app", "app_kubernetes_io_name", "job", "container")}
 	if a.StartsAt.IsZero() {

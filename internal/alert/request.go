@@ -5,21 +5,25 @@ import (
 	"time"
 )
 
-// Intents of an operator's free-text request in a conversation. Code decides
-// the intent, so a planner never has to read the raw text to know what was asked.
+// Intent is what an operator's free-text request in a conversation asks for.
+// Code decides the intent, so a planner never has to read the raw text to know
+// what was asked.
+type Intent string
+
+// Intents of a request.
 const (
-	IntentIncident  = "incident"  // the request describes a problem: handle it like an alert
-	IntentHealth    = "health"    // check the health of the platform
-	IntentAutoscale = "autoscale" // check health and scale what the rules call for
-	IntentHistory   = "history"   // explain past actions or alerts
-	IntentStorage   = "storage"   // disk usage and growth
-	IntentWhatIf    = "what_if"   // what would the rules do if …
-	IntentStatus    = "status"    // the state of one service
-	IntentHelp      = "help"      // nothing recognised
+	IntentIncident  Intent = "incident"  // the request describes a problem: handle it like an alert
+	IntentHealth           = "health"    // check the health of the platform
+	IntentAutoscale        = "autoscale" // check health and scale what the rules call for
+	IntentHistory          = "history"   // explain past actions or alerts
+	IntentStorage          = "storage"   // disk usage and growth
+	IntentWhatIf           = "what_if"   // what would the rules do if …
+	IntentStatus           = "status"    // the state of one service
+	IntentHelp             = "help"      // nothing recognised
 )
 
 var intentRules = []struct {
-	intent string
+	intent Intent
 	re     *regexp.Regexp
 }{
 	{IntentHistory, regexp.MustCompile(`\b(why|when did|did you|what did you|history|last (action|scale|restart)s?)\b`)},
@@ -31,7 +35,7 @@ var intentRules = []struct {
 }
 
 // DetectIntent classifies lower-cased request text.
-func DetectIntent(lower string) string {
+func DetectIntent(lower string) Intent {
 	for _, r := range intentRules {
 		if r.re.MatchString(lower) {
 			return r.intent
@@ -47,7 +51,7 @@ func (p Parser) ParseRequest(text string, now time.Time) (Alert, error) {
 	if err != nil {
 		return a, err
 	}
-	a.Source = "chat"
+	a.Source = SourceChat
 	a.Intent = DetectIntent(toLower(a.Text))
 	if a.Intent == "" {
 		a.Intent = IntentHelp

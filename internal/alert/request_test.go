@@ -8,7 +8,9 @@ import (
 func TestParseRequestDetectsTheOperatorsIntent(t *testing.T) {
 	p := Parser{Namespace: "ai-data-labs", Services: []string{"backend", "frontend", "clickhouse", "postgresql", "redis"}, Aliases: DefaultAliases()}
 	cases := []struct {
-		text, intent, service string
+		text    string
+		intent  Intent
+		service string
 	}{
 		{"check system health and auto-scale if needed", IntentAutoscale, ""},
 		{"is everything healthy?", IntentHealth, ""},

@@ -8,15 +8,12 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/cli"
+	"github.com/duet-company/ops-skill/internal/compose"
 	"github.com/duet-company/ops-skill/internal/config"
 	"github.com/duet-company/ops-skill/internal/eval"
 	"github.com/duet-company/ops-skill/internal/guard"
-	"github.com/duet-company/ops-skill/internal/llm"
-	"github.com/duet-company/ops-skill/internal/planner"
-	"github.com/duet-company/ops-skill/internal/policy"
 	"github.com/duet-company/ops-skill/internal/sim"
 	"github.com/duet-company/ops-skill/internal/store"
-	"github.com/duet-company/ops-skill/tools"
 )
 
 // EvalConfig is the configuration eval runs use: the built-in policy in auto
@@ -31,42 +28,32 @@ func EvalConfig(cfg config.Config) config.Config {
 }
 
 // EvalWire composes the agent of one eval run the way newRuntime does for
-// --simulate: the simulated platform's ports (its notifier included) behind
-// the tool registry, a private in-memory history, the guard state in memory,
-// the rules planner as planner or fallback, and the rendered system prompt.
+// --simulate (compose.New): the simulated platform's ports (its notifier
+// included) behind the tool registry, a private in-memory history, the guard
+// state in memory, the rules planner as planner or fallback, and the rendered
+// system prompt.
 func EvalWire(cfg config.Config) eval.Wire {
 	return func(ctx context.Context, s eval.RunSetup) (*agent.Agent, func() error, error) {
 		p := s.Platform
+		mode, err := guard.ParseMode(cfg.Agent.Mode)
+		if err != nil {
+			return nil, nil, err
+		}
 		st, err := store.Open(ctx, store.MemoryPath, p.Clock())
 		if err != nil {
 			return nil, nil, fmt.Errorf("open the run's history: %w", err)
 		}
-		mode, err := guard.ParseMode(cfg.Agent.Mode)
+		c := cfg
+		if s.Planner == nil {
+			c.Agent.Planner = config.PlannerRules // the rules model: whatever the configured planner
+		}
+		comp, err := compose.New(compose.Options{Config: c, Mode: mode, Platform: compose.Simulated(p, c.Kubernetes.Namespace),
+			History: compose.NewHistory(st, store.EnvSimulated, false), Model: s.Planner, NoFallback: !s.Fallback})
 		if err != nil {
 			st.Close()
 			return nil, nil, err
 		}
-		pol := policy.FromConfig(cfg)
-		acfg := agentConfig(cfg, pol, mode, store.EnvSimulated)
-		system, err := systemPrompt(cfg, pol, acfg)
-		if err != nil {
-			st.Close()
-			return nil, nil, err
-		}
-		hist := history{s: st, env: store.EnvSimulated}
-		reg := tools.NewRegistry(tools.Deps{Cluster: p.Cluster(), Metrics: p.Metrics(), Storage: p.Storage(), Health: p.Health(),
-			Notifier: p.Notifier(), Incidents: hist, State: tools.NewMemoryState(), Recorder: hist, History: hist, Clock: p.Clock(), Policy: pol})
-		var rules llm.Client = planner.NewRules(planner.PolicyFrom(pol))
-		pl, fallback := s.Planner, rules
-		if pl == nil {
-			pl = rules
-		}
-		if !s.Fallback {
-			fallback = nil
-		}
-		ag := agent.New(acfg, agent.Deps{Registry: reg, Planner: pl, Fallback: fallback, Clock: p.Clock(), Waiter: p,
-			Notifier: p.Notifier(), History: hist, Sink: s.Sink, System: system, Alerting: pol.Alerting})
-		return ag, st.Close, nil
+		return comp.NewAgent(s.Sink, nil), st.Close, nil
 	}
 }
 

@@ -10,8 +10,6 @@ import (
 	"github.com/duet-company/ops-skill/internal/config"
 	"github.com/duet-company/ops-skill/internal/eval"
 	"github.com/duet-company/ops-skill/internal/llm"
-	"github.com/duet-company/ops-skill/internal/planner"
-	"github.com/duet-company/ops-skill/internal/policy"
 )
 
 func (h *harness) evalReport(args ...string) (eval.Report, int) {
@@ -100,10 +98,19 @@ func TestEvalBuildsTheConfiguredLLMWithTheModelAskedFor(t *testing.T) {
 	d := deps{io: cli.Test(strings.NewReader(""), &h.out, &h.errOut), env: h.lookup, clock: h.clock,
 		newLLM: func(c config.LLM) (llm.Client, error) {
 			asked = append(asked, c.Model)
-			return planner.NewRules(planner.PolicyFrom(policy.FromConfig(config.Defaults()))), nil // a stand-in client
+			return standInModel{}, nil
 		}}
 	code := Run(context.Background(), d, []string{"eval", "--model", "llm", "--model", "gpt-other", "--scenario", "healthy"})
 	if code != cli.ExitOK || strings.Join(asked, ",") != "gpt-configured,gpt-other" {
 		t.Errorf("exit %d, models built %v; want gpt-configured (from LLM_MODEL) and gpt-other: %s", code, asked, h.errOut.String())
 	}
+}
+
+// standInModel answers at once, without tools: a stand-in for a provider.
+type standInModel struct{}
+
+func (standInModel) Name() string { return "llm:stand-in" }
+
+func (standInModel) Chat(context.Context, llm.Request) (llm.Response, error) {
+	return llm.Response{Message: llm.Message{Role: llm.RoleAssistant, Content: "Nothing to do."}, FinishReason: "stop"}, nil
 }

@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/duet-company/ops-skill/internal/cli"
+	"github.com/duet-company/ops-skill/internal/compose"
 	"github.com/duet-company/ops-skill/internal/config"
 	"github.com/duet-company/ops-skill/internal/guard"
-	"github.com/duet-company/ops-skill/internal/policy"
 	"github.com/duet-company/ops-skill/internal/store"
 )
 
@@ -252,11 +252,11 @@ func renderSystemPrompt(t *testing.T, h *harness) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pol := policy.FromConfig(cfg)
-	got, err := systemPrompt(cfg, pol, agentConfig(cfg, pol, mode, store.EnvSimulated))
+	c, err := compose.New(compose.Options{Config: cfg, Mode: mode})
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := c.System
 	if strings.Contains(got, "<no value>") || strings.Contains(got, "%!") {
 		t.Errorf("the prompt has an unfilled field:\n%s", got)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"sort"
 	"time"
@@ -14,18 +13,15 @@ import (
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/cli"
+	"github.com/duet-company/ops-skill/internal/compose"
 	"github.com/duet-company/ops-skill/internal/config"
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/llm"
 	"github.com/duet-company/ops-skill/internal/llm/openai"
 	"github.com/duet-company/ops-skill/internal/notify"
-	"github.com/duet-company/ops-skill/internal/planner"
 	"github.com/duet-company/ops-skill/internal/platform"
-	"github.com/duet-company/ops-skill/internal/policy"
 	"github.com/duet-company/ops-skill/internal/sim"
 	"github.com/duet-company/ops-skill/internal/store"
-	"github.com/duet-company/ops-skill/internal/units"
-	"github.com/duet-company/ops-skill/prompts"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -43,6 +39,12 @@ type backends struct {
 	desc     string
 	where    platform.Where
 	closers  []func() error
+}
+
+// platform is what the composition acts on.
+func (b backends) platform() compose.Platform {
+	return compose.Platform{Cluster: b.cluster, Metrics: b.metrics, Storage: b.storage, Health: b.health, Notifier: b.notifier,
+		Clock: b.clock, Waiter: b.waiter, State: b.state, Where: b.where, Env: b.env}
 }
 
 // deps are the process-level inputs of the composition root.
@@ -64,27 +66,34 @@ func (d deps) openStore(ctx context.Context, cfg config.Config) (*store.Store, e
 	return st, nil
 }
 
-// newRuntime composes everything one run needs.
-func (d deps) newRuntime(ctx context.Context, cfg config.Config, opts cli.RuntimeOptions) (*cli.Runtime, error) {
+// newRuntime composes everything one run needs. What it opens is released
+// by the runtime's Close, or at once when it fails half-way.
+func (d deps) newRuntime(ctx context.Context, cfg config.Config, opts cli.RuntimeOptions) (rt *cli.Runtime, err error) {
+	var stack compose.Stack
+	defer func() {
+		if err != nil {
+			_ = stack.Close() // the composition failed: its error is the one to report
+		}
+	}()
 	st, err := d.openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
+	stack.Push(st.Close)
 	mode, err := guard.ParseMode(cfg.Agent.Mode)
 	if err != nil {
-		st.Close()
 		return nil, err
 	}
 	b, err := d.platform(ctx, &cfg, opts, mode, st)
 	if err != nil {
-		st.Close()
 		return nil, err
 	}
+	stack.Push(func() error { return closeBackends(b) })
 	fan, err := newNotifier(cfg, st, b.env)
 	if err != nil {
-		st.Close()
 		return nil, err
 	}
+	stack.Push(func() error { return closeNotifier(fan, cfg.Alerting.NotifyDeadline+5*time.Second) })
 	held := ""
 	switch {
 	case b.where.Simulated() && !opts.Notify:
@@ -93,37 +102,40 @@ func (d deps) newRuntime(ctx context.Context, cfg config.Config, opts cli.Runtim
 	case len(fan.Channels()) > 0:
 		b.notifier = fan
 	}
-	pol := policy.FromConfig(cfg) // after the platform: the namespace may be the context's
-	hist := history{s: st, env: b.env, actedLookup: b.env != store.EnvSimulated}
-	reg := tools.NewRegistry(tools.Deps{Cluster: b.cluster, Metrics: b.metrics, Storage: b.storage, Health: b.health,
-		Notifier: b.notifier, Incidents: hist, State: b.state, Recorder: hist, History: hist, Clock: b.clock, Policy: pol})
-	pl, fallback, note, err := d.planners(cfg, pol)
+	c, err := d.compose(cfg, mode, b, st, held) // after the platform: the namespace may be the context's
 	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	acfg := agentConfig(cfg, pol, mode, b.env)
-	acfg.Where, acfg.HeldReason = b.where, held
-	system, err := systemPrompt(cfg, pol, acfg)
-	if err != nil {
-		st.Close()
 		return nil, err
 	}
 	services := serviceNames(ctx, b.cluster, cfg.Kubernetes.Namespace)
-	rt := &cli.Runtime{
-		Registry: reg, Store: st, Env: b.env, Where: b.where, Mode: mode, Now: b.clock.Now,
-		Platform: note + " · " + b.desc,
+	rt = &cli.Runtime{
+		Registry: c.Registry, Store: st, Env: b.env, Where: b.where, Mode: mode, Now: b.clock.Now,
+		Platform: c.Note + " · " + b.desc,
 		Parser:   alert.Parser{Namespace: cfg.Kubernetes.Namespace, Services: services, Aliases: alert.DefaultAliases()},
-		Close:    closeAll(fan, st, cfg.Alerting.NotifyDeadline+5*time.Second, b),
+		Close:    stack.Close,
+		NewAgent: c.NewAgent,
 	}
 	if !b.where.Simulated() {
 		rt.Preflight = d.metricPreflight(b.metrics)
 	}
-	rt.NewAgent = func(sink agent.Sink, approver tools.Approver) *agent.Agent {
-		return agent.New(acfg, agent.Deps{Registry: reg, Planner: pl, Fallback: fallback, Clock: b.clock, Waiter: b.waiter,
-			Notifier: b.notifier, History: hist, Approver: approver, Sink: sink, System: system, Alerting: pol.Alerting})
-	}
 	return rt, nil
+}
+
+// compose builds the agent's parts on the platform, with the configured model.
+func (d deps) compose(cfg config.Config, mode guard.Mode, b backends, st *store.Store, held string) (*compose.Composition, error) {
+	var model llm.Client
+	if cfg.LLM.Provider != "" && cfg.Agent.Planner != config.PlannerRules {
+		m, err := d.newLLM(cfg.LLM)
+		if err != nil {
+			return nil, &cli.ExitError{Code: cli.ExitUsage, Err: err}
+		}
+		model = m
+	}
+	c, err := compose.New(compose.Options{Config: cfg, Mode: mode, Platform: b.platform(), Model: model, HeldReason: held,
+		History: compose.NewHistory(st, b.env, b.env != store.EnvSimulated)})
+	if errors.Is(err, compose.ErrNoModel) {
+		return nil, &cli.ExitError{Code: cli.ExitUsage, Err: err}
+	}
+	return c, err
 }
 
 // newNotifier builds the notification channels from the config. It runs on
@@ -140,13 +152,11 @@ func newNotifier(cfg config.Config, st *store.Store, env string) (*notify.Fanout
 	return fan, nil
 }
 
-// closeAll delivers queued notifications (bounded), then closes the history.
-func closeAll(fan *notify.Fanout, st *store.Store, wait time.Duration, b backends) func() error {
-	return func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), wait)
-		defer cancel()
-		return errors.Join(fan.Close(ctx), closeBackends(b), st.Close())
-	}
+// closeNotifier delivers queued notifications, for a bounded time.
+func closeNotifier(fan *notify.Fanout, wait time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	return fan.Close(ctx)
 }
 
 // platform picks the simulated platform, or says why a real one is not available.
@@ -181,24 +191,6 @@ func (d deps) platform(ctx context.Context, cfg *config.Config, opts cli.Runtime
 	return b, nil
 }
 
-// planners returns the planner, the rules fallback and a note for the transcript.
-func (d deps) planners(cfg config.Config, pol guard.Policy) (llm.Client, llm.Client, string, error) {
-	rules := planner.NewRules(planner.PolicyFrom(pol))
-	switch {
-	case cfg.Agent.Planner == config.PlannerRules:
-		return rules, rules, "Planner: rules (asked)", nil
-	case cfg.LLM.Provider == "" && cfg.Agent.Planner == config.PlannerLLM:
-		return nil, nil, "", &cli.ExitError{Code: cli.ExitUsage, Err: errors.New("--planner llm needs a model: set LLM_PROVIDER (claude, openai or zai) and LLM_API_KEY, or LLM_BASE_URL for an OpenAI-compatible endpoint")}
-	case cfg.LLM.Provider == "":
-		return rules, rules, "Planner: rules (no LLM configured)", nil
-	}
-	m, err := d.newLLM(cfg.LLM)
-	if err != nil {
-		return nil, nil, "", &cli.ExitError{Code: cli.ExitUsage, Err: err}
-	}
-	return m, rules, "Planner: " + m.Name() + " (rules as fallback)", nil
-}
-
 func newOpenAI(c config.LLM) (llm.Client, error) {
 	return openai.New(openai.Config{Provider: c.Provider, Model: c.Model, APIKey: c.APIKey.Reveal(), BaseURL: c.BaseURL, Timeout: c.Timeout})
 }
@@ -214,23 +206,4 @@ func serviceNames(ctx context.Context, c platform.Cluster, ns string) []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-func agentConfig(cfg config.Config, pol guard.Policy, mode guard.Mode, env string) agent.Config {
-	c := agent.DefaultConfig()
-	c.MaxIterations, c.TokenBudget, c.PlannerTimeout = cfg.LLM.MaxIterations, cfg.LLM.TokenBudget, cfg.LLM.Timeout
-	c.Mode, c.MaxWrites, c.Env, c.Targets = mode, cfg.Agent.MaxWrites, env, pol.Targets
-	if g := cfg.Monitoring.GrafanaURL; g != "" {
-		c.DashboardURL = func(service string) string {
-			return g + "/explore?left=" + url.QueryEscape(`{"queries":[{"expr":"`+service+`"}]}`)
-		}
-	}
-	return c
-}
-
-// systemPrompt renders the model's system prompt; its guardrail sentence is
-// the policy's own.
-func systemPrompt(cfg config.Config, pol guard.Policy, a agent.Config) (string, error) {
-	return prompts.RenderSystem(prompts.System{Namespace: cfg.Kubernetes.Namespace, Namespaces: cfg.Kubernetes.AllowedNamespaces,
-		Guardrails: pol.Sentence(), Settle: units.Duration(a.SettleTime), Mode: string(a.Mode)})
 }

@@ -85,8 +85,8 @@ func (r Runner) judge(c Case, o outcome) RunResult {
 	var writes []tools.Outcome
 	for _, e := range o.events {
 		switch ev := e.(type) {
-		case agent.ModelText:
-			said = append(said, ev.Text)
+		case agent.Reported:
+			said = append(said, ev.Report.String())
 		case agent.PlannerSwitched:
 			res.Fallbacks++
 		case agent.ToolDone:

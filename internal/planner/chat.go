@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/duet-company/ops-skill/internal/plan"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/internal/units"
@@ -27,7 +28,7 @@ func (r *Rules) request(c conversation) turn {
 	case "status":
 		return r.status(c)
 	}
-	return turn{text: helpText}
+	return say(helpText)
 }
 
 const helpText = `I can check the platform's health ("check system health"), scale what the rules call for ("check system health and auto-scale if needed"), explain what I did ("why did you scale backend?"), show disk usage and growth ("show ClickHouse disk growth"), say what the rules would do ("what would you do if CPU stayed at 90%?"), show one service ("status of frontend"), or handle an alert you paste.`
@@ -38,12 +39,12 @@ func (r *Rules) healthCheck(c conversation, scale bool) turn {
 	hs, ok := last[[]platform.HealthResult](c, tools.CheckHealth, nil)
 	if !ok {
 		if o, tried := c.called(tools.CheckHealth, nil); tried {
-			return turn{text: "The health checks could not run: " + firstNonEmpty(o.Error, o.Reason)}
+			return say("The health checks could not run: " + firstNonEmpty(o.Error, o.Reason))
 		}
 		return turn{calls: []call{{tools.CheckHealth, map[string]any{}}}}
 	}
 	if !scale {
-		return turn{text: healthTable(hs)}
+		return say(healthTable(hs))
 	}
 	if _, ok := c.called(tools.QueryMetrics, nil); !ok {
 		var calls []call
@@ -54,14 +55,14 @@ func (r *Rules) healthCheck(c conversation, scale bool) turn {
 		return turn{calls: calls}
 	}
 	if _, ok := c.acted(tools.ScaleDeployment); ok {
-		return turn{text: r.wrapUp(c)}
+		return say(r.wrapUp(c))
 	}
 	calls, notes := r.scaleCandidates(c, hs)
 	text := healthTable(hs) + "\n" + strings.Join(notes, "\n")
 	if len(calls) == 0 {
-		return turn{text: text + "\nDecision: no scaling needed."}
+		return say(text + "\nDecision: no scaling needed.")
 	}
-	return turn{text: text, calls: calls}
+	return turn{report: plan.Report{Text: text}, calls: calls}
 }
 
 // scaleCandidates proposes a scale-up for each service whose CPU is above the
@@ -71,7 +72,7 @@ func (r *Rules) scaleCandidates(c conversation, hs []platform.HealthResult) ([]c
 	var notes []string
 	for _, h := range hs {
 		m, ok := c.metricOf("cpu_utilization", c.facts.Namespace+"/"+h.Service)
-		st, stOK := last[tools.ServiceStatus](c, tools.GetServiceStatus, func(o observed) bool { return o.Target == c.facts.Namespace+"/"+h.Service })
+		st, stOK := last[tools.ServiceStatus](c, tools.GetServiceStatus, func(o tools.Outcome) bool { return o.Target == c.facts.Namespace+"/"+h.Service })
 		if !ok || !stOK {
 			continue
 		}
@@ -111,7 +112,7 @@ func (r *Rules) history(c conversation) turn {
 	ans, ok := last[tools.HistoryAnswer](c, tools.QueryHistory, nil)
 	if !ok {
 		if o, tried := c.called(tools.QueryHistory, nil); tried {
-			return turn{text: "The history could not be read: " + o.why()}
+			return say("The history could not be read: " + why(o))
 		}
 		args := map[string]any{"what": "actions", "since": "7d"}
 		if c.facts.Service != "" {
@@ -120,7 +121,7 @@ func (r *Rules) history(c conversation) turn {
 		return turn{calls: []call{{tools.QueryHistory, args}}}
 	}
 	if len(ans.Entries) == 0 {
-		return turn{text: fmt.Sprintf("I find no action on %s in the last %s.", firstNonEmpty(c.facts.Service, "any workload"), ans.Since)}
+		return say(fmt.Sprintf("I find no action on %s in the last %s.", firstNonEmpty(c.facts.Service, "any workload"), ans.Since))
 	}
 	lines := []string{fmt.Sprintf("Actions in the last %s, newest first:", ans.Since)}
 	for _, e := range ans.Entries {
@@ -133,7 +134,7 @@ func (r *Rules) history(c conversation) turn {
 	if ans.More > 0 {
 		lines = append(lines, fmt.Sprintf("- and %d older, not shown", ans.More))
 	}
-	return turn{text: strings.Join(lines, "\n")}
+	return say(strings.Join(lines, "\n"))
 }
 
 // storage reports disk usage and growth; it changes nothing.
@@ -141,11 +142,13 @@ func (r *Rules) storage(c conversation) turn {
 	rep, ok := last[tools.StorageReport](c, tools.CheckStorage, nil)
 	if !ok {
 		if o, tried := c.called(tools.CheckStorage, nil); tried {
-			return turn{text: "Storage could not be read: " + o.why()}
+			return say("Storage could not be read: " + why(o))
 		}
 		return turn{calls: []call{{tools.CheckStorage, map[string]any{}}}}
 	}
-	return turn{text: diskDiagnosis(rep) + "\nNo change made: ask me to handle a disk alert to clean up."}
+	rep2 := diskDiagnosis(rep)
+	rep2.Text = "No change made: ask me to handle a disk alert to clean up."
+	return answer(rep2)
 }
 
 // status shows one service.
@@ -156,7 +159,7 @@ func (r *Rules) status(c conversation) turn {
 	st, ok := last[tools.ServiceStatus](c, tools.GetServiceStatus, nil)
 	if !ok {
 		if o, tried := c.called(tools.GetServiceStatus, nil); tried {
-			return turn{text: "The service could not be read: " + o.why()}
+			return say("The service could not be read: " + why(o))
 		}
 		return turn{calls: []call{{tools.GetServiceStatus, r.workload(c)}, {tools.QueryMetrics, r.queryArgs(c, "cpu_utilization", "15m")}}}
 	}
@@ -166,7 +169,7 @@ func (r *Rules) status(c conversation) turn {
 			text += fmt.Sprintf("; CPU %.0f%% (min %.0f, max %.0f over %s, %s)", s.Last, s.Min, s.Max, m.Range, s.Trend)
 		}
 	}
-	return turn{text: text}
+	return say(text)
 }
 
 // whatIf explains what the rules would do, without doing it.
@@ -179,7 +182,7 @@ func (r *Rules) whatIf(c conversation) turn {
 		}
 		replicas = st.Replicas
 	}
-	return turn{text: r.whatIfText(c, replicas)}
+	return say(r.whatIfText(c, replicas))
 }
 
 func (r *Rules) whatIfText(c conversation, replicas int32) string {
@@ -208,13 +211,4 @@ func (r *Rules) whatIfText(c conversation, replicas int32) string {
 		return fmt.Sprintf("If pods were OOM-killed, I would raise the memory limit at most x%.0f per incident, roll the pods, and escalate the leak to engineers. Nothing was changed now.", p.MemoryFactor)
 	}
 	return "Tell me the condition, e.g. \"what would you do if backend CPU stayed at 90%?\"."
-}
-
-// metricOf returns the newest summary of a metric for one target.
-func (c conversation) metricOf(name, target string) (tools.MetricSummary, bool) {
-	m, ok := last[tools.MetricSummary](c, tools.QueryMetrics, func(o observed) bool { return o.Target == target })
-	if !ok || m.Metric != name {
-		return tools.MetricSummary{}, false
-	}
-	return m, true
 }

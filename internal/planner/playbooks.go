@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/duet-company/ops-skill/internal/plan"
 	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
 )
@@ -26,26 +27,32 @@ func (r *Rules) cpu(c conversation) turn {
 		return turn{calls: calls}
 	}
 	if o, ok := c.acted(tools.ScaleDeployment); ok {
-		return turn{text: r.cpuDone(c, st, o)}
+		return say(r.cpuDone(c, st, o))
 	}
 	cpu, ok := c.metric("cpu_utilization")
 	if !ok {
 		// Asking again every turn would not bring the metrics source back.
-		return turn{text: fmt.Sprintf("Diagnosis: Service: %s, %d replicas, %s; CPU metrics could not be read.\nDecision: no action: a sustained rise cannot be confirmed without CPU samples.", c.facts.Service, st.Replicas, st.Status)}
+		return answer(plan.Report{Diagnosis: []string{serviceLine(c, st), "CPU metrics could not be read."},
+			Decision: "no action: a sustained rise cannot be confirmed without CPU samples."})
 	}
 	errs, _ := c.metric("error_rate")
 	cpuNow, errNow := lastOf(cpu), lastOf(errs)
 	diag := r.cpuDiagnosis(c, st, cpu)
 	if dep, detail := failingDependency(c); dep != "" && cpuNow <= r.p.ScaleUpThreshold {
-		return turn{text: diag + fmt.Sprintf("\nCause: dependency %s is failing its health check (%s); more %s replicas would not help.\nDecision: no scale; escalate the %s failure.", dep, detail, c.facts.Service, dep)}
+		diag.Cause = fmt.Sprintf("dependency %s is failing its health check (%s); more %s replicas would not help.", dep, detail, c.facts.Service)
+		diag.Decision = fmt.Sprintf("no scale; escalate the %s failure.", dep)
+		return answer(diag)
 	}
 	switch {
 	case st.AutoscaledBy != "":
-		return turn{text: diag + fmt.Sprintf("\nDecision: no manual scale: the replicas belong to %s.", st.AutoscaledBy)}
+		diag.Decision = fmt.Sprintf("no manual scale: the replicas belong to %s.", st.AutoscaledBy)
+		return answer(diag)
 	case cpuNow <= r.p.ScaleUpThreshold && errNow <= r.p.ErrorRateThreshold:
-		return turn{text: diag + fmt.Sprintf("\nDecision: no action: CPU is %.0f%% (threshold %.0f%%) and errors %.1f%%.", cpuNow, r.p.ScaleUpThreshold, errNow)}
+		diag.Decision = fmt.Sprintf("no action: CPU is %.0f%% (threshold %.0f%%) and errors %.1f%%.", cpuNow, r.p.ScaleUpThreshold, errNow)
+		return answer(diag)
 	case st.Replicas >= r.p.MaxReplicas:
-		return turn{text: diag + fmt.Sprintf("\nDecision: cannot scale: already at the maximum of %d replicas.", r.p.MaxReplicas)}
+		diag.Decision = fmt.Sprintf("cannot scale: already at the maximum of %d replicas.", r.p.MaxReplicas)
+		return answer(diag)
 	}
 	step := int32(0)
 	if cpuNow > r.p.ScaleUpThreshold {
@@ -57,11 +64,16 @@ func (r *Rules) cpu(c conversation) turn {
 	target := min(st.Replicas+step, r.p.MaxReplicas)
 	args := r.workload(c)
 	args["replicas"], args["reason"] = target, "sustained high CPU"
-	return turn{text: diag + fmt.Sprintf("\nDecision: scale up from %d to %d replicas.", st.Replicas, target), calls: []call{{tools.ScaleDeployment, args}}}
+	diag.Decision = fmt.Sprintf("scale up from %d to %d replicas.", st.Replicas, target)
+	return turn{report: diag, calls: []call{{tools.ScaleDeployment, args}}}
 }
 
-func (r *Rules) cpuDiagnosis(c conversation, st tools.ServiceStatus, cpu tools.MetricSummary) string {
-	lines := []string{fmt.Sprintf("Service: %s, %d replicas, %s", c.facts.Service, st.Replicas, st.Status)}
+func serviceLine(c conversation, st tools.ServiceStatus) string {
+	return fmt.Sprintf("Service: %s, %d replicas, %s", c.facts.Service, st.Replicas, st.Status)
+}
+
+func (r *Rules) cpuDiagnosis(c conversation, st tools.ServiceStatus, cpu tools.MetricSummary) plan.Report {
+	lines := []string{serviceLine(c, st)}
 	if s, ok := first(cpu); ok {
 		lines = append(lines, fmt.Sprintf("CPU: %.0f%% now, min %.0f%% over %s", s.Last, s.Min, cpu.Range))
 	}
@@ -75,16 +87,16 @@ func (r *Rules) cpuDiagnosis(c conversation, st tools.ServiceStatus, cpu tools.M
 			lines = append(lines, fmt.Sprintf("Impact: p99 latency %.0f ms (+%.0f ms over the window's best)", s.Last, s.Last-s.Min))
 		}
 	}
-	return "Diagnosis: " + strings.Join(lines, "; ")
+	return plan.Report{Diagnosis: lines}
 }
 
-func (r *Rules) cpuDone(c conversation, st tools.ServiceStatus, o observed) string {
+func (r *Rules) cpuDone(c conversation, st tools.ServiceStatus, o tools.Outcome) string {
 	switch o.Status {
-	case "refused":
+	case tools.StatusRefused:
 		return fmt.Sprintf("The scale of %s was refused by the guard (%s): %s. No other action.", c.facts.Service, o.Rule, o.Reason)
-	case "failed":
+	case tools.StatusFailed:
 		return "The scale failed: " + o.Error
-	case "dry_run":
+	case tools.StatusDryRun:
 		return fmt.Sprintf("Observe mode: %s.", o.Summary)
 	}
 	return fmt.Sprintf("Scaled %s: %s. Verification follows.", c.facts.Service, o.Summary)
@@ -104,7 +116,8 @@ func (r *Rules) crashing(c conversation) turn {
 		return turn{calls: []call{{tools.GetLogs, logs}, {tools.QueryMetrics, r.queryArgs(c, "memory_utilization", "30m")}}}
 	}
 	if st.CrashLooping == 0 && st.Ready >= st.Replicas && st.Replicas > 0 {
-		return turn{text: fmt.Sprintf("Diagnosis: %s has %d/%d pods ready and none crash-looping; the failure is not in the pods.\nAction: none.", c.facts.Service, st.Ready, st.Replicas)}
+		return answer(plan.Report{Diagnosis: []string{fmt.Sprintf("%s has %d/%d pods ready and none crash-looping", c.facts.Service, st.Ready, st.Replicas)},
+			Cause: "the failure is not in the pods.", Decision: "none."})
 	}
 	oom := st.OOMKilled > 0 || logsMention(c, "memory limit", "out of memory", "oom")
 	restart, restarted := c.acted(tools.RestartPods)
@@ -112,16 +125,16 @@ func (r *Rules) crashing(c conversation) turn {
 	switch {
 	case !restarted && !raised:
 		return r.heal(c, st, oom)
-	case raised && raise.Status == "executed" && !clampedAtCeiling(raise):
+	case raised && raise.Status == tools.StatusExecuted && !clampedAtCeiling(raise):
 		if t, ok := r.addReplica(c, st); ok {
 			return t
 		}
 	}
 	if _, ok := c.called(tools.CreateIncident, nil); !ok {
-		return turn{text: r.healOutcome(raise, raised, restart, restarted), calls: []call{{tools.CreateIncident, map[string]any{"title": r.incidentTitle(c, oom),
-			"service": c.facts.Service, "severity": "high", "summary": r.crashDiagnosis(c, st, oom)}}}}
+		return turn{report: plan.Report{Text: r.healOutcome(raise, raised, restart, restarted)}, calls: []call{{tools.CreateIncident, map[string]any{"title": r.incidentTitle(c, oom),
+			"service": c.facts.Service, "severity": "high", "summary": r.crashDiagnosis(c, st, oom).String()}}}}
 	}
-	return turn{text: r.wrapUp(c)}
+	return say(r.wrapUp(c))
 }
 
 // heal makes the first move: a memory raise for OOM (the limit change rolls the
@@ -134,12 +147,13 @@ func (r *Rules) heal(c conversation, st tools.ServiceStatus, oom bool) turn {
 	if !oom || lim == 0 {
 		restart := r.workload(c)
 		restart["reason"] = "pods in CrashLoopBackOff"
-		return turn{text: diag + "\nDecision: restart the pods; a crash loop that is not OOM needs engineers, so open an incident.", calls: []call{{tools.RestartPods, restart}}}
+		diag.Decision = "restart the pods; a crash loop that is not OOM needs engineers, so open an incident."
+		return turn{report: diag, calls: []call{{tools.RestartPods, restart}}}
 	}
 	mem := r.workload(c)
 	mem["memoryLimit"], mem["reason"] = units.IBytes(int64(float64(lim)*r.p.MemoryFactor)), "OOMKilled: restart with a raised memory limit"
-	return turn{text: diag + "\nDecision: restart the pods with a raised memory limit (a restart alone will not fix OOM), then add a replica if the raise holds.",
-		calls: []call{{tools.UpdateResources, mem}}}
+	diag.Decision = "restart the pods with a raised memory limit (a restart alone will not fix OOM), then add a replica if the raise holds."
+	return turn{report: diag, calls: []call{{tools.UpdateResources, mem}}}
 }
 
 // addReplica restores capacity after a successful memory raise, except for a
@@ -150,38 +164,38 @@ func (r *Rules) addReplica(c conversation, st tools.ServiceStatus) (turn, bool) 
 	}
 	scale := r.workload(c)
 	scale["replicas"], scale["reason"] = st.Replicas+1, "restore capacity after OOM"
-	return turn{text: "The memory raise went through; adding a replica.", calls: []call{{tools.ScaleDeployment, scale}}}, true
+	return turn{report: plan.Report{Text: "The memory raise went through; adding a replica."}, calls: []call{{tools.ScaleDeployment, scale}}}, true
 }
 
 // clampedAtCeiling reports a raise the guard capped at the memory ceiling: the
 // new limit may still be too small, so no pod is added.
-func clampedAtCeiling(o observed) bool { return strings.Contains(o.Rule, "ceiling") }
+func clampedAtCeiling(o tools.Outcome) bool { return strings.Contains(o.Rule, "ceiling") }
 
-func (r *Rules) healOutcome(raise observed, raised bool, restart observed, restarted bool) string {
+func (r *Rules) healOutcome(raise tools.Outcome, raised bool, restart tools.Outcome, restarted bool) string {
 	switch {
-	case raised && raise.Status == "refused":
+	case raised && raise.Status == tools.StatusRefused:
 		return "The memory raise was refused (" + raise.Rule + "): " + raise.Reason + ". No replica added; engineers must act."
 	case raised && clampedAtCeiling(raise):
 		return "The memory raise was capped at the ceiling (" + raise.Reason + "); no replica added, since the pods may still be OOMKilled."
-	case restarted && restart.Status == "refused":
+	case restarted && restart.Status == tools.StatusRefused:
 		return "The restart was refused (" + restart.Rule + "): " + restart.Reason + "."
 	}
 	return "Opening an incident for the root cause."
 }
 
-func (r *Rules) crashDiagnosis(c conversation, st tools.ServiceStatus, oom bool) string {
+func (r *Rules) crashDiagnosis(c conversation, st tools.ServiceStatus, oom bool) plan.Report {
 	cause := "containers crash (not OOM): see the logs"
 	if oom {
 		cause = "Out of memory: containers OOMKilled (exit 137)"
 	}
-	lines := []string{fmt.Sprintf("Service: %s, %d/%d ready, %d in CrashLoopBackOff", c.facts.Service, st.Ready, st.Replicas, st.CrashLooping), "Cause: " + cause}
+	lines := []string{fmt.Sprintf("Service: %s, %d/%d ready, %d in CrashLoopBackOff", c.facts.Service, st.Ready, st.Replicas, st.CrashLooping)}
 	if l := logLine(c); l != "" {
 		lines = append(lines, "Logs: "+l)
 	}
 	if lim := memoryLimit(st); lim > 0 {
 		lines = append(lines, "Memory limit: "+units.IBytes(lim))
 	}
-	return "Diagnosis: " + strings.Join(lines, "; ")
+	return plan.Report{Diagnosis: lines, Cause: cause}
 }
 
 func (r *Rules) incidentTitle(c conversation, oom bool) string {
@@ -196,19 +210,21 @@ func (r *Rules) disk(c conversation) turn {
 	rep, ok := last[tools.StorageReport](c, tools.CheckStorage, nil)
 	if !ok {
 		if o, failed := c.called(tools.CheckStorage, nil); failed {
-			return turn{text: "Diagnosis: storage could not be read: " + o.why() + "\nAction: none."}
+			return answer(plan.Report{Diagnosis: []string{"storage could not be read: " + why(o)}, Decision: "none."})
 		}
 		return turn{calls: []call{{tools.CheckStorage, map[string]any{}}}}
 	}
 	diag := diskDiagnosis(rep)
 	if o, ok := c.acted(tools.DropPartitions); ok {
-		return turn{text: "Cleanup: " + firstNonEmpty(o.Reason, o.Summary) + r.diskPlan(rep)}
+		return say("Cleanup: " + firstNonEmpty(o.Reason, o.Summary) + "\n" + r.diskPlan(rep))
 	}
 	if len(rep.Disks) > 0 && rep.Disks[0].UsagePct < r.p.DiskTargetPct {
-		return turn{text: diag + fmt.Sprintf("\nDecision: no action: usage is below %.0f%%.", r.p.DiskTargetPct)}
+		diag.Decision = fmt.Sprintf("no action: usage is below %.0f%%.", r.p.DiskTargetPct)
+		return answer(diag)
 	}
 	if len(rep.Eligible) == 0 {
-		return turn{text: diag + "\nDecision: nothing is older than the retention; storage must be expanded by a person."}
+		diag.Decision = "nothing is older than the retention; storage must be expanded by a person."
+		return answer(diag)
 	}
 	var calls []call
 	seen := map[string]bool{}
@@ -219,13 +235,14 @@ func (r *Rules) disk(c conversation) turn {
 			calls = append(calls, call{tools.DropPartitions, map[string]any{"database": db, "table": table}})
 		}
 	}
-	return turn{text: diag + fmt.Sprintf("\nDecision: drop partitions older than %s (%s).", rep.Retention, rep.EligibleSize), calls: calls}
+	diag.Decision = fmt.Sprintf("drop partitions older than %s (%s).", rep.Retention, rep.EligibleSize)
+	return turn{report: diag, calls: calls}
 }
 
-func diskDiagnosis(rep tools.StorageReport) string {
+func diskDiagnosis(rep tools.StorageReport) plan.Report {
 	var lines []string
 	for _, d := range rep.Disks {
-		lines = append(lines, fmt.Sprintf("Path: %s; Usage: %s / %s (%.0f%%)", d.Path, d.Used, d.Total, d.UsagePct))
+		lines = append(lines, "Path: "+d.Path, fmt.Sprintf("Usage: %s / %s (%.0f%%)", d.Used, d.Total, d.UsagePct))
 	}
 	lines = append(lines, "Growth rate: "+rep.GrowthPerDay+"/day")
 	if rep.DaysToFull > 0 {
@@ -234,11 +251,11 @@ func diskDiagnosis(rep tools.StorageReport) string {
 	if rep.EligibleSize != "" {
 		lines = append(lines, fmt.Sprintf("Older than %s: %d partitions, %s", rep.Retention, max(rep.EligibleCount, len(rep.Eligible)), rep.EligibleSize))
 	}
-	return "Diagnosis: " + strings.Join(lines, "; ")
+	return plan.Report{Diagnosis: lines}
 }
 
 func (r *Rules) diskPlan(rep tools.StorageReport) string {
-	return fmt.Sprintf("\nPrevention: keep the %s retention as a daily cleanup; at %s/day plan storage expansion before the next cleanup window.", rep.Retention, rep.GrowthPerDay)
+	return fmt.Sprintf("Prevention: keep the %s retention as a daily cleanup; at %s/day plan storage expansion before the next cleanup window.", rep.Retention, rep.GrowthPerDay)
 }
 
 // health handles a failing health check: read the pods and logs, restart.
@@ -256,35 +273,38 @@ func (r *Rules) health(c conversation) turn {
 		if t, replace := r.replaceStep(c, st, o); replace {
 			return t
 		}
-		return turn{text: r.wrapUp(c)}
+		return say(r.wrapUp(c))
 	}
 	failing, detail := healthFailing(c), healthDetail(c)
-	diag := fmt.Sprintf("Diagnosis: Service: %s, %d/%d ready; health check %s", c.facts.Service, st.Ready, st.Replicas, map[bool]string{true: "failing", false: "passing"}[failing])
+	check := "health check " + map[bool]string{true: "failing", false: "passing"}[failing]
 	if detail != "" {
-		diag += " (" + detail + ")"
+		check += " (" + detail + ")"
 	}
+	diag := plan.Report{Diagnosis: []string{fmt.Sprintf("Service: %s, %d/%d ready", c.facts.Service, st.Ready, st.Replicas), check}}
 	if l := logLine(c); l != "" {
-		diag += "; Logs: " + l
+		diag.Diagnosis = append(diag.Diagnosis, "Logs: "+l)
 	}
 	if !failing {
-		return turn{text: diag + "\nDecision: no action: the health check passes now."}
+		diag.Decision = "no action: the health check passes now."
+		return answer(diag)
 	}
 	args := r.workload(c)
 	args["reason"] = "health check failing"
-	return turn{text: diag + "\nDecision: rollout restart.", calls: []call{{tools.RestartPods, args}}}
+	diag.Decision = "rollout restart."
+	return turn{report: diag, calls: []call{{tools.RestartPods, args}}}
 }
 
 // replaceStep follows the ladder when the guard refused a rollout restart
 // because the failures reached the replacement threshold: replace one pod (the
 // guard never lets every ready pod go at once); its disruption budget decides.
-func (r *Rules) replaceStep(c conversation, st tools.ServiceStatus, restart observed) (turn, bool) {
-	if restart.Status != "refused" || !strings.Contains(restart.Reason, "replace") || len(st.Pods) == 0 {
+func (r *Rules) replaceStep(c conversation, st tools.ServiceStatus, restart tools.Outcome) (turn, bool) {
+	if restart.Status != tools.StatusRefused || !strings.Contains(restart.Reason, "replace") || len(st.Pods) == 0 {
 		return turn{}, false
 	}
-	if _, replaced := c.called(tools.RestartPods, func(o observed) bool { return o.Params["action"] == "replace" }); replaced {
+	if _, replaced := c.called(tools.RestartPods, func(o tools.Outcome) bool { return o.Params["action"] == "replace" }); replaced {
 		return turn{}, false
 	}
 	args := r.workload(c)
 	args["pods"], args["reason"] = []string{st.Pods[0].Name}, "health check still failing at the replacement threshold"
-	return turn{text: "The restart ladder calls for replacing pods: replacing " + st.Pods[0].Name + ".", calls: []call{{tools.RestartPods, args}}}, true
+	return turn{report: plan.Report{Text: "The restart ladder calls for replacing pods: replacing " + st.Pods[0].Name + "."}, calls: []call{{tools.RestartPods, args}}}, true
 }

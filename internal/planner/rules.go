@@ -1,8 +1,9 @@
 // Package planner holds the deterministic rules planner: playbooks for the
 // spec's incidents (sustained high CPU, a database crash-looping from OOM, disk
 // usage high, a failing health check) that call the same tools, through the same
-// guard, as an LLM would. It implements llm.Client, so the agent cannot tell the
-// two apart, and it is the fallback when the LLM fails.
+// guard, as an LLM would. It implements plan.Planner, as the LLM adapter does,
+// so the agent cannot tell the two apart, and it is the fallback when the LLM
+// fails.
 //
 // It reads only the facts code parsed and the tools' outcomes, never the alert
 // text, so nothing written in an alert can steer it.
@@ -12,12 +13,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/duet-company/ops-skill/internal/guard"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/duet-company/ops-skill/internal/llm"
+	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/guard"
+	"github.com/duet-company/ops-skill/internal/plan"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -47,10 +49,10 @@ func NewRules(p Policy) *Rules { return &Rules{p: p} }
 // Name identifies the planner in transcripts.
 func (*Rules) Name() string { return "rules" }
 
-// turn is the playbook's next move: calls to make, or a final answer when empty.
+// turn is the playbook's next move: calls to make, or the answer when none.
 type turn struct {
-	text  string
-	calls []call
+	report plan.Report
+	calls  []call
 }
 
 type call struct {
@@ -58,65 +60,64 @@ type call struct {
 	args any
 }
 
-// Chat answers like a model would: tool calls, or a final text.
-func (r *Rules) Chat(ctx context.Context, req llm.Request) (llm.Response, error) {
+// answer is a turn that ends the planning with a report.
+func answer(rep plan.Report) turn { return turn{report: rep} }
+
+// say is a turn that ends the planning with a sentence.
+func say(text string) turn { return turn{report: plan.Report{Text: text}} }
+
+// Next picks the playbook's next move in the situation.
+func (r *Rules) Next(ctx context.Context, s plan.Situation) (plan.Turn, error) {
 	if err := ctx.Err(); err != nil {
-		return llm.Response{}, err
+		return plan.Turn{}, err
 	}
-	c := readConversation(req.Messages)
+	c := readSituation(s)
 	t := r.next(c)
-	if req.ToolChoice == llm.ToolChoiceNone && len(t.calls) > 0 {
-		t = turn{text: r.wrapUp(c)}
+	if s.Final && len(t.calls) > 0 {
+		t = say(r.wrapUp(c))
 	}
-	msg := llm.Message{Role: llm.RoleAssistant, Content: t.text}
+	out := plan.Turn{Report: t.report}
 	for i, k := range t.calls {
 		args, err := json.Marshal(k.args)
 		if err != nil {
-			return llm.Response{}, fmt.Errorf("rules planner: encode %s arguments: %w", k.tool, err)
+			return plan.Turn{}, fmt.Errorf("rules planner: encode %s arguments: %w", k.tool, err)
 		}
-		msg.ToolCalls = append(msg.ToolCalls, llm.ToolCall{ID: "rules-" + strconv.Itoa(c.turns) + "-" + strconv.Itoa(i), Name: string(k.tool), Arguments: string(args)})
+		out.Calls = append(out.Calls, tools.Call{ID: "rules-" + strconv.Itoa(c.turns) + "-" + strconv.Itoa(i), Tool: k.tool, Args: args})
 	}
-	reason := "stop"
-	if len(msg.ToolCalls) > 0 {
-		reason = "tool_calls"
-	}
-	return llm.Response{Message: msg, FinishReason: reason}, nil
+	return out, nil
 }
 
 // next picks the playbook by the kind of alert.
 func (r *Rules) next(c conversation) turn {
-	if !c.hasFacts {
-		return turn{text: "No parsed alert facts were given; nothing to act on."}
-	}
-	if c.facts.Intent != "" && c.facts.Intent != "incident" {
+	if c.facts.Intent != "" && c.facts.Intent != alert.IntentIncident {
 		return r.request(c)
 	}
 	if c.facts.Service == "" || c.facts.Namespace == "" {
-		return turn{text: "Diagnosis: the alert names no known service, so no playbook applies.\nAction: none; a person should look at it."}
+		return answer(plan.Report{Diagnosis: []string{"the alert names no known service, so no playbook applies."}, Decision: "none; a person should look at it."})
 	}
-	if _, ok := c.called(tools.GetServiceStatus, func(o observed) bool { return o.Status == "failed" || o.Status == "refused" }); ok {
-		if _, ok := last[json.RawMessage](c, tools.GetServiceStatus, nil); !ok {
+	if _, ok := c.called(tools.GetServiceStatus, func(o tools.Outcome) bool { return o.Status == tools.StatusFailed || o.Status == tools.StatusRefused }); ok {
+		if _, ok := last[tools.ServiceStatus](c, tools.GetServiceStatus, nil); !ok {
 			o, _ := c.called(tools.GetServiceStatus, nil)
-			return turn{text: "Diagnosis: the service could not be read: " + o.why() + "\nAction: none."}
+			return answer(plan.Report{Diagnosis: []string{"the service could not be read: " + why(o)}, Decision: "none."})
 		}
 	}
 	switch c.facts.Kind {
-	case "cpu", "latency", "error_rate":
+	case alert.KindCPU, alert.KindLatency, alert.KindErrorRate:
 		return r.cpu(c)
-	case "memory", "connection", "crashloop":
+	case alert.KindMemory, alert.KindConnection, alert.KindCrashLoop:
 		return r.crashing(c)
-	case "disk":
+	case alert.KindDisk:
 		return r.disk(c)
-	case "health":
+	case alert.KindHealth:
 		return r.health(c)
 	}
-	return turn{text: fmt.Sprintf("Diagnosis: no playbook for alerts of kind %q on %s.\nAction: none; a person should look at it.", c.facts.Kind, c.facts.Service)}
+	return answer(plan.Report{Diagnosis: []string{fmt.Sprintf("no playbook for alerts of kind %q on %s.", c.facts.Kind, c.facts.Service)}, Decision: "none; a person should look at it."})
 }
 
 func (r *Rules) wrapUp(c conversation) string {
 	var done []string
 	for _, o := range c.seen {
-		if o.Status == "executed" || o.Status == "dry_run" || o.Status == "refused" {
+		if o.Status == tools.StatusExecuted || o.Status == tools.StatusDryRun || o.Status == tools.StatusRefused {
 			done = append(done, fmt.Sprintf("%s %s: %s", o.Tool, o.Status, firstNonEmpty(o.Reason, o.Summary)))
 		}
 	}
@@ -138,9 +139,13 @@ func (r *Rules) queryArgs(c conversation, metric, rng string) map[string]any {
 
 // acted reports whether a write to this tool already ran or was refused, so a
 // playbook never repeats itself (also after taking over from an LLM).
-func (c conversation) acted(tool tools.Name) (observed, bool) {
-	return c.called(tool, func(o observed) bool {
-		return o.Status == "executed" || o.Status == "dry_run" || o.Status == "refused" || o.Status == "failed"
+func (c conversation) acted(tool tools.Name) (tools.Outcome, bool) {
+	return c.called(tool, func(o tools.Outcome) bool {
+		switch o.Status {
+		case tools.StatusExecuted, tools.StatusDryRun, tools.StatusRefused, tools.StatusFailed:
+			return true
+		}
+		return false
 	})
 }
 

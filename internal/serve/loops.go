@@ -83,7 +83,7 @@ func (s *Server) healthAlert(r platform.HealthResult, step guard.Step) alert.Ale
 		r.Service, r.ConsecutiveFailures, text.Clip(r.Detail, 200), step)
 	now := s.d.Now()
 	start := now.Add(-time.Duration(max(r.ConsecutiveFailures-1, 0)) * s.cfg.HealthInterval)
-	return alert.Alert{Source: "health", Text: text, Status: "firing", Service: r.Service, Namespace: ns, Kind: alert.KindHealth,
+	return alert.Alert{Source: alert.SourceHealth, Text: text, Status: "firing", Service: r.Service, Namespace: ns, Kind: alert.KindHealth,
 		Attempts: r.ConsecutiveFailures, StartsAt: start, Labels: map[string]string{"alertname": "HealthCheckFailing", "ladder": step.String()},
 		Fingerprint: alert.Fingerprint("health check failing; ladder "+step.String(), target)}
 }

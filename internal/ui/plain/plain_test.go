@@ -10,6 +10,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/plan"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
@@ -24,10 +25,10 @@ func scaleRun() []agent.Event {
 		agent.PhaseStarted{At: at, Phase: agent.PhaseCheck},
 		agent.ToolDone{At: at, Phase: agent.PhaseCheck, Outcome: tools.Outcome{Tool: "getServiceStatus", Status: tools.StatusOK, Summary: "ai-data-labs/backend: Healthy, 3/3 ready"}},
 		agent.ToolDone{At: at, Phase: agent.PhaseAnalys, Outcome: tools.Outcome{Tool: "queryMetrics", Status: tools.StatusOK, Summary: "request_rate rising"}},
-		agent.ModelText{At: at, Phase: agent.PhaseAnalys, Text: "Diagnosis: Service: backend; CPU: 85%\nDecision: scale up from 3 to 4 replicas."},
+		agent.Reported{At: at, Phase: agent.PhaseAnalys, Report: plan.Report{Diagnosis: []string{"Service: backend", "CPU: 85%"}, Decision: "scale up from 3 to 4 replicas."}},
 		agent.ToolDone{At: at, Phase: agent.PhaseAction, Verdict: "allow", Outcome: tools.Outcome{Tool: "scaleDeployment", Risk: tools.RiskWrite,
 			Status: tools.StatusExecuted, Target: "ai-data-labs/backend", Summary: "scale ai-data-labs/backend from 3 to 4 replicas"}},
-		agent.ModelText{At: at, Phase: agent.PhaseNotify, Text: "Scaled backend.", Final: true},
+		agent.Reported{At: at, Phase: agent.PhaseNotify, Report: plan.Report{Text: "Scaled backend."}, Final: true},
 		agent.Verified{At: at, Signal: "CPU", Before: "85%", After: "45%", Result: "resolved", Waited: units.Seconds(2 * time.Minute)},
 		agent.Notified{At: at, Channel: "webhook", Delivered: true},
 		agent.Summary{At: at, Alert: "Alert: Backend service CPU at 85% for 5 minutes", Resolution: agent.Resolved, Planner: "rules", Mode: "auto",
@@ -170,11 +171,11 @@ func TestInterleavedEventsContinueTheirPhase(t *testing.T) {
 		agent.RunStarted{At: at, Planner: "llm:gpt", Mode: "auto"},
 		agent.ToolDone{At: at, Phase: agent.PhaseCheck, Outcome: tools.Outcome{Tool: "getServiceStatus", Status: tools.StatusOK, Summary: "backend: Healthy, 3/3 ready"}},
 		agent.PlannerSwitched{At: at, From: "llm:gpt", To: "rules", Reason: "llm:gpt failed: 503"},
-		agent.ModelText{At: at, Phase: agent.PhaseAnalys, Text: "Decision: scale up from 3 to 4 replicas."},
+		agent.Reported{At: at, Phase: agent.PhaseAnalys, Report: plan.Report{Decision: "scale up from 3 to 4 replicas."}},
 		scale,
-		agent.ModelText{At: at, Phase: agent.PhaseAnalys, Text: "The scale went through; reading the CPU again."},
+		agent.Reported{At: at, Phase: agent.PhaseAnalys, Report: plan.Report{Text: "The scale went through; reading the CPU again."}},
 		agent.ToolDone{At: at, Phase: agent.PhaseAnalys, Outcome: tools.Outcome{Tool: "queryMetrics", Status: tools.StatusOK, Summary: "cpu 60%"}},
-		agent.ModelText{At: at, Phase: agent.PhaseNotify, Final: true, Text: "Scaled backend."},
+		agent.Reported{At: at, Phase: agent.PhaseNotify, Final: true, Report: plan.Report{Text: "Scaled backend."}},
 		agent.Verified{At: at, Signal: "CPU", Before: "85%", After: "45%", Result: "resolved", Waited: units.Seconds(2 * time.Minute)},
 		agent.PhaseStarted{At: at, Phase: agent.PhaseNotify},
 		agent.Notified{At: at, Channel: "webhook", Delivered: true},
@@ -218,8 +219,8 @@ Outcome: resolved
 func TestTranscriptSaysWhenNoActionWasTaken(t *testing.T) {
 	got := render("", []agent.Event{
 		agent.RunStarted{At: at, Planner: "rules", Mode: "auto"},
-		agent.ModelText{At: at, Phase: agent.PhaseNotify, Final: true,
-			Text: "Diagnosis: Service: backend; CPU: 40% now\nDecision: no action: CPU is 40% (threshold 80%)."},
+		agent.Reported{At: at, Phase: agent.PhaseNotify, Final: true,
+			Report: plan.Report{Diagnosis: []string{"Service: backend", "CPU: 40% now"}, Decision: "no action: CPU is 40% (threshold 80%)."}},
 		agent.Summary{At: at, Alert: "Backend CPU", Resolution: agent.NoAction, Planner: "rules", Mode: "auto", Headline: "No action needed: CPU 40%"},
 	})
 	for _, want := range []string{"Planner: rules · Mode: auto\n", "1. Analyse cause:\n   - Service: backend\n   - CPU: 40% now\n   - Decision: no action",

@@ -10,6 +10,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/ui/lines"
 )
 
 // Transcript writes a run's numbered transcript while the run goes on: the
@@ -85,7 +86,7 @@ func (t *Transcript) Emit(e agent.Event) {
 			flush(t.progress)
 		}
 	default:
-		for _, l := range project(e, t.start) {
+		for _, l := range lines.Project(e, t.start) {
 			t.place(l)
 		}
 	}
@@ -98,7 +99,7 @@ func (t *Transcript) Err() error {
 	return t.err
 }
 
-func (t *Transcript) chat() bool { return t.start.Alert.Source == "chat" }
+func (t *Transcript) chat() bool { return t.start.Alert.Source == alert.SourceChat }
 
 // write writes one piece of the transcript and flushes it.
 func (t *Transcript) write(s string) {
@@ -138,28 +139,28 @@ func (t *Transcript) begin(ev agent.RunStarted) {
 }
 
 // place writes one line under its phase (see the rules on Transcript).
-func (t *Transcript) place(l line) {
+func (t *Transcript) place(l lines.Line) {
 	if t.chat() {
 		t.placeInTurn(l)
 		return
 	}
-	p := l.phase
+	p := l.Place
 	switch {
-	case p == phaseAnswer:
+	case p == lines.PlaceAnswer:
 		return
-	case (p == phasePlanner || p == phaseFallback) && t.open == agent.PhaseAction:
+	case (p == lines.PlaceWork || p == lines.PlaceFallback) && t.open == agent.PhaseAction:
 		p = agent.PhaseAction
-	case p == phasePlanner || p == phaseFallback:
+	case p == lines.PlaceWork || p == lines.PlaceFallback:
 		p = agent.PhaseAnalys
-	case p == phaseHere:
+	case p == lines.PlaceHere:
 		p = firstPhase(t.open, agent.PhaseCheck)
 	}
 	if p == agent.PhaseNotify && !t.notifying {
-		t.held = append(t.held, l.text)
+		t.held = append(t.held, l.Text)
 		return
 	}
 	var b strings.Builder
-	t.bullet(&b, p, l.text)
+	t.bullet(&b, p, l.Text)
 	t.write(b.String())
 }
 
@@ -231,12 +232,12 @@ func (t *Transcript) end(s agent.Summary) {
 
 // placeInTurn writes a line of a conversation turn: the planner's answer as
 // it is, what was done, verified and notified as bullets.
-func (t *Transcript) placeInTurn(l line) {
-	switch l.phase {
-	case phaseAnswer:
-		t.write(l.text + "\n")
-	case agent.PhaseAction, agent.PhaseVerify, agent.PhaseNotify, phaseFallback, phaseHere:
-		t.write(fmt.Sprintf("  - %s\n", l.text))
+func (t *Transcript) placeInTurn(l lines.Line) {
+	switch l.Place {
+	case lines.PlaceAnswer:
+		t.write(l.Text + "\n")
+	case agent.PhaseAction, agent.PhaseVerify, agent.PhaseNotify, lines.PlaceFallback, lines.PlaceHere:
+		t.write(fmt.Sprintf("  - %s\n", l.Text))
 	}
 }
 
@@ -275,4 +276,13 @@ func order(p agent.Phase) int {
 var titles = map[agent.Phase]string{
 	agent.PhaseCheck: "Check current state", agent.PhaseAnalys: "Analyse cause", agent.PhaseAction: "Action",
 	agent.PhaseVerify: "Verification", agent.PhaseNotify: "Notification",
+}
+
+// alertText drops the "Alert:" a user often types before the text, so the
+// header reads Alert: "Backend service CPU at 85%", as in the spec.
+func alertText(s string) string {
+	if len(s) > len("alert:") && strings.EqualFold(s[:len("alert:")], "alert:") {
+		return strings.TrimSpace(s[len("alert:"):])
+	}
+	return s
 }

@@ -11,17 +11,15 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/compose"
 	"github.com/duet-company/ops-skill/internal/config"
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/llm"
-	"github.com/duet-company/ops-skill/internal/planner"
-	"github.com/duet-company/ops-skill/internal/policy"
 	"github.com/duet-company/ops-skill/internal/sim"
 	"github.com/duet-company/ops-skill/tools"
 )
 
-// A small composition of the real pieces, as internal/app/runtime.go wires
-// them: the simulated platform behind the tool registry, the guard policies
+// The real pieces, composed as the CLI composes them (compose.New): the simulated platform behind the tool registry, the guard policies
 // of the default configuration, the rules planner (or a scripted model with
 // the rules as fallback), and no history.
 
@@ -42,18 +40,13 @@ func (c composition) build(t *testing.T, sink agent.Sink, ap tools.Approver) (*a
 	p := sim.New(sc, simStart)
 	cfg := config.Defaults()
 	cfg.Kubernetes.AllowedNamespaces = []string{cfg.Kubernetes.Namespace}
-	pol := policy.FromConfig(cfg)
-	reg := tools.NewRegistry(tools.Deps{Cluster: p.Cluster(), Metrics: p.Metrics(), Storage: p.Storage(), Health: p.Health(),
-		Incidents: &incidents{}, State: tools.NewMemoryState(), Clock: p.Clock(), Policy: pol})
-	rules := planner.NewRules(planner.PolicyFrom(pol))
-	var pl llm.Client = rules
-	if c.model != nil {
-		pl = c.model
+	plat := compose.Simulated(p, cfg.Kubernetes.Namespace)
+	plat.Notifier = nil
+	comp, err := compose.New(compose.Options{Config: cfg, Mode: c.mode, Platform: plat, Model: c.model, Incidents: &incidents{}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	acfg := agent.DefaultConfig()
-	acfg.Mode, acfg.Env, acfg.MaxWrites, acfg.Targets = c.mode, "simulated", cfg.Agent.MaxWrites, pol.Targets
-	ag := agent.New(acfg, agent.Deps{Registry: reg, Planner: pl, Fallback: rules, Clock: p.Clock(), Waiter: p,
-		Approver: ap, Sink: sink, System: "test", Alerting: pol.Alerting})
+	ag := comp.NewAgent(sink, ap)
 	ws, err := p.Cluster().ListWorkloads(context.Background(), cfg.Kubernetes.Namespace)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/guard"
+	"github.com/duet-company/ops-skill/internal/plan"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
@@ -74,14 +75,14 @@ var (
 		read("snap-2", agent.PhaseCheck, "queryMetrics", "cpu_utilization of ai-data-labs/backend over 15m: last 85%, min 85, max 85, flat", 2)...)
 	analyseEvents = append(append([]agent.Event{agent.PhaseStarted{At: sec(3), Phase: agent.PhaseAnalys}},
 		read("rules-0-0", agent.PhaseAnalys, "queryMetrics", "request_rate of ai-data-labs/backend over 30m: last 430 req/s, rising", 4)...),
-		agent.ModelText{At: sec(5), Phase: agent.PhaseAnalys, Text: "Diagnosis: Service: backend, 3 replicas, Healthy; CPU: 85% now\nDecision: scale up from 3 to 4 replicas."})
+		agent.Reported{At: sec(5), Phase: agent.PhaseAnalys, Report: plan.Report{Diagnosis: []string{"Service: backend, 3 replicas, Healthy", "CPU: 85% now"}, Decision: "scale up from 3 to 4 replicas."}})
 	scaleCall = agent.ToolCalled{At: sec(6), Phase: agent.PhaseAction, ID: "rules-1-0", Tool: "scaleDeployment",
 		Args: args(map[string]any{"namespace": "ai-data-labs", "name": "backend", "replicas": 4, "reason": "sustained high CPU"}), By: "rules"}
 	scaleDone = agent.ToolDone{At: sec(7), Phase: agent.PhaseAction, ID: "rules-1-0", Verdict: "allow", From: 3, To: 4,
 		Outcome: tools.Outcome{Tool: "scaleDeployment", Risk: tools.RiskWrite, Status: tools.StatusExecuted, Target: "ai-data-labs/backend",
 			Summary: "scale ai-data-labs/backend from 3 to 4 replicas", Rule: "scale_up.cpu", Params: map[string]any{"from": 3, "requested": 4, "to": 4}}}
 	actionEvents = []agent.Event{scaleCall, scaleDone,
-		agent.ModelText{At: sec(7), Phase: agent.PhaseNotify, Final: true, Text: "Scaled backend. Verification follows."}}
+		agent.Reported{At: sec(7), Phase: agent.PhaseNotify, Final: true, Report: plan.Report{Text: "Scaled backend. Verification follows."}}}
 	verifyEvents = append([]agent.Event{agent.PhaseStarted{At: sec(8), Phase: agent.PhaseVerify},
 		agent.Waiting{At: sec(8), Until: sec(128), For: units.Seconds(2 * time.Minute), Reason: "the scale of ai-data-labs/backend", Virtual: true}},
 		append(read("code-3", agent.PhaseVerify, "queryMetrics", "cpu_utilization of ai-data-labs/backend: 45%", 128),

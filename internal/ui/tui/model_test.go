@@ -14,6 +14,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/plan"
 	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
 )
@@ -351,13 +352,13 @@ func TestConversationKeepsEveryTurn(t *testing.T) {
 	turn("check system health and auto-scale if needed",
 		agent.RunStarted{At: sec(0), Alert: req("check system health and auto-scale if needed"), Planner: "rules", Mode: "auto"},
 		scaleCall, scaleDone,
-		agent.ModelText{At: sec(8), Phase: agent.PhaseNotify, Final: true, Text: "Backend was at 85% CPU: scaled it from 3 to 4 replicas."},
+		agent.Reported{At: sec(8), Phase: agent.PhaseNotify, Final: true, Report: plan.Report{Text: "Backend was at 85% CPU: scaled it from 3 to 4 replicas."}},
 		agent.Verified{At: sec(128), Signal: "CPU", Before: "85%", After: "45%", Result: "resolved", Waited: units.Seconds(2 * time.Minute)},
 		agent.Summary{At: sec(129), Alert: "check system health", Resolution: agent.Resolved, Headline: "Scaled ai-data-labs/backend from 3 to 4 replicas",
 			Actions: []agent.Action{{Tool: "scaleDeployment"}}, Refusals: []agent.Refusal{}})
 	turn("why did you scale backend?",
 		agent.RunStarted{At: sec(200), Alert: req("why did you scale backend?"), Planner: "rules", Mode: "auto"},
-		agent.ModelText{At: sec(201), Phase: agent.PhaseNotify, Final: true, Text: "CPU stayed above 80% for 15 minutes while requests rose to 430/s."},
+		agent.Reported{At: sec(201), Phase: agent.PhaseNotify, Final: true, Report: plan.Report{Text: "CPU stayed above 80% for 15 minutes while requests rose to 430/s."}},
 		agent.Summary{At: sec(201), Alert: "why did you scale backend?", Resolution: agent.NoAction, Actions: []agent.Action{}, Refusals: []agent.Refusal{}})
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("what would you do if CPU stayed at 90%?")})
 	if len(asked) != 2 || asked[1] != "why did you scale backend?" {

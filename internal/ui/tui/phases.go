@@ -114,10 +114,8 @@ func (m *Model) phaseResult(r *runState, p agent.Phase) (string, Tone) {
 	ps := r.phases[p]
 	switch p {
 	case agent.PhaseAnalys:
-		for i := len(ps.notes) - 1; i >= 0; i-- {
-			if strings.HasPrefix(ps.notes[i].text, "Decision: ") {
-				return ps.notes[i].text, ToneNone
-			}
+		if r.decision != "" {
+			return r.decision, ToneNone
 		}
 	case agent.PhaseAction:
 		return actionResult(r, ps)

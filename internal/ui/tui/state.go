@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/agent"
+	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/ui/lines"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -57,6 +59,7 @@ type runState struct {
 	byID     map[string]*call
 	switched []agent.PlannerSwitched
 	answer   []string       // the planner's words, in a conversation turn
+	decision string         // the planner's last decision line, the result of "Analyse cause"
 	waiting  *agent.Waiting // the settle wait before verification
 	verified *agent.Verified
 	notified []agent.Notified
@@ -66,7 +69,7 @@ type runState struct {
 }
 
 func newRun(ev agent.RunStarted, seen time.Time) *runState {
-	r := &runState{start: ev, chat: ev.Alert.Source == "chat", phases: map[agent.Phase]*phaseState{},
+	r := &runState{start: ev, chat: ev.Alert.Source == alert.SourceChat, phases: map[agent.Phase]*phaseState{},
 		byID: map[string]*call{}, lastAt: ev.At, lastSeen: seen}
 	for _, p := range agent.Phases {
 		r.phases[p] = &phaseState{}
@@ -99,8 +102,11 @@ func (r *runState) apply(e agent.Event, seen time.Time) {
 		r.enter(ev.Phase, ev.At)
 	case agent.PlannerSwitched:
 		r.switched = append(r.switched, ev)
-	case agent.ModelText:
-		r.modelText(ev)
+	case agent.Reported:
+		if d := lines.Decision(ev.Report); d != "" {
+			r.decision = d
+		}
+		r.project(e)
 	case agent.ToolCalled:
 		r.called(ev)
 	case agent.ToolDone:
@@ -109,14 +115,12 @@ func (r *runState) apply(e agent.Event, seen time.Time) {
 		r.waiting = &ev
 	case agent.Verified:
 		r.verified = &ev
-		r.phases[agent.PhaseVerify].notes = append(r.phases[agent.PhaseVerify].notes, note{text: verifiedLine(ev), tone: verifiedTone(ev.Result)})
+		r.project(e)
 	case agent.Notified:
 		r.notified = append(r.notified, ev)
-		for _, n := range notifiedLines(ev) {
-			r.phases[agent.PhaseNotify].notes = append(r.phases[agent.PhaseNotify].notes, n)
-		}
+		r.project(e)
 	case agent.HistoryFailed:
-		r.historyFailed(ev)
+		r.project(e)
 	case agent.Summary:
 		r.enter(agent.Phase("done"), ev.At)
 		r.summary = &ev
@@ -127,56 +131,51 @@ func (r *runState) apply(e agent.Event, seen time.Time) {
 	r.lastSeen = seen
 }
 
-// historyFailed notes a failed history write under the phase in progress
-// (the first phase before any has started).
-func (r *runState) historyFailed(ev agent.HistoryFailed) {
-	ps, ok := r.phases[r.current]
-	if !ok {
-		ps = r.phases[agent.PhaseCheck]
-	}
-	ps.notes = append(ps.notes, note{text: capital(ev.String()), tone: ToneBad})
-}
-
-// modelText puts the planner's reasoning under "Analyse cause"; in a final
-// answer, the diagnosis and decision stay there and the rest is its closing
-// word, shown with the notification (as the plain transcript does). In a
-// conversation, the words are the answer.
-func (r *runState) modelText(ev agent.ModelText) {
-	if r.chat {
-		r.answer = append(r.answer, strings.TrimSpace(ev.Text))
-		return
-	}
-	for _, line := range strings.Split(ev.Text, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" {
+// project adds the lines the shared projection gives an event, each where
+// it belongs (see lines.Place).
+func (r *runState) project(e agent.Event) {
+	for _, l := range lines.Project(e, r.start) {
+		if l.Place == lines.PlaceAnswer {
+			r.answer = append(r.answer, l.Text)
 			continue
 		}
-		p := agent.PhaseAnalys
-		if ev.Final && !isAnalysis(line) {
-			p, line = agent.PhaseNotify, "Planner: "+line
-		}
-		for _, part := range splitDiagnosis(line) {
-			r.phases[p].notes = append(r.phases[p].notes, note{text: part, quote: true})
+		if ps, ok := r.phases[r.placeOf(l.Place)]; ok {
+			ps.notes = append(ps.notes, note{text: l.Text, tone: toneOf(l.Tone), quote: l.Quote})
 		}
 	}
 }
 
-// splitDiagnosis turns "Diagnosis: a; b; c" into lines a, b, c.
-func splitDiagnosis(line string) []string {
-	body, ok := strings.CutPrefix(line, "Diagnosis: ")
-	if !ok {
-		return []string{line}
+// placeOf resolves a place to a phase: the planner's words go under
+// "Analyse cause", or under "Action" when they come between writes; a line
+// for "here" goes under the phase in progress (the first before any).
+func (r *runState) placeOf(p lines.Place) agent.Phase {
+	switch p {
+	case lines.PlaceWork, lines.PlaceFallback:
+		if r.current == agent.PhaseAction {
+			return agent.PhaseAction
+		}
+		return agent.PhaseAnalys
+	case lines.PlaceHere:
+		if _, ok := r.phases[r.current]; ok {
+			return r.current
+		}
+		return agent.PhaseCheck
 	}
-	return strings.Split(body, "; ")
+	return p
 }
 
-func isAnalysis(line string) bool {
-	for _, p := range []string{"Diagnosis: ", "Cause: ", "Decision: "} {
-		if strings.HasPrefix(line, p) {
-			return true
-		}
+func toneOf(t lines.Tone) Tone {
+	switch t {
+	case lines.ToneGood:
+		return ToneGood
+	case lines.ToneWarn:
+		return ToneWarn
+	case lines.ToneBad:
+		return ToneBad
+	case lines.ToneDim:
+		return ToneDim
 	}
-	return false
+	return ToneNone
 }
 
 func (r *runState) called(ev agent.ToolCalled) {
@@ -240,7 +239,7 @@ func eventTime(e agent.Event) time.Time {
 		return ev.At
 	case agent.PlannerSwitched:
 		return ev.At
-	case agent.ModelText:
+	case agent.Reported:
 		return ev.At
 	case agent.ToolCalled:
 		return ev.At
@@ -260,46 +259,11 @@ func eventTime(e agent.Event) time.Time {
 	return time.Time{}
 }
 
-func verifiedLine(v agent.Verified) string {
-	status := map[platform.VerifyResult]string{platform.VerifyResolved: "healthy", platform.VerifyWorse: "worse", platform.VerifyUnresolved: "still firing", platform.VerifyUnknown: "unknown"}[v.Result]
-	if status == "" {
-		status = string(v.Result)
-	}
-	if v.Waited > 0 {
-		return capital(v.Signal) + " after " + v.Waited.String() + ": " + v.After + " (was " + v.Before + ") — " + status
-	}
-	return capital(v.Signal) + " now: " + v.After + " — " + status
-}
+// verifiedLine is the first line the projection gives a verification: the
+// signal after the wait and before; its verdict is the next line.
+func verifiedLine(v agent.Verified) string { return lines.Verified(v)[0].Text }
 
-func verifiedTone(result platform.VerifyResult) Tone {
-	switch result {
-	case platform.VerifyResolved:
-		return ToneGood
-	case platform.VerifyWorse:
-		return ToneBad
-	}
-	return ToneWarn
-}
-
-func notifiedLines(ev agent.Notified) []note {
-	var out []note
-	switch {
-	case ev.Held != "":
-		out = append(out, note{text: "Notification not sent: " + ev.Held, tone: ToneDim})
-	case ev.Suppressed != "":
-		out = append(out, note{text: "Notification not repeated: " + ev.Suppressed, tone: ToneDim})
-	case ev.Error != "":
-		out = append(out, note{text: "Notification not delivered: " + strings.TrimPrefix(ev.Error, "notification not delivered: "), tone: ToneWarn})
-	case ev.Delivered:
-		out = append(out, note{text: "Team notified (" + ev.Channel + ")", tone: ToneGood})
-	default:
-		out = append(out, note{text: "Notification kept in this transcript (set ALERT_WEBHOOK to deliver it)", tone: ToneDim})
-	}
-	if ev.Escalated {
-		out = append(out, note{text: "Escalated to engineering", tone: ToneWarn})
-	}
-	return out
-}
+func verifiedTone(result platform.VerifyResult) Tone { return toneOf(lines.VerifiedTone(result)) }
 
 func capital(s string) string {
 	if s == "" {

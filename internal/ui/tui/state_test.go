@@ -7,6 +7,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/plan"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -52,7 +53,7 @@ func TestAResultWithoutItsCallIsStillShown(t *testing.T) {
 func TestAOneShotRequestIsShownAsATurn(t *testing.T) {
 	m, _ := newIncident(t)
 	feed(m, agent.RunStarted{At: sec(0), Alert: alert.Alert{Source: "chat", Text: "show ClickHouse disk growth"}, Planner: "rules", Mode: "auto"},
-		agent.ModelText{At: sec(1), Phase: agent.PhaseNotify, Final: true, Text: "Disk at 85%, growing 10GB/day: full in 15 days."},
+		agent.Reported{At: sec(1), Phase: agent.PhaseNotify, Final: true, Report: plan.Report{Text: "Disk at 85%, growing 10GB/day: full in 15 days."}},
 		agent.Summary{At: sec(1), Resolution: agent.NoAction, Actions: []agent.Action{}, Refusals: []agent.Refusal{}})
 	v := m.View()
 	for _, want := range []string{"› show ClickHouse disk growth", "Disk at 85%, growing 10GB/day: full in 15 days."} {

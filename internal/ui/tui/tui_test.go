@@ -15,6 +15,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/plan"
 )
 
 // syncBuffer is written by the program's renderer and read by the test.
@@ -151,7 +152,7 @@ func TestChatReadsRequestsFromTheKeyboard(t *testing.T) {
 	ask := func(_ context.Context, text string) error {
 		asked = append(asked, text)
 		sink.Emit(agent.RunStarted{At: sec(0), Alert: alert.Alert{Source: "chat", Text: text}, Planner: "rules", Mode: "auto"})
-		sink.Emit(agent.ModelText{At: sec(1), Phase: agent.PhaseNotify, Final: true, Text: "answer to " + text})
+		sink.Emit(agent.Reported{At: sec(1), Phase: agent.PhaseNotify, Final: true, Report: plan.Report{Text: "answer to " + text}})
 		sink.Emit(agent.Summary{At: sec(1), Alert: text, Resolution: agent.NoAction, Actions: []agent.Action{}, Refusals: []agent.Refusal{}})
 		answered <- struct{}{}
 		return nil

@@ -1,4 +1,4 @@
-package app
+package compose
 
 import (
 	"context"
@@ -7,28 +7,36 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
-	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/store"
 	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/tools"
 )
 
-// history adapts the SQLite store to what the agent and the tools record.
-type history struct {
+// History adapts the SQLite store to what the agent and the tools record and
+// read back: alerts, calls (with a write's intent recorded before it runs),
+// incidents, scale events and the notification memory.
+type History struct {
 	s   *store.Store
 	env string
-	// actedLookup false skips the cross-run alert cooldown (the simulated
-	// platform is new on every run, so earlier runs say nothing about it).
-	actedLookup bool
+	// acrossRuns false skips what earlier runs say (the alert and the
+	// notification cooldowns): the simulated platform is new on every run.
+	acrossRuns bool
 }
 
-func (h history) RecordAlert(ctx context.Context, a alert.Alert, env string) (int64, error) {
+// NewHistory records into st for the environment env ("simulated" or a
+// cluster context). acrossRuns says whether earlier runs count: true on a
+// real platform.
+func NewHistory(st *store.Store, env string, acrossRuns bool) History {
+	return History{s: st, env: env, acrossRuns: acrossRuns}
+}
+
+func (h History) RecordAlert(ctx context.Context, a alert.Alert, env string) (int64, error) {
 	return h.s.RecordAlert(ctx, alertRecord(a, env))
 }
 
 func alertRecord(a alert.Alert, env string) store.AlertRecord {
-	src := a.Source
+	src := string(a.Source)
 	if src != store.SourceAlertmanager && src != store.SourceChat && src != store.SourceWebhook {
 		src = store.SourceText
 	}
@@ -36,36 +44,36 @@ func alertRecord(a alert.Alert, env string) store.AlertRecord {
 		Kind: string(a.Kind), Summary: text.Clip(a.Text, 500), Env: env}
 }
 
-func (h history) FinishAlert(ctx context.Context, id int64, s agent.Summary) error {
+func (h History) FinishAlert(ctx context.Context, id int64, s agent.Summary) error {
 	return h.s.FinishAlert(ctx, id, string(s.Resolution), s.Planner, s.Incident, s.Error)
 }
 
-func (h history) LastActed(ctx context.Context, fp, env string) (time.Time, bool, error) {
-	if !h.actedLookup {
+func (h History) LastActed(ctx context.Context, fp, env string) (time.Time, bool, error) {
+	if !h.acrossRuns {
 		return time.Time{}, false, nil
 	}
 	rec, ok, err := h.s.LastActedAlert(ctx, fp, env)
 	return rec.ReceivedAt, ok, err
 }
 
-func (h history) AddTimeline(ctx context.Context, id, kind, text string) error {
+func (h History) AddTimeline(ctx context.Context, id, kind, text string) error {
 	return h.s.AppendTimeline(ctx, id, store.TimelineEntry{Kind: kind, Text: text})
 }
 
-func (h history) SetIncidentStatus(ctx context.Context, id string, status platform.IncidentStatus) error {
+func (h History) SetIncidentStatus(ctx context.Context, id string, status platform.IncidentStatus) error {
 	return h.s.SetIncidentStatus(ctx, id, status)
 }
 
-func (h history) OpenIncident(ctx context.Context, title, service, severity string, alertID int64) (string, error) {
+func (h History) OpenIncident(ctx context.Context, title, service, severity string, alertID int64) (string, error) {
 	inc, err := h.s.CreateIncident(ctx, store.Incident{Title: title, Service: service, Severity: severity, Status: store.StatusOpen, AlertID: alertID, Env: h.env})
 	return inc.ID, err
 }
 
-func (h history) RecordIntent(ctx context.Context, c tools.CallRecord) (int64, error) {
+func (h History) RecordIntent(ctx context.Context, c tools.CallRecord) (int64, error) {
 	return h.s.RecordIntent(ctx, h.callRecord(c))
 }
 
-func (h history) RecordCall(ctx context.Context, c tools.CallRecord) error {
+func (h History) RecordCall(ctx context.Context, c tools.CallRecord) error {
 	if c.Intent != 0 {
 		return h.s.CompleteToolCall(ctx, c.Intent, h.callRecord(c))
 	}
@@ -73,7 +81,7 @@ func (h history) RecordCall(ctx context.Context, c tools.CallRecord) error {
 	return err
 }
 
-func (h history) callRecord(c tools.CallRecord) store.ToolCallRecord {
+func (h History) callRecord(c tools.CallRecord) store.ToolCallRecord {
 	return store.ToolCallRecord{AlertID: c.AlertID, At: c.At, Tool: c.Tool, Target: c.Target,
 		Args: text.Clip(c.Args, 4000), Verdict: verdictOf(c.Status), Rule: c.Rule, Reason: text.Clip(c.Reason, 1000), Result: text.Clip(c.Result, 4000), Write: c.Write, Env: h.env}
 }
@@ -92,13 +100,13 @@ func verdictOf(s tools.Status) string {
 	return store.VerdictError
 }
 
-func (h history) RecordScale(ctx context.Context, alertID int64, ref platform.WorkloadRef, from, to int32, rule, reason string) error {
+func (h History) RecordScale(ctx context.Context, alertID int64, ref platform.WorkloadRef, from, to int32, rule, reason string) error {
 	_, err := h.s.RecordScaleEvent(ctx, store.ScaleEvent{Namespace: ref.Namespace, Name: ref.Name, From: from, To: to, Rule: rule, Reason: text.Clip(reason, 500), AlertID: alertID, Env: h.env})
 	return err
 }
 
 // RecentActions lists past writes (executed, dry-run or refused), newest first.
-func (h history) RecentActions(ctx context.Context, target string, since time.Time, limit int) ([]tools.HistoryEntry, error) {
+func (h History) RecentActions(ctx context.Context, target string, since time.Time, limit int) ([]tools.HistoryEntry, error) {
 	calls, err := h.s.ListRecentToolCalls(ctx, store.CallFilter{Since: since, Target: target, WritesOnly: true, Limit: limit, Env: h.env})
 	if err != nil {
 		return nil, err
@@ -115,7 +123,7 @@ func (h history) RecentActions(ctx context.Context, target string, since time.Ti
 }
 
 // RecentAlerts lists past alerts and their outcome, newest first.
-func (h history) RecentAlerts(ctx context.Context, service string, since time.Time, limit int) ([]tools.HistoryEntry, error) {
+func (h History) RecentAlerts(ctx context.Context, service string, since time.Time, limit int) ([]tools.HistoryEntry, error) {
 	recs, err := h.s.ListAlerts(ctx, store.AlertFilter{Since: since, Service: service, Limit: limit, Env: h.env})
 	if err != nil {
 		return nil, err
@@ -132,9 +140,9 @@ func (h history) RecentAlerts(ctx context.Context, service string, since time.Ti
 }
 
 // LastNotified reads the last notification about a target.
-func (h history) LastNotified(ctx context.Context, target, env string) (agent.NotifyRecord, bool, error) {
+func (h History) LastNotified(ctx context.Context, target, env string) (agent.NotifyRecord, bool, error) {
 	var rec agent.NotifyRecord
-	if !h.actedLookup {
+	if !h.acrossRuns {
 		return rec, false, nil
 	}
 	raw, err := h.s.LoadState(ctx, env, "notify/"+target)
@@ -148,60 +156,6 @@ func (h history) LastNotified(ctx context.Context, target, env string) (agent.No
 }
 
 // MarkNotified remembers the last notification about a target.
-func (h history) MarkNotified(ctx context.Context, target, env string, rec agent.NotifyRecord) error {
+func (h History) MarkNotified(ctx context.Context, target, env string, rec agent.NotifyRecord) error {
 	return h.s.UpdateState(ctx, env, "notify/"+target, func([]byte) ([]byte, error) { return json.Marshal(rec) })
-}
-
-// pagerKeys remembers the PagerDuty dedup key open for each target in the
-// history database, so a later run resolves the page an earlier one opened.
-type pagerKeys struct {
-	s   *store.Store
-	env string
-}
-
-func (k pagerKeys) Get(ctx context.Context, target string) (string, bool, error) {
-	raw, err := k.s.LoadState(ctx, k.env, "pager/"+target)
-	if err != nil || raw == nil {
-		return "", false, err
-	}
-	return string(raw), true, nil
-}
-
-func (k pagerKeys) Put(ctx context.Context, target, key string) error {
-	return k.s.UpdateState(ctx, k.env, "pager/"+target, func([]byte) ([]byte, error) { return []byte(key), nil })
-}
-
-func (k pagerKeys) Delete(ctx context.Context, target string) error {
-	return k.s.UpdateState(ctx, k.env, "pager/"+target, func([]byte) ([]byte, error) { return nil, nil })
-}
-
-// storeState keeps the guard state in the history database, shared by
-// concurrent invocations on one machine.
-type storeState struct {
-	s   *store.Store
-	env string
-}
-
-func (st storeState) Load(ctx context.Context, ref platform.WorkloadRef) (guard.WorkloadState, error) {
-	raw, err := st.s.LoadState(ctx, st.env, ref.String())
-	if err != nil || raw == nil {
-		return guard.WorkloadState{}, err
-	}
-	return guard.DecodeState(string(raw))
-}
-
-func (st storeState) Update(ctx context.Context, ref platform.WorkloadRef, fn func(*guard.WorkloadState) error) error {
-	return st.s.UpdateState(ctx, st.env, ref.String(), func(old []byte) ([]byte, error) {
-		var s guard.WorkloadState
-		if old != nil {
-			var err error
-			if s, err = guard.DecodeState(string(old)); err != nil {
-				return nil, err
-			}
-		}
-		if err := fn(&s); err != nil {
-			return nil, err
-		}
-		return []byte(s.Encode()), nil
-	})
 }
