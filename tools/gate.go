@@ -5,112 +5,106 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
 )
 
-// scoped is implemented by args that target a namespace.
-type scoped interface {
-	namespace() string
-}
+// ErrMisdeclared marks a tool whose request does not match its declared risk:
+// a write tool must plan (WriteRequest), a read or record must read (ReadRequest).
+var ErrMisdeclared = errors.New("tool request does not match its declared risk")
 
-// unscoped is implemented by args that may name no namespace at all (raw
-// PromQL); the allowlist then applies only when a namespace is given.
-type unscoped interface {
-	noNamespace() bool
-}
-
-// targeted is implemented by args that name what they act on.
-type targeted interface {
-	target() string
-}
-
-// directTool is a tool that runs at once after decoding: reads, and records
-// (notify, createIncident). In observe mode a record tells nobody and opens
-// nothing: it is a dry run that says what it would have done.
-type directTool[A Validator] struct {
-	name Name
-	desc string
-	risk Risk
-	run  func(ctx context.Context, r *Registry, run *Run, a A) (result any, summary string, err error)
-	// preview says what a record would do, for its dry run in observe mode.
-	preview func(a A) string
-}
-
-func (t directTool[A]) Spec() Spec {
-	var zero A
-	return Spec{Name: t.name, Description: t.desc, Risk: t.risk.String(), Parameters: schemaOf(zero)}
-}
-
-func (t directTool[A]) Risk() Risk { return t.risk }
-
-func (t directTool[A]) invoke(ctx context.Context, r *Registry, run *Run, raw json.RawMessage) Outcome {
-	args, out, ok := admit[A](string(t.name), r, raw)
-	if !ok {
-		return out
+// Invoke runs one call through the gate and records it. It never panics on bad
+// input and never returns an error: everything is in the Outcome.
+func (r *Registry) Invoke(ctx context.Context, run *Run, c Call) Outcome {
+	start := r.clock.Now()
+	out := r.gate(ctx, run, c)
+	if ctx.Err() != nil && out.Status == StatusFailed {
+		out.Status = StatusCanceled
 	}
-	if t.risk == RiskRecord && run.Mode == guard.ModeObserve && t.preview != nil {
-		out.Status, out.Rule = StatusDryRun, guard.RuleModeObserve
-		out.Summary = "would " + t.preview(args) + " (observe mode: nothing sent or opened)"
-		return out
-	}
-	res, summary, err := t.run(ctx, r, run, args)
-	var ae *auditError
-	if err != nil && !errors.As(err, &ae) {
-		return failed(out, err)
-	}
-	out.Status, out.Result, out.Summary = StatusOK, res, summary
-	if ae != nil {
-		out.AuditErrors = append(out.AuditErrors, AuditFailure{What: ae.what, Err: ae.err.Error()})
+	out.CallID, out.Tool, out.Args = c.ID, c.Tool, c.Args
+	out.Duration = r.clock.Now().Sub(start)
+	if err := r.record(ctx, run, out); err != nil {
+		out.AuditErrors = append(out.AuditErrors, AuditFailure{What: strings.TrimSpace("record " + string(out.Tool) + " " + out.Target), Err: err.Error()})
 	}
 	return out
 }
 
-// auditError is returned by a direct tool that did its work but could not
-// record all of it in the history: the call succeeded, its trail is incomplete.
-type auditError struct {
-	what string
-	err  error
-}
-
-func (e *auditError) Error() string { return e.what + ": " + e.err.Error() }
-func (e *auditError) Unwrap() error { return e.err }
-
-// writeTool plans a change (observation + guard decision) and lets the gate
-// apply the mode to the plan.
-type writeTool[A Validator] struct {
-	name Name
-	desc string
-	risk Risk
-	plan func(ctx context.Context, r *Registry, run *Run, a A) (Plan, error)
-	// after runs once a change is applied (not dry-run): persist guard state,
-	// record scale events, emit the Kubernetes event.
-	after func(ctx context.Context, r *Registry, run *Run, a A, p Plan, result any) error
-}
-
-func (t writeTool[A]) Spec() Spec {
-	var zero A
-	return Spec{Name: t.name, Description: t.desc, Risk: t.risk.String(), Parameters: schemaOf(zero)}
-}
-
-func (t writeTool[A]) Risk() Risk { return t.risk }
-
-func (t writeTool[A]) invoke(ctx context.Context, r *Registry, run *Run, raw json.RawMessage) Outcome {
-	args, out, ok := admit[A](string(t.name), r, raw)
+// gate takes a call through decode → scope → (read | guard → mode → execute).
+func (r *Registry) gate(ctx context.Context, run *Run, c Call) Outcome {
+	t, ok := r.by[c.Tool]
+	if !ok {
+		return Outcome{Status: StatusInvalid, Summary: "unknown tool " + string(c.Tool),
+			Error: fmt.Sprintf("%v %q (available: %s)", ErrUnknownTool, c.Tool, strings.Join(r.Names(), ", "))}
+	}
+	req, out, ok := r.admit(t, c)
 	if !ok {
 		return out
 	}
-	key := string(t.name) + "|" + out.Target
+	if t.Risk().ChangesPlatform() {
+		w, ok := req.(WriteRequest)
+		if !ok {
+			return failed(out, fmt.Errorf("%s: %w", c.Tool, ErrMisdeclared))
+		}
+		return r.write(ctx, run, c.Tool, w, out, c.Args)
+	}
+	rd, ok := req.(ReadRequest)
+	if !ok {
+		return failed(out, fmt.Errorf("%s: %w", c.Tool, ErrMisdeclared))
+	}
+	return read(ctx, run, t.Risk(), rd, out)
+}
+
+// admit decodes, validates and scope-checks a call.
+func (r *Registry) admit(t Tool, c Call) (Request, Outcome, bool) {
+	out := Outcome{Risk: t.Risk()}
+	req, err := t.Decode(c.Args)
+	if err != nil {
+		out.Status, out.Error, out.Summary = StatusInvalid, err.Error(), "invalid arguments for "+string(c.Tool)
+		return nil, out, false
+	}
+	out.Target = req.Target()
+	if ns, ok := req.Namespace(); ok {
+		if d := r.policy.Scope.Check(ns); !d.Allowed() {
+			return nil, refused(out, d), false
+		}
+	}
+	return req, out, true
+}
+
+// read runs a read or a record at once. In observe mode a record tells nobody
+// and opens nothing: it is a dry run that says what it would have done.
+func read(ctx context.Context, run *Run, risk Risk, q ReadRequest, out Outcome) Outcome {
+	if p, ok := q.(Previewer); ok && risk == RiskRecord && run.Mode == guard.ModeObserve {
+		out.Status, out.Rule = StatusDryRun, guard.RuleModeObserve
+		out.Summary = "would " + p.Preview() + " (observe mode: nothing sent or opened)"
+		return out
+	}
+	ans, err := q.Read(ctx, run)
+	var ae *AuditError
+	if err != nil && !errors.As(err, &ae) {
+		return failed(out, err)
+	}
+	out.Status, out.Result, out.Summary = StatusOK, ans.Result, ans.Summary
+	if ae != nil {
+		out.AuditErrors = append(out.AuditErrors, AuditFailure{What: ae.What, Err: ae.Err.Error()})
+	}
+	return out
+}
+
+// write plans a change (observation + guard decision) and applies the mode to
+// the plan. On a conflict the object changed under us: it re-reads and
+// re-decides once, never re-applying a stale delta.
+func (r *Registry) write(ctx context.Context, run *Run, name Name, q WriteRequest, out Outcome, raw json.RawMessage) Outcome {
+	key := string(name) + "|" + out.Target
 	if d := run.reserve(key); !d.Allowed() {
 		return refused(out, d)
 	}
 	defer run.release(key)
 	out.Args = raw // for the intent record
-	// On a conflict the object changed under us: re-read and re-decide once,
-	// never re-apply a stale delta.
 	for attempt := 0; ; attempt++ {
-		o, err := t.attempt(ctx, r, run, args, out, key)
+		o, err := r.attempt(ctx, run, name, q, out, key)
 		if errors.Is(err, platform.ErrConflict) && attempt == 0 {
 			out.intent = o.intent // the retry's outcome completes the same intent row
 			continue
@@ -119,8 +113,8 @@ func (t writeTool[A]) invoke(ctx context.Context, r *Registry, run *Run, raw jso
 	}
 }
 
-func (t writeTool[A]) attempt(ctx context.Context, r *Registry, run *Run, args A, out Outcome, key string) (Outcome, error) {
-	p, err := t.plan(ctx, r, run, args)
+func (r *Registry) attempt(ctx context.Context, run *Run, name Name, q WriteRequest, out Outcome, key string) (Outcome, error) {
+	p, err := q.Plan(ctx, run)
 	if err != nil {
 		return failed(out, err), err
 	}
@@ -139,14 +133,14 @@ func (t writeTool[A]) attempt(ctx context.Context, r *Registry, run *Run, args A
 	dryRun := true
 	if !p.DryRunOnly {
 		var md *guard.Decision
-		if dryRun, md = t.decideMode(ctx, run, p); md != nil {
+		if dryRun, md = decideMode(ctx, run, p); md != nil {
 			return refused(out, *md), nil
 		}
 	}
 	if !dryRun && out.intent == 0 {
 		// No write runs unrecorded: its intent is committed to the history
 		// first, and a write whose intent cannot be recorded is refused.
-		id, err := r.recordIntent(ctx, run, string(t.name), out)
+		id, err := r.recordIntent(ctx, run, string(name), out)
 		if err != nil {
 			return refused(out, guard.Decision{Verdict: guard.Refuse, Rule: guard.RuleAuditUnrecorded,
 				Reason: "not " + p.Summary + ": the history could not record the write before it ran (" + err.Error() + ")"}), nil
@@ -169,17 +163,24 @@ func (t writeTool[A]) attempt(ctx context.Context, r *Registry, run *Run, args A
 		return out, nil
 	}
 	out.Status = StatusExecuted
-	if t.after != nil {
-		if err := t.after(ctx, r, run, args, p, res); err != nil {
-			out.Error = "applied, but recording its state failed: " + err.Error()
-			out.AuditErrors = append(out.AuditErrors, AuditFailure{What: "record the state of " + out.Target + " after " + string(t.name), Err: err.Error()})
-		}
+	return applied(ctx, name, p, res, out), nil
+}
+
+// applied keeps the trail of an applied change; a failure is an audit
+// failure of the call, not a failed call.
+func applied(ctx context.Context, name Name, p Plan, res any, out Outcome) Outcome {
+	if p.Applied == nil {
+		return out
 	}
-	return out, nil
+	if err := p.Applied(ctx, res); err != nil {
+		out.Error = "applied, but recording its state failed: " + err.Error()
+		out.AuditErrors = append(out.AuditErrors, AuditFailure{What: "record the state of " + out.Target + " after " + string(name), Err: err.Error()})
+	}
+	return out
 }
 
 // decideMode applies observe/approve/auto. It returns dryRun, or a refusal.
-func (t writeTool[A]) decideMode(ctx context.Context, run *Run, p Plan) (bool, *guard.Decision) {
+func decideMode(ctx context.Context, run *Run, p Plan) (bool, *guard.Decision) {
 	interactive := run.Approver != nil && run.Approver.Interactive()
 	d := guard.DecideMode(run.Mode, interactive)
 	if run.Mode == guard.ModeObserve {
@@ -202,28 +203,6 @@ func (t writeTool[A]) decideMode(ctx context.Context, run *Run, p Plan) (bool, *
 	return false, nil
 }
 
-// admit decodes, validates and scope-checks a call.
-func admit[A Validator](name string, r *Registry, raw json.RawMessage) (A, Outcome, bool) {
-	out := Outcome{}
-	args, err := decodeStrict[A](name, raw)
-	if err != nil {
-		out.Status, out.Error, out.Summary = StatusInvalid, err.Error(), "invalid arguments for "+name
-		return args, out, false
-	}
-	if tg, ok := any(args).(targeted); ok {
-		out.Target = tg.target()
-	}
-	if u, ok := any(args).(unscoped); ok && u.noNamespace() {
-		return args, out, true
-	}
-	if sc, ok := any(args).(scoped); ok {
-		if d := r.deps.Policy.Scope.Check(sc.namespace()); !d.Allowed() {
-			return args, refused(out, d), false
-		}
-	}
-	return args, out, true
-}
-
 func refused(out Outcome, d guard.Decision) Outcome {
 	out.Status, out.Rule, out.Reason = StatusRefused, d.Rule, d.Reason
 	out.Decision = &d
@@ -243,9 +222,4 @@ func failed(out Outcome, err error) Outcome {
 		out.Summary = "failed"
 	}
 	return out
-}
-
-// errNotConfigured says which backend a tool needs.
-func errNotConfigured(what, how string) error {
-	return fmt.Errorf("%s is not configured: %s", what, how)
 }

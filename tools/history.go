@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/internal/units"
 )
@@ -100,41 +102,49 @@ func fit(entries []HistoryEntry) ([]HistoryEntry, int) {
 	return entries, 0
 }
 
-func queryHistoryTool() Tool {
-	return directTool[queryHistoryArgs]{
-		name: QueryHistory, risk: RiskRead,
-		desc: "Past actions (rule, reason) or alerts.",
-		run: func(ctx context.Context, r *Registry, _ *Run, a queryHistoryArgs) (any, string, error) {
-			if r.deps.History == nil {
-				return nil, "", errNotConfigured("history", "the history database is not open")
-			}
-			d, _ := parseSince(a.Since)
-			since := r.now().Add(-d)
-			var entries []HistoryEntry
-			var err error
-			if a.What == "alerts" {
-				entries, err = r.deps.History.RecentAlerts(ctx, a.Name, since, maxHistoryEntries)
-			} else {
-				target := ""
-				if a.Name != "" {
-					target = a.Namespace + "/" + a.Name
-				}
-				entries, err = r.deps.History.RecentActions(ctx, target, since, maxHistoryEntries)
-			}
-			if err != nil {
-				return nil, "", fmt.Errorf("read history: %w", err)
-			}
-			for i := range entries {
-				entries[i].Summary = text.Clip(entries[i].Summary, 300)
-			}
-			found := len(entries)
-			ans := HistoryAnswer{Since: units.Duration(d)}
-			ans.Entries, ans.More = fit(entries)
-			summary := fmt.Sprintf("%d %s in the last %s", found, a.What, ans.Since)
-			if ans.More > 0 {
-				summary += fmt.Sprintf(", the newest %d shown", len(ans.Entries))
-			}
-			return ans, summary, nil
-		},
+// historyReader answers queryHistory with the backend it uses.
+type historyReader struct {
+	history HistoryReader
+	clock   clock.PassiveClock
+}
+
+// NewQueryHistory builds queryHistory: it reads h. Without h its calls fail
+// (not configured).
+func NewQueryHistory(h HistoryReader, clk clock.PassiveClock) Tool {
+	t := reader[queryHistoryArgs]{about: about{QueryHistory, RiskRead, "Past actions (rule, reason) or alerts."},
+		read: unavailable[queryHistoryArgs](errNoHistory)}
+	if h != nil {
+		t.read = historyReader{h, realIfNil(clk)}.query
 	}
+	return t
+}
+
+func (hr historyReader) query(ctx context.Context, _ *Run, a queryHistoryArgs) (Answer, error) {
+	d, _ := parseSince(a.Since)
+	since := hr.clock.Now().Add(-d)
+	var entries []HistoryEntry
+	var err error
+	if a.What == "alerts" {
+		entries, err = hr.history.RecentAlerts(ctx, a.Name, since, maxHistoryEntries)
+	} else {
+		target := ""
+		if a.Name != "" {
+			target = a.Namespace + "/" + a.Name
+		}
+		entries, err = hr.history.RecentActions(ctx, target, since, maxHistoryEntries)
+	}
+	if err != nil {
+		return Answer{}, fmt.Errorf("read history: %w", err)
+	}
+	for i := range entries {
+		entries[i].Summary = text.Clip(entries[i].Summary, 300)
+	}
+	found := len(entries)
+	ans := HistoryAnswer{Since: units.Duration(d)}
+	ans.Entries, ans.More = fit(entries)
+	summary := fmt.Sprintf("%d %s in the last %s", found, a.What, ans.Since)
+	if ans.More > 0 {
+		summary += fmt.Sprintf(", the newest %d shown", len(ans.Entries))
+	}
+	return Answer{ans, summary}, nil
 }

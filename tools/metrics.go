@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/internal/units"
@@ -104,34 +106,40 @@ type Point struct {
 	V   float64 `json:"v"`
 }
 
-func queryMetricsTool() Tool {
-	return directTool[queryMetricsArgs]{
-		name: QueryMetrics, risk: RiskRead,
-		desc: "A workload's metric (or PromQL), now or over a range: min/max/avg/last/trend.",
-		run:  runQueryMetrics,
-	}
+// metricsReader answers queryMetrics with the backend it uses.
+type metricsReader struct {
+	metrics platform.Metrics
+	clock   clock.PassiveClock
 }
 
-func runQueryMetrics(ctx context.Context, r *Registry, _ *Run, a queryMetricsArgs) (any, string, error) {
-	if r.deps.Metrics == nil {
-		return nil, "", errNotConfigured("metrics", "set PROMETHEUS_URL or use --simulate")
+// NewQueryMetrics builds queryMetrics: it queries m. Without m its calls fail
+// (not configured).
+func NewQueryMetrics(m platform.Metrics, clk clock.PassiveClock) Tool {
+	t := reader[queryMetricsArgs]{about: about{QueryMetrics, RiskRead, "A workload's metric (or PromQL), now or over a range: min/max/avg/last/trend."},
+		read: unavailable[queryMetricsArgs](errNoMetrics)}
+	if m != nil {
+		t.read = metricsReader{m, realIfNil(clk)}.query
 	}
+	return t
+}
+
+func (mr metricsReader) query(ctx context.Context, _ *Run, a queryMetricsArgs) (Answer, error) {
 	q := platform.MetricQuery{Metric: platform.MetricName(a.Metric), PromQL: a.PromQL,
-		Target: platform.WorkloadRef{Namespace: a.Namespace, Name: a.Name}, End: r.now()}
+		Target: platform.WorkloadRef{Namespace: a.Namespace, Name: a.Name}, End: mr.clock.Now()}
 	if a.Range != "" {
 		d, _ := parseRange(a.Range)
 		q.Start, q.Step = q.End.Add(-d), stepFor(d)
 	}
-	res, err := r.deps.Metrics.Query(ctx, q)
+	res, err := mr.metrics.Query(ctx, q)
 	if err != nil {
-		return nil, "", fmt.Errorf("query %s: %w", firstNonEmpty(a.Metric, "promql"), err)
+		return Answer{}, fmt.Errorf("query %s: %w", firstNonEmpty(a.Metric, "promql"), err)
 	}
 	sum := Summarise(res, q.End)
 	sum.Metric, sum.Range, sum.Unit = firstNonEmpty(a.Metric, text.Clip(a.PromQL, 200)), a.Range, unitOf(q.Metric)
 	if a.Metric != "" {
 		sum.Target = q.Target.String()
 	}
-	return sum, describeSummary(sum), nil
+	return Answer{sum, describeSummary(sum)}, nil
 }
 
 // stepFor keeps range queries near 60 points, never finer than SampleStep.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"k8s.io/utils/clock"
+
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/text"
@@ -39,24 +41,41 @@ type NotifyResult struct {
 	Channel   string `json:"channel"`
 }
 
-func notifyTool() Tool {
-	return directTool[notifyArgs]{
-		name: Notify, risk: RiskRecord,
-		desc:    "Message the team (writes are notified automatically).",
-		preview: func(a notifyArgs) string { return "message the team: " + text.Clip(a.Message, 120) },
-		run: func(ctx context.Context, r *Registry, _ *Run, a notifyArgs) (any, string, error) {
-			if !r.deps.Policy.NotifyEnabled {
-				return nil, "", &guard.Violation{Rule: guard.RuleDisabledAlerting, Reason: "notifications are switched off (ALERT_ENABLED=false)"}
-			}
-			if r.deps.Notifier == nil {
-				return NotifyResult{Channel: "transcript"}, "no webhook configured (ALERT_WEBHOOK): message kept in the transcript and history", nil
-			}
-			n := platform.Notification{Severity: firstNonEmpty(a.Severity, "info"), Title: "ops-skill", Text: a.Message, Service: a.Service}
-			if err := r.deps.Notifier.Notify(ctx, n); err != nil {
-				return nil, "", fmt.Errorf("notify: %w", err)
-			}
-			return NotifyResult{Delivered: true, Channel: "webhook"}, "team notified", nil
-		},
+// notifier sends notify's messages with the backend it uses.
+type notifier struct {
+	enabled bool
+	send    func(ctx context.Context, n platform.Notification) (Answer, error)
+}
+
+// NewNotify builds notify: it sends through n when notifications are enabled.
+// Without n (no webhook) a message stays in the transcript and history.
+func NewNotify(n platform.Notifier, enabled bool) Tool {
+	t := notifier{enabled: enabled, send: keepInTranscript}
+	if n != nil {
+		t.send = webhook(n)
+	}
+	return reader[notifyArgs]{about: about{Notify, RiskRecord, "Message the team (writes are notified automatically)."},
+		read:    t.notify,
+		preview: func(a notifyArgs) string { return "message the team: " + text.Clip(a.Message, 120) }}
+}
+
+func (t notifier) notify(ctx context.Context, _ *Run, a notifyArgs) (Answer, error) {
+	if !t.enabled {
+		return Answer{}, &guard.Violation{Rule: guard.RuleDisabledAlerting, Reason: "notifications are switched off (ALERT_ENABLED=false)"}
+	}
+	return t.send(ctx, platform.Notification{Severity: firstNonEmpty(a.Severity, "info"), Title: "ops-skill", Text: a.Message, Service: a.Service})
+}
+
+func keepInTranscript(context.Context, platform.Notification) (Answer, error) {
+	return Answer{NotifyResult{Channel: "transcript"}, "no webhook configured (ALERT_WEBHOOK): message kept in the transcript and history"}, nil
+}
+
+func webhook(n platform.Notifier) func(context.Context, platform.Notification) (Answer, error) {
+	return func(ctx context.Context, msg platform.Notification) (Answer, error) {
+		if err := n.Notify(ctx, msg); err != nil {
+			return Answer{}, fmt.Errorf("notify: %w", err)
+		}
+		return Answer{NotifyResult{Delivered: true, Channel: "webhook"}, "team notified"}, nil
 	}
 }
 
@@ -85,29 +104,40 @@ type IncidentResult struct {
 	ID string `json:"id"`
 }
 
-func createIncidentTool() Tool {
-	return directTool[incidentArgs]{
-		name: CreateIncident, risk: RiskRecord,
-		desc:    "Open an incident for engineers.",
-		preview: func(a incidentArgs) string { return "open an incident: " + text.Clip(a.Title, 120) },
-		run: func(ctx context.Context, r *Registry, run *Run, a incidentArgs) (any, string, error) {
-			if r.deps.Incidents == nil {
-				return nil, "", errNotConfigured("incident store", "history is not open")
-			}
-			id, err := r.deps.Incidents.OpenIncident(ctx, a.Title, a.Service, firstNonEmpty(a.Severity, "high"), run.AlertID)
-			if err != nil {
-				return nil, "", fmt.Errorf("open incident: %w", err)
-			}
-			res := IncidentResult{ID: id}
-			if a.Summary != "" {
-				if err := r.deps.Incidents.AddTimeline(ctx, id, "summary", a.Summary); err != nil {
-					// The incident is open: say so, and that its timeline is incomplete.
-					return res, "opened incident " + id, &auditError{what: "add the summary to incident " + id, err: err}
-				}
-			}
-			return res, "opened incident " + id, nil
-		},
+// IncidentStore opens incidents (createIncident).
+type IncidentStore interface {
+	OpenIncident(ctx context.Context, title, service, severity string, alertID int64) (string, error)
+	AddTimeline(ctx context.Context, id, kind, text string) error
+}
+
+// NewCreateIncident builds createIncident: it opens incidents in s. Without s
+// its calls fail (not configured).
+func NewCreateIncident(s IncidentStore) Tool {
+	t := reader[incidentArgs]{about: about{CreateIncident, RiskRecord, "Open an incident for engineers."},
+		read:    unavailable[incidentArgs](errNoIncidents),
+		preview: func(a incidentArgs) string { return "open an incident: " + text.Clip(a.Title, 120) }}
+	if s != nil {
+		t.read = incidentOpener{s}.open
 	}
+	return t
+}
+
+// incidentOpener answers createIncident with the backend it uses.
+type incidentOpener struct{ store IncidentStore }
+
+func (o incidentOpener) open(ctx context.Context, run *Run, a incidentArgs) (Answer, error) {
+	id, err := o.store.OpenIncident(ctx, a.Title, a.Service, firstNonEmpty(a.Severity, "high"), run.AlertID)
+	if err != nil {
+		return Answer{}, fmt.Errorf("open incident: %w", err)
+	}
+	ans := Answer{IncidentResult{ID: id}, "opened incident " + id}
+	if a.Summary != "" {
+		if err := o.store.AddTimeline(ctx, id, "summary", a.Summary); err != nil {
+			// The incident is open: say so, and that its timeline is incomplete.
+			return ans, &AuditError{What: "add the summary to incident " + id, Err: err}
+		}
+	}
+	return ans, nil
 }
 
 type checkHealthArgs struct {
@@ -121,38 +151,44 @@ func (a checkHealthArgs) Validate() error {
 	return checkName("service", a.Service, 253)
 }
 
-func checkHealthTool() Tool {
-	return directTool[checkHealthArgs]{
-		name: CheckHealth, risk: RiskRead,
-		desc: "Run the health checks (HTTP /health, TCP).",
-		run:  runCheckHealth,
+// NewCheckHealth builds checkHealth: it runs the checks of h. Without h its
+// calls fail (not configured).
+func NewCheckHealth(h platform.Health, clk clock.PassiveClock) Tool {
+	t := reader[checkHealthArgs]{about: about{CheckHealth, RiskRead, "Run the health checks (HTTP /health, TCP)."},
+		read: unavailable[checkHealthArgs](errNoHealth)}
+	if h != nil {
+		t.read = healthChecker{h, realIfNil(clk)}.check
 	}
+	return t
 }
 
-func runCheckHealth(ctx context.Context, r *Registry, _ *Run, a checkHealthArgs) (any, string, error) {
-	if r.deps.Health == nil {
-		return nil, "", errNotConfigured("health checks", "configure the health matrix or use --simulate")
-	}
-	services := r.deps.Health.Services()
+// healthChecker answers checkHealth with the backend it uses.
+type healthChecker struct {
+	health platform.Health
+	clock  clock.PassiveClock
+}
+
+func (hc healthChecker) check(ctx context.Context, _ *Run, a checkHealthArgs) (Answer, error) {
+	services := hc.health.Services()
 	if a.Service != "" {
 		if !contains(services, a.Service) {
-			return nil, "", fmt.Errorf("service %q: %w (checked services: %s)", a.Service, platform.ErrNotFound, strings.Join(services, ", "))
+			return Answer{}, fmt.Errorf("service %q: %w (checked services: %s)", a.Service, platform.ErrNotFound, strings.Join(services, ", "))
 		}
 		services = []string{a.Service}
 	}
 	var out []platform.HealthResult
 	failing := 0
 	for _, s := range services {
-		res, err := r.deps.Health.Check(ctx, s)
+		res, err := hc.health.Check(ctx, s)
 		if err != nil {
-			res = platform.HealthResult{Service: s, OK: false, Detail: err.Error(), At: r.now()}
+			res = platform.HealthResult{Service: s, OK: false, Detail: err.Error(), At: hc.clock.Now()}
 		}
 		if !res.OK {
 			failing++
 		}
 		out = append(out, res)
 	}
-	return out, fmt.Sprintf("%d of %d health checks failing", failing, len(out)), nil
+	return Answer{out, fmt.Sprintf("%d of %d health checks failing", failing, len(out))}, nil
 }
 
 func contains(list []string, v string) bool {

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"k8s.io/utils/clock"
 
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
@@ -44,17 +45,43 @@ type RestartResult struct {
 	DryRun  bool     `json:"dryRun,omitempty"`
 }
 
-func restartPodsTool() Tool {
-	return writeTool[restartArgs]{
-		name: RestartPods, risk: RiskWrite,
-		desc: "Rollout-restart a workload or replace pods; does not fix OOM.",
-		plan: planRestart, after: afterRestart,
-	}
+// restarter plans restartPods with the backends it uses.
+type restarter struct {
+	workloads
+	health platform.Health
+	clock  clock.PassiveClock
+	policy guard.HealingPolicy
 }
 
-func planRestart(ctx context.Context, r *Registry, run *Run, a restartArgs) (Plan, error) {
+// NewRestartPods builds restartPods. It reads the workload and the guard's
+// state of it through c and st, asks h how many health checks of the service
+// failed in a row, restarts or evicts through c and stores the new guard
+// state in st. Without c its calls fail (not configured); without h the
+// failures counted are the guard state's; without st the state lives only in
+// the workload annotation.
+func NewRestartPods(c platform.Cluster, h platform.Health, st StateStore, clk clock.PassiveClock, pol guard.HealingPolicy) Tool {
+	t := writer[restartArgs]{about: about{RestartPods, RiskWrite, "Rollout-restart a workload or replace pods; does not fix OOM."},
+		plan: unplannable[restartArgs](errNoKubernetes)}
+	if c != nil {
+		if h == nil {
+			h = noHealth{}
+		}
+		t.plan = restarter{newWorkloads(c, st), h, realIfNil(clk), pol}.plan
+	}
+	return t
+}
+
+// noHealth is the health checker of a tool built without one: it checks no service.
+type noHealth struct{}
+
+func (noHealth) Services() []string { return nil }
+func (noHealth) Check(context.Context, string) (platform.HealthResult, error) {
+	return platform.HealthResult{}, errNoHealth
+}
+
+func (t restarter) plan(ctx context.Context, _ *Run, a restartArgs) (Plan, error) {
 	ref := platform.WorkloadRef(a.WorkloadArgs)
-	w, state, err := r.workloadAndState(ctx, ref)
+	w, state, err := t.withState(ctx, ref)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -62,38 +89,69 @@ func planRestart(ctx context.Context, r *Registry, run *Run, a restartArgs) (Pla
 	if len(a.Pods) > 0 {
 		action = "replace"
 	}
-	failures := max(state.ConsecutiveFailures, r.healthFailures(ctx, ref.Name))
-	d := r.deps.Policy.Healing.DecideRestart(guard.RestartInput{Workload: w, Action: action, Pods: a.Pods, State: state,
-		Now: r.now(), ConsecutiveFailures: failures, Reason: a.Reason})
+	now := t.clock.Now()
+	failures := max(state.ConsecutiveFailures, t.healthFailures(ctx, ref.Name))
+	d := t.policy.DecideRestart(guard.RestartInput{Workload: w, Action: action, Pods: a.Pods, State: state,
+		Now: now, ConsecutiveFailures: failures, Reason: a.Reason})
 	p := Plan{Target: ref.String(), Decision: d, Params: map[string]any{"action": action}}
 	p.Summary = "rollout restart " + ref.String()
 	if action == "replace" {
 		p.Summary = fmt.Sprintf("replace pods %s of %s", strings.Join(a.Pods, ", "), ref)
 		p.Params["pods"] = a.Pods
 	}
+	p.Next = restarted(action, now)
+	annotation := p.Next(state).Prune(now).Encode()
 	p.Apply = func(ctx context.Context, dryRun bool) (any, error) {
 		res := RestartResult{Target: ref.String(), Action: action, DryRun: dryRun, Note: d.Inputs["note"]}
-		if action == "rollout" {
-			next := state.WithRestart(r.now()).Prune(r.now())
-			_, err := r.deps.Cluster.RolloutRestart(ctx, ref, platform.RestartRequest{ExpectedVersion: w.ResourceVersion, DryRun: dryRun,
-				Annotations: map[string]string{guard.StateAnnotation: next.Encode()}})
-			if err != nil {
-				return nil, fmt.Errorf("rollout restart %s: %w", ref, err)
-			}
-			return res, nil
+		if action == "replace" {
+			return t.evict(ctx, ref, a.Pods, res, dryRun)
 		}
-		return evict(ctx, r, ref, a.Pods, res, dryRun)
+		_, err := t.cluster.RolloutRestart(ctx, ref, platform.RestartRequest{ExpectedVersion: w.ResourceVersion, DryRun: dryRun,
+			Annotations: map[string]string{guard.StateAnnotation: annotation}})
+		if err != nil {
+			return nil, fmt.Errorf("rollout restart %s: %w", ref, err)
+		}
+		return res, nil
 	}
+	next, message := p.Next, "ops-skill: "+p.Summary+"; reason: "+text.Clip(firstNonEmpty(a.Reason, "requested"), 200)
+	p.Applied = func(ctx context.Context, res any) error { return t.applied(ctx, ref, next, res, message) }
 	return p, nil
+}
+
+// restarted is the state change of a restart: one restart, and for a
+// replacement one eviction, counted against their budgets.
+func restarted(action string, now time.Time) StateChange {
+	return func(s guard.WorkloadState) guard.WorkloadState {
+		s = s.WithRestart(now)
+		if action == "replace" {
+			s = s.WithEviction(now)
+		}
+		return s
+	}
+}
+
+// applied stores the state change of a restart that restarted something and
+// tells kubectl users what ops-skill did.
+func (t restarter) applied(ctx context.Context, ref platform.WorkloadRef, next StateChange, res any, message string) error {
+	rr, _ := res.(RestartResult)
+	if len(rr.Evicted) == 0 && rr.Action == "replace" {
+		return nil
+	}
+	reason := "SuccessfulRestart"
+	if rr.Action == "replace" {
+		reason = "SuccessfulEviction"
+	}
+	return errors.Join(t.store(ctx, ref, next),
+		t.cluster.RecordEvent(ctx, ref, platform.Event{Time: t.clock.Now(), Type: "Normal", Reason: reason, Message: message}))
 }
 
 // healthFailures asks the health checker how many checks of a service in a
 // row have failed; 0 when the service is not in the matrix or the check fails.
-func (r *Registry) healthFailures(ctx context.Context, service string) int {
-	if r.deps.Health == nil || !contains(r.deps.Health.Services(), service) {
+func (t restarter) healthFailures(ctx context.Context, service string) int {
+	if !contains(t.health.Services(), service) {
 		return 0
 	}
-	res, err := r.deps.Health.Check(ctx, service)
+	res, err := t.health.Check(ctx, service)
 	if err != nil || res.OK {
 		return 0
 	}
@@ -102,9 +160,9 @@ func (r *Registry) healthFailures(ctx context.Context, service string) int {
 
 // evict replaces pods one by one through the Eviction API. A disruption-budget
 // refusal stops the replacement and is reported; it is never turned into a delete.
-func evict(ctx context.Context, r *Registry, ref platform.WorkloadRef, pods []string, res RestartResult, dryRun bool) (any, error) {
+func (t restarter) evict(ctx context.Context, ref platform.WorkloadRef, pods []string, res RestartResult, dryRun bool) (any, error) {
 	for i, pod := range pods {
-		err := r.deps.Cluster.EvictPod(ctx, ref, pod, dryRun)
+		err := t.cluster.EvictPod(ctx, ref, pod, dryRun)
 		switch {
 		case errors.Is(err, platform.ErrDisruptionBudget):
 			res.Blocked = append(res.Blocked, pods[i:]...)
@@ -113,7 +171,7 @@ func evict(ctx context.Context, r *Registry, ref platform.WorkloadRef, pods []st
 				// A Kubernetes event is a courtesy to kubectl users, not the
 				// history the README promises: the blocked eviction is in the
 				// result, which the gate records.
-				_ = r.deps.Cluster.RecordEvent(ctx, ref, platform.Event{Time: r.now(), Type: "Warning", Reason: "FailedEviction",
+				_ = t.cluster.RecordEvent(ctx, ref, platform.Event{Time: t.clock.Now(), Type: "Warning", Reason: "FailedEviction",
 					Message: "ops-skill: eviction of " + pod + " refused by a disruption budget"})
 			}
 			return res, nil
@@ -123,27 +181,6 @@ func evict(ctx context.Context, r *Registry, ref platform.WorkloadRef, pods []st
 		res.Evicted = append(res.Evicted, pod)
 	}
 	return res, nil
-}
-
-func afterRestart(ctx context.Context, r *Registry, run *Run, a restartArgs, p Plan, res any) error {
-	rr, _ := res.(RestartResult)
-	if len(rr.Evicted) == 0 && rr.Action == "replace" {
-		return nil
-	}
-	ref := platform.WorkloadRef(a.WorkloadArgs)
-	now := r.now()
-	err := r.updateState(ctx, ref, func(s *guard.WorkloadState) {
-		s.Restarts = append(s.Restarts, now)
-		if rr.Action == "replace" {
-			s.Evictions = append(s.Evictions, now)
-		}
-	})
-	reason := "SuccessfulRestart"
-	if rr.Action == "replace" {
-		reason = "SuccessfulEviction"
-	}
-	return errors.Join(err, r.deps.Cluster.RecordEvent(ctx, ref, platform.Event{Time: now, Type: "Normal", Reason: reason,
-		Message: "ops-skill: " + p.Summary + "; reason: " + text.Clip(firstNonEmpty(a.Reason, "requested"), 200)}))
 }
 
 type resourcesArgs struct {
@@ -173,17 +210,29 @@ type ResourcesResult struct {
 	DryRun    bool   `json:"dryRun,omitempty"`
 }
 
-func updateResourcesTool() Tool {
-	return writeTool[resourcesArgs]{
-		name: UpdateResources, risk: RiskWrite,
-		desc: "Raise a container's memory limit after OOM kills; rolls the pods.",
-		plan: planResources, after: afterResources,
-	}
+// resizer plans updateResources with the backends it uses.
+type resizer struct {
+	workloads
+	clock  clock.PassiveClock
+	policy guard.HealingPolicy
 }
 
-func planResources(ctx context.Context, r *Registry, run *Run, a resourcesArgs) (Plan, error) {
+// NewUpdateResources builds updateResources. It reads the workload and the
+// guard's state of it through c and st, sets the limit through c and stores
+// the new guard state in st. Without c its calls fail (not configured);
+// without st the state lives only in the workload annotation.
+func NewUpdateResources(c platform.Cluster, st StateStore, clk clock.PassiveClock, pol guard.HealingPolicy) Tool {
+	t := writer[resourcesArgs]{about: about{UpdateResources, RiskWrite, "Raise a container's memory limit after OOM kills; rolls the pods."},
+		plan: unplannable[resourcesArgs](errNoKubernetes)}
+	if c != nil {
+		t.plan = resizer{newWorkloads(c, st), realIfNil(clk), pol}.plan
+	}
+	return t
+}
+
+func (t resizer) plan(ctx context.Context, _ *Run, a resourcesArgs) (Plan, error) {
 	ref := platform.WorkloadRef(a.WorkloadArgs)
-	w, state, err := r.workloadAndState(ctx, ref)
+	w, state, err := t.withState(ctx, ref)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -192,24 +241,47 @@ func planResources(ctx context.Context, r *Registry, run *Run, a resourcesArgs) 
 		return Plan{}, err
 	}
 	want, _ := units.ParseBytes(a.MemoryLimit)
-	d, next := r.deps.Policy.Healing.DecideMemory(guard.MemoryInput{Workload: w, Container: c.Name, Current: c.MemoryLimit, Requested: want, State: state, Now: r.now()})
+	now := t.clock.Now()
+	d, judged := t.policy.DecideMemory(guard.MemoryInput{Workload: w, Container: c.Name, Current: c.MemoryLimit, Requested: want, State: state, Now: now})
 	to := d.To
 	p := Plan{Target: ref.String(), Decision: d,
 		Summary: fmt.Sprintf("raise the memory limit of %s (container %s) from %s to %s", ref, c.Name, units.IBytes(c.MemoryLimit), units.IBytes(to)),
 		Params:  map[string]any{"container": c.Name, "from": units.IBytes(c.MemoryLimit), "to": units.IBytes(to)}}
 	if !d.Allowed() {
 		p.Summary = fmt.Sprintf("set the memory limit of %s (container %s) to %s", ref, c.Name, a.MemoryLimit)
+		return p, nil
 	}
+	p.Next = resized(state, judged, now)
+	annotation := p.Next(state).Encode()
 	p.Apply = func(ctx context.Context, dryRun bool) (any, error) {
-		next.Restarts = append(next.Restarts, r.now())
-		_, err := r.deps.Cluster.SetResources(ctx, ref, platform.ResourceRequest{Container: c.Name, MemoryLimit: to, ExpectedVersion: w.ResourceVersion, DryRun: dryRun,
-			Annotations: map[string]string{guard.StateAnnotation: next.Encode()}})
+		_, err := t.cluster.SetResources(ctx, ref, platform.ResourceRequest{Container: c.Name, MemoryLimit: to, ExpectedVersion: w.ResourceVersion, DryRun: dryRun,
+			Annotations: map[string]string{guard.StateAnnotation: annotation}})
 		if err != nil {
 			return nil, fmt.Errorf("set resources: %w", err)
 		}
 		return ResourcesResult{Target: ref.String(), Container: c.Name, From: units.IBytes(c.MemoryLimit), To: units.IBytes(to), DryRun: dryRun}, nil
 	}
+	next, message := p.Next, "ops-skill: "+p.Summary
+	p.Applied = func(ctx context.Context, _ any) error {
+		return errors.Join(t.store(ctx, ref, next),
+			t.cluster.RecordEvent(ctx, ref, platform.Event{Time: t.clock.Now(), Type: "Normal", Reason: "SuccessfulUpdateResources", Message: message}))
+	}
 	return p, nil
+}
+
+// resized is the state change of a memory raise, from the state the guard
+// judged (before) to the one it decided (after): the baseline the guard
+// started, when it started one, and one restart, for the rollout the change
+// causes.
+func resized(before, after guard.WorkloadState, now time.Time) StateChange {
+	rebased := after.MemoryBaseline != before.MemoryBaseline || !after.MemoryBaselineAt.Equal(before.MemoryBaselineAt)
+	base, at := after.MemoryBaseline, after.MemoryBaselineAt
+	return func(s guard.WorkloadState) guard.WorkloadState {
+		if rebased {
+			s.MemoryBaseline, s.MemoryBaselineAt = base, at
+		}
+		return s.WithRestart(now)
+	}
 }
 
 func container(w platform.Workload, name string) (platform.Container, error) {
@@ -227,18 +299,4 @@ func container(w platform.Workload, name string) (platform.Container, error) {
 		names = append(names, c.Name)
 	}
 	return platform.Container{}, fmt.Errorf("container %q of %s: %w (containers: %s)", name, w.Ref, platform.ErrNotFound, strings.Join(names, ", "))
-}
-
-func afterResources(ctx context.Context, r *Registry, run *Run, a resourcesArgs, p Plan, res any) error {
-	ref := platform.WorkloadRef(a.WorkloadArgs)
-	now := r.now()
-	baseline, _ := strconv.ParseInt(p.Decision.Inputs["baseline_bytes"], 10, 64)
-	err := r.updateState(ctx, ref, func(s *guard.WorkloadState) {
-		if baseline > 0 && (s.MemoryBaseline == 0 || now.Sub(s.MemoryBaselineAt) > 24*time.Hour) {
-			s.MemoryBaseline, s.MemoryBaselineAt = baseline, now
-		}
-		s.Restarts = append(s.Restarts, now)
-	})
-	return errors.Join(err, r.deps.Cluster.RecordEvent(ctx, ref, platform.Event{Time: now, Type: "Normal", Reason: "SuccessfulUpdateResources",
-		Message: "ops-skill: " + p.Summary}))
 }

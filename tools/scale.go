@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/text"
@@ -35,29 +37,48 @@ type ScaleResult struct {
 	Replicas int32  `json:"replicasNow"`
 }
 
-func scaleDeploymentTool() Tool {
-	return writeTool[scaleArgs]{
-		name: ScaleDeployment, risk: RiskWrite,
-		desc: "Set a workload's replicas; the guard clamps to what the scaling rules allow.",
-		plan: planScale, after: afterScale,
-	}
+// scaler plans scaleDeployment with the backends it uses.
+type scaler struct {
+	workloads
+	observer
+	scales ScaleRecorder
+	clock  clock.PassiveClock
+	policy guard.ScalingPolicy
 }
 
-func planScale(ctx context.Context, r *Registry, run *Run, a scaleArgs) (Plan, error) {
+// NewScaleDeployment builds scaleDeployment. It reads the workload and the
+// guard's state of it through c and st, the metric windows the guard judges
+// through m, scales through c, stores the new guard state in st and records
+// the replica change in rec. Without c its calls fail (not configured);
+// without m every metric is unknown and the guard refuses; without st or rec
+// the state lives only in the workload annotation and no scale is recorded.
+func NewScaleDeployment(c platform.Cluster, m platform.Metrics, st StateStore, rec ScaleRecorder, clk clock.PassiveClock, pol guard.ScalingPolicy) Tool {
+	t := writer[scaleArgs]{about: about{ScaleDeployment, RiskWrite, "Set a workload's replicas; the guard clamps to what the scaling rules allow."},
+		plan: unplannable[scaleArgs](errNoKubernetes)}
+	if c != nil {
+		if rec == nil {
+			rec = unrecordedScales{}
+		}
+		t.plan = scaler{newWorkloads(c, st), newObserver(m), rec, realIfNil(clk), pol}.plan
+	}
+	return t
+}
+
+// unrecordedScales is the ScaleRecorder of a tool built without history.
+type unrecordedScales struct{}
+
+func (unrecordedScales) RecordScale(context.Context, int64, platform.WorkloadRef, int32, int32, string, string) error {
+	return nil
+}
+
+func (s scaler) plan(ctx context.Context, run *Run, a scaleArgs) (Plan, error) {
 	ref := platform.WorkloadRef(a.WorkloadArgs)
-	w, state, err := r.workloadAndState(ctx, ref)
+	w, state, err := s.withState(ctx, ref)
 	if err != nil {
 		return Plan{}, err
 	}
-	pol := r.deps.Policy.Scaling
-	now := r.now()
-	window := max(pol.Up.Sustain, pol.Down.Sustain, pol.Out.Sustain) + 2*pol.SampleStep
-	in := guard.ScaleInput{
-		Workload: w, Requested: int64(a.Replicas), State: state, Now: now,
-		CPU:       r.observe(ctx, platform.MetricCPU, ref, now.Add(-window), now, pol.SampleStep),
-		ErrorRate: r.observe(ctx, platform.MetricErrorRate, ref, now.Add(-window), now, pol.SampleStep),
-	}
-	d := pol.Decide(in)
+	now := s.clock.Now()
+	d := s.policy.Decide(s.input(ctx, ref, w, state, a.Replicas, now))
 	to := int32(d.To)
 	p := Plan{Target: ref.String(), Decision: d,
 		Summary: fmt.Sprintf("scale %s from %d to %d replicas", ref, w.Replicas, to),
@@ -66,100 +87,36 @@ func planScale(ctx context.Context, r *Registry, run *Run, a scaleArgs) (Plan, e
 		p.Summary = fmt.Sprintf("scale %s from %d to %d replicas", ref, w.Replicas, a.Replicas)
 		return p, nil
 	}
-	next := state
-	if to > w.Replicas {
-		next.LastScaleUp = now
-	} else {
-		next.LastScaleDown = now
-	}
-	next.LastScaleFrom, next.LastScaleTo = int64(w.Replicas), int64(to)
+	from := w.Replicas
+	p.Next = func(st guard.WorkloadState) guard.WorkloadState { return st.WithScale(int64(from), int64(to), now) }
+	annotation := p.Next(state).Encode()
 	p.Apply = func(ctx context.Context, dryRun bool) (any, error) {
-		got, err := r.deps.Cluster.Scale(ctx, ref, platform.ScaleRequest{
+		got, err := s.cluster.Scale(ctx, ref, platform.ScaleRequest{
 			Replicas: to, ExpectedVersion: w.ResourceVersion, DryRun: dryRun,
-			Annotations: map[string]string{guard.StateAnnotation: next.Encode()},
+			Annotations: map[string]string{guard.StateAnnotation: annotation},
 		})
 		if err != nil {
 			return nil, fmt.Errorf("scale %s: %w", ref, err)
 		}
-		return ScaleResult{Target: ref.String(), From: w.Replicas, To: to, Rule: d.Rule, DryRun: dryRun, Replicas: got.Replicas}, nil
+		return ScaleResult{Target: ref.String(), From: from, To: to, Rule: d.Rule, DryRun: dryRun, Replicas: got.Replicas}, nil
+	}
+	next, why := p.Next, firstNonEmpty(a.Reason, d.Reason)
+	p.Applied = func(ctx context.Context, _ any) error {
+		return errors.Join(s.store(ctx, ref, next),
+			s.scales.RecordScale(ctx, run.AlertID, ref, from, to, d.Rule, why),
+			s.cluster.RecordEvent(ctx, ref, platform.Event{Time: s.clock.Now(), Type: "Normal", Reason: "SuccessfulRescale",
+				Message: fmt.Sprintf("ops-skill: new size %d; reason: %s", to, text.Clip(d.Reason, 200))}))
 	}
 	return p, nil
 }
 
-func afterScale(ctx context.Context, r *Registry, run *Run, a scaleArgs, p Plan, res any) error {
-	sr, _ := res.(ScaleResult)
-	ref := platform.WorkloadRef(a.WorkloadArgs)
-	now := r.now()
-	errs := []error{r.updateState(ctx, ref, func(s *guard.WorkloadState) {
-		if sr.To > sr.From {
-			s.LastScaleUp = now
-		} else {
-			s.LastScaleDown = now
-		}
-		s.LastScaleFrom, s.LastScaleTo = int64(sr.From), int64(sr.To)
-	})}
-	if r.deps.Recorder != nil {
-		errs = append(errs, r.deps.Recorder.RecordScale(ctx, run.AlertID, ref, sr.From, sr.To, p.Decision.Rule, firstNonEmpty(a.Reason, p.Decision.Reason)))
+// input is what the guard judges a scale of w to the requested replicas on.
+func (s scaler) input(ctx context.Context, ref platform.WorkloadRef, w platform.Workload, state guard.WorkloadState, requested int32, now time.Time) guard.ScaleInput {
+	pol := s.policy
+	window := max(pol.Up.Sustain, pol.Down.Sustain, pol.Out.Sustain) + 2*pol.SampleStep
+	return guard.ScaleInput{
+		Workload: w, Requested: int64(requested), State: state, Now: now,
+		CPU:       s.observe(ctx, platform.MetricCPU, ref, now.Add(-window), now, pol.SampleStep),
+		ErrorRate: s.observe(ctx, platform.MetricErrorRate, ref, now.Add(-window), now, pol.SampleStep),
 	}
-	errs = append(errs, r.deps.Cluster.RecordEvent(ctx, ref, platform.Event{Time: now, Type: "Normal", Reason: "SuccessfulRescale",
-		Message: fmt.Sprintf("ops-skill: new size %d; reason: %s", sr.To, text.Clip(p.Decision.Reason, 200))}))
-	return errors.Join(errs...)
-}
-
-// observe reads a metric window for the guard; a failure becomes an unknown observation.
-func (r *Registry) observe(ctx context.Context, m platform.MetricName, ref platform.WorkloadRef, from, to time.Time, step time.Duration) guard.Observation {
-	if r.deps.Metrics == nil {
-		return guard.Observation{Err: errNotConfigured("metrics", "set PROMETHEUS_URL")}
-	}
-	res, err := r.deps.Metrics.Query(ctx, platform.MetricQuery{Metric: m, Target: ref, Start: from, End: to, Step: step})
-	if err != nil {
-		return guard.Observation{Err: err}
-	}
-	switch len(res.Series) {
-	case 0:
-		return guard.Observation{Err: fmt.Errorf("%s of %s: no data", m, ref)}
-	case 1:
-		return guard.Observation{Samples: res.Series[0].Samples}
-	}
-	return guard.Observation{Err: fmt.Errorf("%s of %s: %d series where one was expected", m, ref, len(res.Series))}
-}
-
-// workloadAndState reads a workload and the guard's state of it: what every
-// write tool plans from.
-func (r *Registry) workloadAndState(ctx context.Context, ref platform.WorkloadRef) (platform.Workload, guard.WorkloadState, error) {
-	w, err := r.workload(ctx, ref)
-	if err != nil {
-		return w, guard.WorkloadState{}, err
-	}
-	state, err := r.loadState(ctx, w)
-	return w, state, err
-}
-
-// loadState merges the persisted state with the state annotation on the
-// workload, keeping the most recent of each timestamp, so a state written by
-// another agent on the workload is honoured.
-func (r *Registry) loadState(ctx context.Context, w platform.Workload) (guard.WorkloadState, error) {
-	var s guard.WorkloadState
-	if r.deps.State != nil {
-		var err error
-		if s, err = r.deps.State.Load(ctx, w.Ref); err != nil {
-			return s, fmt.Errorf("load guard state of %s: %w", w.Ref, err)
-		}
-	}
-	if raw, ok := w.Annotations[guard.StateAnnotation]; ok {
-		a, err := guard.DecodeState(raw)
-		if err != nil {
-			// Starting from an empty state would forget cooldowns: refuse instead.
-			return s, &guard.Violation{Rule: guard.RuleStateUnreadable, Reason: fmt.Sprintf("the %s annotation on %s cannot be read (%v); fix or remove it", guard.StateAnnotation, w.Ref, err)}
-		}
-		s = guard.MergeState(s, a)
-	}
-	return s, nil
-}
-
-func (r *Registry) updateState(ctx context.Context, ref platform.WorkloadRef, fn func(*guard.WorkloadState)) error {
-	if r.deps.State == nil {
-		return nil
-	}
-	return r.deps.State.Update(ctx, ref, func(s *guard.WorkloadState) error { fn(s); return nil })
 }

@@ -8,6 +8,25 @@ import (
 	"github.com/duet-company/ops-skill/internal/platform"
 )
 
+// StateStore keeps the guard's per-workload state between runs and processes.
+// Update runs fn on the current state and saves the result atomically.
+type StateStore interface {
+	Load(ctx context.Context, ref platform.WorkloadRef) (guard.WorkloadState, error)
+	Update(ctx context.Context, ref platform.WorkloadRef, fn func(*guard.WorkloadState) error) error
+}
+
+// noState is the StateStore of tools built without one: the guard's state
+// lives only in the workload annotation, nothing is kept besides.
+type noState struct{}
+
+func (noState) Load(context.Context, platform.WorkloadRef) (guard.WorkloadState, error) {
+	return guard.WorkloadState{}, nil
+}
+
+func (noState) Update(context.Context, platform.WorkloadRef, func(*guard.WorkloadState) error) error {
+	return nil
+}
+
 // MemoryState is a StateStore kept in memory: the guard state of one run of
 // the simulated platform (which is new on every run), and of tests.
 type MemoryState struct {

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
+
+	"k8s.io/utils/clock"
 
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/text"
@@ -59,49 +59,30 @@ type PodStatus struct {
 	LastExit string `json:"lastExit,omitempty"` // "OOMKilled (exit 137) 40s ago"
 }
 
-func getServiceStatusTool() Tool {
-	return directTool[serviceStatusArgs]{
-		name: GetServiceStatus, risk: RiskRead,
-		desc: "Replicas, pods (phase, ready, restarts, last exit reason/code) and recent events.",
-		run: func(ctx context.Context, r *Registry, _ *Run, a serviceStatusArgs) (any, string, error) {
-			w, err := r.workload(ctx, platform.WorkloadRef(a.WorkloadArgs))
-			if err != nil {
-				return nil, "", err
-			}
-			st := StatusOf(w, r.now())
-			return st, fmt.Sprintf("%s: %s, %d/%d ready", st.Target, st.Status, st.Ready, st.Replicas), nil
-		},
+// NewGetServiceStatus builds getServiceStatus: it reads workloads through c.
+// Without c its calls fail (not configured).
+func NewGetServiceStatus(c platform.Cluster, clk clock.PassiveClock) Tool {
+	t := reader[serviceStatusArgs]{about: about{GetServiceStatus, RiskRead, "Replicas, pods (phase, ready, restarts, last exit reason/code) and recent events."},
+		read: unavailable[serviceStatusArgs](errNoKubernetes)}
+	if c != nil {
+		t.read = statusReader{newWorkloads(c, nil), realIfNil(clk)}.status
 	}
+	return t
 }
 
-// workload reads a workload; a name that does not exist lists the ones that do,
-// so a planner that guessed a name learns the real ones. The backends' errors
-// already name the workload, so they are not prefixed again.
-func (r *Registry) workload(ctx context.Context, ref platform.WorkloadRef) (platform.Workload, error) {
-	if r.deps.Cluster == nil {
-		return platform.Workload{}, errNotConfigured("kubernetes", "set KUBECONFIG or use --simulate")
-	}
-	w, err := r.deps.Cluster.GetWorkload(ctx, ref)
-	if errors.Is(err, platform.ErrNotFound) {
-		if names := r.workloadNames(ctx, ref.Namespace); len(names) > 0 {
-			return w, fmt.Errorf("%w (workloads in %s: %s)", err, ref.Namespace, strings.Join(names, ", "))
-		}
-		return w, fmt.Errorf("%w (no workloads in namespace %s)", err, ref.Namespace)
-	}
-	return w, err
+// statusReader answers getServiceStatus with the backend it uses.
+type statusReader struct {
+	workloads
+	clock clock.PassiveClock
 }
 
-func (r *Registry) workloadNames(ctx context.Context, ns string) []string {
-	ws, err := r.deps.Cluster.ListWorkloads(ctx, ns)
+func (sr statusReader) status(ctx context.Context, _ *Run, a serviceStatusArgs) (Answer, error) {
+	w, err := sr.get(ctx, platform.WorkloadRef(a.WorkloadArgs))
 	if err != nil {
-		return nil
+		return Answer{}, err
 	}
-	names := make([]string, 0, len(ws))
-	for _, w := range ws {
-		names = append(names, w.Ref.Name)
-	}
-	sort.Strings(names)
-	return names
+	st := StatusOf(w, sr.clock.Now())
+	return Answer{st, fmt.Sprintf("%s: %s, %d/%d ready", st.Target, st.Status, st.Ready, st.Replicas)}, nil
 }
 
 // StatusOf condenses a workload into what a planner and a transcript need.
@@ -186,26 +167,29 @@ type LogTail struct {
 	Truncated bool     `json:"truncated,omitempty"`
 }
 
-func getLogsTool() Tool {
-	return directTool[getLogsArgs]{
-		name: GetLogs, risk: RiskRead,
-		desc: "Tail of a workload's logs.",
-		run:  runGetLogs,
+// NewGetLogs builds getLogs: it reads logs through c. Without c its calls
+// fail (not configured).
+func NewGetLogs(c platform.Cluster) Tool {
+	t := reader[getLogsArgs]{about: about{GetLogs, RiskRead, "Tail of a workload's logs."},
+		read: unavailable[getLogsArgs](errNoKubernetes)}
+	if c != nil {
+		t.read = logReader{c}.logs
 	}
+	return t
 }
 
-func runGetLogs(ctx context.Context, r *Registry, _ *Run, a getLogsArgs) (any, string, error) {
-	if r.deps.Cluster == nil {
-		return nil, "", errNotConfigured("kubernetes", "set KUBECONFIG or use --simulate")
-	}
+// logReader answers getLogs with the backend it uses.
+type logReader struct{ cluster platform.Cluster }
+
+func (lr logReader) logs(ctx context.Context, _ *Run, a getLogsArgs) (Answer, error) {
 	tail := a.Tail
 	if tail == 0 {
 		tail = 50
 	}
 	ref := platform.WorkloadRef(a.WorkloadArgs)
-	lines, err := r.deps.Cluster.Logs(ctx, ref, platform.LogQuery{Pod: a.Pod, TailLines: tail, MaxBytes: maxLogBytes, Filter: a.Filter, Previous: a.Previous})
+	lines, err := lr.cluster.Logs(ctx, ref, platform.LogQuery{Pod: a.Pod, TailLines: tail, MaxBytes: maxLogBytes, Filter: a.Filter, Previous: a.Previous})
 	if err != nil {
-		return nil, "", fmt.Errorf("read logs: %w", err)
+		return Answer{}, fmt.Errorf("read logs: %w", err)
 	}
 	out := LogTail{Target: ref.String()}
 	size := 0
@@ -218,5 +202,5 @@ func runGetLogs(ctx context.Context, r *Registry, _ *Run, a getLogsArgs) (any, s
 		size += len(s)
 		out.Lines = append(out.Lines, s)
 	}
-	return out, fmt.Sprintf("%d log lines of %s", len(out.Lines), ref), nil
+	return Answer{out, fmt.Sprintf("%d log lines of %s", len(out.Lines), ref)}, nil
 }

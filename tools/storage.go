@@ -8,6 +8,8 @@ import (
 	"sort"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/text"
@@ -82,33 +84,43 @@ type PartitionInfo struct {
 	Newest string `json:"newestRow"` // age of the newest row, e.g. "108d"
 }
 
-func checkStorageTool() Tool {
-	return directTool[checkStorageArgs]{
-		name: CheckStorage, risk: RiskRead,
-		desc: "ClickHouse disk usage, growth/day, days to full, partitions past retention.",
-		run: func(ctx context.Context, r *Registry, _ *Run, a checkStorageArgs) (any, string, error) {
-			rep, err := r.storageReport(ctx, platform.PartitionFilter{Database: a.Database, Table: a.Table})
-			if err != nil {
-				return nil, "", err
-			}
-			return rep, describeStorage(rep), nil
-		},
-	}
+// storage reads and drops partitions with the backends it uses.
+type storage struct {
+	db     platform.Storage
+	clock  clock.PassiveClock
+	policy guard.PartitionPolicy
 }
 
-func (r *Registry) storageReport(ctx context.Context, f platform.PartitionFilter) (StorageReport, error) {
-	if r.deps.Storage == nil {
-		return StorageReport{}, errNotConfigured("clickhouse", "set CLICKHOUSE_URL or use --simulate")
+// NewCheckStorage builds checkStorage: it reads disks and partitions through
+// s and judges them against the retention of pol. Without s its calls fail
+// (not configured).
+func NewCheckStorage(s platform.Storage, clk clock.PassiveClock, pol guard.PartitionPolicy) Tool {
+	t := reader[checkStorageArgs]{about: about{CheckStorage, RiskRead, "ClickHouse disk usage, growth/day, days to full, partitions past retention."},
+		read: unavailable[checkStorageArgs](errNoClickHouse)}
+	if s != nil {
+		t.read = storage{s, realIfNil(clk), pol}.check
 	}
-	disks, err := r.deps.Storage.Disks(ctx)
+	return t
+}
+
+func (s storage) check(ctx context.Context, _ *Run, a checkStorageArgs) (Answer, error) {
+	rep, err := s.report(ctx, platform.PartitionFilter{Database: a.Database, Table: a.Table})
+	if err != nil {
+		return Answer{}, err
+	}
+	return Answer{rep, describeStorage(rep)}, nil
+}
+
+func (s storage) report(ctx context.Context, f platform.PartitionFilter) (StorageReport, error) {
+	disks, err := s.db.Disks(ctx)
 	if err != nil {
 		return StorageReport{}, fmt.Errorf("read disks: %w", err)
 	}
-	parts, err := r.deps.Storage.Partitions(ctx, f)
+	parts, err := s.db.Partitions(ctx, f)
 	if err != nil {
 		return StorageReport{}, fmt.Errorf("read partitions: %w", err)
 	}
-	now, ret := r.now(), r.deps.Policy.Partitions.Retention
+	now, ret := s.clock.Now(), s.policy.Retention
 	rep := StorageReport{Partitions: len(parts), Retention: retentionText(ret)}
 	var free uint64
 	for _, d := range disks {
@@ -262,39 +274,40 @@ type PartitionRefusal struct {
 	Reason string `json:"reason"`
 }
 
-func dropPartitionsTool() Tool {
-	return writeTool[dropPartitionsArgs]{
-		name: DropPartitions, risk: RiskDestructive,
-		desc: "Drop ClickHouse partitions whose newest row is past the retention.",
-		plan: planDrop,
+// NewDropPartitions builds dropPartitions: it reads the partitions and the
+// server's drop limit through s, judges them against pol and drops through s.
+// Without s its calls fail (not configured).
+func NewDropPartitions(s platform.Storage, clk clock.PassiveClock, pol guard.PartitionPolicy) Tool {
+	t := writer[dropPartitionsArgs]{about: about{DropPartitions, RiskDestructive, "Drop ClickHouse partitions whose newest row is past the retention."},
+		plan: unplannable[dropPartitionsArgs](errNoClickHouse)}
+	if s != nil {
+		t.plan = storage{s, realIfNil(clk), pol}.planDrop
 	}
+	return t
 }
 
-func planDrop(ctx context.Context, r *Registry, run *Run, a dropPartitionsArgs) (Plan, error) {
-	if r.deps.Storage == nil {
-		return Plan{}, errNotConfigured("clickhouse", "set CLICKHOUSE_URL or use --simulate")
-	}
-	parts, err := r.deps.Storage.Partitions(ctx, platform.PartitionFilter{Database: a.Database, Table: a.Table})
+func (s storage) planDrop(ctx context.Context, _ *Run, a dropPartitionsArgs) (Plan, error) {
+	parts, err := s.db.Partitions(ctx, platform.PartitionFilter{Database: a.Database, Table: a.Table})
 	if err != nil {
 		return Plan{}, fmt.Errorf("read partitions: %w", err)
 	}
 	if len(parts) == 0 {
 		return Plan{}, fmt.Errorf("table %s.%s: %w (no partitions)", a.Database, a.Table, platform.ErrNotFound)
 	}
-	limit, err := r.deps.Storage.MaxPartitionSizeToDrop(ctx)
+	limit, err := s.db.MaxPartitionSizeToDrop(ctx)
 	if err != nil {
 		return Plan{}, fmt.Errorf("read max_partition_size_to_drop: %w", err)
 	}
-	pol := r.deps.Policy.Partitions
+	pol := s.policy
 	if req := time.Duration(a.OlderThanDays) * day; req > pol.Retention {
 		pol.Retention = req
 	}
-	dd := pol.Decide(guard.DropInput{Partitions: parts, Requested: a.Partitions, ServerLimit: limit, Now: r.now()})
-	return dropPlan(r, a, dd, pol), nil
+	now := s.clock.Now()
+	dd := pol.Decide(guard.DropInput{Partitions: parts, Requested: a.Partitions, ServerLimit: limit, Now: now})
+	return s.dropPlan(a, dd, pol, now), nil
 }
 
-func dropPlan(r *Registry, a dropPartitionsArgs, dd guard.DropDecision, pol guard.PartitionPolicy) Plan {
-	now := r.now()
+func (s storage) dropPlan(a dropPartitionsArgs, dd guard.DropDecision, pol guard.PartitionPolicy, now time.Time) Plan {
 	table := a.Database + "." + a.Table
 	p := Plan{Target: table, Params: map[string]any{"partitions": len(dd.Allowed), "bytes": units.Bytes(dd.FreedBytes), "retention": retentionText(pol.Retention)}}
 	p.Summary = fmt.Sprintf("drop %d partitions of %s older than %s (%s)", len(dd.Allowed), table, retentionText(pol.Retention), units.Bytes(dd.FreedBytes))
@@ -313,40 +326,45 @@ func dropPlan(r *Registry, a dropPartitionsArgs, dd guard.DropDecision, pol guar
 		refused = append(refused, PartitionRefusal{ID: x.PartitionID, Rule: x.Rule, Reason: x.Reason})
 	}
 	p.Apply = func(ctx context.Context, dryRun bool) (any, error) {
-		res := DropResult{Table: table, Refused: refused, DryRun: dryRun}
-		for i, part := range dd.Allowed {
-			if res.DryRun {
-				res.Dropped = append(res.Dropped, partitionInfo(part, now))
-				res.freedBytes += part.Bytes
-				continue
-			}
-			err := r.deps.Storage.DropPartition(ctx, a.Database, a.Table, part.PartitionID)
-			switch {
-			case errors.Is(err, platform.ErrSizeLimit):
-				res.Refused = append(res.Refused, PartitionRefusal{ID: part.PartitionID, Rule: guard.RulePartitionServerLimit, Reason: err.Error()})
-			case err != nil:
-				for _, rest := range dd.Allowed[i:] {
-					res.NotTried = append(res.NotTried, rest.PartitionID)
-				}
-				res.Freed = units.Bytes(res.freedBytes)
-				return res, fmt.Errorf("drop partition %s of %s: %w (dropped %d before the failure)", part.PartitionID, table, err, len(res.Dropped))
-			default:
-				res.Dropped = append(res.Dropped, partitionInfo(part, now))
-				res.freedBytes += part.Bytes
-			}
-		}
-		res.Freed = units.Bytes(res.freedBytes)
-		if !res.DryRun {
-			res.UsageAfter = r.diskUsagePct(ctx)
-		}
-		return res, nil
+		return s.drop(ctx, a, dd, DropResult{Table: table, Refused: refused, DryRun: dryRun}, now)
 	}
 	p.DryRunOnly = a.DryRun
 	return p
 }
 
-func (r *Registry) diskUsagePct(ctx context.Context) float64 {
-	disks, err := r.deps.Storage.Disks(ctx)
+// drop drops the partitions the guard allowed, one by one, and says exactly
+// what was and was not dropped.
+func (s storage) drop(ctx context.Context, a dropPartitionsArgs, dd guard.DropDecision, res DropResult, now time.Time) (DropResult, error) {
+	for i, part := range dd.Allowed {
+		if res.DryRun {
+			res.Dropped = append(res.Dropped, partitionInfo(part, now))
+			res.freedBytes += part.Bytes
+			continue
+		}
+		err := s.db.DropPartition(ctx, a.Database, a.Table, part.PartitionID)
+		switch {
+		case errors.Is(err, platform.ErrSizeLimit):
+			res.Refused = append(res.Refused, PartitionRefusal{ID: part.PartitionID, Rule: guard.RulePartitionServerLimit, Reason: err.Error()})
+		case err != nil:
+			for _, rest := range dd.Allowed[i:] {
+				res.NotTried = append(res.NotTried, rest.PartitionID)
+			}
+			res.Freed = units.Bytes(res.freedBytes)
+			return res, fmt.Errorf("drop partition %s of %s: %w (dropped %d before the failure)", part.PartitionID, res.Table, err, len(res.Dropped))
+		default:
+			res.Dropped = append(res.Dropped, partitionInfo(part, now))
+			res.freedBytes += part.Bytes
+		}
+	}
+	res.Freed = units.Bytes(res.freedBytes)
+	if !res.DryRun {
+		res.UsageAfter = s.diskUsagePct(ctx)
+	}
+	return res, nil
+}
+
+func (s storage) diskUsagePct(ctx context.Context) float64 {
+	disks, err := s.db.Disks(ctx)
 	if err != nil || len(disks) == 0 {
 		return 0
 	}

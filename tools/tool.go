@@ -10,6 +10,7 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/guard"
@@ -127,9 +128,23 @@ type Plan struct {
 	Partitions []string
 	// Apply performs the change (or a server-side dry run) and returns the typed result.
 	Apply func(ctx context.Context, dryRun bool) (any, error)
+	// Next is the change the write makes to its workload's guard state,
+	// decided once, when the write is planned: the state annotation written
+	// with the change is Next of the state the guard judged, and Applied
+	// stores Next of the stored state. nil: the write keeps no guard state.
+	Next StateChange
+	// Applied keeps the trail of a change once it is applied, never after a
+	// dry run: it stores Next, records the scale event, emits the Kubernetes
+	// event. Its failure is an audit failure; the change stands. nil: nothing to keep.
+	Applied func(ctx context.Context, result any) error
 	// DryRunOnly is set when the caller asked only to see what would happen.
 	DryRunOnly bool
 }
+
+// StateChange is the change a write makes to a workload's guard state. It is
+// a function, not a state, so that it is applied to the stored state inside
+// the store's atomic update: what another call stored meanwhile is kept.
+type StateChange func(guard.WorkloadState) guard.WorkloadState
 
 // Approver asks an operator to confirm a write (approve mode).
 type Approver interface {
@@ -143,9 +158,78 @@ type Validator interface {
 	Validate() error
 }
 
-// Tool is one typed tool. Implementations live in this package.
+// Tool is one typed tool as the gate sees it: what it is, its risk (declared
+// in code, never taken from a model), and how a call's untrusted arguments
+// become a request it can run. Each tool is a value built with exactly the
+// backends it uses (NewScaleDeployment, NewGetLogs, …); one built without a
+// backend it needs still exists, and its calls fail with a NotConfiguredError.
 type Tool interface {
 	Spec() Spec
 	Risk() Risk
-	invoke(ctx context.Context, r *Registry, run *Run, raw json.RawMessage) Outcome
+	// Decode decodes a call's arguments strictly and validates them; its
+	// errors wrap ErrInvalidArgs. The request is a ReadRequest for RiskRead
+	// and RiskRecord, a WriteRequest for RiskWrite and RiskDestructive.
+	Decode(raw json.RawMessage) (Request, error)
 }
+
+// Request is one call a tool has decoded: typed, validated arguments bound to
+// their tool.
+type Request interface {
+	// Target names what the call acts on ("ai-data-labs/backend", "analytics.events", "team").
+	Target() string
+	// Namespace is the namespace the scope must allow; ok is false when the
+	// call names none to check (raw PromQL, storage, notifications).
+	Namespace() (ns string, ok bool)
+}
+
+// ReadRequest runs as soon as the gate admits it: a read, or a record
+// (notify, createIncident).
+type ReadRequest interface {
+	Request
+	Read(ctx context.Context, run *Run) (Answer, error)
+}
+
+// Previewer is implemented by the request of a record: what it would do, for
+// its dry run in observe mode, where a record tells nobody and opens nothing.
+type Previewer interface {
+	Preview() string
+}
+
+// WriteRequest plans a change to the platform; the gate applies the plan by mode.
+type WriteRequest interface {
+	Request
+	Plan(ctx context.Context, run *Run) (Plan, error)
+}
+
+// Answer is what a read or a record returned: the typed result sent to the
+// planner, and one line for the transcript.
+type Answer struct {
+	Result  any
+	Summary string
+}
+
+// AuditError is returned by a read or a record that did its work but could
+// not record all of it in the history: the call succeeded, its trail is
+// incomplete, and the outcome says so.
+type AuditError struct {
+	What string // e.g. "add the summary to incident INC-2026-11-20-001"
+	Err  error
+}
+
+func (e *AuditError) Error() string { return e.What + ": " + e.Err.Error() }
+func (e *AuditError) Unwrap() error { return e.Err }
+
+// ErrNotConfigured is matched (errors.Is) by the failure of a tool built
+// without a backend it needs.
+var ErrNotConfigured = errors.New("not configured")
+
+// NotConfiguredError says which backend a tool lacks and how to configure it.
+type NotConfiguredError struct {
+	Backend string // e.g. "kubernetes"
+	How     string // e.g. "set KUBECONFIG or use --simulate"
+}
+
+func (e *NotConfiguredError) Error() string { return e.Backend + " is not configured: " + e.How }
+
+// Is makes every NotConfiguredError match ErrNotConfigured.
+func (e *NotConfiguredError) Is(target error) bool { return target == ErrNotConfigured }
