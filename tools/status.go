@@ -14,7 +14,9 @@ import (
 )
 
 const (
-	maxPodsShown   = 10
+	// maxPodsToModel bounds the pods a model is sent of a workload
+	// (ServiceStatus.Condensed); the result itself lists every pod.
+	maxPodsToModel = 10
 	maxEventsShown = 8
 	maxLogLines    = 200
 	maxLogBytes    = 8 << 10
@@ -38,8 +40,9 @@ type ServiceStatus struct {
 	CrashLooping int               `json:"crashLooping,omitempty"`
 	OOMKilled    int               `json:"oomKilled,omitempty"`
 	Pods         []PodStatus       `json:"pods"`
-	PodsOmitted  int               `json:"podsOmitted,omitempty"`
-	Events       []string          `json:"events,omitempty"`
+	// PodsOmitted counts the pods a condensed copy leaves out (Condensed).
+	PodsOmitted int      `json:"podsOmitted,omitempty"`
+	Events      []string `json:"events,omitempty"`
 }
 
 // ContainerLimits shows the resources of one container.
@@ -101,16 +104,12 @@ func StatusOf(w platform.Workload, now time.Time) ServiceStatus {
 		}
 		st.Containers = append(st.Containers, cl)
 	}
-	for i, p := range w.Pods {
+	for _, p := range w.Pods {
 		if p.WaitingReason == "CrashLoopBackOff" {
 			st.CrashLooping++
 		}
 		if p.LastTerm != nil && p.LastTerm.Reason == "OOMKilled" {
 			st.OOMKilled++
-		}
-		if i >= maxPodsShown {
-			st.PodsOmitted++
-			continue
 		}
 		st.Pods = append(st.Pods, podStatus(p, now))
 	}
@@ -121,6 +120,18 @@ func StatusOf(w platform.Workload, now time.Time) ServiceStatus {
 	for _, e := range evs {
 		st.Events = append(st.Events, fmt.Sprintf("%s ago %s %s: %s", units.Duration(now.Sub(e.Time)), e.Type, e.Reason, text.Clip(e.Message, 160)))
 	}
+	return st
+}
+
+// Condensed is the status as a model is sent it: the first pods, and how many
+// more there are (the counts above cover them all). Code and the rules planner
+// read the whole status.
+func (st ServiceStatus) Condensed() any {
+	if len(st.Pods) <= maxPodsToModel {
+		return st
+	}
+	st.PodsOmitted = len(st.Pods) - maxPodsToModel
+	st.Pods = st.Pods[:maxPodsToModel:maxPodsToModel]
 	return st
 }
 

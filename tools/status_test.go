@@ -106,8 +106,11 @@ func TestStatusOfBoundsPodsAndEvents(t *testing.T) {
 		w.Events = append(w.Events, platform.Event{Time: t0.Add(time.Duration(i-20) * time.Minute), Type: "Normal", Reason: "R", Message: fmt.Sprintf("event %d %s", i, strings.Repeat("x", 300))})
 	}
 	st := tools.StatusOf(w, t0)
-	if len(st.Pods) != 10 || st.PodsOmitted != 5 {
-		t.Errorf("%d pods shown, %d omitted; want 10 and 5", len(st.Pods), st.PodsOmitted)
+	if len(st.Pods) != 15 || st.PodsOmitted != 0 {
+		t.Errorf("%d pods, %d omitted; want all 15", len(st.Pods), st.PodsOmitted)
+	}
+	if c := st.Condensed().(tools.ServiceStatus); len(c.Pods) != 10 || c.PodsOmitted != 5 || len(st.Pods) != 15 {
+		t.Errorf("condensed: %d pods shown, %d omitted (whole %d); want 10 and 5, the whole kept", len(c.Pods), c.PodsOmitted, len(st.Pods))
 	}
 	if st.CrashLooping != 3 || st.OOMKilled != 3 {
 		t.Errorf("omitted pods must still be counted: crashLooping %d oomKilled %d", st.CrashLooping, st.OOMKilled)

@@ -233,3 +233,10 @@ func (e *NotConfiguredError) Error() string { return e.Backend + " is not config
 
 // Is makes every NotConfiguredError match ErrNotConfigured.
 func (e *NotConfiguredError) Is(target error) bool { return target == ErrNotConfigured }
+
+// Condenser is a result that has a shorter form for a model's budget (a
+// workload's first pods, not all fifty). The LLM planner sends the condensed
+// form; the agent, the rules planner and the history keep the whole result.
+type Condenser interface {
+	Condensed() any
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/llm"
 	"github.com/duet-company/ops-skill/internal/llmplanner"
+	"github.com/duet-company/ops-skill/internal/plan"
 	"github.com/duet-company/ops-skill/internal/planner"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/sim"
@@ -48,6 +49,7 @@ type setup struct {
 	conf       func(*config.Config)            // adjusts the configuration before wiring
 	agentCfg   func(*agent.Config)             // adjusts the agent's bounds after wiring
 	modelCfg   func(*llmplanner.Config)        // adjusts what the LLM planner sends
+	planners   func(plan.Planner) plan.Planner // wraps the planners (to watch them)
 	platform   *sim.Platform                   // reuse a platform (and state) across runs
 	state      tools.StateStore                // reuse guard state across runs
 	wrap       func(*tools.Deps)               // wraps backends (e.g. a barrier)
@@ -111,7 +113,7 @@ func newHarness(t testing.TB, s setup) *harness {
 		t.Fatal(err)
 	}
 	o := compose.Options{Config: cfg, Mode: mode, Platform: plat, Model: s.planner, NoFallback: s.noFallback,
-		Tune: s.agentCfg, TuneModel: s.modelCfg, WrapTools: s.wrap}
+		Tune: s.agentCfg, TuneModel: s.modelCfg, WrapTools: s.wrap, WrapPlanners: s.planners}
 	if s.noStore {
 		o.Incidents = &memIncidents{clock: p.Clock().Now}
 	} else {

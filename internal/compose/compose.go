@@ -68,6 +68,9 @@ type Options struct {
 	Tune func(*agent.Config)
 	// TuneModel adjusts what the LLM planner sends (tests).
 	TuneModel func(*llmplanner.Config)
+	// WrapPlanners wraps the planner and the fallback (tests watch what a
+	// planner is given).
+	WrapPlanners func(plan.Planner) plan.Planner
 	// WrapTools adjusts the tools' dependencies before the registry is built
 	// (tests inject faults there).
 	WrapTools func(*tools.Deps)
@@ -120,6 +123,12 @@ func New(o Options) (*Composition, error) {
 	c.System = system
 	if err := c.planners(cfg, o); err != nil {
 		return nil, err
+	}
+	if o.WrapPlanners != nil {
+		c.Planner = o.WrapPlanners(c.Planner)
+		if c.Fallback != nil {
+			c.Fallback = o.WrapPlanners(c.Fallback)
+		}
 	}
 	var hist agent.History
 	if o.History != nil {

@@ -67,8 +67,12 @@ func (s *session) firstMessage(sit plan.Situation) string {
 	return b.String()
 }
 
-// content is a tool outcome as sent to the model, cut to the budget.
+// content is a tool outcome as sent to the model: its condensed result, if it
+// has one, cut to the budget.
 func content(o tools.Outcome, limit int) string {
+	if c, ok := o.Result.(tools.Condenser); ok {
+		o.Result = c.Condensed()
+	}
 	raw, err := json.Marshal(o)
 	if err != nil {
 		return `{"status":"failed","error":"result could not be encoded"}`
