@@ -29,151 +29,162 @@ import (
 )
 
 // Config is the effective configuration of one ops-skill run.
+//
+// The struct tags are the one declaration of every configuration key (read
+// by describe, in declare.go): yaml is the key under operations: (section.name), env the
+// environment variable, flag the command-line flag, alias the short name
+// accepted by --update-threshold, example the value error messages suggest,
+// and config a list of options: override (may be set by --update-threshold),
+// percent (accepts a trailing %), enum (lower-cased), url (credentials masked
+// when displayed), bytes (accepts quantities such as 16Gi) and unused
+// (accepted and validated, but no tool reads it yet; config show says so).
+// Secret fields are always masked. Defaults come from Defaults.
 type Config struct {
-	Monitoring  Monitoring  `yaml:"monitoring" mapstructure:"monitoring"`
-	Kubernetes  Kubernetes  `yaml:"kubernetes" mapstructure:"kubernetes"`
-	AutoScaling AutoScaling `yaml:"auto_scaling" mapstructure:"auto_scaling"`
-	SelfHealing SelfHealing `yaml:"self_healing" mapstructure:"self_healing"`
-	Cloud       Cloud       `yaml:"cloud" mapstructure:"cloud"`
-	LLM         LLM         `yaml:"llm" mapstructure:"llm"`
-	Alerting    Alerting    `yaml:"alerting" mapstructure:"alerting"`
-	Storage     Storage     `yaml:"storage" mapstructure:"storage"`
-	Agent       Agent       `yaml:"agent" mapstructure:"agent"`
-	Serve       Serve       `yaml:"serve" mapstructure:"serve"`
-	// StateDir holds the history database and thresholds.yaml
-	// (env OPS_SKILL_STATE_DIR, flag --state-dir; default $XDG_STATE_HOME/ops-skill,
-	// falling back to ~/.local/state/ops-skill).
-	StateDir string `yaml:"state_dir" mapstructure:"state_dir"`
+	Monitoring  Monitoring  `yaml:"monitoring"`
+	Kubernetes  Kubernetes  `yaml:"kubernetes"`
+	AutoScaling AutoScaling `yaml:"auto_scaling"`
+	SelfHealing SelfHealing `yaml:"self_healing"`
+	Cloud       Cloud       `yaml:"cloud"`
+	LLM         LLM         `yaml:"llm"`
+	Alerting    Alerting    `yaml:"alerting"`
+	Storage     Storage     `yaml:"storage"`
+	Agent       Agent       `yaml:"agent"`
+	Serve       Serve       `yaml:"serve"`
+	// StateDir holds the history database and thresholds.yaml (default
+	// $XDG_STATE_HOME/ops-skill, falling back to ~/.local/state/ops-skill).
+	StateDir string `yaml:"state_dir" env:"OPS_SKILL_STATE_DIR" flag:"state-dir" example:"~/.local/state/ops-skill"`
 
 	prov provenance // where each value came from (Source, Files)
 }
 
 // Monitoring locates the metrics and dashboard services and the alert sink.
 type Monitoring struct {
-	PrometheusURL string `yaml:"prometheus" mapstructure:"prometheus"`       // PROMETHEUS_URL
-	GrafanaURL    string `yaml:"grafana" mapstructure:"grafana"`             // GRAFANA_URL
-	AlertWebhook  Secret `yaml:"alert_webhook" mapstructure:"alert_webhook"` // ALERT_WEBHOOK
-	GrafanaToken  Secret `yaml:"grafana_token" mapstructure:"grafana_token"` // GRAFANA_TOKEN: annotations of each write
+	PrometheusURL string `yaml:"prometheus" env:"PROMETHEUS_URL" example:"http://prometheus:9090" config:"url"`
+	GrafanaURL    string `yaml:"grafana" env:"GRAFANA_URL" example:"http://grafana:3000" config:"url"`
+	AlertWebhook  Secret `yaml:"alert_webhook" env:"ALERT_WEBHOOK" example:"https://hooks.slack.com/services/…"`
+	// GrafanaToken authenticates the annotations of each write.
+	GrafanaToken Secret `yaml:"grafana_token" env:"GRAFANA_TOKEN" example:"glsa_…"`
 }
 
 // Kubernetes selects the cluster and the namespaces ops-skill may act in.
 type Kubernetes struct {
-	Kubeconfig string `yaml:"config" mapstructure:"config"`       // KUBECONFIG, --kubeconfig
-	Namespace  string `yaml:"namespace" mapstructure:"namespace"` // NAMESPACE, --namespace
-	Context    string `yaml:"context" mapstructure:"context"`     // --context
+	Kubeconfig string `yaml:"config" env:"KUBECONFIG" flag:"kubeconfig" example:"~/.kube/config"`
+	Namespace  string `yaml:"namespace" env:"NAMESPACE" flag:"namespace" example:"ai-data-labs"`
+	Context    string `yaml:"context" flag:"context" example:"prod"`
 	// AllowedNamespaces is the namespace allowlist; it defaults to [Namespace].
-	AllowedNamespaces []string `yaml:"allowed_namespaces" mapstructure:"allowed_namespaces"`
+	AllowedNamespaces []string `yaml:"allowed_namespaces" example:"[ai-data-labs, staging]"`
 }
 
 // Cloud selects the cloud provider API.
 type Cloud struct {
-	Provider string `yaml:"provider" mapstructure:"provider"` // CLOUD_PROVIDER: digitalocean, aws, gcp or empty
-	APIKey   Secret `yaml:"api_key" mapstructure:"api_key"`   // CLOUD_API_KEY
+	Provider string `yaml:"provider" env:"CLOUD_PROVIDER" example:"digitalocean" config:"enum,unused"` // digitalocean, aws, gcp or empty
+	APIKey   Secret `yaml:"api_key" env:"CLOUD_API_KEY" example:"…" config:"unused"`
 }
 
 // AutoScaling holds the scaling policy: thresholds are CPU or error-rate
 // percentages, durations are the sustained windows, steps are replica deltas.
 type AutoScaling struct {
-	Enabled            bool          `yaml:"enabled" mapstructure:"enabled"`                       // AUTO_SCALE_ENABLED
-	ScaleUpThreshold   float64       `yaml:"scale_up_threshold" mapstructure:"scale_up_threshold"` // SCALE_UP_THRESHOLD
-	ScaleUpDuration    time.Duration `yaml:"scale_up_duration" mapstructure:"scale_up_duration"`
-	ScaleUpStep        int32         `yaml:"scale_up_step" mapstructure:"scale_up_step"`
-	ScaleDownThreshold float64       `yaml:"scale_down_threshold" mapstructure:"scale_down_threshold"` // SCALE_DOWN_THRESHOLD
-	ScaleDownDuration  time.Duration `yaml:"scale_down_duration" mapstructure:"scale_down_duration"`
-	ScaleDownStep      int32         `yaml:"scale_down_step" mapstructure:"scale_down_step"`
-	ErrorRateThreshold float64       `yaml:"error_rate_threshold" mapstructure:"error_rate_threshold"`
-	ErrorRateDuration  time.Duration `yaml:"error_rate_duration" mapstructure:"error_rate_duration"`
-	ErrorRateStep      int32         `yaml:"error_rate_step" mapstructure:"error_rate_step"`
-	MinReplicas        int32         `yaml:"min_replicas" mapstructure:"min_replicas"` // MIN_REPLICAS
-	MaxReplicas        int32         `yaml:"max_replicas" mapstructure:"max_replicas"` // MAX_REPLICAS
+	Enabled            bool          `yaml:"enabled" env:"AUTO_SCALE_ENABLED" example:"true"`
+	ScaleUpThreshold   float64       `yaml:"scale_up_threshold" env:"SCALE_UP_THRESHOLD" alias:"scale_up.cpu" example:"80" config:"override,percent"`
+	ScaleUpDuration    time.Duration `yaml:"scale_up_duration" alias:"scale_up.duration" example:"5m" config:"override"`
+	ScaleUpStep        int32         `yaml:"scale_up_step" alias:"scale_up.step" example:"1" config:"override"`
+	ScaleDownThreshold float64       `yaml:"scale_down_threshold" env:"SCALE_DOWN_THRESHOLD" alias:"scale_down.cpu" example:"30" config:"override,percent"`
+	ScaleDownDuration  time.Duration `yaml:"scale_down_duration" alias:"scale_down.duration" example:"15m" config:"override"`
+	ScaleDownStep      int32         `yaml:"scale_down_step" alias:"scale_down.step" example:"1" config:"override"`
+	ErrorRateThreshold float64       `yaml:"error_rate_threshold" alias:"scale_out.error_rate" example:"10" config:"override,percent"`
+	ErrorRateDuration  time.Duration `yaml:"error_rate_duration" alias:"scale_out.duration" example:"2m" config:"override"`
+	ErrorRateStep      int32         `yaml:"error_rate_step" alias:"scale_out.step" example:"2" config:"override"`
+	MinReplicas        int32         `yaml:"min_replicas" env:"MIN_REPLICAS" alias:"min_replicas" example:"2" config:"override"`
+	MaxReplicas        int32         `yaml:"max_replicas" env:"MAX_REPLICAS" alias:"max_replicas" example:"10" config:"override"`
 	// OptOutAnnotation, when present on a workload, excludes it from scaling.
-	OptOutAnnotation string `yaml:"opt_out_annotation" mapstructure:"opt_out_annotation"`
+	OptOutAnnotation string `yaml:"opt_out_annotation" example:"ops-skill.io/disabled"`
 }
 
 // SelfHealing holds the restart / replace / memory-raise ladder.
 type SelfHealing struct {
-	Enabled              bool          `yaml:"enabled" mapstructure:"enabled"`                             // SELF_HEAL_ENABLED
-	HealthCheckInterval  time.Duration `yaml:"health_check_interval" mapstructure:"health_check_interval"` // HEALTH_CHECK_INTERVAL
-	RestartThreshold     int           `yaml:"restart_threshold" mapstructure:"restart_threshold"`         // RESTART_THRESHOLD
-	ReplacementThreshold int           `yaml:"replacement_threshold" mapstructure:"replacement_threshold"` // REPLACEMENT_THRESHOLD
-	RestartBudgetPerHour int           `yaml:"restart_budget_per_hour" mapstructure:"restart_budget_per_hour"`
-	MemoryRaiseMaxFactor float64       `yaml:"memory_raise_max_factor" mapstructure:"memory_raise_max_factor"`
+	Enabled              bool          `yaml:"enabled" env:"SELF_HEAL_ENABLED" example:"true"`
+	HealthCheckInterval  time.Duration `yaml:"health_check_interval" env:"HEALTH_CHECK_INTERVAL" example:"30s"`
+	RestartThreshold     int           `yaml:"restart_threshold" env:"RESTART_THRESHOLD" example:"3" config:"override"`
+	ReplacementThreshold int           `yaml:"replacement_threshold" env:"REPLACEMENT_THRESHOLD" example:"5" config:"override"`
+	RestartBudgetPerHour int           `yaml:"restart_budget_per_hour" example:"3"`
+	MemoryRaiseMaxFactor float64       `yaml:"memory_raise_max_factor" example:"2"`
 	// MemoryCeiling is the highest memory limit a raise may set, in bytes.
 	// YAML accepts Kubernetes quantities such as "16Gi" or "8G".
-	MemoryCeiling int64 `yaml:"memory_ceiling" mapstructure:"memory_ceiling"`
+	MemoryCeiling int64 `yaml:"memory_ceiling" example:"16Gi" config:"bytes"`
 }
 
 // Storage holds the ClickHouse connection and the partition retention policy.
 type Storage struct {
-	// ClickHouseURL is a DSN (CLICKHOUSE_URL) that may carry a password; it is
-	// masked whenever the configuration is displayed.
-	ClickHouseURL       string `yaml:"clickhouse_url" mapstructure:"clickhouse_url"`
-	RetentionDays       int    `yaml:"retention_days" mapstructure:"retention_days"`
-	MinPartitions       int    `yaml:"min_partitions" mapstructure:"min_partitions"`
-	MaxPartitionsPerRun int    `yaml:"max_partitions_per_run" mapstructure:"max_partitions_per_run"`
+	// ClickHouseURL is a DSN that may carry a password; it is masked whenever
+	// the configuration is displayed.
+	ClickHouseURL       string `yaml:"clickhouse_url" env:"CLICKHOUSE_URL" example:"clickhouse://user:password@clickhouse:9000/default" config:"url"`
+	RetentionDays       int    `yaml:"retention_days" example:"90" config:"override"`
+	MinPartitions       int    `yaml:"min_partitions" example:"3"`
+	MaxPartitionsPerRun int    `yaml:"max_partitions_per_run" example:"50"`
 	// MaxBytesPerRun caps the bytes dropped per run; YAML accepts quantities ("500G").
-	MaxBytesPerRun int64 `yaml:"max_bytes_per_run" mapstructure:"max_bytes_per_run"`
+	MaxBytesPerRun int64 `yaml:"max_bytes_per_run" example:"500G" config:"bytes"`
 }
 
 // LLM selects the model used by the llm planner. An empty Provider means no
 // model is configured and the rules planner is used.
 type LLM struct {
-	Provider      string        `yaml:"provider" mapstructure:"provider"` // LLM_PROVIDER: claude, openai, zai or empty
-	Model         string        `yaml:"model" mapstructure:"model"`       // LLM_MODEL
-	APIKey        Secret        `yaml:"api_key" mapstructure:"api_key"`   // LLM_API_KEY
-	BaseURL       string        `yaml:"base_url" mapstructure:"base_url"` // LLM_BASE_URL
-	MaxIterations int           `yaml:"max_iterations" mapstructure:"max_iterations"`
-	TokenBudget   int           `yaml:"token_budget" mapstructure:"token_budget"`
-	Timeout       time.Duration `yaml:"timeout" mapstructure:"timeout"`
+	Provider      string        `yaml:"provider" env:"LLM_PROVIDER" example:"claude" config:"enum"` // claude, openai, zai or empty
+	Model         string        `yaml:"model" env:"LLM_MODEL" example:"claude-sonnet-4-5"`
+	APIKey        Secret        `yaml:"api_key" env:"LLM_API_KEY" example:"…"`
+	BaseURL       string        `yaml:"base_url" env:"LLM_BASE_URL" example:"http://localhost:11434/v1" config:"url"`
+	MaxIterations int           `yaml:"max_iterations" example:"6"`
+	TokenBudget   int           `yaml:"token_budget" example:"60000"`
+	Timeout       time.Duration `yaml:"timeout" example:"60s"`
 }
 
 // Alerting holds the notification and escalation policy.
 type Alerting struct {
-	Enabled         bool          `yaml:"enabled" mapstructure:"enabled"`                   // ALERT_ENABLED
-	Cooldown        time.Duration `yaml:"cooldown" mapstructure:"cooldown"`                 // ALERT_COOLDOWN
-	EscalationHours float64       `yaml:"escalation_hours" mapstructure:"escalation_hours"` // ESCALATION_HOURS
-	// GenericWebhook receives the incident as JSON (GENERIC_WEBHOOK_URL).
-	GenericWebhook Secret `yaml:"generic_webhook" mapstructure:"generic_webhook"`
-	// PagerDutyRoutingKey pages on escalation (PAGERDUTY_ROUTING_KEY).
-	PagerDutyRoutingKey Secret `yaml:"pagerduty_routing_key" mapstructure:"pagerduty_routing_key"`
-	// PagerDutyURL is the Events API base (PAGERDUTY_URL); empty means PagerDuty's own.
-	PagerDutyURL string `yaml:"pagerduty_url" mapstructure:"pagerduty_url"`
-	// NotifyDeadline bounds the delivery of one notification, retries included (NOTIFY_DEADLINE).
-	NotifyDeadline time.Duration `yaml:"notify_deadline" mapstructure:"notify_deadline"`
+	Enabled         bool          `yaml:"enabled" env:"ALERT_ENABLED" example:"true"`
+	Cooldown        time.Duration `yaml:"cooldown" env:"ALERT_COOLDOWN" example:"5m" config:"override"`
+	EscalationHours float64       `yaml:"escalation_hours" env:"ESCALATION_HOURS" example:"1" config:"override"`
+	// GenericWebhook receives the incident as JSON.
+	GenericWebhook Secret `yaml:"generic_webhook" env:"GENERIC_WEBHOOK_URL" example:"https://chat.example/hooks/…"`
+	// PagerDutyRoutingKey pages on escalation.
+	PagerDutyRoutingKey Secret `yaml:"pagerduty_routing_key" env:"PAGERDUTY_ROUTING_KEY" example:"R0UT1NGK3Y…"`
+	// PagerDutyURL is the Events API base; empty means PagerDuty's own.
+	PagerDutyURL string `yaml:"pagerduty_url" env:"PAGERDUTY_URL" example:"https://events.pagerduty.com" config:"url"`
+	// NotifyDeadline bounds the delivery of one notification, retries included.
+	NotifyDeadline time.Duration `yaml:"notify_deadline" env:"NOTIFY_DEADLINE" example:"1m"`
 }
 
 // Agent holds how the agent acts: its write mode, planner and write cap.
 type Agent struct {
-	Mode      string `yaml:"mode" mapstructure:"mode"`             // OPS_SKILL_MODE, --mode: observe, approve, auto
-	Planner   string `yaml:"planner" mapstructure:"planner"`       // OPS_SKILL_PLANNER, --planner: auto, llm, rules
-	MaxWrites int    `yaml:"max_writes" mapstructure:"max_writes"` // write actions allowed per run
+	Mode      string `yaml:"mode" env:"OPS_SKILL_MODE" flag:"mode" example:"auto" config:"enum"`          // observe, approve, auto
+	Planner   string `yaml:"planner" env:"OPS_SKILL_PLANNER" flag:"planner" example:"auto" config:"enum"` // auto, llm, rules
+	MaxWrites int    `yaml:"max_writes" example:"5"`                                                      // write actions allowed per run
 }
 
 // Serve is the configuration of `ops-skill serve`: the receiver, its loops
-// and the leader election. Each key is also a flag of serve and an
-// OPS_SKILL_SERVE_* variable. Credentials come from files, never values.
+// and the leader election. Each key is also an OPS_SKILL_SERVE_* variable
+// and, but for health_loop, a flag of serve. Credentials come from files,
+// never values.
 type Serve struct {
-	Listen           string        `yaml:"listen" mapstructure:"listen"`
-	AuthTokenFile    string        `yaml:"auth_token_file" mapstructure:"auth_token_file"`
-	BasicAuthFile    string        `yaml:"basic_auth_file" mapstructure:"basic_auth_file"`
-	AllowAnonymous   bool          `yaml:"allow_anonymous" mapstructure:"allow_anonymous"`
-	MaxBodyBytes     int64         `yaml:"max_body_bytes" mapstructure:"max_body_bytes"`
-	QueueSize        int           `yaml:"queue_size" mapstructure:"queue_size"`
-	Workers          int           `yaml:"workers" mapstructure:"workers"`
-	RetryAfter       time.Duration `yaml:"retry_after" mapstructure:"retry_after"`
-	ShutdownGrace    time.Duration `yaml:"shutdown_grace" mapstructure:"shutdown_grace"`
-	HealthLoop       bool          `yaml:"health_loop" mapstructure:"health_loop"`
-	ScalePeriod      time.Duration `yaml:"scale_period" mapstructure:"scale_period"`
-	ScaleWorkloads   []string      `yaml:"scale_workloads" mapstructure:"scale_workloads"`
-	EscalationPeriod time.Duration `yaml:"escalation_period" mapstructure:"escalation_period"`
-	LeaderElection   string        `yaml:"leader_election" mapstructure:"leader_election"` // auto, lease or none
-	LeaseNamespace   string        `yaml:"lease_namespace" mapstructure:"lease_namespace"`
-	LeaseName        string        `yaml:"lease_name" mapstructure:"lease_name"`
-	LeaseDuration    time.Duration `yaml:"lease_duration" mapstructure:"lease_duration"`
-	RenewDeadline    time.Duration `yaml:"renew_deadline" mapstructure:"renew_deadline"`
-	RetryPeriod      time.Duration `yaml:"retry_period" mapstructure:"retry_period"`
-	Identity         string        `yaml:"identity" mapstructure:"identity"`
-	LogLevel         string        `yaml:"log_level" mapstructure:"log_level"` // debug, info, warn, error
+	Listen           string        `yaml:"listen" env:"OPS_SKILL_SERVE_LISTEN" flag:"listen" example:"127.0.0.1:9095"`
+	AuthTokenFile    string        `yaml:"auth_token_file" env:"OPS_SKILL_SERVE_AUTH_TOKEN_FILE" flag:"auth-token-file" example:"/var/run/secrets/ops-skill/token"`
+	BasicAuthFile    string        `yaml:"basic_auth_file" env:"OPS_SKILL_SERVE_BASIC_AUTH_FILE" flag:"basic-auth-file" example:"/var/run/secrets/ops-skill/basic-auth"`
+	AllowAnonymous   bool          `yaml:"allow_anonymous" env:"OPS_SKILL_SERVE_ALLOW_ANONYMOUS" flag:"allow-anonymous" example:"false"`
+	MaxBodyBytes     int64         `yaml:"max_body_bytes" env:"OPS_SKILL_SERVE_MAX_BODY_BYTES" flag:"max-body-bytes" example:"1Mi" config:"bytes"`
+	QueueSize        int           `yaml:"queue_size" env:"OPS_SKILL_SERVE_QUEUE_SIZE" flag:"queue-size" example:"256"`
+	Workers          int           `yaml:"workers" env:"OPS_SKILL_SERVE_WORKERS" flag:"workers" example:"2"`
+	RetryAfter       time.Duration `yaml:"retry_after" env:"OPS_SKILL_SERVE_RETRY_AFTER" flag:"retry-after" example:"5s"`
+	ShutdownGrace    time.Duration `yaml:"shutdown_grace" env:"OPS_SKILL_SERVE_SHUTDOWN_GRACE" flag:"shutdown-grace" example:"30s"`
+	HealthLoop       bool          `yaml:"health_loop" env:"OPS_SKILL_SERVE_HEALTH_LOOP" example:"true"`
+	ScalePeriod      time.Duration `yaml:"scale_period" env:"OPS_SKILL_SERVE_SCALE_PERIOD" flag:"scale-period" example:"1m"`
+	ScaleWorkloads   []string      `yaml:"scale_workloads" env:"OPS_SKILL_SERVE_SCALE_WORKLOADS" flag:"scale-workload" example:"[ai-data-labs/backend, frontend]"`
+	EscalationPeriod time.Duration `yaml:"escalation_period" env:"OPS_SKILL_SERVE_ESCALATION_PERIOD" flag:"escalation-period" example:"1m"`
+	LeaderElection   string        `yaml:"leader_election" env:"OPS_SKILL_SERVE_LEADER_ELECTION" flag:"leader-election" example:"auto" config:"enum"` // auto, lease or none
+	LeaseNamespace   string        `yaml:"lease_namespace" env:"OPS_SKILL_SERVE_LEASE_NAMESPACE" flag:"lease-namespace" example:"ai-data-labs"`
+	LeaseName        string        `yaml:"lease_name" env:"OPS_SKILL_SERVE_LEASE_NAME" flag:"lease-name" example:"ops-skill-serve"`
+	LeaseDuration    time.Duration `yaml:"lease_duration" env:"OPS_SKILL_SERVE_LEASE_DURATION" flag:"lease-duration" example:"15s"`
+	RenewDeadline    time.Duration `yaml:"renew_deadline" env:"OPS_SKILL_SERVE_RENEW_DEADLINE" flag:"renew-deadline" example:"10s"`
+	RetryPeriod      time.Duration `yaml:"retry_period" env:"OPS_SKILL_SERVE_RETRY_PERIOD" flag:"retry-period" example:"2s"`
+	Identity         string        `yaml:"identity" env:"OPS_SKILL_SERVE_IDENTITY" flag:"identity" example:"ops-skill-0"`
+	LogLevel         string        `yaml:"log_level" env:"OPS_SKILL_SERVE_LOG_LEVEL" flag:"log-level" example:"info" config:"enum"` // debug, info, warn, error
 }
 
 // Leader election modes of Serve.LeaderElection.

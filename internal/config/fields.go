@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -17,185 +18,66 @@ const (
 	showURL            // userinfo password and credential-like query params masked
 )
 
-// field describes one configuration key: where it lives in the YAML, which
-// environment variable and flag set it, and how to reach it in a Config.
+// field describes one configuration key as the struct tags of its Config
+// field declare it (see Config): where it lives in the YAML, which
+// environment variable and flag set it, and where it is in a Config.
 type field struct {
-	key      string            // path under operations:, e.g. "auto_scaling.scale_up_threshold"
-	env      string            // environment variable, or ""
-	flag     string            // pflag name, or ""
-	alias    string            // short name accepted by --update-threshold, or ""
-	override bool              // may be set by --update-threshold
-	percent  bool              // a float that accepts a trailing "%"
-	enum     bool              // lower-cased and trimmed before use
-	show     display           // how the value is displayed
-	hint     string            // example used in parse-error fixes
-	ptr      func(*Config) any // pointer to the Config field
+	key      string  // path under operations:, e.g. "auto_scaling.scale_up_threshold"
+	env      string  // environment variable, or ""
+	flag     string  // pflag name, or ""
+	alias    string  // short name accepted by --update-threshold, or ""
+	override bool    // may be set by --update-threshold
+	percent  bool    // a float that accepts a trailing "%"
+	enum     bool    // lower-cased and trimmed before use
+	bytes    bool    // an int64 of bytes that accepts quantities
+	unused   bool    // accepted and validated, but nothing reads it yet
+	show     display // how the value is displayed
+	hint     string  // example used in parse-error fixes
+	index    []int   // path of the struct field in Config
 }
 
-// fields returns every configuration key in display order. It is a function,
-// not a package variable, so that nothing global can be mutated.
+// fields returns every configuration key in display order, the order of the
+// Config struct. It is derived from the struct tags on each call (about a
+// tenth of a millisecond), not kept in a package variable, so that nothing
+// global can be mutated.
 func fields() []field {
-	return []field{
-		{key: "monitoring.prometheus", env: "PROMETHEUS_URL", show: showURL, hint: "http://prometheus:9090",
-			ptr: func(c *Config) any { return &c.Monitoring.PrometheusURL }},
-		{key: "monitoring.grafana", env: "GRAFANA_URL", show: showURL, hint: "http://grafana:3000",
-			ptr: func(c *Config) any { return &c.Monitoring.GrafanaURL }},
-		{key: "monitoring.alert_webhook", env: "ALERT_WEBHOOK", show: showSecret, hint: "https://hooks.slack.com/services/…",
-			ptr: func(c *Config) any { return &c.Monitoring.AlertWebhook }},
-		{key: "monitoring.grafana_token", env: "GRAFANA_TOKEN", show: showSecret, hint: "glsa_…",
-			ptr: func(c *Config) any { return &c.Monitoring.GrafanaToken }},
-
-		{key: "kubernetes.config", env: "KUBECONFIG", flag: "kubeconfig", hint: "~/.kube/config",
-			ptr: func(c *Config) any { return &c.Kubernetes.Kubeconfig }},
-		{key: "kubernetes.namespace", env: "NAMESPACE", flag: "namespace", hint: "ai-data-labs",
-			ptr: func(c *Config) any { return &c.Kubernetes.Namespace }},
-		{key: "kubernetes.context", flag: "context", hint: "prod",
-			ptr: func(c *Config) any { return &c.Kubernetes.Context }},
-		{key: "kubernetes.allowed_namespaces", hint: "[ai-data-labs, staging]",
-			ptr: func(c *Config) any { return &c.Kubernetes.AllowedNamespaces }},
-
-		{key: "auto_scaling.enabled", env: "AUTO_SCALE_ENABLED", hint: "true",
-			ptr: func(c *Config) any { return &c.AutoScaling.Enabled }},
-		{key: "auto_scaling.scale_up_threshold", env: "SCALE_UP_THRESHOLD", alias: "scale_up.cpu", override: true, percent: true, hint: "80",
-			ptr: func(c *Config) any { return &c.AutoScaling.ScaleUpThreshold }},
-		{key: "auto_scaling.scale_up_duration", alias: "scale_up.duration", override: true, hint: "5m",
-			ptr: func(c *Config) any { return &c.AutoScaling.ScaleUpDuration }},
-		{key: "auto_scaling.scale_up_step", alias: "scale_up.step", override: true, hint: "1",
-			ptr: func(c *Config) any { return &c.AutoScaling.ScaleUpStep }},
-		{key: "auto_scaling.scale_down_threshold", env: "SCALE_DOWN_THRESHOLD", alias: "scale_down.cpu", override: true, percent: true, hint: "30",
-			ptr: func(c *Config) any { return &c.AutoScaling.ScaleDownThreshold }},
-		{key: "auto_scaling.scale_down_duration", alias: "scale_down.duration", override: true, hint: "15m",
-			ptr: func(c *Config) any { return &c.AutoScaling.ScaleDownDuration }},
-		{key: "auto_scaling.scale_down_step", alias: "scale_down.step", override: true, hint: "1",
-			ptr: func(c *Config) any { return &c.AutoScaling.ScaleDownStep }},
-		{key: "auto_scaling.error_rate_threshold", alias: "scale_out.error_rate", override: true, percent: true, hint: "10",
-			ptr: func(c *Config) any { return &c.AutoScaling.ErrorRateThreshold }},
-		{key: "auto_scaling.error_rate_duration", alias: "scale_out.duration", override: true, hint: "2m",
-			ptr: func(c *Config) any { return &c.AutoScaling.ErrorRateDuration }},
-		{key: "auto_scaling.error_rate_step", alias: "scale_out.step", override: true, hint: "2",
-			ptr: func(c *Config) any { return &c.AutoScaling.ErrorRateStep }},
-		{key: "auto_scaling.min_replicas", env: "MIN_REPLICAS", alias: "min_replicas", override: true, hint: "2",
-			ptr: func(c *Config) any { return &c.AutoScaling.MinReplicas }},
-		{key: "auto_scaling.max_replicas", env: "MAX_REPLICAS", alias: "max_replicas", override: true, hint: "10",
-			ptr: func(c *Config) any { return &c.AutoScaling.MaxReplicas }},
-		{key: "auto_scaling.opt_out_annotation", hint: "ops-skill.io/disabled",
-			ptr: func(c *Config) any { return &c.AutoScaling.OptOutAnnotation }},
-
-		{key: "self_healing.enabled", env: "SELF_HEAL_ENABLED", hint: "true",
-			ptr: func(c *Config) any { return &c.SelfHealing.Enabled }},
-		{key: "self_healing.health_check_interval", env: "HEALTH_CHECK_INTERVAL", hint: "30s",
-			ptr: func(c *Config) any { return &c.SelfHealing.HealthCheckInterval }},
-		{key: "self_healing.restart_threshold", env: "RESTART_THRESHOLD", override: true, hint: "3",
-			ptr: func(c *Config) any { return &c.SelfHealing.RestartThreshold }},
-		{key: "self_healing.replacement_threshold", env: "REPLACEMENT_THRESHOLD", override: true, hint: "5",
-			ptr: func(c *Config) any { return &c.SelfHealing.ReplacementThreshold }},
-		{key: "self_healing.restart_budget_per_hour", hint: "3",
-			ptr: func(c *Config) any { return &c.SelfHealing.RestartBudgetPerHour }},
-		{key: "self_healing.memory_raise_max_factor", hint: "2",
-			ptr: func(c *Config) any { return &c.SelfHealing.MemoryRaiseMaxFactor }},
-		{key: "self_healing.memory_ceiling", hint: "16Gi",
-			ptr: func(c *Config) any { return (*byteSize)(&c.SelfHealing.MemoryCeiling) }},
-
-		{key: "cloud.provider", env: "CLOUD_PROVIDER", enum: true, hint: "digitalocean",
-			ptr: func(c *Config) any { return &c.Cloud.Provider }},
-		{key: "cloud.api_key", env: "CLOUD_API_KEY", show: showSecret, hint: "…",
-			ptr: func(c *Config) any { return &c.Cloud.APIKey }},
-
-		{key: "llm.provider", env: "LLM_PROVIDER", enum: true, hint: "claude",
-			ptr: func(c *Config) any { return &c.LLM.Provider }},
-		{key: "llm.model", env: "LLM_MODEL", hint: "claude-sonnet-4-5",
-			ptr: func(c *Config) any { return &c.LLM.Model }},
-		{key: "llm.api_key", env: "LLM_API_KEY", show: showSecret, hint: "…",
-			ptr: func(c *Config) any { return &c.LLM.APIKey }},
-		{key: "llm.base_url", env: "LLM_BASE_URL", show: showURL, hint: "http://localhost:11434/v1",
-			ptr: func(c *Config) any { return &c.LLM.BaseURL }},
-		{key: "llm.max_iterations", hint: "6",
-			ptr: func(c *Config) any { return &c.LLM.MaxIterations }},
-		{key: "llm.token_budget", hint: "60000",
-			ptr: func(c *Config) any { return &c.LLM.TokenBudget }},
-		{key: "llm.timeout", hint: "60s",
-			ptr: func(c *Config) any { return &c.LLM.Timeout }},
-
-		{key: "alerting.enabled", env: "ALERT_ENABLED", hint: "true",
-			ptr: func(c *Config) any { return &c.Alerting.Enabled }},
-		{key: "alerting.cooldown", env: "ALERT_COOLDOWN", override: true, hint: "5m",
-			ptr: func(c *Config) any { return &c.Alerting.Cooldown }},
-		{key: "alerting.escalation_hours", env: "ESCALATION_HOURS", override: true, hint: "1",
-			ptr: func(c *Config) any { return &c.Alerting.EscalationHours }},
-		{key: "alerting.generic_webhook", env: "GENERIC_WEBHOOK_URL", show: showSecret, hint: "https://chat.example/hooks/…",
-			ptr: func(c *Config) any { return &c.Alerting.GenericWebhook }},
-		{key: "alerting.pagerduty_routing_key", env: "PAGERDUTY_ROUTING_KEY", show: showSecret, hint: "R0UT1NGK3Y…",
-			ptr: func(c *Config) any { return &c.Alerting.PagerDutyRoutingKey }},
-		{key: "alerting.pagerduty_url", env: "PAGERDUTY_URL", show: showURL, hint: "https://events.pagerduty.com",
-			ptr: func(c *Config) any { return &c.Alerting.PagerDutyURL }},
-		{key: "alerting.notify_deadline", env: "NOTIFY_DEADLINE", hint: "1m",
-			ptr: func(c *Config) any { return &c.Alerting.NotifyDeadline }},
-
-		{key: "storage.clickhouse_url", env: "CLICKHOUSE_URL", show: showURL, hint: "clickhouse://user:password@clickhouse:9000/default",
-			ptr: func(c *Config) any { return &c.Storage.ClickHouseURL }},
-		{key: "storage.retention_days", override: true, hint: "90",
-			ptr: func(c *Config) any { return &c.Storage.RetentionDays }},
-		{key: "storage.min_partitions", hint: "3",
-			ptr: func(c *Config) any { return &c.Storage.MinPartitions }},
-		{key: "storage.max_partitions_per_run", hint: "50",
-			ptr: func(c *Config) any { return &c.Storage.MaxPartitionsPerRun }},
-		{key: "storage.max_bytes_per_run", hint: "500G",
-			ptr: func(c *Config) any { return (*byteSize)(&c.Storage.MaxBytesPerRun) }},
-
-		{key: "agent.mode", env: "OPS_SKILL_MODE", flag: "mode", enum: true, hint: "auto",
-			ptr: func(c *Config) any { return &c.Agent.Mode }},
-		{key: "agent.planner", env: "OPS_SKILL_PLANNER", flag: "planner", enum: true, hint: "auto",
-			ptr: func(c *Config) any { return &c.Agent.Planner }},
-		{key: "agent.max_writes", hint: "5",
-			ptr: func(c *Config) any { return &c.Agent.MaxWrites }},
-
-		{key: "serve.listen", env: "OPS_SKILL_SERVE_LISTEN", flag: "listen", hint: "127.0.0.1:9095",
-			ptr: func(c *Config) any { return &c.Serve.Listen }},
-		{key: "serve.auth_token_file", env: "OPS_SKILL_SERVE_AUTH_TOKEN_FILE", flag: "auth-token-file", hint: "/var/run/secrets/ops-skill/token",
-			ptr: func(c *Config) any { return &c.Serve.AuthTokenFile }},
-		{key: "serve.basic_auth_file", env: "OPS_SKILL_SERVE_BASIC_AUTH_FILE", flag: "basic-auth-file", hint: "/var/run/secrets/ops-skill/basic-auth",
-			ptr: func(c *Config) any { return &c.Serve.BasicAuthFile }},
-		{key: "serve.allow_anonymous", env: "OPS_SKILL_SERVE_ALLOW_ANONYMOUS", flag: "allow-anonymous", hint: "false",
-			ptr: func(c *Config) any { return &c.Serve.AllowAnonymous }},
-		{key: "serve.max_body_bytes", env: "OPS_SKILL_SERVE_MAX_BODY_BYTES", flag: "max-body-bytes", hint: "1Mi",
-			ptr: func(c *Config) any { return (*byteSize)(&c.Serve.MaxBodyBytes) }},
-		{key: "serve.queue_size", env: "OPS_SKILL_SERVE_QUEUE_SIZE", flag: "queue-size", hint: "256",
-			ptr: func(c *Config) any { return &c.Serve.QueueSize }},
-		{key: "serve.workers", env: "OPS_SKILL_SERVE_WORKERS", flag: "workers", hint: "2",
-			ptr: func(c *Config) any { return &c.Serve.Workers }},
-		{key: "serve.retry_after", env: "OPS_SKILL_SERVE_RETRY_AFTER", flag: "retry-after", hint: "5s",
-			ptr: func(c *Config) any { return &c.Serve.RetryAfter }},
-		{key: "serve.shutdown_grace", env: "OPS_SKILL_SERVE_SHUTDOWN_GRACE", flag: "shutdown-grace", hint: "30s",
-			ptr: func(c *Config) any { return &c.Serve.ShutdownGrace }},
-		{key: "serve.health_loop", env: "OPS_SKILL_SERVE_HEALTH_LOOP", hint: "true",
-			ptr: func(c *Config) any { return &c.Serve.HealthLoop }},
-		{key: "serve.scale_period", env: "OPS_SKILL_SERVE_SCALE_PERIOD", flag: "scale-period", hint: "1m",
-			ptr: func(c *Config) any { return &c.Serve.ScalePeriod }},
-		{key: "serve.scale_workloads", env: "OPS_SKILL_SERVE_SCALE_WORKLOADS", flag: "scale-workload", hint: "[ai-data-labs/backend, frontend]",
-			ptr: func(c *Config) any { return &c.Serve.ScaleWorkloads }},
-		{key: "serve.escalation_period", env: "OPS_SKILL_SERVE_ESCALATION_PERIOD", flag: "escalation-period", hint: "1m",
-			ptr: func(c *Config) any { return &c.Serve.EscalationPeriod }},
-		{key: "serve.leader_election", env: "OPS_SKILL_SERVE_LEADER_ELECTION", flag: "leader-election", enum: true, hint: "auto",
-			ptr: func(c *Config) any { return &c.Serve.LeaderElection }},
-		{key: "serve.lease_namespace", env: "OPS_SKILL_SERVE_LEASE_NAMESPACE", flag: "lease-namespace", hint: "ai-data-labs",
-			ptr: func(c *Config) any { return &c.Serve.LeaseNamespace }},
-		{key: "serve.lease_name", env: "OPS_SKILL_SERVE_LEASE_NAME", flag: "lease-name", hint: "ops-skill-serve",
-			ptr: func(c *Config) any { return &c.Serve.LeaseName }},
-		{key: "serve.lease_duration", env: "OPS_SKILL_SERVE_LEASE_DURATION", flag: "lease-duration", hint: "15s",
-			ptr: func(c *Config) any { return &c.Serve.LeaseDuration }},
-		{key: "serve.renew_deadline", env: "OPS_SKILL_SERVE_RENEW_DEADLINE", flag: "renew-deadline", hint: "10s",
-			ptr: func(c *Config) any { return &c.Serve.RenewDeadline }},
-		{key: "serve.retry_period", env: "OPS_SKILL_SERVE_RETRY_PERIOD", flag: "retry-period", hint: "2s",
-			ptr: func(c *Config) any { return &c.Serve.RetryPeriod }},
-		{key: "serve.identity", env: "OPS_SKILL_SERVE_IDENTITY", flag: "identity", hint: "ops-skill-0",
-			ptr: func(c *Config) any { return &c.Serve.Identity }},
-		{key: "serve.log_level", env: "OPS_SKILL_SERVE_LOG_LEVEL", flag: "log-level", enum: true, hint: "info",
-			ptr: func(c *Config) any { return &c.Serve.LogLevel }},
-
-		{key: "state_dir", env: "OPS_SKILL_STATE_DIR", flag: "state-dir", hint: "~/.local/state/ops-skill",
-			ptr: func(c *Config) any { return &c.StateDir }},
+	fs, err := describe(reflect.TypeFor[Config]())
+	if err != nil {
+		// The tags are constants of this package, and TestEveryKeyIsDeclaredOnce
+		// fails on any problem: this is reached only by an untested edit.
+		panic(err)
 	}
+	return fs
 }
+
+// ptr returns a pointer to f's value in c: a *string, *Secret, *bool, *int,
+// *int32, *float64, *time.Duration, *byteSize or *[]string.
+func (f field) ptr(c *Config) any {
+	p := reflect.ValueOf(c).Elem().FieldByIndex(f.index).Addr().Interface()
+	if f.bytes {
+		return (*byteSize)(p.(*int64))
+	}
+	return p
+}
+
+// at reports whether f is the field that p points at in c.
+func (f field) at(c *Config, p any) bool {
+	return reflect.ValueOf(f.ptr(c)).Pointer() == reflect.ValueOf(p).Pointer()
+}
+
+// fieldAt returns the field of fs that p, a pointer into c, points at, so that
+// code can name a key by its Go field rather than write it again.
+func fieldAt(fs []field, c *Config, p any) field {
+	for _, f := range fs {
+		if f.at(c, p) {
+			return f
+		}
+	}
+	panic(fmt.Sprintf("config: a %T that is not a field of the Config given", p))
+}
+
+// keyAt returns the key of the field that p, a pointer into c, points at.
+func keyAt(c *Config, p any) string { return fieldAt(fields(), c, p).key }
 
 // lookupField finds a field by its YAML key.
 func lookupField(key string) (field, bool) {

@@ -237,7 +237,7 @@ func (l *loader) provenance(cfg Config, overrides *layer, stateDir string) prove
 			p.sources[f.key] = src
 		}
 	}
-	const allowed, ns = "kubernetes.allowed_namespaces", "kubernetes.namespace"
+	allowed, ns := keyAt(&cfg, &cfg.Kubernetes.AllowedNamespaces), keyAt(&cfg, &cfg.Kubernetes.Namespace)
 	if _, set := p.sources[allowed]; !set && cfg.Kubernetes.Namespace != "" {
 		p.allowedFollows = true
 		if src, ok := p.sources[ns]; ok {

@@ -183,8 +183,8 @@ func EnvShadows(env EnvFunc, changes []Change) []Shadow {
 // values that parse are accepted.
 func SaveOverrides(stateDir string, changes []Change) error {
 	if stateDir == "" {
-		return &ValidationError{Key: "state_dir", EnvVar: "OPS_SKILL_STATE_DIR", Problem: "is empty",
-			Fix: "set OPS_SKILL_STATE_DIR or --state-dir"}
+		var c Config
+		return invalid(keyAt(&c, &c.StateDir), "", "is empty", "set OPS_SKILL_STATE_DIR or --state-dir")
 	}
 	for _, c := range changes {
 		f, ok := lookupField(c.Key)

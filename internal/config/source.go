@@ -4,7 +4,6 @@ import (
 	"errors"
 	"maps"
 	"slices"
-	"strings"
 )
 
 // Source says where the value of a configuration key came from.
@@ -111,15 +110,17 @@ func (c *Config) SetFrom(key, value string, src Source) error {
 		return withSource(f, value, err, src.String())
 	}
 	next.setSource(key, src)
-	if key == "kubernetes.allowed_namespaces" {
+	allowed := &next.Kubernetes.AllowedNamespaces
+	if f.at(&next, allowed) {
 		next.prov.allowedFollows = false
 	}
 	keys := []string{key}
-	if key == "kubernetes.namespace" && (next.prov.allowedFollows || len(next.Kubernetes.AllowedNamespaces) == 0) {
+	if f.at(&next, &next.Kubernetes.Namespace) && (next.prov.allowedFollows || len(*allowed) == 0) {
 		next.prov.allowedFollows = true
-		next.Kubernetes.AllowedNamespaces = []string{next.Kubernetes.Namespace}
-		next.setSource("kubernetes.allowed_namespaces", src)
-		keys = append(keys, "kubernetes.allowed_namespaces")
+		*allowed = []string{next.Kubernetes.Namespace}
+		allowedKey := keyAt(&next, allowed)
+		next.setSource(allowedKey, src)
+		keys = append(keys, allowedKey)
 	}
 	if err := errorsAbout(next.Validate(), keys, src); err != nil {
 		return err
@@ -133,10 +134,11 @@ func (c *Config) SetFrom(key, value string, src Source) error {
 // override set one, as kubectl does. It reports whether ns was applied; an
 // empty ns is never applied.
 func (c *Config) UseKubeconfigNamespace(ns string) (bool, error) {
-	if ns == "" || c.Source("kubernetes.namespace") != SourceDefault {
+	key := keyAt(c, &c.Kubernetes.Namespace)
+	if ns == "" || c.Source(key) != SourceDefault {
 		return false, nil
 	}
-	if err := c.SetFrom("kubernetes.namespace", ns, SourceKubeconfig); err != nil {
+	if err := c.SetFrom(key, ns, SourceKubeconfig); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -172,17 +174,15 @@ func flatten(err error) []error {
 // origin is how config show labels the source of key: the source, with the
 // variable or flag that set it.
 func (c Config) origin(f field) string {
-	if strings.HasPrefix(f.key, "cloud.") {
-		// Accepted and validated (the spec names them), but nothing reads them yet.
+	if f.unused {
 		return c.sourceWord(f) + "; no tool uses it yet"
 	}
 	return c.sourceWord(f)
 }
 
 func (c Config) sourceWord(f field) string {
-	if f.key == "kubernetes.allowed_namespaces" && c.prov.allowedFollows {
-		ns, _ := lookupField("kubernetes.namespace")
-		return "= namespace (" + c.origin(ns) + ")"
+	if c.prov.allowedFollows && f.at(&c, &c.Kubernetes.AllowedNamespaces) {
+		return "= namespace (" + c.origin(fieldAt(fields(), &c, &c.Kubernetes.Namespace)) + ")"
 	}
 	switch src := c.Source(f.key); {
 	case src == SourceEnv && f.env != "":

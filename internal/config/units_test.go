@@ -2,7 +2,6 @@ package config
 
 import (
 	"errors"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -95,55 +94,6 @@ func TestExpand(t *testing.T) {
 				t.Errorf("err = %v, want errExpand", err)
 			}
 		})
-	}
-}
-
-// TestFieldTableMatchesStructTags proves every Config field is reachable by
-// exactly one key, that the key equals its yaml and mapstructure tags, and that
-// each accessor points at that field.
-func TestFieldTableMatchesStructTags(t *testing.T) {
-	var c Config
-	root := reflect.ValueOf(&c).Elem()
-	byKey := map[string]reflect.Value{}
-	var walk func(v reflect.Value, prefix string)
-	walk = func(v reflect.Value, prefix string) {
-		for i := 0; i < v.NumField(); i++ {
-			sf := v.Type().Field(i)
-			if !sf.IsExported() {
-				continue // provenance, not a value
-			}
-			tag := sf.Tag.Get("mapstructure")
-			if tag == "" || tag != sf.Tag.Get("yaml") {
-				t.Errorf("%s: yaml tag %q and mapstructure tag %q differ", sf.Name, sf.Tag.Get("yaml"), tag)
-			}
-			key := joinKey(prefix, tag)
-			if sf.Type.Kind() == reflect.Struct && prefix == "" {
-				walk(v.Field(i), key)
-				continue
-			}
-			byKey[key] = v.Field(i)
-		}
-	}
-	walk(root, "")
-	seen := map[string]bool{}
-	for _, f := range fields() {
-		target, ok := byKey[f.key]
-		if !ok {
-			t.Errorf("field %s has no struct field", f.key)
-			continue
-		}
-		if seen[f.key] {
-			t.Errorf("field %s listed twice", f.key)
-		}
-		seen[f.key] = true
-		if got := reflect.ValueOf(f.ptr(&c)).Pointer(); got != target.Addr().Pointer() {
-			t.Errorf("accessor of %s points elsewhere", f.key)
-		}
-	}
-	for key := range byKey {
-		if !seen[key] {
-			t.Errorf("struct field %s has no entry in fields()", key)
-		}
 	}
 }
 

@@ -66,6 +66,22 @@ func TestValidateNamesKeyEnvAndFix(t *testing.T) {
 		{"invalid namespace", func(c *Config) { c.Kubernetes.Namespace = "Prod_NS" }, "kubernetes.namespace", "NAMESPACE"},
 		{"invalid allowed namespace", func(c *Config) { c.Kubernetes.AllowedNamespaces = []string{"ok", "not ok"} }, "kubernetes.allowed_namespaces", ""},
 		{"empty state dir", func(c *Config) { c.StateDir = "" }, "state_dir", "OPS_SKILL_STATE_DIR"},
+		{"zero notify deadline", func(c *Config) { c.Alerting.NotifyDeadline = 0 }, "alerting.notify_deadline", "NOTIFY_DEADLINE"},
+		{"generic webhook not a URL", func(c *Config) { c.Alerting.GenericWebhook = "chat/hook" }, "alerting.generic_webhook", "GENERIC_WEBHOOK_URL"},
+		{"PagerDuty URL not http", func(c *Config) { c.Alerting.PagerDutyURL = "ftp://pd" }, "alerting.pagerduty_url", "PAGERDUTY_URL"},
+		{"unknown leader election", func(c *Config) { c.Serve.LeaderElection = "raft" }, "serve.leader_election", "OPS_SKILL_SERVE_LEADER_ELECTION"},
+		{"unknown log level", func(c *Config) { c.Serve.LogLevel = "loud" }, "serve.log_level", "OPS_SKILL_SERVE_LOG_LEVEL"},
+		{"empty listen address", func(c *Config) { c.Serve.Listen = "" }, "serve.listen", "OPS_SKILL_SERVE_LISTEN"},
+		{"body limit under 1KiB", func(c *Config) { c.Serve.MaxBodyBytes = 1023 }, "serve.max_body_bytes", "OPS_SKILL_SERVE_MAX_BODY_BYTES"},
+		{"zero queue size", func(c *Config) { c.Serve.QueueSize = 0 }, "serve.queue_size", "OPS_SKILL_SERVE_QUEUE_SIZE"},
+		{"zero workers", func(c *Config) { c.Serve.Workers = 0 }, "serve.workers", "OPS_SKILL_SERVE_WORKERS"},
+		{"zero retry-after", func(c *Config) { c.Serve.RetryAfter = 0 }, "serve.retry_after", "OPS_SKILL_SERVE_RETRY_AFTER"},
+		{"zero shutdown grace", func(c *Config) { c.Serve.ShutdownGrace = 0 }, "serve.shutdown_grace", "OPS_SKILL_SERVE_SHUTDOWN_GRACE"},
+		{"zero lease duration", func(c *Config) { c.Serve.LeaseDuration = 0 }, "serve.lease_duration", "OPS_SKILL_SERVE_LEASE_DURATION"},
+		{"zero renew deadline", func(c *Config) { c.Serve.RenewDeadline = 0 }, "serve.renew_deadline", "OPS_SKILL_SERVE_RENEW_DEADLINE"},
+		{"zero retry period", func(c *Config) { c.Serve.RetryPeriod = 0 }, "serve.retry_period", "OPS_SKILL_SERVE_RETRY_PERIOD"},
+		{"negative scale period", func(c *Config) { c.Serve.ScalePeriod = -time.Second }, "serve.scale_period", "OPS_SKILL_SERVE_SCALE_PERIOD"},
+		{"negative escalation period", func(c *Config) { c.Serve.EscalationPeriod = -time.Second }, "serve.escalation_period", "OPS_SKILL_SERVE_ESCALATION_PERIOD"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
