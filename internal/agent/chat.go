@@ -34,8 +34,10 @@ type turnRecord struct {
 // NewConversation starts an empty conversation.
 func (a *Agent) NewConversation() *Conversation { return &Conversation{a: a} }
 
-// Ask handles one request, parsed by alert.Parser.ParseRequest.
+// Ask handles one request, parsed by alert.Parser.ParseRequest. What a
+// follow-up leaves unsaid comes from the conversation (FollowUp).
 func (c *Conversation) Ask(ctx context.Context, req alert.Alert) Summary {
+	req = FollowUp(req, c.Context())
 	r := c.a.newRun(req, c.Context(), c.exchanges())
 	r.start(ctx)
 	r.escalate = false
@@ -85,6 +87,32 @@ func (c *Conversation) remember(r *run, s Summary) turnRecord {
 		}
 	}
 	return t
+}
+
+// FollowUp fills in what a request leaves to the conversation: the subject of
+// "it" and "why?", and for "and for frontend?" the question asked last. The
+// request's own words win: a service it names is its subject.
+func FollowUp(req alert.Alert, ctx plan.Context) alert.Alert {
+	if req.Intent == alert.IntentFollowUp && ctx.LastIntent != "" && ctx.LastIntent != alert.IntentHelp {
+		req.Intent = ctx.LastIntent
+		if req.Kind == "" || req.Kind == alert.KindUnknown {
+			req.Kind = ctx.LastKind
+		}
+	}
+	if req.Service == "" && ctx.Subject.Name != "" && takesSubject(req.Intent) {
+		req.Service, req.Namespace = ctx.Subject.Name, ctx.Subject.Namespace
+	}
+	return req
+}
+
+// takesSubject reports the intents about one workload, whose subject a
+// conversation can supply.
+func takesSubject(i alert.Intent) bool {
+	switch i {
+	case alert.IntentHistory, alert.IntentStatus, alert.IntentScale, alert.IntentRestart, alert.IntentWhatIf, alert.IntentIncident:
+		return true
+	}
+	return false
 }
 
 // digest lists what the tools did in a turn, for the next turns' context.

@@ -140,16 +140,7 @@ func newHarness(t testing.TB, s setup) *harness {
 // parse turns the setup's alert into a typed alert the way the CLI does.
 func (h *harness) parse(s setup) alert.Alert {
 	h.t.Helper()
-	ws, err := h.p.Cluster().ListWorkloads(context.Background(), h.cfg.Kubernetes.Namespace)
-	if err != nil {
-		h.t.Fatalf("list workloads: %v", err)
-	}
-	var names []string
-	for _, w := range ws {
-		names = append(names, w.Ref.Name)
-	}
-	sort.Strings(names)
-	parser := alert.Parser{Namespace: h.cfg.Kubernetes.Namespace, Services: names, Aliases: alert.DefaultAliases()}
+	parser := h.parser()
 	if s.parse != nil {
 		return s.parse(parser)
 	}
@@ -162,6 +153,21 @@ func (h *harness) parse(s setup) alert.Alert {
 		h.t.Fatalf("parse alert %q: %v", text, err)
 	}
 	return a
+}
+
+// parser reads alerts and requests as the CLI does: it knows the platform's workloads.
+func (h *harness) parser() alert.Parser {
+	h.t.Helper()
+	ws, err := h.p.Cluster().ListWorkloads(context.Background(), h.cfg.Kubernetes.Namespace)
+	if err != nil {
+		h.t.Fatalf("list workloads: %v", err)
+	}
+	var names []string
+	for _, w := range ws {
+		names = append(names, w.Ref.Name)
+	}
+	sort.Strings(names)
+	return alert.Parser{Namespace: h.cfg.Kubernetes.Namespace, Services: names, Aliases: alert.DefaultAliases()}
 }
 
 // run handles the alert and returns its summary.

@@ -72,6 +72,8 @@ type Alert struct {
 	GeneratorURL string            `json:"generatorURL,omitempty"`
 	// Intent is set for conversation requests (ParseRequest); empty for alerts.
 	Intent Intent `json:"intent,omitempty"`
+	// Replicas is the count a scale request asks for ("scale it to 3").
+	Replicas int32 `json:"replicas,omitempty"`
 }
 
 // Target is namespace/service, or empty when the service is unknown.

@@ -2,6 +2,7 @@ package alert
 
 import (
 	"regexp"
+	"strconv"
 	"time"
 )
 
@@ -13,13 +14,18 @@ type Intent string
 // Intents of a request.
 const (
 	IntentIncident  Intent = "incident"  // the request describes a problem: handle it like an alert
-	IntentHealth           = "health"    // check the health of the platform
-	IntentAutoscale        = "autoscale" // check health and scale what the rules call for
-	IntentHistory          = "history"   // explain past actions or alerts
-	IntentStorage          = "storage"   // disk usage and growth
-	IntentWhatIf           = "what_if"   // what would the rules do if …
-	IntentStatus           = "status"    // the state of one service
-	IntentHelp             = "help"      // nothing recognised
+	IntentHealth    Intent = "health"    // check the health of the platform
+	IntentAutoscale Intent = "autoscale" // check health and scale what the rules call for
+	IntentHistory   Intent = "history"   // explain past actions or alerts
+	IntentStorage   Intent = "storage"   // disk usage and growth
+	IntentWhatIf    Intent = "what_if"   // what would the rules do if …
+	IntentStatus    Intent = "status"    // the state of one service
+	IntentScale     Intent = "scale"     // set a workload's replicas: "scale it to 3"
+	IntentRestart   Intent = "restart"   // restart a workload: "restart frontend"
+	// IntentFollowUp asks again about another subject: "and for frontend?",
+	// "what about redis?". The conversation's last request says what.
+	IntentFollowUp Intent = "follow_up"
+	IntentHelp     Intent = "help" // nothing recognised
 )
 
 var intentRules = []struct {
@@ -31,8 +37,14 @@ var intentRules = []struct {
 	{IntentAutoscale, regexp.MustCompile(`\b(auto-?scale|auto scale|scale if needed|scale (it |them )?if)\b`)},
 	{IntentHealth, regexp.MustCompile(`\b(health|healthy|health checks?)\b`)},
 	{IntentStorage, regexp.MustCompile(`\b(disk|storage|growth|partitions?|space)\b`)},
+	{IntentScale, regexp.MustCompile(`\bscale\b.*\bto\s+\d+\b`)},
+	{IntentRestart, regexp.MustCompile(`^(please\s+)?(restart|rollout restart|bounce)\b`)},
 	{IntentStatus, regexp.MustCompile(`\b(status|state of|how is|how are|show)\b`)},
+	{IntentFollowUp, regexp.MustCompile(`^(and|what about|how about|same for|also|now)\b`)},
 }
+
+// replicasRe finds the replica count a scale request asks for.
+var replicasRe = regexp.MustCompile(`\bto\s+(\d{1,4})\b`)
 
 // DetectIntent classifies lower-cased request text.
 func DetectIntent(lower string) Intent {
@@ -52,7 +64,14 @@ func (p Parser) ParseRequest(text string, now time.Time) (Alert, error) {
 		return a, err
 	}
 	a.Source = SourceChat
-	a.Intent = DetectIntent(toLower(a.Text))
+	lower := toLower(a.Text)
+	a.Intent = DetectIntent(lower)
+	if a.Intent == IntentScale {
+		if m := replicasRe.FindStringSubmatch(lower); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			a.Replicas = int32(n)
+		}
+	}
 	if a.Intent == "" {
 		a.Intent = IntentHelp
 		if a.Kind != KindUnknown && a.Service != "" {

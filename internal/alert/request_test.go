@@ -20,6 +20,11 @@ func TestParseRequestDetectsTheOperatorsIntent(t *testing.T) {
 		{"what is the status of frontend", IntentStatus, "frontend"},
 		{"backend CPU at 95% for 10 minutes", IntentIncident, "backend"},
 		{"tell me a joke", IntentHelp, ""},
+		{"and for frontend?", IntentFollowUp, "frontend"},
+		{"what about redis?", IntentFollowUp, "redis"},
+		{"why?", IntentHistory, ""},
+		{"scale it to 3", IntentScale, ""},
+		{"restart frontend", IntentRestart, "frontend"},
 	}
 	for _, c := range cases {
 		a, err := p.ParseRequest(c.text, time.Unix(0, 0))
@@ -32,5 +37,18 @@ func TestParseRequestDetectsTheOperatorsIntent(t *testing.T) {
 	}
 	if _, err := p.ParseRequest("   ", time.Unix(0, 0)); err == nil {
 		t.Error("an empty request was accepted")
+	}
+}
+
+func TestParseRequestReadsTheReplicasAScaleAsksFor(t *testing.T) {
+	p := Parser{Namespace: "ai-data-labs", Services: []string{"backend"}}
+	for text, want := range map[string]int32{"scale it to 3": 3, "scale backend to 12 replicas": 12, "status of backend to 3": 0} {
+		a, err := p.ParseRequest(text, time.Unix(0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Replicas != want {
+			t.Errorf("ParseRequest(%q).Replicas = %d, want %d", text, a.Replicas, want)
+		}
 	}
 }

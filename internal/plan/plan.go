@@ -70,12 +70,14 @@ type Facts struct {
 	Mode      guard.Mode    `json:"mode"`
 	// Intent is set in conversations: what code understood the operator asked.
 	Intent alert.Intent `json:"intent,omitempty"`
+	// Replicas is the count a scale request asks for.
+	Replicas int32 `json:"replicas,omitempty"`
 }
 
 // FactsOf are the facts of a parsed alert in the given mode.
 func FactsOf(a alert.Alert, mode guard.Mode) Facts {
 	return Facts{Source: a.Source, Service: a.Service, Namespace: a.Namespace, Kind: a.Kind, Value: a.Value,
-		For: a.For, Attempts: a.Attempts, Mode: mode, Intent: a.Intent}
+		For: a.For, Attempts: a.Attempts, Mode: mode, Intent: a.Intent, Replicas: a.Replicas}
 }
 
 // Workload is the workload the facts name; Name is empty when none was named.

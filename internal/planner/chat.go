@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/plan"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/text"
@@ -12,26 +14,90 @@ import (
 )
 
 // request answers an operator's conversation request by the intent code
-// detected: health, auto-scale, history, storage, what-if, status, help.
+// detected: health, auto-scale, history, storage, what-if, status, scale,
+// restart, an incident described in words, or help. Code has already filled
+// in what a follow-up leaves unsaid ("and for frontend?", "scale it to 3",
+// "why?": agent.Conversation), so a follow-up left here had nothing to follow.
 func (r *Rules) request(c conversation) turn {
 	switch c.facts.Intent {
-	case "health":
+	case alert.IntentHealth:
 		return r.healthCheck(c, false)
-	case "autoscale":
+	case alert.IntentAutoscale:
 		return r.healthCheck(c, true)
-	case "history":
+	case alert.IntentHistory:
 		return r.history(c)
-	case "storage":
+	case alert.IntentStorage:
 		return r.storage(c)
-	case "what_if":
+	case alert.IntentWhatIf:
 		return r.whatIf(c)
-	case "status":
+	case alert.IntentStatus:
 		return r.status(c)
+	case alert.IntentScale:
+		return r.scaleTo(c)
+	case alert.IntentRestart:
+		return r.restart(c)
+	case alert.IntentIncident:
+		return r.incident(c)
+	case alert.IntentFollowUp:
+		return say("Follow up on what? Ask about a service first, e.g. \"status of backend\", then \"and for frontend?\".")
 	}
 	return say(helpText)
 }
 
-const helpText = `I can check the platform's health ("check system health"), scale what the rules call for ("check system health and auto-scale if needed"), explain what I did ("why did you scale backend?"), show disk usage and growth ("show ClickHouse disk growth"), say what the rules would do ("what would you do if CPU stayed at 90%?"), show one service ("status of frontend"), or handle an alert you paste.`
+const helpText = `I can check the platform's health ("check system health"), scale what the rules call for ("check system health and auto-scale if needed"), explain what I did ("why did you scale backend?", or just "why?" after an action), show disk usage and growth ("show ClickHouse disk growth"), say what the rules would do ("what would you do if CPU stayed at 90%?"), show one service ("status of frontend", then "and for backend?"), scale or restart one ("scale it to 3", "restart frontend": the guardrails decide), or handle an alert you paste.`
+
+// incident handles a problem described in a conversation like an alert of
+// its kind.
+func (r *Rules) incident(c conversation) turn {
+	if c.facts.Service == "" {
+		return say("Which service? Name it, e.g. \"backend CPU is at 90%\".")
+	}
+	return r.playbook(c)
+}
+
+// scaleTo sets the subject's replicas as asked; the guard decides what is
+// allowed (steps, bounds, windows) and says why when it is not.
+func (r *Rules) scaleTo(c conversation) turn {
+	if c.facts.Service == "" || c.facts.Replicas <= 0 {
+		return say("Scale what, to how many? e.g. \"scale backend to 4\".")
+	}
+	if o, ok := c.acted(tools.ScaleDeployment); ok {
+		return say(operatorWrite(o))
+	}
+	args := r.workload(c)
+	args["replicas"], args["reason"] = c.facts.Replicas, "operator asked in chat"
+	return turn{calls: []call{{tools.ScaleDeployment, args}}}
+}
+
+// restart restarts the subject's pods as asked; the guard's restart budget
+// decides.
+func (r *Rules) restart(c conversation) turn {
+	if c.facts.Service == "" {
+		return say("Restart what? e.g. \"restart frontend\".")
+	}
+	if o, ok := c.acted(tools.RestartPods); ok {
+		return say(operatorWrite(o))
+	}
+	args := r.workload(c)
+	args["reason"] = "operator asked in chat"
+	return turn{calls: []call{{tools.RestartPods, args}}}
+}
+
+// operatorWrite says what came of a write the operator asked for.
+func operatorWrite(o tools.Outcome) string {
+	switch o.Status {
+	case tools.StatusRefused:
+		return fmt.Sprintf("Not done: the guard refused (%s): %s.", o.Rule, o.Reason)
+	case tools.StatusFailed:
+		return "It failed: " + why(o)
+	case tools.StatusDryRun:
+		return "Observe mode: " + o.Summary + " (nothing changed)."
+	}
+	if o.Decision != nil && o.Decision.Verdict == guard.Clamp {
+		return fmt.Sprintf("Done within the guardrails, not as asked: %s (%s: %s).", o.Summary, o.Rule, o.Decision.Reason)
+	}
+	return "Done: " + o.Summary + "."
+}
 
 // healthCheck runs the health matrix and, for auto-scale, reads every
 // service's CPU and scales those the scale-up rule calls for.
@@ -107,8 +173,12 @@ func healthTable(hs []platform.HealthResult) string {
 	return head + "\n" + strings.Join(lines, "\n")
 }
 
-// history answers "why did you …?" from the recorded actions.
+// history answers "why did you …?": from the conversation when the last
+// request acted on the subject, else from the recorded actions.
 func (r *Rules) history(c conversation) turn {
+	if t, ok := r.whyLast(c); ok {
+		return t
+	}
 	ans, ok := last[tools.HistoryAnswer](c, tools.QueryHistory, nil)
 	if !ok {
 		if o, tried := c.called(tools.QueryHistory, nil); tried {
@@ -163,6 +233,9 @@ func (r *Rules) status(c conversation) turn {
 		}
 		return turn{calls: []call{{tools.GetServiceStatus, r.workload(c)}, {tools.QueryMetrics, r.queryArgs(c, "cpu_utilization", "15m")}}}
 	}
+	if _, ok := c.metric("cpu_utilization"); !ok && !c.queried("cpu_utilization") {
+		return turn{calls: []call{{tools.QueryMetrics, r.queryArgs(c, "cpu_utilization", "15m")}}}
+	}
 	text := fmt.Sprintf("%s: %s, %d/%d ready", st.Target, st.Status, st.Ready, st.Replicas)
 	if m, ok := c.metric("cpu_utilization"); ok {
 		if s, ok := first(m); ok {
@@ -211,4 +284,40 @@ func (r *Rules) whatIfText(c conversation, replicas int32) string {
 		return fmt.Sprintf("If pods were OOM-killed, I would raise the memory limit at most x%.0f per incident, roll the pods, and escalate the leak to engineers. Nothing was changed now.", p.MemoryFactor)
 	}
 	return "Tell me the condition, e.g. \"what would you do if backend CPU stayed at 90%?\"."
+}
+
+// whyLast explains the last request's writes on the subject, with the
+// planner's reasons and the guard's rules, without reading the history.
+func (r *Rules) whyLast(c conversation) (turn, bool) {
+	ctx := c.ctx
+	if len(ctx.LastActions) == 0 || (c.facts.Service != "" && c.facts.Service != ctx.Subject.Name) {
+		return turn{}, false
+	}
+	var lines []string
+	for _, o := range ctx.LastActions {
+		line := fmt.Sprintf("- %s %s: %s", o.Tool, o.Status, firstNonEmpty(o.Summary, o.Reason))
+		if o.Rule != "" {
+			line += fmt.Sprintf(" [rule %s", o.Rule)
+			if o.Reason != "" && o.Status != tools.StatusRefused {
+				line += ": " + o.Reason
+			}
+			line += "]"
+		}
+		lines = append(lines, line)
+	}
+	rep := ctx.LastReport
+	why := "Because of what I found:"
+	if len(rep.Diagnosis) > 0 || rep.Cause != "" || rep.Decision != "" {
+		lines = append([]string{why}, lines...)
+		var found []string
+		found = append(found, rep.Diagnosis...)
+		if rep.Cause != "" {
+			found = append(found, "cause: "+rep.Cause)
+		}
+		if rep.Decision != "" {
+			found = append(found, "decision: "+rep.Decision)
+		}
+		lines = append(lines[:1], append([]string{"  " + strings.Join(found, "; ")}, lines[1:]...)...)
+	}
+	return say(strings.Join(lines, "\n")), true
 }

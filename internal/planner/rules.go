@@ -89,12 +89,17 @@ func (r *Rules) Next(ctx context.Context, s plan.Situation) (plan.Turn, error) {
 
 // next picks the playbook by the kind of alert.
 func (r *Rules) next(c conversation) turn {
-	if c.facts.Intent != "" && c.facts.Intent != alert.IntentIncident {
+	if c.facts.Intent != "" {
 		return r.request(c)
 	}
 	if c.facts.Service == "" || c.facts.Namespace == "" {
 		return answer(plan.Report{Diagnosis: []string{"the alert names no known service, so no playbook applies."}, Decision: "none; a person should look at it."})
 	}
+	return r.playbook(c)
+}
+
+// playbook runs the playbook of the alert's kind on its service.
+func (r *Rules) playbook(c conversation) turn {
 	if _, ok := c.called(tools.GetServiceStatus, func(o tools.Outcome) bool { return o.Status == tools.StatusFailed || o.Status == tools.StatusRefused }); ok {
 		if _, ok := last[tools.ServiceStatus](c, tools.GetServiceStatus, nil); !ok {
 			o, _ := c.called(tools.GetServiceStatus, nil)
