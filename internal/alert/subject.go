@@ -1,44 +1,32 @@
 package alert
 
+import "github.com/duet-company/ops-skill/internal/platform"
+
 // SubjectKind is the kind of object an alert is about, as its labels name it
 // — not the scrape target that exported the series (kube-state-metrics, the
-// kubelet, an exporter pod).
-type SubjectKind string
+// kubelet, an exporter pod). It is the platform's object kind: the platform
+// resolves the subject (platform.Resolver).
+type SubjectKind = platform.ObjectKind
 
 // Subject kinds.
 const (
-	SubjectNone        SubjectKind = ""            // the alert names no object (Watchdog, a cluster-wide alert)
-	SubjectWorkload    SubjectKind = "workload"    // a workload by name, kind unknown (app, service labels of an application)
-	SubjectPod         SubjectKind = "pod"         // resolved to its controller through ownerReferences
-	SubjectDeployment  SubjectKind = "deployment"  //
-	SubjectStatefulSet SubjectKind = "statefulset" //
-	SubjectDaemonSet   SubjectKind = "daemonset"   //
-	SubjectJob         SubjectKind = "job"         // a Job (label job_name on kube-state-metrics alerts)
-	SubjectPVC         SubjectKind = "pvc"         // resolved to the pods that mount it and their owner
-	SubjectHPA         SubjectKind = "hpa"         // resolved to its scaleTargetRef
-	SubjectNode        SubjectKind = "node"        // node or instance of a node-exporter alert
-	SubjectService     SubjectKind = "service"     // a Kubernetes Service (ingress, mesh labels), resolved to its workload
-	SubjectNamespace   SubjectKind = "namespace"   // a namespace-wide alert (quota)
+	SubjectNone        = platform.ObjectNone        // the alert names no object (Watchdog, a cluster-wide alert)
+	SubjectWorkload    = platform.ObjectWorkload    // a workload by name, kind unknown (app, service labels of an application)
+	SubjectPod         = platform.ObjectPod         // resolved to its controller through ownerReferences
+	SubjectDeployment  = platform.ObjectDeployment  //
+	SubjectStatefulSet = platform.ObjectStatefulSet //
+	SubjectDaemonSet   = platform.ObjectDaemonSet   //
+	SubjectJob         = platform.ObjectJob         // a Job (label job_name on kube-state-metrics alerts)
+	SubjectPVC         = platform.ObjectPVC         // resolved to the pods that mount it and their owner
+	SubjectHPA         = platform.ObjectHPA         // resolved to its scaleTargetRef
+	SubjectNode        = platform.ObjectNode        // node or instance of a node-exporter alert
+	SubjectService     = platform.ObjectService     // a Kubernetes Service (ingress, mesh labels), resolved to its workload
+	SubjectNamespace   = platform.ObjectNamespace   // a namespace-wide alert (quota)
 )
 
 // SubjectRef is the object an alert names, before the platform resolves it
 // to a workload. Namespace is the subject's, never the exporter's.
-type SubjectRef struct {
-	Kind      SubjectKind `json:"kind,omitempty"`
-	Namespace string      `json:"namespace,omitempty"`
-	Name      string      `json:"name,omitempty"`
-}
-
-// String is kind/namespace/name, e.g. "pod/shop/clickhouse-0".
-func (s SubjectRef) String() string {
-	switch {
-	case s.Kind == SubjectNone:
-		return "none"
-	case s.Namespace == "":
-		return string(s.Kind) + "/" + s.Name
-	}
-	return string(s.Kind) + "/" + s.Namespace + "/" + s.Name
-}
+type SubjectRef = platform.ObjectRef
 
 // Family is the rule family an alert comes from (its rule file's group).
 type Family string
