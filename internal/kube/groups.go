@@ -7,6 +7,7 @@ import (
 	appsv1 "k8s.io/client-go/kubernetes/typed/apps/v1"
 	authorizationv1 "k8s.io/client-go/kubernetes/typed/authorization/v1"
 	autoscalingv2 "k8s.io/client-go/kubernetes/typed/autoscaling/v2"
+	batchv1 "k8s.io/client-go/kubernetes/typed/batch/v1"
 	corev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	eventsv1 "k8s.io/client-go/kubernetes/typed/events/v1"
 	policyv1 "k8s.io/client-go/kubernetes/typed/policy/v1"
@@ -23,6 +24,7 @@ type API interface {
 	CoreV1() corev1.CoreV1Interface
 	AuthorizationV1() authorizationv1.AuthorizationV1Interface
 	AutoscalingV2() autoscalingv2.AutoscalingV2Interface
+	BatchV1() batchv1.BatchV1Interface
 	EventsV1() eventsv1.EventsV1Interface
 	PolicyV1() policyv1.PolicyV1Interface
 	Discovery() discovery.DiscoveryInterfaces
@@ -35,6 +37,7 @@ type groups struct {
 	core          *corev1.CoreV1Client
 	authorization *authorizationv1.AuthorizationV1Client
 	autoscaling   *autoscalingv2.AutoscalingV2Client
+	batch         *batchv1.BatchV1Client
 	events        *eventsv1.EventsV1Client
 	policy        *policyv1.PolicyV1Client
 	discovery     *discovery.DiscoveryClient
@@ -46,6 +49,7 @@ func (g *groups) AuthorizationV1() authorizationv1.AuthorizationV1Interface {
 	return g.authorization
 }
 func (g *groups) AutoscalingV2() autoscalingv2.AutoscalingV2Interface { return g.autoscaling }
+func (g *groups) BatchV1() batchv1.BatchV1Interface                   { return g.batch }
 func (g *groups) EventsV1() eventsv1.EventsV1Interface                { return g.events }
 func (g *groups) PolicyV1() policyv1.PolicyV1Interface                { return g.policy }
 func (g *groups) Discovery() discovery.DiscoveryInterfaces            { return g.discovery }
@@ -74,6 +78,7 @@ func newGroups(cfg *rest.Config) (*groups, error) {
 		func() (err error) { g.core, err = corev1.NewForConfigAndClient(&c, hc); return },
 		func() (err error) { g.authorization, err = authorizationv1.NewForConfigAndClient(&c, hc); return },
 		func() (err error) { g.autoscaling, err = autoscalingv2.NewForConfigAndClient(&c, hc); return },
+		func() (err error) { g.batch, err = batchv1.NewForConfigAndClient(&c, hc); return },
 		func() (err error) { g.events, err = eventsv1.NewForConfigAndClient(&c, hc); return },
 		func() (err error) { g.policy, err = policyv1.NewForConfigAndClient(&c, hc); return },
 		func() (err error) { g.discovery, err = discovery.NewDiscoveryClientForConfigAndClient(&c, hc); return },
