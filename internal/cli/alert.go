@@ -88,7 +88,7 @@ func (in input) matchText() string {
 func (o *rootOptions) runAlert(cmd *cobra.Command, args []string) error {
 	ctx := cmd.Context()
 	if len(args) == 0 && o.alertFile == "" && o.f.IO.InTTY && o.f.IO.ErrTTY {
-		return o.runChat(cmd) // no alert on a terminal: talk to the agent
+		return o.runChat(cmd, chatOptions{}) // no alert on a terminal: talk to the agent
 	}
 	in, err := o.readInput(args)
 	if err != nil {

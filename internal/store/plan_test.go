@@ -42,6 +42,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		plan{"incidents", listIncidentsQuery(false), []any{50}, false},
 		plan{"incidents open", listIncidentsQuery(true), []any{50}, false},
 		plan{"threshold changes", listThresholdChangesQuery, []any{50}, false},
+		plan{"last conversation", lastConversationQuery, []any{"e"}, true},
 	)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

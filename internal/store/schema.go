@@ -115,6 +115,18 @@ CREATE INDEX threshold_changes_by_time ON threshold_changes(at);
 CREATE INDEX tool_calls_writes_by_time ON tool_calls(is_write, at);
 CREATE INDEX tool_calls_by_target ON tool_calls(target, at);
 `,
+		// Version 3: chat conversations, so that `chat --resume` continues the last one.
+		`
+CREATE TABLE conversations (
+	id         INTEGER PRIMARY KEY,
+	env        TEXT NOT NULL,
+	started_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	turns      INTEGER NOT NULL DEFAULT 0,
+	transcript TEXT NOT NULL
+);
+CREATE INDEX conversations_by_env ON conversations(env, updated_at);
+`,
 	}
 }
 

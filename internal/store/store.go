@@ -1,7 +1,7 @@
 // Package store keeps the history of ops-skill in a SQLite database: alerts and
 // their outcome, every tool call with its guard decision, scale events,
-// incidents with their timeline, threshold changes, and the guard state that
-// concurrent invocations share.
+// incidents with their timeline, threshold changes, the guard state that
+// concurrent invocations share, and chat conversations (for chat --resume).
 //
 // The database uses the pure-Go driver modernc.org/sqlite (no cgo) in WAL mode
 // with a busy timeout, so several processes may use the same file at once:

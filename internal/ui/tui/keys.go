@@ -5,7 +5,8 @@ import (
 )
 
 // key handles a key press. An approval shown takes every key; in a
-// conversation, letters go to the text input.
+// conversation, letters go to the text input, and ↑/↓ recall earlier
+// requests when it has an input history (shift+↑/↓ then select a call).
 func (m *Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if m.pending != nil {
 		return m.answer(k)
@@ -13,10 +14,18 @@ func (m *Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	switch k.String() {
 	case "ctrl+c":
 		return m.interrupt()
-	case "up":
+	case "up", "down":
+		d := map[string]int{"up": -1, "down": 1}[k.String()]
+		if m.chat && m.hist != nil {
+			m.recall(d)
+		} else {
+			m.move(d)
+		}
+		return m, nil
+	case "shift+up":
 		m.move(-1)
 		return m, nil
-	case "down":
+	case "shift+down":
 		m.move(1)
 		return m, nil
 	case "pgup":

@@ -37,6 +37,12 @@ type Options struct {
 	Clock clock.PassiveClock
 	// Dashboard returns a dashboard link for a service, or "".
 	Dashboard func(service string) string
+	// Notice is a line under the header, e.g. "Resumed conversation from …
+	// (3 turns)"; empty: none.
+	Notice string
+	// Recall gives a conversation's input an input history: ↑/↓ go through it
+	// and shift+↑/↓ select a call. Nil: ↑/↓ select a call.
+	Recall *Recall
 }
 
 // defaultWidth is used until the terminal reports its size.
@@ -74,6 +80,8 @@ type Model struct {
 	stopping      bool // quit once what runs has returned
 	quitting      bool
 	err           error
+
+	hist *history // the input's history; nil without Options.Recall
 }
 
 // NewIncident returns the model of an incident: work starts with the program.
@@ -97,6 +105,9 @@ func NewChat(ctx context.Context, o Options, ask Ask) *Model {
 	in.Width = defaultWidth - 4
 	in.Focus()
 	m.input = in
+	if o.Recall != nil {
+		m.hist = newHistory(*o.Recall)
+	}
 	return m
 }
 
@@ -269,6 +280,9 @@ func (m *Model) submit() (tea.Model, tea.Cmd) {
 	if text == "exit" || text == "quit" {
 		m.quitting = true
 		return m, tea.Quit
+	}
+	if m.hist != nil {
+		m.hist.add(text)
 	}
 	m.entries = append(m.entries, &entry{request: text})
 	m.busy, m.follow = true, true

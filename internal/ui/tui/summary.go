@@ -121,13 +121,23 @@ func (m *Model) help() string {
 	case m.cancelled:
 		return "cancelling: the agent ends its current step and records the cancellation · ctrl-c again leaves now"
 	case m.chat && m.busy:
-		return "working · esc or ctrl-c cancels this request · ↑/↓ select a call"
+		return "working · esc or ctrl-c cancels this request · " + m.selectKeys() + " select a call"
+	case m.chat && m.hist != nil:
+		return "enter send · ↑/↓ history · shift+↑/↓ select a call · enter on an empty line expands it · ctrl-d quit"
 	case m.chat:
 		return "enter send · ↑/↓ select a call · enter on an empty line expands it · ctrl-d quit"
 	case m.o.In == nil:
 		return "keys unavailable: standard input is not a terminal"
 	}
 	return "↑/↓ or j/k move · enter expands a call · q or ctrl-c cancels"
+}
+
+// selectKeys are the keys that move over the calls in a conversation.
+func (m *Model) selectKeys() string {
+	if m.hist != nil {
+		return "shift+↑/↓"
+	}
+	return "↑/↓"
 }
 
 // approvalBox shows what a write will change and asks y/N.

@@ -67,6 +67,9 @@ func (m *Model) headerLines() []string {
 	for i := 1; i < len(lines); i++ {
 		lines[i] = m.st.dim.Render(lines[i])
 	}
+	if m.o.Notice != "" {
+		lines = append(lines, m.para(m.o.Notice, m.st.info, 0, "  ")...)
+	}
 	return append(lines, "")
 }
 
