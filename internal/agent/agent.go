@@ -81,6 +81,7 @@ type Deps struct {
 	Notifier platform.Notifier // nil: notifications stay in the transcript
 	History  History
 	Approver tools.Approver
+	Resolver platform.Resolver // resolves an alert's object to its workload; nil: none
 	Sink     Sink
 	Alerting guard.AlertPolicy
 }
@@ -124,6 +125,7 @@ func (a *Agent) NothingToDo(text, reason string, alertID int64) Summary {
 func (a *Agent) Handle(ctx context.Context, al alert.Alert) Summary {
 	r := a.newRun(al, plan.Context{}, nil)
 	r.start(ctx)
+	r.resolve(ctx)
 	if !r.admit(ctx) {
 		return r.finish(ctx)
 	}

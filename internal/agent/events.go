@@ -71,6 +71,15 @@ type PhaseStarted struct {
 	Phase Phase     `json:"phase"`
 }
 
+// SubjectResolved says what the object an alert names belongs to on the platform:
+// pod/shop/clickhouse-0 → statefulset/shop/clickhouse. Error says why it
+// could not be resolved; the run then goes on with what the alert said.
+type SubjectResolved struct {
+	At         time.Time           `json:"at"`
+	Resolution platform.Resolution `json:"resolution"`
+	Error      string              `json:"error,omitempty"`
+}
+
 // PlannerSwitched says the run moved to another planner, and why.
 type PlannerSwitched struct {
 	At     time.Time `json:"at"`
@@ -171,6 +180,7 @@ func (h HistoryFailed) String() string { return "history not recorded: " + h.Wha
 func (RunStarted) Kind() string      { return "run_started" }
 func (PhaseStarted) Kind() string    { return "phase" }
 func (PlannerSwitched) Kind() string { return "planner_switched" }
+func (SubjectResolved) Kind() string { return "subject_resolved" }
 func (Reported) Kind() string        { return "planner_report" }
 func (ToolCalled) Kind() string      { return "tool_called" }
 func (ToolDone) Kind() string        { return "tool_result" }

@@ -74,6 +74,9 @@ type Alert struct {
 	Intent Intent `json:"intent,omitempty"`
 	// Replicas is the count a scale request asks for ("scale it to 3").
 	Replicas int32 `json:"replicas,omitempty"`
+	// Classification is what the alert's name and labels say: its rule
+	// family, kind, subject and what to do with it.
+	Classification *Classification `json:"classification,omitempty"`
 }
 
 // Target is namespace/service, or empty when the service is unknown.

@@ -35,6 +35,7 @@ type backends struct {
 	clock    clock.PassiveClock
 	waiter   agent.Waiter
 	state    tools.StateStore
+	resolver platform.Resolver
 	env      string
 	desc     string
 	where    platform.Where
@@ -44,7 +45,7 @@ type backends struct {
 // platform is what the composition acts on.
 func (b backends) platform() compose.Platform {
 	return compose.Platform{Cluster: b.cluster, Metrics: b.metrics, Storage: b.storage, Health: b.health, Notifier: b.notifier,
-		Clock: b.clock, Waiter: b.waiter, State: b.state, Where: b.where, Env: b.env}
+		Clock: b.clock, Waiter: b.waiter, State: b.state, Resolver: b.resolver, Where: b.where, Env: b.env}
 }
 
 // deps are the process-level inputs of the composition root.
@@ -184,7 +185,7 @@ func (d deps) platform(ctx context.Context, cfg *config.Config, opts cli.Runtime
 		return backends{}, &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("--scenario: %w", err)}
 	}
 	p := sim.New(sc, d.clock.Now().UTC().Truncate(time.Second))
-	b := backends{cluster: p.Cluster(), metrics: p.Metrics(), storage: p.Storage(), health: p.Health(), notifier: nil,
+	b := backends{cluster: p.Cluster(), resolver: p.Resolver(), metrics: p.Metrics(), storage: p.Storage(), health: p.Health(), notifier: nil,
 		clock: p.Clock(), waiter: p, state: tools.NewMemoryState(), env: store.EnvSimulated, desc: "",
 		where: platform.Where{Kind: platform.WhereSimulated, Scenario: name, Namespace: cfg.Kubernetes.Namespace}}
 	b.desc = "Platform: " + b.where.String()

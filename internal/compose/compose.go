@@ -36,7 +36,8 @@ type Platform struct {
 	Notifier platform.Notifier // nil: notifications stay in the transcript
 	Clock    clock.PassiveClock
 	Waiter   agent.Waiter
-	State    tools.StateStore // the guard's memory; nil: in memory, for this process
+	State    tools.StateStore  // the guard's memory; nil: in memory, for this process
+	Resolver platform.Resolver // resolves an alert's object to its workload; nil: none
 	Where    platform.Where
 	Env      string // "simulated" or the cluster context, as the history keys it
 }
@@ -135,7 +136,7 @@ func New(o Options) (*Composition, error) {
 		hist = o.History
 	}
 	c.deps = agent.Deps{Registry: c.Registry, Planner: c.Planner, Fallback: c.Fallback, Clock: p.Clock, Waiter: p.Waiter,
-		Notifier: p.Notifier, History: hist, Alerting: pol.Alerting}
+		Notifier: p.Notifier, History: hist, Resolver: p.Resolver, Alerting: pol.Alerting}
 	return c, nil
 }
 
@@ -194,6 +195,6 @@ func SystemPrompt(cfg config.Config, pol guard.Policy, a agent.Config) (string, 
 // simulated receivers), its virtual clock, the guard state in memory.
 func Simulated(p *sim.Platform, namespace string) Platform {
 	return Platform{Cluster: p.Cluster(), Metrics: p.Metrics(), Storage: p.Storage(), Health: p.Health(), Notifier: p.Notifier(),
-		Clock: p.Clock(), Waiter: p, State: tools.NewMemoryState(), Env: store.EnvSimulated,
+		Clock: p.Clock(), Waiter: p, State: tools.NewMemoryState(), Resolver: p.Resolver(), Env: store.EnvSimulated,
 		Where: platform.Where{Kind: platform.WhereSimulated, Scenario: p.Scenario().Name, Namespace: namespace}}
 }

@@ -72,12 +72,22 @@ type Facts struct {
 	Intent alert.Intent `json:"intent,omitempty"`
 	// Replicas is the count a scale request asks for.
 	Replicas int32 `json:"replicas,omitempty"`
+	// Subject is the object the alert names and what the platform resolved
+	// it to; Family and Runbook come from the alert's rule.
+	Subject *platform.Resolution `json:"subject,omitempty"`
+	Family  alert.Family         `json:"family,omitempty"`
+	Runbook string               `json:"runbook,omitempty"`
+	Action  alert.Action         `json:"action,omitempty"`
 }
 
 // FactsOf are the facts of a parsed alert in the given mode.
 func FactsOf(a alert.Alert, mode guard.Mode) Facts {
-	return Facts{Source: a.Source, Service: a.Service, Namespace: a.Namespace, Kind: a.Kind, Value: a.Value,
+	f := Facts{Source: a.Source, Service: a.Service, Namespace: a.Namespace, Kind: a.Kind, Value: a.Value,
 		For: a.For, Attempts: a.Attempts, Mode: mode, Intent: a.Intent, Replicas: a.Replicas}
+	if c := a.Classification; c != nil {
+		f.Family, f.Runbook, f.Action = c.Family, c.Runbook, c.Action
+	}
+	return f
 }
 
 // Workload is the workload the facts name; Name is empty when none was named.

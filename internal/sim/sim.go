@@ -94,6 +94,9 @@ func (p *Platform) Wait(ctx context.Context, d time.Duration) error {
 // Cluster returns the Kubernetes port.
 func (p *Platform) Cluster() platform.Cluster { return clusterPort{p} }
 
+// Resolver returns the port that resolves an alert's object to its workload.
+func (p *Platform) Resolver() platform.Resolver { return clusterPort{p} }
+
 // Metrics returns the Prometheus port.
 func (p *Platform) Metrics() platform.Metrics { return metricsPort{p} }
 

@@ -59,6 +59,8 @@ type Line struct {
 func Project(e agent.Event, run agent.RunStarted) []Line {
 	chat := run.Alert.Source == alert.SourceChat
 	switch ev := e.(type) {
+	case agent.SubjectResolved:
+		return []Line{subject(ev)}
 	case agent.PlannerSwitched:
 		return []Line{{Place: PlaceFallback, Text: fmt.Sprintf("Planner fallback: %s → %s: %s", ev.From, ev.To, ev.Reason), Tone: ToneWarn}}
 	case agent.Reported:
@@ -78,6 +80,26 @@ func Project(e agent.Event, run agent.RunStarted) []Line {
 		return []Line{{Place: PlaceHere, Text: capital(ev.String()), Tone: ToneBad}}
 	}
 	return nil
+}
+
+// subject says what the alert's object belongs to: "Subject: pod/shop/x →
+// replicaset/shop/y → deployment/shop/z".
+func subject(ev agent.SubjectResolved) Line {
+	r := ev.Resolution
+	if ev.Error != "" {
+		return Line{Place: agent.PhaseCheck, Text: fmt.Sprintf("Subject %s not resolved: %s", r.Object, ev.Error), Tone: ToneWarn}
+	}
+	text := "Subject: " + r.Chain()
+	switch {
+	case r.Node != "":
+		text += fmt.Sprintf(" (%d pods)", len(r.Pods))
+	case r.Workload.Name == "":
+		text += " (no workload owns it)"
+	}
+	if r.Autoscaler != "" {
+		text += "; replicas owned by " + r.Autoscaler
+	}
+	return Line{Place: agent.PhaseCheck, Text: text}
 }
 
 // Report lays out a planner's report: the diagnosis (one line per fact), the

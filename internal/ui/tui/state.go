@@ -102,6 +102,8 @@ func (r *runState) apply(e agent.Event, seen time.Time) {
 		r.enter(ev.Phase, ev.At)
 	case agent.PlannerSwitched:
 		r.switched = append(r.switched, ev)
+	case agent.SubjectResolved:
+		r.project(e)
 	case agent.Reported:
 		if d := lines.Decision(ev.Report); d != "" {
 			r.decision = d
@@ -240,6 +242,8 @@ func eventTime(e agent.Event) time.Time {
 	case agent.PlannerSwitched:
 		return ev.At
 	case agent.Reported:
+		return ev.At
+	case agent.SubjectResolved:
 		return ev.At
 	case agent.ToolCalled:
 		return ev.At
