@@ -65,6 +65,12 @@ func RequiredPermissions() []Permission {
 		{Group: "events.k8s.io", Resource: "events", Verb: "create", Why: "record what ops-skill did"},
 		{Group: "autoscaling", Resource: "horizontalpodautoscalers", Verb: "list", Why: "refuse to scale what an HPA owns"},
 		{Group: "keda.sh", Resource: "scaledobjects", Verb: "list", Why: "refuse to scale what KEDA owns"},
+		{Group: "apps", Resource: "replicasets", Verb: "get", Why: "resolve an alert's pod to its Deployment"},
+		{Group: "apps", Resource: "daemonsets", Verb: "get", Why: "resolve an alert's DaemonSet"},
+		{Group: "batch", Resource: "jobs", Verb: "get", Why: "resolve an alert's pod or Job"},
+		{Resource: "persistentvolumeclaims", Verb: "get", Why: "resolve an alert's volume to its workload"},
+		{Resource: "services", Verb: "get", Why: "resolve an alert's Service to its workload"},
+		{Group: "autoscaling", Resource: "horizontalpodautoscalers", Verb: "get", Why: "resolve an alert's HPA to its target"},
 	}
 }
 
