@@ -28,7 +28,10 @@ type Config struct {
 	Env           string // "simulated" or the cluster context
 	Where         platform.Where
 	// Targets say when a verified signal counts as resolved (from guard.Policy).
-	Targets         guard.Targets
+	Targets guard.Targets
+	// StorageWorkload is the workload whose volume is ClickHouse's: only its
+	// disk alerts read the ClickHouse storage.
+	StorageWorkload string
 	MaxInvalidTurns int // consecutive turns of only invalid calls before falling back
 	PlannerTimeout  time.Duration
 	DashboardURL    func(service string) string
@@ -123,6 +126,9 @@ func (a *Agent) NothingToDo(text, reason string, alertID int64) Summary {
 
 // Handle runs one alert to its end and returns the summary (also emitted).
 func (a *Agent) Handle(ctx context.Context, al alert.Alert) Summary {
+	if c := al.Classification; c != nil && c.Action == alert.ActionNoOp {
+		return a.NothingToDo(al.Text, c.Alertname+" fires by design (it tells that alerting works): no run, no page", 0)
+	}
 	r := a.newRun(al, plan.Context{}, nil)
 	r.start(ctx)
 	r.resolve(ctx)

@@ -67,3 +67,72 @@ func TestAnUnresolvableSubjectActsOnNothing(t *testing.T) {
 		t.Errorf("actions %+v, want none", sum.Actions)
 	}
 }
+
+// A disk alert about another workload's volume never reads or drops
+// ClickHouse's partitions: it is diagnosed and escalated.
+func TestADiskAlertOnAnotherVolumeLeavesClickHouseAlone(t *testing.T) {
+	redisDisk := func(p alert.Parser) alert.Alert {
+		a, err := p.ParseText("PersistentVolume data-redis-0 in ai-data-labs is 91% full", fixedStart)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Service, a.Kind = "", alert.KindDisk
+		a.Classification = &alert.Classification{Alertname: "KubePersistentVolumeFillingUp", Family: alert.FamilyStorage, Kind: alert.KindDisk,
+			Subject: alert.SubjectRef{Kind: alert.SubjectPVC, Namespace: namespace, Name: "data-redis-0"}, Action: alert.ActionPlaybook, Known: true}
+		return a
+	}
+	h := newHarness(t, setup{scenario: "disk-space", parse: redisDisk})
+	sum := h.run()
+	for _, c := range of[agent.ToolCalled](h.events) {
+		if c.Tool == "checkStorage" || c.Tool == "dropPartitions" {
+			t.Errorf("%s called for redis's volume", c.Tool)
+		}
+	}
+	if len(partitions(t, h.p)) != len(h.parts) || len(sum.Actions) != 0 {
+		t.Errorf("actions %+v; want none and every partition kept", sum.Actions)
+	}
+	if sum.Target != namespace+"/redis" || !strings.Contains(sum.Explanation, "not ClickHouse's") || sum.Resolution != agent.Escalated {
+		t.Errorf("target %q, resolution %s, explanation %q; want redis, escalated, not ClickHouse's", sum.Target, sum.Resolution, sum.Explanation)
+	}
+}
+
+// Watchdog fires by design: no run, no incident, no page.
+func TestWatchdogIsANoOp(t *testing.T) {
+	watchdog := func(p alert.Parser) alert.Alert {
+		a, err := p.ParseText("This is an alert meant to ensure that the entire alerting pipeline is functional.", fixedStart)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Classification = &alert.Classification{Alertname: "Watchdog", Family: alert.FamilyGeneral, Kind: alert.KindUnknown, Action: alert.ActionNoOp, Known: true}
+		return a
+	}
+	h := newHarness(t, setup{scenario: "high-cpu", parse: watchdog, notify: true})
+	sum := h.run()
+	if sum.Resolution != agent.NoAction || sum.Incident != "" || len(of[agent.ToolCalled](h.events)) != 0 || len(h.p.Notifications()) != 0 {
+		t.Errorf("resolution %s, incident %q, %d calls, %d notifications; want no_action and nothing else", sum.Resolution, sum.Incident,
+			len(of[agent.ToolCalled](h.events)), len(h.p.Notifications()))
+	}
+}
+
+// A node alert is diagnosed with the node's pods and escalated; nothing is written.
+func TestANodeAlertEscalatesWithTheNodesPods(t *testing.T) {
+	node := func(p alert.Parser) alert.Alert {
+		a, err := p.ParseText("Filesystem on node-2 is predicted to run out of space within the next 24 hours", fixedStart)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Service, a.Kind = "", alert.KindDisk
+		a.Classification = &alert.Classification{Alertname: "NodeFilesystemSpaceFillingUp", Family: alert.FamilyNode, Kind: alert.KindDisk,
+			Subject: alert.SubjectRef{Kind: alert.SubjectNode, Name: "node-2"}, Action: alert.ActionDiagnose, Known: true,
+			Runbook: "https://runbooks.prometheus-operator.dev/runbooks/node/nodefilesystemspacefillingup"}
+		return a
+	}
+	h := newHarness(t, setup{scenario: "disk-space", parse: node})
+	sum := h.run()
+	if len(sum.Actions) != 0 || sum.Resolution != agent.Escalated || sum.Incident == "" {
+		t.Errorf("actions %+v, resolution %s, incident %q; want no action, escalated with an incident", sum.Actions, sum.Resolution, sum.Incident)
+	}
+	if !strings.Contains(sum.Explanation, "node/node-2") || !strings.Contains(sum.Explanation, "pods") || !strings.Contains(sum.Explanation, "runbook") {
+		t.Errorf("explanation %q; want the node, its pods and the runbook", sum.Explanation)
+	}
+}

@@ -36,7 +36,9 @@ func (r *run) snapshotCalls() []tools.Call {
 	wl := map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name}
 	switch r.al.Kind {
 	case alert.KindDisk:
-		add(tools.CheckStorage, map[string]string{})
+		if r.clickHouseVolume() {
+			add(tools.CheckStorage, map[string]string{}) // ClickHouse's volume: another's is not in it
+		}
 	case alert.KindHealth:
 		add(tools.CheckHealth, map[string]string{"service": r.ref.Name})
 	}

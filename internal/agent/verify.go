@@ -101,14 +101,24 @@ func podsSignal(k alert.Kind) bool {
 	return false
 }
 
+// clickHouseVolume reports whether a disk alert is about ClickHouse's volume
+// (or names no workload, as a text alert may): only then is the ClickHouse
+// storage its signal.
+func (r *run) clickHouseVolume() bool {
+	w := r.a.cfg.StorageWorkload
+	return w == "" || r.ref.Name == "" || r.ref.Name == w
+}
+
 // recheck reads the signal again by code.
 func (r *run) recheck(ctx context.Context) signal {
 	var outs []tools.Outcome
 	wl := map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name}
-	switch r.al.Kind {
-	case alert.KindDisk:
+	switch {
+	case r.al.Kind == alert.KindDisk && r.clickHouseVolume():
 		outs = append(outs, r.codeCall(ctx, PhaseVerify, tools.CheckStorage, map[string]string{}))
-	case alert.KindCPU, alert.KindErrorRate, alert.KindLatency:
+	case r.al.Kind == alert.KindDisk:
+		// Another workload's volume: ClickHouse's disk says nothing of it.
+	case r.al.Kind == alert.KindCPU || r.al.Kind == alert.KindErrorRate || r.al.Kind == alert.KindLatency:
 		outs = append(outs, r.codeCall(ctx, PhaseVerify, tools.QueryMetrics, map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name, "metric": string(metricFor(r.al.Kind))}))
 	default:
 		if r.ref.Name != "" {

@@ -117,7 +117,10 @@ type SelfHealing struct {
 type Storage struct {
 	// ClickHouseURL is a DSN that may carry a password; it is masked whenever
 	// the configuration is displayed.
-	ClickHouseURL       string `yaml:"clickhouse_url" env:"CLICKHOUSE_URL" example:"clickhouse://user:password@clickhouse:9000/default" config:"url"`
+	ClickHouseURL string `yaml:"clickhouse_url" env:"CLICKHOUSE_URL" example:"clickhouse://user:password@clickhouse:9000/default" config:"url"`
+	// ClickHouseWorkload is the workload whose volume is ClickHouse's: only
+	// its disk alerts may drop partitions.
+	ClickHouseWorkload  string `yaml:"clickhouse_workload" env:"CLICKHOUSE_WORKLOAD" example:"clickhouse"`
 	RetentionDays       int    `yaml:"retention_days" example:"90" config:"override"`
 	MinPartitions       int    `yaml:"min_partitions" example:"3"`
 	MaxPartitionsPerRun int    `yaml:"max_partitions_per_run" example:"50"`
@@ -245,7 +248,7 @@ func Defaults() Config {
 			MemoryCeiling:        16 * gibibyte,
 		},
 		Storage: Storage{
-			RetentionDays: 90, MinPartitions: 3, MaxPartitionsPerRun: 50,
+			ClickHouseWorkload: "clickhouse", RetentionDays: 90, MinPartitions: 3, MaxPartitionsPerRun: 50,
 			MaxBytesPerRun: 500 * gigabyte,
 		},
 		LLM:      LLM{MaxIterations: 6, TokenBudget: 60000, Timeout: 60 * time.Second},

@@ -250,6 +250,9 @@ func (v *validator) storage(s *Storage) {
 				"use a DSN such as clickhouse://user:password@host:9000/db or http://host:8123")
 		}
 	}
+	if !isNamespace(s.ClickHouseWorkload) {
+		v.add(&s.ClickHouseWorkload, s.ClickHouseWorkload, "is not a Kubernetes workload name (DNS-1123 label)", "use the name of ClickHouse's StatefulSet, e.g. clickhouse")
+	}
 	atLeast(v, &s.RetentionDays, 1, "partitions newer than a day are never dropped")
 	atLeast(v, &s.MinPartitions, 1, "the newest partition is always kept")
 	// The guard refuses a policy that drops nothing as invalid; to keep

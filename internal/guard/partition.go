@@ -14,6 +14,9 @@ import (
 // older than Retention, never the newest partition, never fewer than MinKeep
 // left, at most MaxPerRun partitions and MaxBytesPerRun bytes per run.
 type PartitionPolicy struct {
+	// Workload is the workload whose volume is ClickHouse's: the only one
+	// whose disk alerts drop partitions.
+	Workload       string        `json:"workload"`
 	Retention      time.Duration `json:"retention"`
 	MinKeep        int           `json:"minKeep"`
 	MaxPerRun      int           `json:"maxPerRun"`
@@ -23,7 +26,7 @@ type PartitionPolicy struct {
 // DefaultPartitionPolicy returns a 90-day retention, keeping at least 3
 // partitions, dropping at most 30 partitions and 512 GiB per run.
 func DefaultPartitionPolicy() PartitionPolicy {
-	return PartitionPolicy{Retention: 90 * 24 * time.Hour, MinKeep: 3, MaxPerRun: 30, MaxBytesPerRun: 512 << 30}
+	return PartitionPolicy{Workload: "clickhouse", Retention: 90 * 24 * time.Hour, MinKeep: 3, MaxPerRun: 30, MaxBytesPerRun: 512 << 30}
 }
 
 // Validate reports every invalid value as a *PolicyError joined into one

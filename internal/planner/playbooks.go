@@ -206,7 +206,12 @@ func (r *Rules) incidentTitle(c conversation, oom bool) string {
 }
 
 // disk handles disk usage: drop partitions past the retention, report growth.
+// Only ClickHouse's volume has partitions to drop: another workload's full
+// volume is diagnosed and escalated.
 func (r *Rules) disk(c conversation) turn {
+	if w := r.p.StorageWorkload; w != "" && c.facts.Service != "" && c.facts.Service != w {
+		return r.foreignVolume(c)
+	}
 	rep, ok := last[tools.StorageReport](c, tools.CheckStorage, nil)
 	if !ok {
 		if o, failed := c.called(tools.CheckStorage, nil); failed {
@@ -307,4 +312,74 @@ func (r *Rules) replaceStep(c conversation, st tools.ServiceStatus, restart tool
 	args := r.workload(c)
 	args["pods"], args["reason"] = []string{st.Pods[0].Name}, "health check still failing at the replacement threshold"
 	return turn{report: plan.Report{Text: "The restart ladder calls for replacing pods: replacing " + st.Pods[0].Name + "."}, calls: []call{{tools.RestartPods, args}}}, true
+}
+
+// foreignVolume answers a disk alert on a volume that is not ClickHouse's:
+// nothing ops-skill may drop lives there, so it says what it found and
+// escalates.
+func (r *Rules) foreignVolume(c conversation) turn {
+	st, ok := last[tools.ServiceStatus](c, tools.GetServiceStatus, nil)
+	if _, tried := c.called(tools.GetServiceStatus, nil); !ok && !tried {
+		return turn{calls: []call{{tools.GetServiceStatus, r.workload(c)}}}
+	}
+	rep := plan.Report{Diagnosis: subjectLines(c), Cause: fmt.Sprintf("the volume of %s is filling up; it is not ClickHouse's (%s), so there are no partitions to drop.", c.facts.Service, r.p.StorageWorkload),
+		Decision: "no change: escalate to a person to free space or expand the volume."}
+	if ok {
+		rep.Diagnosis = append(rep.Diagnosis, serviceLine(c, st))
+	}
+	return answer(rep)
+}
+
+// diagnose answers an alert the rules only diagnose (a node, an HPA at its
+// maximum, a replica mismatch, a failed job): it reads the subject and
+// escalates with the evidence, writing nothing.
+func (r *Rules) diagnose(c conversation) turn {
+	rep := plan.Report{Diagnosis: subjectLines(c)}
+	if c.facts.Service != "" {
+		st, ok := last[tools.ServiceStatus](c, tools.GetServiceStatus, nil)
+		if _, tried := c.called(tools.GetServiceStatus, nil); !ok && !tried {
+			return turn{calls: []call{{tools.GetServiceStatus, r.workload(c)}}}
+		}
+		if ok {
+			rep.Diagnosis = append(rep.Diagnosis, serviceLine(c, st)+fmt.Sprintf(", %d/%d ready", st.Ready, st.Replicas))
+			if st.AutoscaledBy != "" {
+				rep.Diagnosis = append(rep.Diagnosis, "replicas owned by "+st.AutoscaledBy+": never scaled against it")
+			}
+			if st.CrashLooping > 0 {
+				rep.Diagnosis = append(rep.Diagnosis, fmt.Sprintf("%d pods in CrashLoopBackOff", st.CrashLooping))
+			}
+		}
+	}
+	what := "this alert"
+	if c.facts.Family != "" {
+		what = "a " + string(c.facts.Family) + " alert"
+	}
+	rep.Decision = "no change: " + what + " is one the rules diagnose but do not act on; escalated with the evidence."
+	if c.facts.Runbook != "" {
+		rep.FollowUp = "runbook: " + c.facts.Runbook
+	}
+	return answer(rep)
+}
+
+// subjectLines say what the alert named and what it belongs to.
+func subjectLines(c conversation) []string {
+	s := c.facts.Subject
+	if s == nil {
+		return nil
+	}
+	line := "Subject: " + s.Chain()
+	switch {
+	case s.Node != "":
+		line += fmt.Sprintf(" (%d pods: %s)", len(s.Pods), strings.Join(firstN(s.Pods, 5), ", "))
+	case s.Workload.Name == "":
+		line += " (no workload owns it)"
+	}
+	return []string{line}
+}
+
+func firstN(s []string, n int) []string {
+	if len(s) <= n {
+		return s
+	}
+	return append(s[:n:n], fmt.Sprintf("and %d more", len(s)-n))
 }

@@ -33,6 +33,7 @@ type Policy struct {
 	MaxReplicas        int32
 	DiskTargetPct      float64
 	MemoryFactor       float64
+	StorageWorkload    string        // the workload whose volume is ClickHouse's
 	UpWindow           time.Duration // how long CPU must stay above the threshold
 	OutWindow          time.Duration // how long the error rate must stay above its threshold
 	RetentionDays      int
@@ -91,6 +92,9 @@ func (r *Rules) Next(ctx context.Context, s plan.Situation) (plan.Turn, error) {
 func (r *Rules) next(c conversation) turn {
 	if c.facts.Intent != "" {
 		return r.request(c)
+	}
+	if c.facts.Action == alert.ActionDiagnose {
+		return r.diagnose(c)
 	}
 	if c.facts.Service == "" || c.facts.Namespace == "" {
 		return answer(plan.Report{Diagnosis: []string{"the alert names no known service, so no playbook applies."}, Decision: "none; a person should look at it."})
@@ -161,5 +165,5 @@ func PolicyFrom(p guard.Policy) Policy {
 	return Policy{ScaleUpThreshold: s.Up.Threshold, ScaleDownThreshold: s.Down.Threshold, ErrorRateThreshold: s.Out.Threshold,
 		UpStep: int32(s.Up.Step), OutStep: int32(s.Out.Step), MinReplicas: int32(s.Min), MaxReplicas: int32(s.Max),
 		DiskTargetPct: p.Targets.DiskPct, MemoryFactor: p.Healing.MemoryMaxFactor,
-		UpWindow: s.Up.Sustain, OutWindow: s.Out.Sustain, RetentionDays: p.RetentionDays()}
+		UpWindow: s.Up.Sustain, OutWindow: s.Out.Sustain, RetentionDays: p.RetentionDays(), StorageWorkload: p.Partitions.Workload}
 }

@@ -32,7 +32,7 @@ func FromConfig(cfg config.Config) guard.Policy {
 			SampleStep: tools.SampleStep, OptOutAnnotation: a.OptOutAnnotation},
 		Healing: guard.HealingPolicy{Enabled: s.Enabled, RestartThreshold: s.RestartThreshold, ReplacementThreshold: s.ReplacementThreshold,
 			RestartBudgetPerHour: s.RestartBudgetPerHour, MemoryMaxFactor: s.MemoryRaiseMaxFactor, MemoryCeiling: s.MemoryCeiling},
-		Partitions: guard.PartitionPolicy{Retention: time.Duration(st.RetentionDays) * 24 * time.Hour, MinKeep: st.MinPartitions,
+		Partitions: guard.PartitionPolicy{Workload: st.ClickHouseWorkload, Retention: time.Duration(st.RetentionDays) * 24 * time.Hour, MinKeep: st.MinPartitions,
 			MaxPerRun: st.MaxPartitionsPerRun, MaxBytesPerRun: uint64(st.MaxBytesPerRun)},
 		Alerting:      guard.AlertPolicy{Enabled: cfg.Alerting.Enabled, Cooldown: cfg.Alerting.Cooldown, EscalateAfter: cfg.Alerting.EscalationAfter()},
 		NotifyEnabled: cfg.Alerting.Enabled,
