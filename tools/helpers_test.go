@@ -48,7 +48,7 @@ func testPolicy() tools.Policy {
 			SampleStep: tools.SampleStep, OptOutAnnotation: "ops-skill.io/disabled"},
 		Healing: guard.HealingPolicy{Enabled: true, RestartThreshold: 3, ReplacementThreshold: 5,
 			RestartBudgetPerHour: 3, MemoryMaxFactor: 2, MemoryCeiling: 16 << 30},
-		Partitions: guard.PartitionPolicy{Retention: 90 * 24 * time.Hour, MinKeep: 3, MaxPerRun: 50,
+		Partitions: guard.PartitionPolicy{Workload: "clickhouse", Retention: 90 * 24 * time.Hour, MinKeep: 3, MaxPerRun: 50,
 			MaxBytesPerRun: 500_000_000_000},
 		Alerting:      guard.AlertPolicy{Enabled: true, Cooldown: 5 * time.Minute, EscalateAfter: time.Hour},
 		NotifyEnabled: true,
