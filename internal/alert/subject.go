@@ -19,7 +19,35 @@ const (
 	SubjectNode        SubjectKind = "node"        // node or instance of a node-exporter alert
 	SubjectService     SubjectKind = "service"     // a Kubernetes Service (ingress, mesh labels), resolved to its workload
 	SubjectNamespace   SubjectKind = "namespace"   // a namespace-wide alert (quota)
+	SubjectCronJob     SubjectKind = "cronjob"     // a CronJob (label cronjob), resolved to its latest Job
+	SubjectReplicaSet  SubjectKind = "replicaset"  // a ReplicaSet (label replicaset), resolved to its Deployment
+	SubjectPDB         SubjectKind = "pdb"         // a PodDisruptionBudget (label poddisruptionbudget), resolved by its selector
+	SubjectPV          SubjectKind = "pv"          // a PersistentVolume (cluster-scoped), resolved through its claimRef
 )
+
+// Workload reports whether the subject names a workload directly (its name is
+// the workload's), so the alert's Service can be set without resolution.
+func (k SubjectKind) Workload() bool {
+	switch k {
+	case SubjectWorkload, SubjectDeployment, SubjectStatefulSet, SubjectDaemonSet:
+		return true
+	}
+	return false
+}
+
+// ClusterScoped reports whether objects of the kind have no namespace.
+func (k SubjectKind) ClusterScoped() bool {
+	return k == SubjectNode || k == SubjectPV || k == SubjectNamespace
+}
+
+// Scope is the namespace the subject lives in: its own, or the name of a
+// namespace subject; empty for nodes, volumes and no subject.
+func (s SubjectRef) Scope() string {
+	if s.Kind == SubjectNamespace {
+		return s.Name
+	}
+	return s.Namespace
+}
 
 // SubjectRef is the object an alert names, before the platform resolves it
 // to a workload. Namespace is the subject's, never the exporter's.
@@ -58,6 +86,7 @@ const (
 	FamilyApplication  Family = "application"          // the application's own alerts (error rate, latency)
 	FamilyPrometheus   Family = "prometheus"           // the monitoring stack's own alerts
 	FamilyAlertmanager Family = "alertmanager"
+	FamilyKubeState    Family = "kube-state-metrics" // kube-state-metrics' own errors and shards
 )
 
 // Action is what the rules planner does with an alert of a rule.
