@@ -144,6 +144,8 @@ func TestClassifyUnknownAlertsByKeywords(t *testing.T) {
 		{"a custom kube-state-metrics alert ignores the exporter's labels", with(ksmStack, "alertname", "MyReplicasLow", "namespace", "shop", "statefulset", "redis"), nil,
 			KindUnknown, ref(SubjectStatefulSet, "shop", "redis"), ActionDiagnose},
 		{"the exporter's own pod is no subject", with(ksmStack, "alertname", "NodesLow"), nil, KindUnknown, SubjectRef{}, ActionDiagnose},
+		{"kube-state-metrics' ingress series are not ingress-nginx's", with(ksmStack, "alertname", "IngressPathMissing", "namespace", "shop", "ingress", "web"), nil,
+			KindUnknown, SubjectRef{}, ActionDiagnose},
 		{"scrape job and container are not workloads", map[string]string{"alertname": "QueueLag", "job": "redis_exporter_targets", "container": "exporter"}, nil,
 			KindUnknown, SubjectRef{}, ActionDiagnose},
 	}

@@ -97,7 +97,7 @@ func Rules() []Rule {
 	var out []Rule
 	for _, part := range [][]Rule{generalRules(), kubernetesAppsRules(), kubernetesResourcesRules(), kubernetesStorageRules(),
 		kubernetesSystemRules(), kubeStateMetricsRules(), nodeExporterRules(), monitoringRules(),
-		postgresRules(), redisRules(), clickhouseRules(), applicationRules()} {
+		postgresRules(), redisRules(), clickhouseRules(), kubeStateRules(), applicationRules()} {
 		out = append(out, part...)
 	}
 	return out

@@ -100,17 +100,12 @@ func clickhouseRules() []Rule {
 	return family(FamilyClickHouse, append(embedded, operator...)...)
 }
 
-// applicationRules: the common alerts of workloads, from
-// awesome-prometheus-alerts: dist/rules/kubernetes/kubestate-exporter.yml
-// (kube-state-metrics: OOM killed, crash loops, replicas, HPAs, jobs,
-// volumes — filed under the kubernetes-mixin family of the same topic),
-// dist/rules/docker-containers/google-cadvisor.yml (container CPU and
-// memory), dist/rules/istio/embedded-exporter.yml,
-// dist/rules/traefik/embedded-exporter-v2.yml and
-// dist/rules/nginx/knyar-nginx-exporter.yml (error rate and latency); and
-// the example rules of github.com/kubernetes/ingress-nginx
-// charts/ingress-nginx/values.yaml (controller.metrics.prometheusRule).
-func applicationRules() []Rule {
+// kubeStateRules: the kube-state-metrics alerts of
+// github.com/samber/awesome-prometheus-alerts
+// dist/rules/kubernetes/kubestate-exporter.yml (OOM killed, crash loops,
+// replicas, HPAs, jobs, volumes, nodes), filed under the kubernetes-mixin
+// family of the same topic.
+func kubeStateRules() []Rule {
 	apps := family(FamilyApps,
 		rule("KubernetesContainerOomKiller", KindMemory, FromPod, ActionPlaybook),
 		rule("KubernetesPodCrashLooping", KindCrashLoop, FromPod, ActionPlaybook),
@@ -154,20 +149,30 @@ func applicationRules() []Rule {
 		rule("KubernetesClientCertificateExpiresSoon", KindControlPlane, FromNone, ActionDiagnose),
 		rule("KubernetesApiServerLatency", KindControlPlane, FromNone, ActionDiagnose),
 	)
-	app := family(FamilyApplication,
-		// cAdvisor (google-cadvisor.yml): sums by pod and container, or by the
-		// runtime's container name, which names no Kubernetes object.
+	return append(append(apps, storage...), system...)
+}
+
+// applicationRules: the common alerts of workloads, from
+// awesome-prometheus-alerts dist/rules/docker-containers/google-cadvisor.yml
+// (container CPU and memory), dist/rules/istio/embedded-exporter.yml,
+// dist/rules/traefik/embedded-exporter-v2.yml and
+// dist/rules/nginx/knyar-nginx-exporter.yml (error rate and latency); and
+// the example rules of github.com/kubernetes/ingress-nginx
+// charts/ingress-nginx/values.yaml (controller.metrics.prometheusRule).
+func applicationRules() []Rule {
+	return family(FamilyApplication,
+		// cAdvisor: sums by pod and container, or by the runtime's container
+		// name, which names no Kubernetes object.
 		rule("ContainerHighCpuUtilization", KindCPU, FromPod, ActionPlaybook),
 		rule("ContainerHighThrottleRate", KindCPU, FromPod, ActionPlaybook),
 		rule("ContainerHighMemoryUsage", KindMemory, FromPod, ActionPlaybook),
 		rule("ContainerVolumeUsage", KindNode, FromNode, ActionDiagnose),
-		// Istio (embedded-exporter.yml)
+		// Istio
 		rule("IstioHigh5xxErrorRate", KindErrorRate, FromApplication, ActionPlaybook),
 		rule("IstioHigh4xxErrorRate", KindClientErrors, FromApplication, ActionDiagnose),
 		rule("IstioHighRequestLatency", KindLatency, FromApplication, ActionPlaybook),
 		rule("IstioLatency99Percentile", KindLatency, FromApplication, ActionPlaybook),
-		// Traefik v2 (embedded-exporter-v2.yml): by the router's service,
-		// "<namespace>-<service>-<port>@kubernetes".
+		// Traefik v2: by the router's service, "<namespace>-<service>-<port>@kubernetes".
 		rule("TraefikServiceDown", KindConnection, FromApplication, ActionPlaybook),
 		rule("TraefikHighHttp4xxErrorRateService", KindClientErrors, FromApplication, ActionDiagnose),
 		rule("TraefikHighHttp5xxErrorRateService", KindErrorRate, FromApplication, ActionPlaybook),
@@ -178,7 +183,4 @@ func applicationRules() []Rule {
 		rule("NGINXTooMany500s", KindErrorRate, FromApplication, ActionPlaybook),
 		rule("NGINXTooMany400s", KindClientErrors, FromApplication, ActionDiagnose),
 	)
-	out := append(apps, storage...)
-	out = append(out, system...)
-	return append(out, app...)
 }

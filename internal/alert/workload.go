@@ -129,8 +129,8 @@ func (s subjectReader) istio() (candidate, bool) {
 // Ingress' namespace, the Ingress and its backend Service; scraped without
 // honorLabels they arrive as exported_namespace and exported_service.
 func (s subjectReader) ingressNginx() (candidate, bool) {
-	if s.labels["ingress"] == "" && s.labels["controller_class"] == "" {
-		return candidate{}, false
+	if (s.labels["ingress"] == "" && s.labels["controller_class"] == "") || s.fromExporter() {
+		return candidate{}, false // kube-state-metrics' kube_ingress_* carry ingress too, and its own service
 	}
 	name, nameLabel := s.series("service")
 	if name == "" {
