@@ -126,7 +126,7 @@ func (a *Agent) NothingToDo(text, reason string, alertID int64) Summary {
 
 // Handle runs one alert to its end and returns the summary (also emitted).
 func (a *Agent) Handle(ctx context.Context, al alert.Alert) Summary {
-	if c := al.Classification; c != nil && c.Action == alert.ActionNoOp {
+	if c := al.Classification; c.Action == alert.ActionNoOp {
 		return a.NothingToDo(al.Text, c.Alertname+" fires by design (it tells that alerting works): no run, no page", 0)
 	}
 	r := a.newRun(al, plan.Context{}, nil)

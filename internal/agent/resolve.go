@@ -22,7 +22,7 @@ func needsResolving(k platform.ObjectKind) bool {
 // on, on the platform: the subject, not the scrape target. Unresolved, the
 // run goes on with what the alert said, and the planner sees why.
 func (r *run) resolve(ctx context.Context) {
-	if r.a.d.Resolver == nil || r.al.Classification == nil || !needsResolving(r.al.Classification.Subject.Kind) {
+	if r.a.d.Resolver == nil || !needsResolving(r.al.Classification.Subject.Kind) {
 		return
 	}
 	sub := r.al.Classification.Subject

@@ -20,7 +20,7 @@ func TestTheRunActsOnTheResolvedSubject(t *testing.T) {
 		// As kube-state-metrics labels it: the series' job and service are
 		// the exporter's; the pod is the subject.
 		a.Service, a.Kind = "kube-state-metrics", alert.KindCrashLoop
-		a.Classification = &alert.Classification{Alertname: "KubePodCrashLooping", Family: alert.FamilyApps, Kind: alert.KindCrashLoop,
+		a.Classification = alert.Classification{Alertname: "KubePodCrashLooping", Family: alert.FamilyApps, Kind: alert.KindCrashLoop,
 			Subject: alert.SubjectRef{Kind: alert.SubjectPod, Namespace: namespace, Name: "clickhouse-0"}, Action: alert.ActionPlaybook, Known: true}
 		return a
 	}
@@ -53,7 +53,7 @@ func TestAnUnresolvableSubjectActsOnNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		a.Service, a.Kind = "", alert.KindCrashLoop
-		a.Classification = &alert.Classification{Alertname: "KubePodCrashLooping", Family: alert.FamilyApps, Kind: alert.KindCrashLoop,
+		a.Classification = alert.Classification{Alertname: "KubePodCrashLooping", Family: alert.FamilyApps, Kind: alert.KindCrashLoop,
 			Subject: alert.SubjectRef{Kind: alert.SubjectPod, Namespace: namespace, Name: "clickhouse-9"}, Action: alert.ActionPlaybook, Known: true}
 		return a
 	}
@@ -77,7 +77,7 @@ func TestADiskAlertOnAnotherVolumeLeavesClickHouseAlone(t *testing.T) {
 			t.Fatal(err)
 		}
 		a.Service, a.Kind = "", alert.KindDisk
-		a.Classification = &alert.Classification{Alertname: "KubePersistentVolumeFillingUp", Family: alert.FamilyStorage, Kind: alert.KindDisk,
+		a.Classification = alert.Classification{Alertname: "KubePersistentVolumeFillingUp", Family: alert.FamilyStorage, Kind: alert.KindDisk,
 			Subject: alert.SubjectRef{Kind: alert.SubjectPVC, Namespace: namespace, Name: "data-redis-0"}, Action: alert.ActionPlaybook, Known: true}
 		return a
 	}
@@ -103,7 +103,7 @@ func TestWatchdogIsANoOp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a.Classification = &alert.Classification{Alertname: "Watchdog", Family: alert.FamilyGeneral, Kind: alert.KindUnknown, Action: alert.ActionNoOp, Known: true}
+		a.Classification = alert.Classification{Alertname: "Watchdog", Family: alert.FamilyGeneral, Kind: alert.KindUnknown, Action: alert.ActionNoOp, Known: true}
 		return a
 	}
 	h := newHarness(t, setup{scenario: "high-cpu", parse: watchdog, notify: true})
@@ -122,7 +122,7 @@ func TestANodeAlertEscalatesWithTheNodesPods(t *testing.T) {
 			t.Fatal(err)
 		}
 		a.Service, a.Kind = "", alert.KindDisk
-		a.Classification = &alert.Classification{Alertname: "NodeFilesystemSpaceFillingUp", Family: alert.FamilyNode, Kind: alert.KindDisk,
+		a.Classification = alert.Classification{Alertname: "NodeFilesystemSpaceFillingUp", Family: alert.FamilyNode, Kind: alert.KindDisk,
 			Subject: alert.SubjectRef{Kind: alert.SubjectNode, Name: "node-2"}, Action: alert.ActionDiagnose, Known: true,
 			Runbook: "https://runbooks.prometheus-operator.dev/runbooks/node/nodefilesystemspacefillingup"}
 		return a

@@ -104,7 +104,7 @@ func (r *run) admit(ctx context.Context) bool {
 		}
 	}
 	r.escalate = r.a.d.Alerting.ShouldEscalate(r.al.StartsAt, now)
-	if c := r.al.Classification; c != nil && c.Action == alert.ActionDiagnose {
+	if r.al.Classification.Action == alert.ActionDiagnose {
 		r.escalate = true // the rules diagnose it; people act
 	}
 	return true

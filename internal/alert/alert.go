@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // MaxTextBytes bounds an alert's text.
@@ -29,7 +30,8 @@ var ErrNothingFiring = errors.New("no firing alert")
 // Kind is the class of problem an alert reports.
 type Kind string
 
-// Alert kinds.
+// Alert kinds with a playbook: the rules planner acts on them within the
+// guardrails (see HasPlaybook).
 const (
 	KindCPU        Kind = "cpu"
 	KindErrorRate  Kind = "error_rate"
@@ -41,6 +43,55 @@ const (
 	KindCrashLoop  Kind = "crashloop"
 	KindUnknown    Kind = "unknown"
 )
+
+// Alert kinds without a playbook: what known alerts report when no write
+// fixes them. The planner reads and escalates them with the evidence; a
+// diagnose rule never carries a playbook kind, so a planner that reads only
+// the kind cannot act on it.
+const (
+	// KindReplicas: pods are missing or not ready — replicas mismatch, a
+	// stuck rollout, a pod not ready, a container waiting (image pull,
+	// config), a disruption budget short of healthy pods.
+	KindReplicas Kind = "replicas"
+	// KindHPA: a HorizontalPodAutoscaler at its maximum, not reaching its
+	// desired count or without metrics; never scaled against.
+	KindHPA Kind = "hpa"
+	// KindJob: a Job failed or did not complete, a CronJob fails.
+	KindJob Kind = "job"
+	// KindNode: a node condition or a node-exporter signal (filesystem,
+	// memory, CPU, network, clock): nodes are not workloads.
+	KindNode Kind = "node"
+	// KindQuota: a namespace quota or the cluster's requests overcommitted.
+	KindQuota Kind = "quota"
+	// KindVolume: a volume's state (errors, pending claim, inodes, a backup
+	// disk) rather than the data in it.
+	KindVolume Kind = "volume"
+	// KindDown: a component or scrape target does not answer (TargetDown,
+	// KubeletDown, the control plane), as opposed to a database the
+	// connection playbook can look at.
+	KindDown Kind = "down"
+	// KindControlPlane: the cluster's own components — API server errors and
+	// error budget, certificates, version skew, client errors.
+	KindControlPlane Kind = "control_plane"
+	// KindMonitoring: the monitoring pipeline itself (Watchdog,
+	// InfoInhibitor, Prometheus, Alertmanager, exporter errors).
+	KindMonitoring Kind = "monitoring"
+	// KindClientErrors: 4xx responses — callers send requests the service
+	// rejects; more replicas or a restart change nothing.
+	KindClientErrors Kind = "client_errors"
+	// KindDatabase: a database misbehaves in a way no write of ops-skill fixes
+	// (replication, locks, slow queries, connection limits, vacuum).
+	KindDatabase Kind = "database"
+)
+
+// HasPlaybook reports whether the rules planner has a playbook for the kind.
+func (k Kind) HasPlaybook() bool {
+	switch k {
+	case KindCPU, KindErrorRate, KindLatency, KindMemory, KindConnection, KindDisk, KindHealth, KindCrashLoop:
+		return true
+	}
+	return false
+}
 
 // Source is where an alert or request came from.
 type Source string
@@ -74,9 +125,9 @@ type Alert struct {
 	Intent Intent `json:"intent,omitempty"`
 	// Replicas is the count a scale request asks for ("scale it to 3").
 	Replicas int32 `json:"replicas,omitempty"`
-	// Classification is what the alert's name and labels say: its rule
-	// family, kind, subject and what to do with it.
-	Classification *Classification `json:"classification,omitempty"`
+	// Classification is what an Alertmanager alert's name and labels say
+	// (rule family, subject, action); empty for text and requests.
+	Classification Classification `json:"classification,omitzero"`
 }
 
 // Target is namespace/service, or empty when the service is unknown.
@@ -142,6 +193,12 @@ func (p Parser) enrich(a *Alert, text string) {
 	if a.Kind == "" || a.Kind == KindUnknown {
 		a.Kind = DetectKind(lower)
 	}
+	readFacts(a, lower)
+}
+
+// readFacts fills value, duration and attempts from lower-cased text, where
+// the alert does not state them otherwise.
+func readFacts(a *Alert, lower string) {
 	if v, ok := findPercent(lower); ok && !a.HasValue {
 		a.Value, a.HasValue = v, true
 	}
@@ -238,18 +295,38 @@ func DetectKind(lower string) Kind {
 }
 
 var (
-	percentRE  = regexp.MustCompile(`(\d+(?:\.\d+)?)\s*%`)
+	// percentRE reads a percent with its sign as written (see findPercent).
+	percentRE  = regexp.MustCompile(`([-+−]?)(\d+(?:\.\d+)?)\s*%`)
 	durationRE = regexp.MustCompile(`(?:for|over|since|past)\s+(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?)\b`)
 	attemptsRE = regexp.MustCompile(`(\d+)\s*(?:attempts|tries|retries|failures)`)
 )
 
+// maxPercent bounds a percent read from text; beyond it the number is not a
+// usage, a rate or a change (a "1500%" is a typo or an injection).
+const maxPercent = 1000
+
+// findPercent reads the first percent of the text, signed as written:
+// "-85%" is -85, not 85. A hyphen that joins a word or a number to it
+// ("cpu-85%", "5-85%") is not a sign.
 func findPercent(lower string) (float64, bool) {
-	m := percentRE.FindStringSubmatch(lower)
+	m := percentRE.FindStringSubmatchIndex(lower)
 	if m == nil {
 		return 0, false
 	}
-	v, err := strconv.ParseFloat(m[1], 64)
-	return v, err == nil && v >= 0 && v <= 1000
+	v, err := strconv.ParseFloat(lower[m[4]:m[5]], 64)
+	if err != nil || v > maxPercent {
+		return 0, false
+	}
+	sign := lower[m[2]:m[3]]
+	if sign != "" && m[2] > 0 {
+		if prev, _ := utf8.DecodeLastRuneInString(lower[:m[2]]); unicode.IsLetter(prev) || unicode.IsDigit(prev) {
+			sign = ""
+		}
+	}
+	if sign == "-" || sign == "−" {
+		v = -v
+	}
+	return v, true
 }
 
 func findDuration(lower string) (time.Duration, bool) {

@@ -287,3 +287,70 @@ func TestAlertJSONCarriesForInSeconds(t *testing.T) {
 		t.Errorf("legacy for = %v, %v; want 5m", legacy.For, err)
 	}
 }
+
+func TestValuesAreReadAsWritten(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want float64
+		ok   bool
+	}{
+		{"plain", "cpu at 85%", 85, true},
+		{"a negative change is not its opposite", "traffic changed -85% in 10m", -85, true},
+		{"sign at the start", "-12.5% error budget left", -12.5, true},
+		{"typeset minus", "latency −30 % vs last week", -30, true},
+		{"explicit plus", "requests +40%", 40, true},
+		{"a hyphen joining a word is not a sign", "cpu-85% on backend", 85, true},
+		{"a hyphen after a number is a range, not a sign", "between 5-85% usage", 85, true},
+		{"absurd", "cpu at 1500%", 0, false},
+		{"none", "no numbers here", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, ok := findPercent(tt.text)
+			if ok != tt.ok || v != tt.want {
+				t.Errorf("findPercent(%q) = %v, %v, want %v, %v", tt.text, v, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+func TestValueAnnotationIsReadAsWritten(t *testing.T) {
+	tests := []struct {
+		in   string
+		want float64
+		ok   bool
+	}{
+		{"85", 85, true}, {"91.5", 91.5, true}, {"-85", -85, true}, {"-85%", -85, true}, {"85 %", 85, true},
+		{" 0.25 ", 0.25, true}, {"1e3", 1000, true}, {"−7", -7, true},
+		{"NaN", 0, false}, {"Inf", 0, false}, {"+Inf", 0, false}, {"0x1p-2", 0, false}, {"1e999", 0, false},
+		{"85 percent", 0, false}, {"", 0, false}, {"eighty", 0, false},
+	}
+	for _, tt := range tests {
+		v, ok := parseValue(tt.in)
+		if ok != tt.ok || v != tt.want {
+			t.Errorf("parseValue(%q) = %v, %v, want %v, %v", tt.in, v, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestParseWebhookReadsANegativeValue(t *testing.T) {
+	w := Webhook{Version: "4", Alerts: []WebhookAlert{{Status: "firing",
+		Labels:      map[string]string{"alertname": "TrafficDrop", "service": "backend"},
+		Annotations: map[string]string{"summary": "Backend requests changed -85% in 10 minutes"}}}}
+	as, err := specParser().ParseWebhook(w, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !as[0].HasValue || as[0].Value != -85 {
+		t.Errorf("value = %v (set %v), want -85 as written", as[0].Value, as[0].HasValue)
+	}
+	w.Alerts[0].Annotations["value"] = "NaN"
+	as, err = specParser().ParseWebhook(w, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if as[0].Value != -85 {
+		t.Errorf("value = %v: a NaN annotation must not replace the text's -85", as[0].Value)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -118,7 +117,7 @@ func (p Parser) ParseWebhook(w Webhook, now time.Time) ([]Alert, error) {
 func (p Parser) fromWebhook(w Webhook, wa WebhookAlert, now time.Time) (Alert, error) {
 	labels := merge(w.CommonLabels, wa.Labels)
 	ann := merge(w.CommonAnnotations, wa.Annotations)
-	text := firstOf(ann, "summary", "description", "message")
+	text := alertText(ann)
 	if text == "" {
 		text = labels["alertname"]
 	}
@@ -126,20 +125,30 @@ func (p Parser) fromWebhook(w Webhook, wa WebhookAlert, now time.Time) (Alert, e
 	if err != nil {
 		return Alert{}, err
 	}
+	c, err := p.Classify(labels, ann)
+	if err != nil {
+		return Alert{}, err
+	}
 	a := Alert{Source: SourceAlertmanager, Text: clean, Status: "firing", Labels: labels, Annotations: ann,
-		Namespace: firstNonEmpty(labels["namespace"], p.Namespace), StartsAt: wa.StartsAt, GeneratorURL: wa.GeneratorURL,
-		Service: firstOf(labels, "service", "deployment", "statefulset", "app", "app_kubernetes_io_name", "job", "container")}
+		Namespace: firstNonEmpty(c.Subject.Scope(), p.Namespace), Kind: c.Kind, Classification: c,
+		StartsAt: wa.StartsAt, GeneratorURL: wa.GeneratorURL}
+	if c.Subject.Kind.Workload() {
+		a.Service = c.Subject.Name
+	}
 	if a.StartsAt.IsZero() {
 		a.StartsAt = now
 	}
-	a.Kind = DetectKind(strings.ToLower(SplitCamel(labels["alertname"]) + " " + clean))
-	if v, err := strconv.ParseFloat(ann["value"], 64); err == nil {
+	if v, ok := parseValue(ann["value"]); ok {
 		a.Value, a.HasValue = v, true
 	}
-	p.enrich(&a, clean)
+	readFacts(&a, strings.ToLower(clean))
 	a.Fingerprint = wa.Fingerprint
 	if a.Fingerprint == "" {
-		a.Fingerprint = Fingerprint(labels["alertname"]+" "+clean, a.Target())
+		target := a.Target()
+		if target == "" && c.Subject.Kind != SubjectNone {
+			target = c.Subject.String()
+		}
+		a.Fingerprint = Fingerprint(labels["alertname"]+" "+clean, target)
 	}
 	return a, nil
 }

@@ -22,6 +22,10 @@ const (
 	SubjectNode        = platform.ObjectNode        // node or instance of a node-exporter alert
 	SubjectService     = platform.ObjectService     // a Kubernetes Service (ingress, mesh labels), resolved to its workload
 	SubjectNamespace   = platform.ObjectNamespace   // a namespace-wide alert (quota)
+	SubjectCronJob     = platform.ObjectCronJob     // a CronJob (label cronjob), resolved to its latest Job
+	SubjectReplicaSet  = platform.ObjectReplicaSet  // a ReplicaSet (label replicaset), resolved to its Deployment
+	SubjectPDB         = platform.ObjectPDB         // a PodDisruptionBudget (label poddisruptionbudget), resolved by its selector
+	SubjectPV          = platform.ObjectPV          // a PersistentVolume (cluster-scoped), resolved through its claimRef
 )
 
 // SubjectRef is the object an alert names, before the platform resolves it
@@ -46,6 +50,7 @@ const (
 	FamilyApplication  Family = "application"          // the application's own alerts (error rate, latency)
 	FamilyPrometheus   Family = "prometheus"           // the monitoring stack's own alerts
 	FamilyAlertmanager Family = "alertmanager"
+	FamilyKubeState    Family = "kube-state-metrics" // kube-state-metrics' own errors and shards
 )
 
 // Action is what the rules planner does with an alert of a rule.

@@ -84,9 +84,8 @@ type Facts struct {
 func FactsOf(a alert.Alert, mode guard.Mode) Facts {
 	f := Facts{Source: a.Source, Service: a.Service, Namespace: a.Namespace, Kind: a.Kind, Value: a.Value,
 		For: a.For, Attempts: a.Attempts, Mode: mode, Intent: a.Intent, Replicas: a.Replicas}
-	if c := a.Classification; c != nil {
-		f.Family, f.Runbook, f.Action = c.Family, c.Runbook, c.Action
-	}
+	c := a.Classification
+	f.Family, f.Runbook, f.Action = c.Family, c.Runbook, c.Action
 	return f
 }
 

@@ -22,7 +22,35 @@ const (
 	ObjectNode        ObjectKind = "node"        //
 	ObjectService     ObjectKind = "service"     // resolved to the workload its selector picks
 	ObjectNamespace   ObjectKind = "namespace"   //
+	ObjectCronJob     ObjectKind = "cronjob"     // resolved to its latest Job
+	ObjectReplicaSet  ObjectKind = "replicaset"  // resolved to its Deployment
+	ObjectPDB         ObjectKind = "pdb"         // a PodDisruptionBudget, resolved by its selector
+	ObjectPV          ObjectKind = "pv"          // a PersistentVolume (cluster-scoped), resolved through its claimRef
 )
+
+// Workload reports whether the kind names a workload directly (its name is
+// the workload's), so an alert's service can be set without resolution.
+func (k ObjectKind) Workload() bool {
+	switch k {
+	case ObjectWorkload, ObjectDeployment, ObjectStatefulSet, ObjectDaemonSet:
+		return true
+	}
+	return false
+}
+
+// ClusterScoped reports whether objects of the kind have no namespace.
+func (k ObjectKind) ClusterScoped() bool {
+	return k == ObjectNode || k == ObjectPV || k == ObjectNamespace
+}
+
+// Scope is the namespace the object lives in: its own, or the name of a
+// namespace object; empty for nodes, volumes and no object.
+func (o ObjectRef) Scope() string {
+	if o.Kind == ObjectNamespace {
+		return o.Name
+	}
+	return o.Namespace
+}
 
 // ObjectRef names one object of the platform.
 type ObjectRef struct {
