@@ -115,6 +115,15 @@ CREATE INDEX threshold_changes_by_time ON threshold_changes(at);
 CREATE INDEX tool_calls_writes_by_time ON tool_calls(is_write, at);
 CREATE INDEX tool_calls_by_target ON tool_calls(target, at);
 `,
+		// Version 3: incidents correlated by subject. At most one incident of
+		// a subject is open (not resolved) per environment and scope; older
+		// incidents have no subject and are never joined.
+		`
+ALTER TABLE incidents ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN scope TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX incidents_open_by_subject ON incidents(env, scope, subject)
+	WHERE subject != '' AND status != 'resolved';
+`,
 	}
 }
 
