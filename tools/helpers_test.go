@@ -170,14 +170,23 @@ func (e *env) stateOf(r platform.WorkloadRef) guard.WorkloadState {
 type incidents struct {
 	mu       sync.Mutex
 	opened   []string
+	subjects []string // of each incident opened; one with a subject is joined
 	timeline []string
 }
 
-func (s *incidents) OpenIncident(_ context.Context, title, service, severity string, _ int64) (string, error) {
+func (s *incidents) OpenIncident(_ context.Context, req tools.IncidentRequest) (tools.IncidentResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.opened = append(s.opened, severity+"|"+service+"|"+title)
-	return fmt.Sprintf("INC-2026-11-20-%03d", len(s.opened)), nil
+	if req.Subject != "" {
+		for i, subject := range s.subjects {
+			if subject == req.Subject {
+				return tools.IncidentResult{ID: fmt.Sprintf("INC-2026-11-20-%03d", i+1), Joined: true}, nil
+			}
+		}
+	}
+	s.opened = append(s.opened, req.Severity+"|"+req.Service+"|"+req.Title)
+	s.subjects = append(s.subjects, req.Subject)
+	return tools.IncidentResult{ID: fmt.Sprintf("INC-2026-11-20-%03d", len(s.opened))}, nil
 }
 
 func (s *incidents) AddTimeline(_ context.Context, id, kind, text string) error {

@@ -99,14 +99,30 @@ func (a incidentArgs) Validate() error {
 
 func (a incidentArgs) target() string { return a.Service }
 
-// IncidentResult names the incident opened.
+// IncidentResult names the incident opened, or joined.
 type IncidentResult struct {
 	ID string `json:"id"`
+	// Joined says the subject had an open incident: the call added its alert
+	// to that incident's timeline instead of opening another.
+	Joined bool `json:"joined,omitempty"`
 }
 
-// IncidentStore opens incidents (createIncident).
+// IncidentRequest is what createIncident asks of the incident store.
+type IncidentRequest struct {
+	Title    string
+	Service  string
+	Severity string
+	AlertID  int64
+	// Subject is the correlation key (Run.Subject): an open incident of the
+	// subject is joined, not opened again. Empty: always a new incident.
+	Subject string
+}
+
+// IncidentStore opens incidents (createIncident). OpenIncident must be
+// atomic: of concurrent requests for one subject, one opens the incident
+// and the others join it.
 type IncidentStore interface {
-	OpenIncident(ctx context.Context, title, service, severity string, alertID int64) (string, error)
+	OpenIncident(ctx context.Context, req IncidentRequest) (IncidentResult, error)
 	AddTimeline(ctx context.Context, id, kind, text string) error
 }
 
@@ -126,18 +142,37 @@ func NewCreateIncident(s IncidentStore) Tool {
 type incidentOpener struct{ store IncidentStore }
 
 func (o incidentOpener) open(ctx context.Context, run *Run, a incidentArgs) (Answer, error) {
-	id, err := o.store.OpenIncident(ctx, a.Title, a.Service, firstNonEmpty(a.Severity, "high"), run.AlertID)
+	res, err := o.store.OpenIncident(ctx, IncidentRequest{Title: a.Title, Service: a.Service,
+		Severity: firstNonEmpty(a.Severity, "high"), AlertID: run.AlertID, Subject: run.Subject})
 	if err != nil {
 		return Answer{}, fmt.Errorf("open incident: %w", err)
 	}
-	ans := Answer{IncidentResult{ID: id}, "opened incident " + id}
+	ans := Answer{res, "opened incident " + res.ID}
+	type entry struct{ kind, text string }
+	var entries []entry
+	if res.Joined {
+		ans.Summary = "joined incident " + res.ID
+		entries = append(entries, entry{"alert", joinedText(run, a.Title)})
+	}
 	if a.Summary != "" {
-		if err := o.store.AddTimeline(ctx, id, "summary", a.Summary); err != nil {
+		entries = append(entries, entry{"summary", a.Summary})
+	}
+	for _, e := range entries {
+		if err := o.store.AddTimeline(ctx, res.ID, e.kind, e.text); err != nil {
 			// The incident is open: say so, and that its timeline is incomplete.
-			return ans, &AuditError{What: "add the summary to incident " + id, Err: err}
+			return ans, &AuditError{What: "add the " + e.kind + " to incident " + res.ID, Err: err}
 		}
 	}
 	return ans, nil
+}
+
+// joinedText is the timeline entry of an alert that joined an open incident.
+func joinedText(run *Run, title string) string {
+	s := "alert joined: " + title
+	if run.AlertID != 0 {
+		s += fmt.Sprintf(" (alert #%d)", run.AlertID)
+	}
+	return s
 }
 
 type checkHealthArgs struct {

@@ -3,6 +3,7 @@ package tools_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -90,6 +91,42 @@ func TestCreateIncident(t *testing.T) {
 	}
 	if o.Target != "clickhouse" {
 		t.Errorf("target %q", o.Target)
+	}
+}
+
+func TestCreateIncidentJoinsTheOpenIncidentOfTheRunsSubject(t *testing.T) {
+	e := newEnv(t, "clickhouse-oom")
+	runOf := func(alertID int64, subject string) *tools.Run {
+		r := tools.NewRun(alertID, guard.ModeAuto, nil, 0)
+		r.Subject = subject
+		return r
+	}
+	steps := []struct {
+		name    string
+		run     *tools.Run
+		args    string
+		want    tools.IncidentResult
+		summary string
+	}{
+		{"the first alert of a subject opens", runOf(1, "ai-data-labs/clickhouse"), `{"title":"ClickHouse pod 0 crash loop","service":"clickhouse"}`,
+			tools.IncidentResult{ID: "INC-2026-11-20-001"}, "opened incident INC-2026-11-20-001"},
+		{"a later alert of the subject joins", runOf(2, "ai-data-labs/clickhouse"), `{"title":"ClickHouse pod 1 crash loop","service":"clickhouse","summary":"second pod"}`,
+			tools.IncidentResult{ID: "INC-2026-11-20-001", Joined: true}, "joined incident INC-2026-11-20-001"},
+		{"the subject comes from the run, not the arguments", runOf(3, "ai-data-labs/backend"), `{"title":"ClickHouse again","service":"clickhouse"}`,
+			tools.IncidentResult{ID: "INC-2026-11-20-002"}, "opened incident INC-2026-11-20-002"},
+		{"a run without a subject always opens", runOf(4, ""), `{"title":"ClickHouse by hand","service":"clickhouse"}`,
+			tools.IncidentResult{ID: "INC-2026-11-20-003"}, "opened incident INC-2026-11-20-003"},
+	}
+	for _, st := range steps {
+		o := e.call(st.run, "createIncident", st.args)
+		mustStatus(t, o, tools.StatusOK)
+		if res := result[tools.IncidentResult](t, o); res != st.want || o.Summary != st.summary {
+			t.Errorf("%s: result %+v summary %q; want %+v %q", st.name, res, o.Summary, st.want, st.summary)
+		}
+	}
+	want := []string{"INC-2026-11-20-001|alert|alert joined: ClickHouse pod 1 crash loop (alert #2)", "INC-2026-11-20-001|summary|second pod"}
+	if !slices.Equal(e.inc.timeline, want) {
+		t.Errorf("timeline %q, want %q", e.inc.timeline, want)
 	}
 }
 

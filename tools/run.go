@@ -14,6 +14,10 @@ type Run struct {
 	Mode     guard.Mode
 	Approver Approver
 	Budget   guard.RunBudget
+	// Subject is the correlation key of the run's alert, set by code (never
+	// by a planner): createIncident joins the subject's open incident.
+	// Empty: incidents of the run are never joined.
+	Subject string
 
 	mu      sync.Mutex
 	writes  int

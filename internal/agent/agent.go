@@ -63,8 +63,24 @@ type History interface {
 	SetIncidentStatus(ctx context.Context, incident string, status platform.IncidentStatus) error
 	// LastNotified returns the last notification about a target.
 	LastNotified(ctx context.Context, target, env string) (NotifyRecord, bool, error)
-	// MarkNotified remembers a notification about a target.
-	MarkNotified(ctx context.Context, target, env string, rec NotifyRecord) error
+	// ClaimNotify remembers rec as the last notification about a target when
+	// allow, given the last one (ok false: none), lets it go out — both in
+	// one step, so of runs racing to send the same notification (in this
+	// process or another) exactly one claims it. allow must be quick and
+	// pure: it runs while the history is locked.
+	ClaimNotify(ctx context.Context, target, env string, rec NotifyRecord, allow func(last NotifyRecord, ok bool) bool) (NotifyClaim, error)
+	// ReleaseNotify gives back a claim whose notification was not delivered:
+	// the last notification is again the one before it, unless a later claim
+	// replaced it.
+	ReleaseNotify(ctx context.Context, target, env string, c NotifyClaim) error
+}
+
+// NotifyClaim is the outcome of ClaimNotify.
+type NotifyClaim struct {
+	Claimed bool         // rec is now the last notification: send it
+	Rec     NotifyRecord // the record claimed (or not)
+	Last    NotifyRecord // the last notification before the claim
+	HadLast bool         // Last is set
 }
 
 // NotifyRecord is what is remembered of the last notification about a target.
@@ -72,6 +88,9 @@ type NotifyRecord struct {
 	At       time.Time `json:"at"`
 	State    string    `json:"state"`
 	Incident string    `json:"incident,omitempty"`
+	// Observed is when the state told was observed (the verification, else
+	// the notification); zero in records of older versions.
+	Observed time.Time `json:"observed,omitzero"`
 }
 
 // Deps are the agent's collaborators.

@@ -56,6 +56,7 @@ type setup struct {
 	waiter     func(agent.Waiter) agent.Waiter // wraps the settle wait
 	approver   tools.Approver                  // asks in approve mode; nil: none
 	notify     bool                            // deliver notifications to the platform's recorder
+	notifier   platform.Notifier               // deliver notifications here instead (e.g. a notify.Fanout)
 }
 
 // harness is one wired agent on one simulated platform.
@@ -102,7 +103,10 @@ func newHarness(t testing.TB, s setup) *harness {
 	}
 	plat := compose.Simulated(p, cfg.Kubernetes.Namespace)
 	plat.State = h.state
-	if !s.notify {
+	switch {
+	case s.notifier != nil:
+		plat.Notifier = s.notifier
+	case !s.notify:
 		plat.Notifier = nil
 	}
 	if s.waiter != nil {
@@ -220,11 +224,11 @@ type memIncidents struct {
 	n     int
 }
 
-func (m *memIncidents) OpenIncident(context.Context, string, string, string, int64) (string, error) {
+func (m *memIncidents) OpenIncident(context.Context, tools.IncidentRequest) (tools.IncidentResult, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.n++
-	return fmt.Sprintf("INC-%s-%03d", m.clock().UTC().Format("2006-01-02"), m.n), nil
+	return tools.IncidentResult{ID: fmt.Sprintf("INC-%s-%03d", m.clock().UTC().Format("2006-01-02"), m.n)}, nil
 }
 
 func (m *memIncidents) AddTimeline(context.Context, string, string, string) error { return nil }

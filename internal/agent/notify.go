@@ -142,17 +142,28 @@ func (r *run) notify(ctx context.Context) {
 		}
 	case !r.a.d.Registry.Policy().NotifyEnabled:
 		ev.Error = "alerting is disabled (ALERT_ENABLED=false)"
-	case r.suppressed(ctx, state, &ev):
-	case r.a.d.Notifier != nil:
-		ev.Channel = "webhook"
-		if err := r.a.d.Notifier.Notify(ctx, n); err != nil {
-			ev.Error = err.Error()
-		} else {
-			ev.Delivered = true
-			r.markNotified(ctx, state)
-		}
+	case r.a.d.Notifier == nil:
+		r.suppressed(ctx, state, &ev) // nothing is sent: the transcript says whether it would repeat one
+	default:
+		r.deliver(ctx, n, state, &ev)
 	}
 	r.emit(ev)
+}
+
+// deliver sends the notification once its claim is won: of concurrent runs
+// with the same thing to say about a target, one sends it.
+func (r *run) deliver(ctx context.Context, n platform.Notification, state string, ev *Notified) {
+	c, ok := r.claimNotify(ctx, state, ev)
+	if !ok {
+		return
+	}
+	ev.Channel = "webhook"
+	if err := r.a.d.Notifier.Notify(ctx, n); err != nil {
+		ev.Error = err.Error()
+		r.releaseNotify(ctx, c) // undelivered: the cooldown does not start
+		return
+	}
+	ev.Delivered = true
 }
 
 // clearsEscalation reports a run that found, without acting, the target
@@ -202,34 +213,6 @@ func (r *run) notifyState() string {
 		return string(v.Result)
 	}
 	return platform.NotifyActed
-}
-
-// suppressed applies the notification cooldown per target.
-func (r *run) suppressed(ctx context.Context, state string, ev *Notified) bool {
-	if r.a.d.History == nil {
-		return false
-	}
-	last, ok, err := r.a.d.History.LastNotified(ctx, r.notifyTarget(), r.a.cfg.Env)
-	if err != nil || !ok {
-		return false
-	}
-	d := r.a.d.Alerting.DecideNotify(last.At, last.State, state, r.now())
-	if d.Allowed() {
-		return false
-	}
-	ev.Suppressed = d.Reason
-	return true
-}
-
-func (r *run) markNotified(ctx context.Context, state string) {
-	if r.a.d.History != nil {
-		r.historyErr("remember the notification about "+r.notifyTarget(),
-			r.a.d.History.MarkNotified(ctx, r.notifyTarget(), r.a.cfg.Env, NotifyRecord{At: r.now(), State: state, Incident: r.incident}))
-	}
-}
-
-func (r *run) notifyTarget() string {
-	return firstNonEmpty(r.al.Target(), "fingerprint:"+r.al.Fingerprint)
 }
 
 func (r *run) notification(changed, refused int) platform.Notification {

@@ -71,6 +71,7 @@ func (r *run) start(ctx context.Context) {
 	}
 	r.sum.AlertID = id
 	r.gate = tools.NewRun(id, r.a.cfg.Mode, r.a.d.Approver, r.a.cfg.MaxWrites)
+	r.gate.Subject = CorrelationKey(r.al) // createIncident joins the subject's open incident
 	r.emit(RunStarted{At: r.started, Alert: r.al, Planner: r.planner.Name(), Mode: r.a.cfg.Mode, Env: r.a.cfg.Env, Where: r.a.cfg.Where})
 }
 

@@ -2,7 +2,6 @@ package compose
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/agent"
@@ -19,16 +18,25 @@ import (
 type History struct {
 	s   *store.Store
 	env string
-	// acrossRuns false skips what earlier runs say (the alert and the
-	// notification cooldowns): the simulated platform is new on every run.
+	// acrossRuns false skips what earlier runs say (the alert cooldown): the
+	// simulated platform is new on every invocation.
 	acrossRuns bool
+	// scope is where incidents are joined and notifications claimed: empty
+	// on a real platform (every process shares it); without acrossRuns, a
+	// token of this History, so the runs on one simulated platform correlate
+	// with each other and never with another invocation's.
+	scope string
 }
 
 // NewHistory records into st for the environment env ("simulated" or a
-// cluster context). acrossRuns says whether earlier runs count: true on a
-// real platform.
+// cluster context). acrossRuns says whether earlier invocations count: true
+// on a real platform.
 func NewHistory(st *store.Store, env string, acrossRuns bool) History {
-	return History{s: st, env: env, acrossRuns: acrossRuns}
+	h := History{s: st, env: env, acrossRuns: acrossRuns}
+	if !acrossRuns {
+		h.scope = newScope()
+	}
+	return h
 }
 
 func (h History) RecordAlert(ctx context.Context, a alert.Alert, env string) (int64, error) {
@@ -62,11 +70,6 @@ func (h History) AddTimeline(ctx context.Context, id, kind, text string) error {
 
 func (h History) SetIncidentStatus(ctx context.Context, id string, status platform.IncidentStatus) error {
 	return h.s.SetIncidentStatus(ctx, id, status)
-}
-
-func (h History) OpenIncident(ctx context.Context, title, service, severity string, alertID int64) (string, error) {
-	inc, err := h.s.CreateIncident(ctx, store.Incident{Title: title, Service: service, Severity: severity, Status: store.StatusOpen, AlertID: alertID, Env: h.env})
-	return inc.ID, err
 }
 
 func (h History) RecordIntent(ctx context.Context, c tools.CallRecord) (int64, error) {
@@ -137,25 +140,4 @@ func (h History) RecentAlerts(ctx context.Context, service string, since time.Ti
 		out = append(out, tools.HistoryEntry{At: a.ReceivedAt, Kind: "alert", Target: target, Summary: a.Summary, Status: a.Outcome})
 	}
 	return out, nil
-}
-
-// LastNotified reads the last notification about a target.
-func (h History) LastNotified(ctx context.Context, target, env string) (agent.NotifyRecord, bool, error) {
-	var rec agent.NotifyRecord
-	if !h.acrossRuns {
-		return rec, false, nil
-	}
-	raw, err := h.s.LoadState(ctx, env, "notify/"+target)
-	if err != nil || raw == nil {
-		return rec, false, err
-	}
-	if err := json.Unmarshal(raw, &rec); err != nil {
-		return agent.NotifyRecord{}, false, nil // an unreadable record never suppresses a notification
-	}
-	return rec, true, nil
-}
-
-// MarkNotified remembers the last notification about a target.
-func (h History) MarkNotified(ctx context.Context, target, env string, rec agent.NotifyRecord) error {
-	return h.s.UpdateState(ctx, env, "notify/"+target, func([]byte) ([]byte, error) { return json.Marshal(rec) })
 }

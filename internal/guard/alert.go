@@ -67,6 +67,31 @@ func (p AlertPolicy) DecideNotify(lastSent time.Time, lastState, newState string
 	return allow(RuleNotifyCooldown, "%q was last notified %s ago, beyond the %s cooldown", newState, fmtDur(elapsed), fmtDur(p.Cooldown))
 }
 
+// Notice is what is remembered of the last notification about a target:
+// when it was sent, when what it told was observed, and the state it told.
+type Notice struct {
+	Sent     time.Time
+	Observed time.Time
+	State    string
+}
+
+// DecideNotice judges a notification about newState, observed at observed,
+// after last (a zero Notice: none). News older than what was already told is
+// not sent: runs that looked at a target at different times are told in the
+// order they looked, not in the order they finish, so a stale "escalated"
+// never follows a newer "resolved". A zero observed time skips that check;
+// otherwise it is DecideNotify.
+func (p AlertPolicy) DecideNotice(last Notice, newState string, observed, now time.Time) Decision {
+	if d, stop := p.gate("notifications"); stop {
+		return d
+	}
+	if !observed.IsZero() && last.Observed.After(observed) && last.State != newState {
+		return refuse(RuleNotifyStale, "%q observed at %s is older than the %q observed at %s and already notified",
+			newState, fmtClock(observed), last.State, fmtClock(last.Observed))
+	}
+	return p.DecideNotify(last.Sent, last.State, newState, now)
+}
+
 // ShouldEscalate reports whether an alert that started at startsAt (its own
 // start time, not when ops-skill saw it) has been firing for EscalateAfter.
 // An unknown (zero) start or a non-positive EscalateAfter never escalates.

@@ -65,6 +65,38 @@ func TestDecideNotify(t *testing.T) {
 	}
 }
 
+func TestDecideNoticeNeverTellsOlderNewsAfterNewer(t *testing.T) {
+	now := testNow()
+	p := DefaultAlertPolicy()
+	earlier, later := now.Add(-2*time.Minute), now.Add(-time.Minute)
+	tests := []struct {
+		name     string
+		last     Notice
+		st       string
+		observed time.Time
+		verdict  Verdict
+		rule     string
+	}{
+		{"nothing told yet", Notice{}, "escalated", earlier, Allow, RuleNotifyCooldown},
+		{"newer news of another state is told", Notice{Sent: later, Observed: earlier, State: "escalated"}, "resolved", later, Allow, RuleNotifyStateChange},
+		{"news as new as the last, of another state, is told", Notice{Sent: later, Observed: later, State: "resolved"}, "escalated", later, Allow, RuleNotifyStateChange},
+		{"older news of another state is not told", Notice{Sent: later, Observed: later, State: "resolved"}, "escalated", earlier, Refuse, RuleNotifyStale},
+		{"older news of the same state: the cooldown", Notice{Sent: later, Observed: later, State: "escalated"}, "escalated", earlier, Refuse, RuleNotifyCooldown},
+		{"a record without an observed time: the cooldown rules", Notice{Sent: later, State: "resolved"}, "escalated", earlier, Allow, RuleNotifyStateChange},
+		{"news without an observed time: the cooldown rules", Notice{Sent: later, Observed: later, State: "resolved"}, "escalated", time.Time{}, Allow, RuleNotifyStateChange},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			checkDecision(t, p.DecideNotice(tc.last, tc.st, tc.observed, now), tc.verdict, tc.rule, -1)
+		})
+	}
+	off := p
+	off.Enabled = false
+	if d := off.DecideNotice(Notice{}, "escalated", now, now); d.Rule != RuleDisabledAlerting || d.Allowed() {
+		t.Fatalf("disabled alerting notified: %s", d)
+	}
+}
+
 func TestShouldEscalate(t *testing.T) {
 	now := testNow()
 	p := DefaultAlertPolicy()

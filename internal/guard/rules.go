@@ -61,6 +61,7 @@ const (
 	RuleAlertCooldown     = "alert.cooldown"
 	RuleNotifyCooldown    = "notify.cooldown"
 	RuleNotifyStateChange = "notify.state_change"
+	RuleNotifyStale       = "notify.stale"
 
 	// Scope, modes and budgets.
 	RuleModeObserve         = "mode.observe"
@@ -95,7 +96,7 @@ func Rules() []string {
 		RuleMemoryNoLimit, RuleMemoryStale, RuleMemoryNoOOM, RulePartitionAllowed, RulePartitionRetention,
 		RulePartitionNewest, RulePartitionMinCount, RulePartitionMaxCount, RulePartitionMaxBytes,
 		RulePartitionServerLimit, RulePartitionUnknown, RulePartitionMixedTables, RulePartitionNoneEligible,
-		RuleDisabledAlerting, RuleAlertCooldown, RuleNotifyCooldown, RuleNotifyStateChange, RuleModeObserve,
+		RuleDisabledAlerting, RuleAlertCooldown, RuleNotifyCooldown, RuleNotifyStateChange, RuleNotifyStale, RuleModeObserve,
 		RuleModeApprove, RuleModeApproveNoTerm, RuleModeAuto, RuleModeInvalid, RuleApprovalDeclined, RuleAuditUnrecorded,
 		RuleWritesMaxPerRun, RuleWritesDuplicate, RuleStateUnreadable, RuleNamespaceAllowed,
 		RuleNamespaceNotAllowed,

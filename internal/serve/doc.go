@@ -13,8 +13,10 @@
 // becomes a job: a firing alert an agent run, a resolved alert the closing of
 // what its firing opened. The answer comes at once (202 when something was
 // queued, 200 when everything was a duplicate); the work happens in a bounded
-// queue with one lane per workload (namespace/service), so two runs never act
-// on the same workload at once. A delivery whose jobs do not fit is refused
+// queue with one lane per subject (agent.CorrelationKey: the workload's
+// namespace/name), so two runs never act on the same workload at once and the
+// alerts of one subject run in order: the first opens its incident, the
+// later ones join it. A delivery whose jobs do not fit is refused
 // as a whole with 503 and Retry-After, so Alertmanager retries it.
 //
 // # Idempotence
@@ -34,9 +36,10 @@
 //
 // A resolved alert drops a queued run of its firing instance, marks that
 // instance done in the ledger (a late firing delivery does not act on a
-// resolved alert), resolves the incident the firing run opened (found by
-// fingerprint in the firing record), stops its escalation timer, and tells
-// the team when it had been escalated.
+// resolved alert), resolves the incident the firing run opened or joined
+// (found by fingerprint in the firing record) unless other alerts of that
+// incident still fire (the resolution goes on its timeline), stops its
+// escalation timer, and tells the team when it had been escalated.
 //
 // # Loops
 //

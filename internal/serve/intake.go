@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
 )
 
@@ -106,11 +107,12 @@ func fingerprintOf(w alert.Webhook, wa alert.WebhookAlert) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// laneOf is the workload an alert is about (its runs are serialised), or
-// the alert itself when it names none.
+// laneOf is the subject an alert is about (agent.CorrelationKey): the runs
+// of one subject are serialised, so a later one joins the incident an
+// earlier one opened. An alert that names nothing has a lane of its own.
 func laneOf(a alert.Alert, fp string) string {
-	if t := a.Target(); t != "" {
-		return t
+	if k := agent.CorrelationKey(a); k != "" {
+		return k
 	}
 	return "alert:" + fp
 }

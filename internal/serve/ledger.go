@@ -152,6 +152,33 @@ func (l ledger) firing(ctx context.Context, fp string) (firing, bool, error) {
 	return f, true, nil
 }
 
+// firingOn counts the firing alerts other than fp tracked with incident
+// (they joined it).
+func (l ledger) firingOn(ctx context.Context, incident, fp string) (int, error) {
+	b, err := l.st.LoadState(ctx, l.env, firingIndexKey)
+	if err != nil || b == nil {
+		return 0, err
+	}
+	ix := map[string]time.Time{}
+	if err := json.Unmarshal(b, &ix); err != nil {
+		return 0, fmt.Errorf("firing index: %w", err)
+	}
+	n := 0
+	for other := range ix {
+		if other == fp {
+			continue
+		}
+		f, ok, err := l.firing(ctx, other)
+		if err != nil {
+			return n, err
+		}
+		if ok && f.Incident == incident {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // untrack forgets a firing alert (resolved, or past the TTL).
 func (l ledger) untrack(ctx context.Context, fp string) error {
 	err := l.st.UpdateState(ctx, l.env, firingPrefix+fp, func([]byte) ([]byte, error) { return nil, nil })

@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -150,6 +151,9 @@ func (s *Server) closeIncident(ctx context.Context, log *slog.Logger, f firing, 
 	if ended.IsZero() {
 		ended = s.d.Now()
 	}
+	if s.incidentStillFiring(ctx, log, f, j, ended) {
+		return
+	}
 	if err := s.d.Store.SetIncidentStatus(ctx, f.Incident, store.StatusResolved); err != nil {
 		log.Error("incident not resolved", "incident", f.Incident, "error", err.Error())
 		return
@@ -164,6 +168,27 @@ func (s *Server) closeIncident(ctx context.Context, log *slog.Logger, f firing, 
 		s.notify(ctx, "Resolved: "+text.Clip(f.Alert.Text, 300)+" (incident "+f.Incident+", escalated earlier) — Alertmanager reports it cleared.",
 			"info", f.Alert.Service)
 	}
+}
+
+// incidentStillFiring keeps the incident of a resolved alert open while
+// other alerts that joined it still fire: their resolution closes it. The
+// resolution goes on the timeline.
+func (s *Server) incidentStillFiring(ctx context.Context, log *slog.Logger, f firing, j *job, ended time.Time) bool {
+	n, err := s.led.firingOn(ctx, f.Incident, j.fp)
+	if err != nil {
+		log.Error("firing alerts not readable: resolving the incident", "incident", f.Incident, "error", err.Error())
+		return false
+	}
+	if n == 0 {
+		return false
+	}
+	if err := s.d.Store.AppendTimeline(ctx, f.Incident, store.TimelineEntry{Kind: "resolved",
+		Text: fmt.Sprintf("alert resolved: %s (ended %s); %d other alert(s) of this incident still firing",
+			text.Clip(f.Alert.Text, 300), ended.UTC().Format(time.RFC3339), n)}); err != nil {
+		log.Error("incident timeline not updated", "incident", f.Incident, "error", err.Error())
+	}
+	log.Info("alert resolved; its incident stays open for the alerts still firing", "incident", f.Incident, "stillFiring", n)
+	return true
 }
 
 // runEscalation runs an alert again once it has fired for ESCALATION_HOURS:

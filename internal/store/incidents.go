@@ -32,6 +32,12 @@ type Incident struct {
 	AlertID   int64          `json:"alertId,omitempty"` // 0 when no recorded alert opened it
 	UpdatedAt time.Time      `json:"updatedAt"`
 	Env       string         `json:"env,omitempty"`
+	// Subject is the correlation key of what the incident is about (a
+	// workload's namespace/name); empty: never joined (see OpenIncident).
+	Subject string `json:"subject,omitempty"`
+	// Scope separates correlation domains sharing an environment: empty for
+	// a platform every process shares; a simulated platform's own token.
+	Scope string `json:"-"`
 }
 
 // TimelineEntry is one step of an incident's timeline.
@@ -42,7 +48,7 @@ type TimelineEntry struct {
 }
 
 const incidentColumns = `id, opened_at, title, service, severity, status,
-	COALESCE(alert_id, 0), updated_at, env`
+	COALESCE(alert_id, 0), updated_at, env, subject, scope`
 
 func validStatus(s IncidentStatus) bool {
 	return s.Valid()
@@ -51,39 +57,57 @@ func validStatus(s IncidentStatus) bool {
 // CreateIncident records a new incident and returns it with its ID. The ID is
 // INC-YYYY-MM-DD-NNN from the clock's UTC date, NNN counting from 001 each
 // day. The counter and the incident are written in one IMMEDIATE transaction,
-// so IDs are unique across goroutines and processes sharing the file.
+// so IDs are unique across goroutines and processes sharing the file. An
+// incident with a Subject that already has an open one is refused (a unique
+// index): OpenIncident joins that one instead.
 func (s *Store) CreateIncident(ctx context.Context, in Incident) (Incident, error) {
-	if in.Title == "" {
-		return Incident{}, fmt.Errorf("create incident: %w: empty title", ErrInvalid)
+	in, err := s.prepareIncident(in)
+	if err != nil {
+		return Incident{}, fmt.Errorf("create incident: %w", err)
 	}
-	if in.Status == "" {
-		in.Status = StatusOpen
-	}
-	if !validStatus(in.Status) {
-		return Incident{}, fmt.Errorf("create incident: %w: unknown status %q", ErrInvalid, in.Status)
-	}
-	now := s.now()
-	day := now.Format(time.DateOnly)
-	in.OpenedAt = s.orNow(in.OpenedAt)
-	in.UpdatedAt = now
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		var seq int
-		if err := tx.QueryRowContext(ctx, `INSERT INTO incident_days(day, last) VALUES (?, 1)
-			ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last`, day).Scan(&seq); err != nil {
-			return err
-		}
-		in.ID = fmt.Sprintf("INC-%s-%03d", day, seq)
-		_, err := tx.ExecContext(ctx, `INSERT INTO incidents
-			(id, opened_at, title, service, severity, status, alert_id, updated_at, env)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			in.ID, nanos(in.OpenedAt), in.Title, in.Service, in.Severity, in.Status,
-			nullID(in.AlertID), nanos(in.UpdatedAt), in.Env)
+	err = s.writeTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		in, err = s.insertIncident(ctx, tx, in)
 		return err
 	})
 	if err != nil {
 		return Incident{}, fmt.Errorf("create incident: %w", err)
 	}
 	return in, nil
+}
+
+// prepareIncident checks a new incident and fills its defaults.
+func (s *Store) prepareIncident(in Incident) (Incident, error) {
+	if in.Title == "" {
+		return Incident{}, fmt.Errorf("%w: empty title", ErrInvalid)
+	}
+	if in.Status == "" {
+		in.Status = StatusOpen
+	}
+	if !validStatus(in.Status) {
+		return Incident{}, fmt.Errorf("%w: unknown status %q", ErrInvalid, in.Status)
+	}
+	in.OpenedAt = s.orNow(in.OpenedAt)
+	in.UpdatedAt = s.now()
+	return in, nil
+}
+
+// insertIncident numbers the incident from the day's counter and writes it,
+// within tx.
+func (s *Store) insertIncident(ctx context.Context, tx *sql.Tx, in Incident) (Incident, error) {
+	day := in.UpdatedAt.Format(time.DateOnly)
+	var seq int
+	if err := tx.QueryRowContext(ctx, `INSERT INTO incident_days(day, last) VALUES (?, 1)
+		ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last`, day).Scan(&seq); err != nil {
+		return Incident{}, err
+	}
+	in.ID = fmt.Sprintf("INC-%s-%03d", day, seq)
+	_, err := tx.ExecContext(ctx, `INSERT INTO incidents
+		(id, opened_at, title, service, severity, status, alert_id, updated_at, env, subject, scope)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		in.ID, nanos(in.OpenedAt), in.Title, in.Service, in.Severity, in.Status,
+		nullID(in.AlertID), nanos(in.UpdatedAt), in.Env, in.Subject, in.Scope)
+	return in, err
 }
 
 // SetIncidentStatus changes the status of incident id. It returns ErrNotFound
@@ -184,7 +208,7 @@ func scanIncident(r scanner) (Incident, error) {
 	var in Incident
 	var opened, updated int64
 	err := r.Scan(&in.ID, &opened, &in.Title, &in.Service, &in.Severity, &in.Status,
-		&in.AlertID, &updated, &in.Env)
+		&in.AlertID, &updated, &in.Env, &in.Subject, &in.Scope)
 	if err != nil {
 		return Incident{}, err
 	}

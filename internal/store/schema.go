@@ -127,6 +127,15 @@ CREATE TABLE conversations (
 );
 CREATE INDEX conversations_by_env ON conversations(env, updated_at);
 `,
+		// Version 4: incidents correlated by subject. At most one incident of
+		// a subject is open (not resolved) per environment and scope; older
+		// incidents have no subject and are never joined.
+		`
+ALTER TABLE incidents ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN scope TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX incidents_open_by_subject ON incidents(env, scope, subject)
+	WHERE subject != '' AND status != 'resolved';
+`,
 	}
 }
 

@@ -44,33 +44,76 @@ func (s *Store) LoadState(ctx context.Context, env, key string) ([]byte, error) 
 // the Store.
 func (s *Store) UpdateState(ctx context.Context, env, key string, fn func(old []byte) ([]byte, error)) error {
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		var old []byte
-		err := tx.QueryRowContext(ctx, `SELECT value FROM guard_state WHERE env = ? AND key = ?`, env, key).Scan(&old)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			old = nil
-		case err != nil:
+		old, err := readState(ctx, tx, env, key)
+		if err != nil {
 			return err
-		case old == nil:
-			old = []byte{}
 		}
 		v, err := fn(old)
 		if err != nil {
 			return err
 		}
-		if v == nil {
-			_, err = tx.ExecContext(ctx, `DELETE FROM guard_state WHERE env = ? AND key = ?`, env, key)
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO guard_state(env, key, value, updated_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT(env, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-			env, key, v, nanos(s.now()))
-		return err
+		return s.writeState(ctx, tx, env, key, v)
 	})
 	if err != nil {
 		return fmt.Errorf("update state %s %s: %w", env, key, err)
 	}
 	return nil
+}
+
+// ClaimState is a compare-and-set of the state under (env, key): claim sees
+// the value (nil when absent) and returns the value to store and whether to
+// store it at all. Reading and storing are one IMMEDIATE transaction, so of
+// writers racing for the same claim — in this process or another — each sees
+// what the one before it stored: one of them claims a free slot, the others
+// see it taken. A claimed nil value deletes the state. It reports whether the
+// value was stored. claim runs while the database is locked for writing: it
+// must be quick and must not use the Store.
+func (s *Store) ClaimState(ctx context.Context, env, key string, claim func(old []byte) ([]byte, bool)) (bool, error) {
+	claimed := false
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		old, err := readState(ctx, tx, env, key)
+		if err != nil {
+			return err
+		}
+		v, ok := claim(old)
+		if !ok {
+			return nil
+		}
+		claimed = true
+		return s.writeState(ctx, tx, env, key, v)
+	})
+	if err != nil {
+		return false, fmt.Errorf("claim state %s %s: %w", env, key, err)
+	}
+	return claimed, nil
+}
+
+// readState reads the state under (env, key) within tx: nil when absent,
+// never nil when present.
+func readState(ctx context.Context, tx *sql.Tx, env, key string) ([]byte, error) {
+	var old []byte
+	err := tx.QueryRowContext(ctx, `SELECT value FROM guard_state WHERE env = ? AND key = ?`, env, key).Scan(&old)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case old == nil:
+		old = []byte{}
+	}
+	return old, nil
+}
+
+// writeState stores v under (env, key) within tx; nil deletes it.
+func (s *Store) writeState(ctx context.Context, tx *sql.Tx, env, key string, v []byte) error {
+	if v == nil {
+		_, err := tx.ExecContext(ctx, `DELETE FROM guard_state WHERE env = ? AND key = ?`, env, key)
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO guard_state(env, key, value, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT(env, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+		env, key, v, nanos(s.now()))
+	return err
 }
 
 // RecordThresholdChange writes a threshold change.

@@ -177,9 +177,21 @@ func ToolDone(ev agent.ToolDone, where platform.Where) (Line, bool) {
 	case o.Status == tools.StatusDryRun: // a record in observe mode: what it would have done
 		return Line{Place: agent.PhaseNotify, Text: capital(o.Summary), Tone: ToneDim}, true
 	case o.Tool == tools.CreateIncident:
-		return Line{Place: agent.PhaseNotify, Text: "Created incident ticket: " + strings.TrimPrefix(o.Summary, "opened incident ")}, true
+		return Line{Place: agent.PhaseNotify, Text: incidentLine(o)}, true
 	}
 	return Line{Place: agent.PhaseAnalys, Text: "Checked: " + o.Summary}, true
+}
+
+// incidentLine says which incident createIncident opened, or joined.
+func incidentLine(o tools.Outcome) string {
+	ir, ok := o.Result.(tools.IncidentResult)
+	switch {
+	case !ok:
+		return "Incident: " + o.Summary
+	case ir.Joined:
+		return "Joined the open incident ticket: " + ir.ID
+	}
+	return "Created incident ticket: " + ir.ID
 }
 
 func phaseOf(ev agent.ToolDone) agent.Phase {

@@ -247,7 +247,7 @@ func TestTranscriptShowsRefusalsFailuresAndDryRuns(t *testing.T) {
 		agent.ToolDone{At: at, Phase: agent.PhaseAnalys, Outcome: tools.Outcome{Tool: "getLogs", Status: tools.StatusInvalid, Error: `unknown field "podz"`}},
 		agent.Verified{At: at, Signal: "CPU", After: "85%", Result: "unresolved"},
 		agent.Notified{At: at, Error: "notification not delivered: the webhook answered 500", Escalated: true},
-		agent.ToolDone{At: at, Phase: agent.PhaseNotify, Outcome: tools.Outcome{Tool: "createIncident", Risk: tools.RiskRecord, Status: tools.StatusOK, Summary: "opened incident INC-2026-02-16-001"}},
+		agent.ToolDone{At: at, Phase: agent.PhaseNotify, Outcome: tools.Outcome{Tool: "createIncident", Risk: tools.RiskRecord, Status: tools.StatusOK, Summary: "opened incident INC-2026-02-16-001", Result: tools.IncidentResult{ID: "INC-2026-02-16-001"}}},
 		agent.Summary{At: at, Alert: "a", Resolution: agent.Escalated, Mode: "observe", Headline: "h", Incident: "INC-2026-02-16-001", Error: "boom"},
 	})
 	for _, want := range []string{

@@ -88,11 +88,11 @@ type incidents struct {
 	n  int
 }
 
-func (i *incidents) OpenIncident(context.Context, string, string, string, int64) (string, error) {
+func (i *incidents) OpenIncident(context.Context, tools.IncidentRequest) (tools.IncidentResult, error) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.n++
-	return "INC-2026-02-16-00" + string(rune('0'+i.n)), nil
+	return tools.IncidentResult{ID: "INC-2026-02-16-00" + string(rune('0'+i.n))}, nil
 }
 
 func (i *incidents) AddTimeline(context.Context, string, string, string) error { return nil }
