@@ -57,7 +57,7 @@ func (c clusterPort) Resolve(ctx context.Context, ref platform.ObjectRef) (platf
 	case platform.ObjectHPA:
 		return c.p.resolveHPA(res)
 	case platform.ObjectService:
-		s := c.p.byName[ref.Name] // each workload has a Service of its name
+		s := c.p.serviceNamed(ref.Name)
 		if s == nil {
 			return res, errorf(platform.ErrNotFound, "service %s/%s", ref.Namespace, ref.Name)
 		}
@@ -74,6 +74,18 @@ func (c clusterPort) Resolve(ctx context.Context, ref platform.ObjectRef) (platf
 		return res, errorf(platform.ErrNotFound, "%s: the simulated platform has no %s objects", ref, ref.Kind)
 	}
 	return res, nil
+}
+
+// serviceNamed finds the workload a Service selects: each workload has a
+// Service of its name, a headless one (<name>-headless) and, for its
+// exporter sidecar, <name>-metrics, as common charts name them.
+func (p *Platform) serviceNamed(name string) *service {
+	for _, suffix := range []string{"", "-headless", "-metrics"} {
+		if base, ok := strings.CutSuffix(name, suffix); ok && p.byName[base] != nil {
+			return p.byName[base]
+		}
+	}
+	return nil
 }
 
 // owns completes a resolution that reached one of s's pods: the ReplicaSet
