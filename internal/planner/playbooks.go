@@ -341,12 +341,20 @@ func (r *Rules) diagnose(c conversation) turn {
 			return turn{calls: []call{{tools.GetServiceStatus, r.workload(c)}}}
 		}
 		if ok {
+			if _, read := c.called(tools.GetLogs, nil); !read {
+				logs := r.workload(c)
+				logs["tail"], logs["previous"] = 20, st.CrashLooping > 0
+				return turn{calls: []call{{tools.GetLogs, logs}}}
+			}
 			rep.Diagnosis = append(rep.Diagnosis, serviceLine(c, st)+fmt.Sprintf(", %d/%d ready", st.Ready, st.Replicas))
 			if st.AutoscaledBy != "" {
 				rep.Diagnosis = append(rep.Diagnosis, "replicas owned by "+st.AutoscaledBy+": never scaled against it")
 			}
 			if st.CrashLooping > 0 {
 				rep.Diagnosis = append(rep.Diagnosis, fmt.Sprintf("%d pods in CrashLoopBackOff", st.CrashLooping))
+			}
+			if l := logLine(c); l != "" {
+				rep.Diagnosis = append(rep.Diagnosis, "Logs: "+l)
 			}
 		}
 	}
