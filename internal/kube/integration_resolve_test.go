@@ -5,6 +5,8 @@ package kube_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/platform"
 )
 
@@ -109,4 +112,51 @@ func podsOf(t *testing.T, c *cluster, app string) []string {
 		out = append(out, p.Name)
 	}
 	return out
+}
+
+// The corpus's kube-state-metrics and kubelet payloads, pointed at the test
+// cluster's objects: classified as the rules say, resolved through the API
+// server to the workload the controllers made.
+func TestCorpusPayloadsResolveOnTheLocalCluster(t *testing.T) {
+	c := newCluster(t)
+	ctx := context.Background()
+	c.deployment("backend", 2)
+	c.statefulSetWithClaims("clickhouse", 1)
+	pod := podsOf(t, c, "backend")[0]
+	a, k := c.adapter(c.conn.Config)
+	tests := []struct {
+		file, from, to string // the corpus payload, and the object name it names replaced by ours
+		want           string
+	}{
+		{"kubepodcrashlooping-kps.json", "backend-vbz7nb2tx9-7rnvf", pod, "Deployment " + c.ns + "/backend"},
+		{"kubepodcrashlooping-kp.json", "clickhouse-0", "clickhouse-0", "StatefulSet " + c.ns + "/clickhouse"},
+		{"kubepersistentvolumefillingup-kp.json", "data-clickhouse-0", "data-clickhouse-0", "StatefulSet " + c.ns + "/clickhouse"},
+	}
+	for _, tt := range tests {
+		raw, err := os.ReadFile(filepath.Join(projectRoot, "testdata", "alerts", "corpus", tt.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload := strings.ReplaceAll(strings.ReplaceAll(string(raw), tt.from, tt.to), `"namespace": "ai-data-labs"`, `"namespace": "`+c.ns+`"`)
+		w, err := alert.DecodeWebhook([]byte(payload), true)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.file, err)
+		}
+		as, err := alert.Parser{Namespace: c.ns}.ParseWebhook(w, time.Now())
+		if err != nil {
+			t.Fatalf("%s: %v", tt.file, err)
+		}
+		sub := as[0].Classification.Subject
+		k.reset()
+		res, err := a.Resolve(ctx, sub)
+		reqs := k.reset()
+		if err != nil {
+			t.Errorf("%s: resolve %s: %v", tt.file, sub, err)
+			continue
+		}
+		t.Logf("%s: %s → %s %s in %d API requests", tt.file, sub, res.Kind, res.Workload, len(reqs))
+		if got := res.Kind + " " + res.Workload.String(); got != tt.want {
+			t.Errorf("%s: %s resolved to %s, want %s (the scrape target's labels must not count)", tt.file, sub, got, tt.want)
+		}
+	}
 }
