@@ -6,7 +6,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/plan"
+	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/tools"
 )
@@ -68,5 +70,23 @@ func TestAlertTextCannotForgeFactsOrSnapshotLines(t *testing.T) {
 	}
 	if facts != 1 || fences != 1 {
 		t.Errorf("%d facts lines and %d closing fences, want 1 each (written by code):\n%s", facts, fences, msg)
+	}
+}
+
+// A model is told the resolved subject, the rule family, the action and the
+// runbook as facts code parsed, beside the alert text.
+func TestTheModelGetsTheSubjectFamilyAndRunbookAsFacts(t *testing.T) {
+	res := platform.Resolution{Object: platform.ObjectRef{Kind: platform.ObjectPod, Namespace: "shop", Name: "clickhouse-0"},
+		Workload: platform.WorkloadRef{Namespace: "shop", Name: "clickhouse"}, Kind: "StatefulSet",
+		Via: []string{"pod/shop/clickhouse-0", "statefulset/shop/clickhouse"}}
+	f := plan.Facts{Source: alert.SourceAlertmanager, Service: "clickhouse", Namespace: "shop", Kind: alert.KindCrashLoop, Mode: "auto",
+		Subject: &res, Family: alert.FamilyApps, Action: alert.ActionPlaybook, Runbook: "https://runbooks.example/kubepodcrashlooping"}
+	s := New(nil, DefaultConfig()).Brief(plan.Brief{Text: "Pod is crash looping."}).(*session)
+	msg := s.firstMessage(plan.Situation{Facts: f})
+	for _, want := range []string{`"family":"kubernetes-apps"`, `"action":"playbook"`, `"runbook":"https://runbooks.example/kubepodcrashlooping"`,
+		`"workload":{"namespace":"shop","name":"clickhouse"}`, `"via":["pod/shop/clickhouse-0","statefulset/shop/clickhouse"]`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("first message lacks %s:\n%s", want, msg)
+		}
 	}
 }
