@@ -61,6 +61,7 @@ func (r *run) next(ctx context.Context, final bool) (plan.Turn, error) {
 	r.sum.LLMCalls += t.Usage.Calls
 	r.sum.TokensIn += t.Usage.PromptTokens
 	r.sum.TokensOut += t.Usage.CompletionTokens
+	r.sum.Redacted += t.Usage.Redactions
 	if err != nil {
 		return t, err
 	}

@@ -68,8 +68,10 @@ type Summary struct {
 	TokensIn         int            `json:"tokensIn"`
 	TokensOut        int            `json:"tokensOut"`
 	ToolCalls        int            `json:"toolCalls"`
-	Error            string         `json:"error,omitempty"`
-	AlertID          int64          `json:"alertId,omitempty"`
+	// Redacted counts the credentials taken out of what was sent to a model.
+	Redacted int    `json:"redactedToModel,omitempty"`
+	Error    string `json:"error,omitempty"`
+	AlertID  int64  `json:"alertId,omitempty"`
 	// AuditErrors lists the history writes that failed (one HistoryFailed
 	// event each): the audit trail is incomplete, and the run is failed.
 	AuditErrors []string `json:"auditErrors,omitempty"`

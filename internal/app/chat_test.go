@@ -132,7 +132,7 @@ func TestChatKeepsTypedRequestsWithoutSecrets(t *testing.T) {
 		t.Errorf("chat-history mode = %v, %v; want 0600", fi.Mode(), err)
 	}
 	rec, tr := h.lastConversation()
-	if bytes.Contains(rec.Transcript, []byte("abc123def")) || len(tr.Turns) != 2 || tr.Turns[1].Request != "status of backend token=[redacted]" {
+	if bytes.Contains(rec.Transcript, []byte("abc123def")) || len(tr.Turns) != 2 || tr.Turns[1].Request != "status of backend token=[REDACTED]" {
 		t.Errorf("the saved conversation holds the secret, or lacks the turn: %s", rec.Transcript)
 	}
 }

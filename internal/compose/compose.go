@@ -146,7 +146,7 @@ func (c *Composition) planners(cfg config.Config, o Options) error {
 	switch {
 	case o.Model != nil:
 		mc := llmplanner.DefaultConfig()
-		mc.System, mc.Tools = c.System, c.Registry.Specs()
+		mc.System, mc.Tools, mc.MaxTokens = c.System, c.Registry.Specs(), cfg.LLM.MaxTokens
 		if o.TuneModel != nil {
 			o.TuneModel(&mc)
 		}

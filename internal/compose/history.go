@@ -86,7 +86,8 @@ func (h History) RecordCall(ctx context.Context, c tools.CallRecord) error {
 
 func (h History) callRecord(c tools.CallRecord) store.ToolCallRecord {
 	return store.ToolCallRecord{AlertID: c.AlertID, At: c.At, Tool: c.Tool, Target: c.Target,
-		Args: text.Clip(c.Args, 4000), Verdict: verdictOf(c.Status), Rule: c.Rule, Reason: text.Clip(c.Reason, 1000), Result: text.Clip(c.Result, 4000), Write: c.Write, Env: h.env}
+		Args: text.Clip(text.RedactSecrets(c.Args), 4000), Verdict: verdictOf(c.Status), Rule: c.Rule, Reason: text.Clip(text.RedactSecrets(c.Reason), 1000),
+		Result: text.Clip(text.RedactSecrets(c.Result), 4000), Write: c.Write, Env: h.env}
 }
 
 func verdictOf(s tools.Status) string {

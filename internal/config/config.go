@@ -131,13 +131,16 @@ type Storage struct {
 // LLM selects the model used by the llm planner. An empty Provider means no
 // model is configured and the rules planner is used.
 type LLM struct {
-	Provider      string        `yaml:"provider" env:"LLM_PROVIDER" example:"claude" config:"enum"` // claude, openai, zai or empty
-	Model         string        `yaml:"model" env:"LLM_MODEL" example:"claude-sonnet-4-5"`
-	APIKey        Secret        `yaml:"api_key" env:"LLM_API_KEY" example:"…"`
-	BaseURL       string        `yaml:"base_url" env:"LLM_BASE_URL" example:"http://localhost:11434/v1" config:"url"`
-	MaxIterations int           `yaml:"max_iterations" example:"6"`
-	TokenBudget   int           `yaml:"token_budget" example:"60000"`
-	Timeout       time.Duration `yaml:"timeout" example:"60s"`
+	Provider      string `yaml:"provider" env:"LLM_PROVIDER" example:"claude" config:"enum"` // claude, openai, zai or empty
+	Model         string `yaml:"model" env:"LLM_MODEL" example:"claude-sonnet-4-5"`
+	APIKey        Secret `yaml:"api_key" env:"LLM_API_KEY" example:"…"`
+	BaseURL       string `yaml:"base_url" env:"LLM_BASE_URL" example:"http://localhost:11434/v1" config:"url"`
+	MaxIterations int    `yaml:"max_iterations" example:"6"`
+	// MaxTokens bounds each reply; models that think before they answer
+	// need room for it (a reply cut at the limit is a planner failure).
+	MaxTokens   int           `yaml:"max_tokens" env:"LLM_MAX_TOKENS" example:"8192"`
+	TokenBudget int           `yaml:"token_budget" example:"60000"`
+	Timeout     time.Duration `yaml:"timeout" example:"60s"`
 }
 
 // Alerting holds the notification and escalation policy.
@@ -251,7 +254,7 @@ func Defaults() Config {
 			ClickHouseWorkload: "clickhouse", RetentionDays: 90, MinPartitions: 3, MaxPartitionsPerRun: 50,
 			MaxBytesPerRun: 500 * gigabyte,
 		},
-		LLM:      LLM{MaxIterations: 6, TokenBudget: 60000, Timeout: 60 * time.Second},
+		LLM:      LLM{MaxIterations: 6, MaxTokens: 8192, TokenBudget: 60000, Timeout: 60 * time.Second},
 		Alerting: Alerting{Enabled: true, Cooldown: 5 * time.Minute, EscalationHours: 1, NotifyDeadline: 20 * time.Second},
 		Agent:    Agent{Mode: ModeAuto, Planner: PlannerAuto, MaxWrites: 5},
 		Serve: Serve{Listen: "127.0.0.1:9095", MaxBodyBytes: 1 << 20, QueueSize: 256, Workers: 2, RetryAfter: 5 * time.Second,

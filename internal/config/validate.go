@@ -225,6 +225,7 @@ func (v *validator) llm(l *LLM, planner string) {
 	}
 	v.httpURL(&l.BaseURL, l.BaseURL)
 	atLeast(v, &l.MaxIterations, 1, "the model needs at least one turn")
+	atLeast(v, &l.MaxTokens, 256, "a reply needs room for its calls or its report")
 	atLeast(v, &l.TokenBudget, 1, "the budget counts tokens per run")
 	v.window(&l.Timeout)
 }

@@ -33,7 +33,7 @@ const (
 // exchanges of a conversation, and the first user message.
 func (s *session) open(sit plan.Situation) {
 	s.msgs = append([]llm.Message{{Role: llm.RoleSystem, Content: s.p.cfg.System}}, prior(s.brief.Prior)...)
-	s.msgs = append(s.msgs, llm.Message{Role: llm.RoleUser, Content: s.firstMessage(sit)})
+	s.msgs = append(s.msgs, llm.Message{Role: llm.RoleUser, Content: s.redact(s.firstMessage(sit))})
 	s.sent = len(sit.Outcomes)
 }
 

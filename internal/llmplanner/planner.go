@@ -12,6 +12,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/llm"
 	"github.com/duet-company/ops-skill/internal/plan"
+	txt "github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -65,6 +66,9 @@ type session struct {
 	sent    int      // outcomes of the situation already in msgs
 	calls   []string // IDs of the calls of the model's last turn, in its order
 	reports []string // IDs of report calls still to be answered
+	// textCalls numbers the calls read from text; redacted counts the
+	// credentials taken out of what was sent since the last turn.
+	textCalls, redacted int
 }
 
 func (s *session) Name() string { return s.p.Name() }
@@ -81,16 +85,21 @@ func (s *session) Next(ctx context.Context, sit plan.Situation) (plan.Turn, erro
 		req.ToolChoice = llm.ToolChoiceNone
 	}
 	resp, err := s.p.client.Chat(ctx, req)
-	usage := plan.Usage{Calls: 1, PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens}
+	usage := plan.Usage{Calls: 1, PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens, Redactions: s.redacted}
+	s.redacted = 0
 	if err != nil {
 		return plan.Turn{Usage: usage}, err
 	}
-	msg := resp.Message
+	msg := s.callsInText(resp.Message)
 	if msg.Role == "" {
 		msg.Role = llm.RoleAssistant
 	}
+	asked := len(msg.ToolCalls) > 0
 	if sit.Final {
 		msg.ToolCalls = nil // the last turn must answer; calls it still makes are ignored
+	}
+	if err := s.accept(resp, msg, sit.Final, asked); err != nil {
+		return plan.Turn{Usage: usage}, err
 	}
 	s.msgs = append(s.msgs, historyCopy(msg))
 	t := s.turnOf(msg)
@@ -102,7 +111,7 @@ func (s *session) Next(ctx context.Context, sit plan.Situation) (plan.Turn, erro
 // calls, and acknowledges its interim reports.
 func (s *session) answer(sit plan.Situation) {
 	for _, o := range inCallOrder(sit.Outcomes[s.sent:], s.calls) {
-		s.msgs = append(s.msgs, llm.Message{Role: llm.RoleTool, ToolCallID: o.CallID, Name: string(o.Tool), Content: content(o, s.p.cfg.ResultChars)})
+		s.msgs = append(s.msgs, llm.Message{Role: llm.RoleTool, ToolCallID: o.CallID, Name: string(o.Tool), Content: s.redact(content(o, s.p.cfg.ResultChars))})
 	}
 	s.sent = len(sit.Outcomes)
 	for _, id := range s.reports {
@@ -142,6 +151,14 @@ func (s *session) turnOf(msg llm.Message) plan.Turn {
 		s.reports = nil // the planning ends here: nothing is sent after it
 	}
 	return t
+}
+
+// redact takes credentials out of what is sent to the model (a password in
+// a DSN in a log line must not leave the machine) and counts them.
+func (s *session) redact(text string) string {
+	out, n := txt.CountRedactions(text)
+	s.redacted += n
+	return out
 }
 
 // inCallOrder puts outcomes in the order the model asked for the calls (the

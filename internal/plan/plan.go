@@ -137,6 +137,8 @@ type Usage struct {
 	Calls            int
 	PromptTokens     int
 	CompletionTokens int
+	// Redactions counts the credentials taken out of what was sent.
+	Redactions int
 }
 
 // Report is what a planner found and decided, in parts renderers style.

@@ -6,7 +6,7 @@ import (
 )
 
 // Redacted replaces a secret that RedactSecrets removes.
-const Redacted = "[redacted]"
+const Redacted = "[REDACTED]"
 
 // secretPattern finds one kind of secret; keep is the part of the match
 // that stays (a key name, a scheme and user), as a regexp template.
@@ -61,10 +61,21 @@ func LooksSecret(s string) bool {
 }
 
 // RedactSecrets replaces each credential LooksSecret finds in s with
-// [redacted], keeping the key or scheme around it so the text still reads.
+// [REDACTED], keeping the key or scheme around it so the text still reads.
 func RedactSecrets(s string) string {
+	out, _ := CountRedactions(s)
+	return out
+}
+
+// CountRedactions is RedactSecrets that also says how many credentials it
+// replaced.
+func CountRedactions(s string) (string, int) {
+	n := 0
 	for _, p := range secrets() {
-		s = p.re.ReplaceAllString(s, p.keep)
+		s = p.re.ReplaceAllStringFunc(s, func(m string) string {
+			n++
+			return p.re.ReplaceAllString(m, p.keep)
+		})
 	}
-	return s
+	return s, n
 }

@@ -11,22 +11,22 @@ func TestSecretsAreFoundAndRedacted(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{"key=value", "retry with token=abc123def", "retry with token=[redacted]"},
-		{"env password", "PGPASSWORD=hunter2 psql", "PGPASSWORD=[redacted] psql"},
-		{"colon", "db password: s3cr3t please", "db password: [redacted] please"},
-		{"json", `{"client_secret": "xyz987"}`, `{"client_secret": "[redacted]"}`},
-		{"api key flag", "curl --api-key=k-123 x", "curl --api-key=[redacted] x"},
-		{"token flag", "login --token abcdef123", "login --token [redacted]"},
-		{"authorization bearer", "Authorization: Bearer eyJhbGciOi.abc.def", "Authorization: Bearer [redacted]"},
-		{"authorization bare", "authorization=opaque-value", "authorization=[redacted]"},
-		{"bearer", "send bearer abcdefgh12345 to it", "send bearer [redacted] to it"},
-		{"dsn", "connect postgres://app:pa55w0rd@db:5432/app", "connect postgres://app:[redacted]@db:5432/app"},
-		{"dsn empty user", "redis://:hunter2@cache:6379", "redis://:[redacted]@cache:6379"},
-		{"openai key", "use sk-proj-AbCdEf0123456789xyz", "use [redacted]"},
-		{"github token", "ghp_0123456789abcdefghijABCDEFGHIJ", "[redacted]"},
-		{"slack token", "xoxb-1234567890-abcdef", "[redacted]"},
-		{"aws key", "key AKIAIOSFODNN7EXAMPLE here", "key [redacted] here"},
-		{"slack webhook", "post to https://hooks.slack.com/services/T000/B000/XXXX", "post to https://hooks.slack.com/services/[redacted]"},
+		{"key=value", "retry with token=abc123def", "retry with token=[REDACTED]"},
+		{"env password", "PGPASSWORD=hunter2 psql", "PGPASSWORD=[REDACTED] psql"},
+		{"colon", "db password: s3cr3t please", "db password: [REDACTED] please"},
+		{"json", `{"client_secret": "xyz987"}`, `{"client_secret": "[REDACTED]"}`},
+		{"api key flag", "curl --api-key=k-123 x", "curl --api-key=[REDACTED] x"},
+		{"token flag", "login --token abcdef123", "login --token [REDACTED]"},
+		{"authorization bearer", "Authorization: Bearer eyJhbGciOi.abc.def", "Authorization: Bearer [REDACTED]"},
+		{"authorization bare", "authorization=opaque-value", "authorization=[REDACTED]"},
+		{"bearer", "send bearer abcdefgh12345 to it", "send bearer [REDACTED] to it"},
+		{"dsn", "connect postgres://app:pa55w0rd@db:5432/app", "connect postgres://app:[REDACTED]@db:5432/app"},
+		{"dsn empty user", "redis://:hunter2@cache:6379", "redis://:[REDACTED]@cache:6379"},
+		{"openai key", "use sk-proj-AbCdEf0123456789xyz", "use [REDACTED]"},
+		{"github token", "ghp_0123456789abcdefghijABCDEFGHIJ", "[REDACTED]"},
+		{"slack token", "xoxb-1234567890-abcdef", "[REDACTED]"},
+		{"aws key", "key AKIAIOSFODNN7EXAMPLE here", "key [REDACTED] here"},
+		{"slack webhook", "post to https://hooks.slack.com/services/T000/B000/XXXX", "post to https://hooks.slack.com/services/[REDACTED]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
