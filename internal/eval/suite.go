@@ -104,7 +104,7 @@ func (c Case) Alerts(p alert.Parser, now time.Time) ([]alert.Alert, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []alert.Alert{a}, nil
+		return c.classified([]alert.Alert{a}), nil
 	}
 	w, err := alert.DecodeWebhook([]byte(c.Scenario.AlertPayload), true)
 	if err != nil {
@@ -114,5 +114,22 @@ func (c Case) Alerts(p alert.Parser, now time.Time) ([]alert.Alert, error) {
 	if errors.Is(err, alert.ErrNothingFiring) {
 		return nil, nil
 	}
-	return as, err
+	return c.classified(as), err
+}
+
+// classified gives the alerts the parser did not classify the object the
+// scenario says they are about (its subject), as their rule's
+// classification would name it.
+func (c Case) classified(as []alert.Alert) []alert.Alert {
+	sub := c.Scenario.Subject
+	if sub == nil {
+		return as
+	}
+	for i := range as {
+		if as[i].Classification == nil {
+			as[i].Classification = &alert.Classification{Kind: as[i].Kind, Action: alert.ActionPlaybook,
+				Subject: alert.SubjectRef{Kind: alert.SubjectKind(sub.Kind), Namespace: c.Scenario.Namespace, Name: sub.Name}}
+		}
+	}
+	return as
 }
