@@ -14,6 +14,7 @@ type Deps struct {
 	Cluster   platform.Cluster
 	Metrics   platform.Metrics
 	Storage   platform.Storage
+	Volumes   platform.Volumes // PersistentVolumeClaims: the cluster's, or the simulated ones
 	Health    platform.Health
 	Notifier  platform.Notifier // nil: messages stay in the transcript and history
 	Incidents IncidentStore
@@ -38,12 +39,14 @@ func All(d Deps) []Tool {
 		NewGetServiceStatus(d.Cluster, d.Clock),
 		NewGetLogs(d.Cluster),
 		NewCheckStorage(d.Storage, d.Clock, pol.Partitions),
+		NewGetVolume(d.Volumes, d.Metrics, d.Clock),
 		NewCheckHealth(d.Health, d.Clock),
 		NewQueryHistory(d.History, d.Clock),
 		NewScaleDeployment(d.Cluster, d.Metrics, d.State, d.Recorder, d.Clock, pol.Scaling),
 		NewRestartPods(d.Cluster, d.Health, d.State, d.Clock, pol.Healing),
 		NewUpdateResources(d.Cluster, d.State, d.Clock, pol.Healing),
 		NewDropPartitions(d.Storage, d.Clock, pol.Partitions),
+		NewExpandVolume(d.Volumes, d.State, d.Clock, pol.Volumes),
 		NewNotify(d.Notifier, pol.NotifyEnabled),
 		NewCreateIncident(d.Incidents),
 	}

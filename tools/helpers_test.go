@@ -50,6 +50,7 @@ func testPolicy() tools.Policy {
 			RestartBudgetPerHour: 3, MemoryMaxFactor: 2, MemoryCeiling: 16 << 30},
 		Partitions: guard.PartitionPolicy{Workload: "clickhouse", Retention: 90 * 24 * time.Hour, MinKeep: 3, MaxPerRun: 50,
 			MaxBytesPerRun: 500_000_000_000},
+		Volumes:       guard.VolumePolicy{MaxGrowthFactor: 1.5, Ceiling: 1 << 40},
 		Alerting:      guard.AlertPolicy{Enabled: true, Cooldown: 5 * time.Minute, EscalateAfter: time.Hour},
 		NotifyEnabled: true,
 	}
@@ -82,7 +83,7 @@ func newEnv(tb testing.TB, scenario string, opts ...option) *env {
 	tb.Helper()
 	p := loadSim(tb, scenario)
 	e := &env{p: p, rec: &recorder{}, state: tools.NewMemoryState(), inc: &incidents{}}
-	d := tools.Deps{Cluster: p.Cluster(), Metrics: p.Metrics(), Storage: p.Storage(), Health: p.Health(),
+	d := tools.Deps{Cluster: p.Cluster(), Metrics: p.Metrics(), Storage: p.Storage(), Volumes: p.Volumes(), Health: p.Health(),
 		Notifier: p.Notifier(), Incidents: e.inc, State: e.state, Recorder: e.rec, Clock: p.Clock(), Policy: testPolicy()}
 	for _, o := range opts {
 		o(&d)

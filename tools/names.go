@@ -11,18 +11,20 @@ const (
 	GetServiceStatus Name = "getServiceStatus"
 	GetLogs          Name = "getLogs"
 	CheckStorage     Name = "checkStorage"
+	GetVolume        Name = "getVolume"
 	CheckHealth      Name = "checkHealth"
 	QueryHistory     Name = "queryHistory"
 	ScaleDeployment  Name = "scaleDeployment"
 	RestartPods      Name = "restartPods"
 	UpdateResources  Name = "updateResources"
 	DropPartitions   Name = "dropPartitions"
+	ExpandVolume     Name = "expandVolume"
 	Notify           Name = "notify"
 	CreateIncident   Name = "createIncident"
 )
 
 // AllNames lists every tool name, in the registry's order.
 func AllNames() []Name {
-	return []Name{QueryMetrics, GetServiceStatus, GetLogs, CheckStorage, CheckHealth, QueryHistory,
-		ScaleDeployment, RestartPods, UpdateResources, DropPartitions, Notify, CreateIncident}
+	return []Name{QueryMetrics, GetServiceStatus, GetLogs, CheckStorage, GetVolume, CheckHealth, QueryHistory,
+		ScaleDeployment, RestartPods, UpdateResources, DropPartitions, ExpandVolume, Notify, CreateIncident}
 }

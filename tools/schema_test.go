@@ -65,9 +65,10 @@ func TestSchemasMatchGoldenFile(t *testing.T) {
 
 func TestEveryToolHasASpecWithARiskAndAnObjectSchema(t *testing.T) {
 	wantRisk := map[string]string{
-		"queryMetrics": "read", "getServiceStatus": "read", "getLogs": "read", "checkStorage": "read", "checkHealth": "read", "queryHistory": "read",
-		"scaleDeployment": "write", "restartPods": "write", "updateResources": "write", "dropPartitions": "destructive",
-		"notify": "record", "createIncident": "record",
+		"queryMetrics": "read", "getServiceStatus": "read", "getLogs": "read", "checkStorage": "read", "getVolume": "read", "checkHealth": "read",
+		"queryHistory": "read", "scaleDeployment": "write", "restartPods": "write", "updateResources": "write", "dropPartitions": "destructive",
+		"expandVolume": "write",
+		"notify":       "record", "createIncident": "record",
 	}
 	reg := tools.NewRegistry(tools.Deps{})
 	specs := reg.Specs()
@@ -103,6 +104,8 @@ func TestSchemasRequireExactlyTheFieldsWithoutDefaults(t *testing.T) {
 		"restartPods":      {"namespace", "name"},
 		"updateResources":  {"namespace", "name", "memoryLimit"},
 		"dropPartitions":   {"database", "table"},
+		"getVolume":        {"namespace", "name"},
+		"expandVolume":     {"namespace", "name", "size"},
 		"notify":           {"message"},
 		"createIncident":   {"title", "service"},
 	}

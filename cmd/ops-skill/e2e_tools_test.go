@@ -8,8 +8,8 @@ import (
 func TestToolsList(t *testing.T) {
 	s := newSandbox(t)
 	r := s.must(0, "", "tools", "list")
-	names := []string{"queryMetrics", "getServiceStatus", "getLogs", "checkStorage", "scaleDeployment", "restartPods",
-		"updateResources", "dropPartitions", "notify", "createIncident"}
+	names := []string{"queryMetrics", "getServiceStatus", "getLogs", "checkStorage", "getVolume", "scaleDeployment", "restartPods",
+		"updateResources", "dropPartitions", "expandVolume", "notify", "createIncident"}
 	wantContains(t, "tools list", r.stdout, names...)
 	r = s.must(0, "", "tools", "list", "--output", "json")
 	var specs []struct {
@@ -20,8 +20,8 @@ func TestToolsList(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &specs); err != nil {
 		t.Fatalf("tools list --output json: %v", err)
 	}
-	if len(specs) != 12 {
-		t.Errorf("%d tools, want 12", len(specs))
+	if len(specs) != 14 {
+		t.Errorf("%d tools, want 14", len(specs))
 	}
 	risks := map[string]string{}
 	for _, sp := range specs {
@@ -33,7 +33,8 @@ func TestToolsList(t *testing.T) {
 			t.Errorf("%s: parameters are not an object schema: %s", sp.Name, sp.Parameters)
 		}
 	}
-	if risks["queryMetrics"] != "read" || risks["scaleDeployment"] != "write" || risks["dropPartitions"] != "destructive" {
+	if risks["queryMetrics"] != "read" || risks["scaleDeployment"] != "write" || risks["dropPartitions"] != "destructive" ||
+		risks["getVolume"] != "read" || risks["expandVolume"] != "write" {
 		t.Errorf("risks = %v", risks)
 	}
 }

@@ -74,6 +74,8 @@ func actionPhrase(o tools.Outcome) string {
 		return "restarted " + o.Target
 	case tools.UpdateResources:
 		return fmt.Sprintf("raised the memory limit of %s from %v to %v", o.Target, p["from"], p["to"])
+	case tools.ExpandVolume:
+		return fmt.Sprintf("expanded volume %s from %v to %v", o.Target, p["from"], p["to"])
 	case tools.DropPartitions:
 		if dr, ok := o.Result.(tools.DropResult); ok {
 			return fmt.Sprintf("dropped %d partitions of %s older than %v, freeing %s", len(dr.Dropped), dr.Table, p["retention"], dr.Freed)

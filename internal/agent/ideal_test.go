@@ -9,9 +9,10 @@ import (
 )
 
 // maxFixedPromptChars is the aim for the system prompt plus every tool schema:
-// 5000 for the prompt and the 12 platform tools, and 500 for the report tool
-// the model ends with (its structured answer replaced the prose format).
-const maxFixedPromptChars = 5500
+// 5000 for the prompt and the 12 platform tools, 500 for the report tool
+// the model ends with (its structured answer replaced the prose format), and
+// 637, exactly what they cost, for getVolume and expandVolume (issue 14).
+const maxFixedPromptChars = 5500 + 637
 
 // An ideal scripted model drives a whole spec incident through the real
 // go-openai adapter and the OpenAI wire format.

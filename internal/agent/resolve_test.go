@@ -7,6 +7,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/sim"
 )
 
 // An alert about a pod acts on the pod's controller, as the platform's owner
@@ -81,7 +82,16 @@ func TestADiskAlertOnAnotherVolumeLeavesClickHouseAlone(t *testing.T) {
 			Subject: alert.SubjectRef{Kind: alert.SubjectPVC, Namespace: namespace, Name: "data-redis-0"}, Action: alert.ActionPlaybook, Known: true}
 		return a
 	}
-	h := newHarness(t, setup{scenario: "disk-space", parse: redisDisk})
+	// The claim is as full as the alert says, on a class that does not
+	// allow expansion: nothing may be done to it either.
+	sc := loadScenario(t, "disk-space")
+	no := false
+	for i := range sc.Services {
+		if sc.Services[i].Name == "redis" {
+			sc.Services[i].Volume = &sim.VolumeSpec{Size: 10 << 30, Used: &sim.Signal[sim.Bytes]{Value: 91 << 30 / 10}, AllowExpansion: &no}
+		}
+	}
+	h := newHarness(t, setup{platform: sim.New(sc, fixedStart), parse: redisDisk})
 	sum := h.run()
 	for _, c := range of[agent.ToolCalled](h.events) {
 		if c.Tool == "checkStorage" || c.Tool == "dropPartitions" {

@@ -36,8 +36,11 @@ func (r *run) snapshotCalls() []tools.Call {
 	wl := map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name}
 	switch r.al.Kind {
 	case alert.KindDisk:
-		if r.clickHouseVolume() {
+		switch claim, ok := r.claim(); {
+		case r.clickHouseVolume():
 			add(tools.CheckStorage, map[string]string{}) // ClickHouse's volume: another's is not in it
+		case ok:
+			add(tools.GetVolume, map[string]string{"namespace": claim.Namespace, "name": claim.Name})
 		}
 	case alert.KindHealth:
 		add(tools.CheckHealth, map[string]string{"service": r.ref.Name})

@@ -67,6 +67,11 @@ func (r *run) readSignal(o tools.Outcome) (signal, bool) {
 			return signal{}, false
 		}
 		return healthSignal(res)
+	case tools.VolumeStatus:
+		if r.al.Kind != alert.KindDisk {
+			return signal{}, false
+		}
+		return volumeSignal(res, cfg.Targets.DiskPct), true
 	case tools.StorageReport:
 		if len(res.Disks) == 0 {
 			return signal{}, false
@@ -109,6 +114,44 @@ func (r *run) clickHouseVolume() bool {
 	return w == "" || r.ref.Name == "" || r.ref.Name == w
 }
 
+// claim is the PersistentVolumeClaim the alert is about, when its subject is one.
+func (r *run) claim() (platform.VolumeRef, bool) {
+	if r.sit.Facts.Subject == nil {
+		return platform.VolumeRef{}, false
+	}
+	o := r.sit.Facts.Subject.Object
+	if o.Kind != platform.ObjectPVC || o.Name == "" {
+		return platform.VolumeRef{}, false
+	}
+	return platform.VolumeRef{Namespace: firstNonEmpty(o.Namespace, r.ref.Namespace), Name: o.Name}, true
+}
+
+// fillsSoon is how soon a volume may be predicted full and still count as
+// resolved: KubePersistentVolumeFillingUp warns at four days.
+const fillsSoon = 4
+
+// volumeSignal reads a claim from its status: resolved when its expansion
+// is complete (the capacity reached the request) and its measured usage is
+// below the disk target and not predicted full within four days. A capacity
+// that has not grown yet, or a usage that cannot be read, is not resolved.
+func volumeSignal(v tools.VolumeStatus, target float64) signal {
+	s := signal{name: "Volume", known: true, lower: true, value: v.Usage()}
+	if v.UsageKnown() {
+		s.text = fmt.Sprintf("%.0f%% of %s", v.Usage(), v.Capacity)
+	} else {
+		s.text = "capacity " + v.Capacity + ", usage unknown"
+	}
+	if v.Expansion != tools.ExpansionComplete {
+		s.text += fmt.Sprintf(" (%s requested: %s)", v.Requested, strings.ReplaceAll(string(v.Expansion), "_", " "))
+	}
+	soon := v.DaysToFull > 0 && v.DaysToFull < fillsSoon
+	if soon {
+		s.text += fmt.Sprintf(", full in %.1f days", v.DaysToFull)
+	}
+	s.ok = v.Expansion == tools.ExpansionComplete && v.UsageKnown() && v.Usage() < target && !soon
+	return s
+}
+
 // recheck reads the signal again by code.
 func (r *run) recheck(ctx context.Context) signal {
 	var outs []tools.Outcome
@@ -117,7 +160,11 @@ func (r *run) recheck(ctx context.Context) signal {
 	case r.al.Kind == alert.KindDisk && r.clickHouseVolume():
 		outs = append(outs, r.codeCall(ctx, PhaseVerify, tools.CheckStorage, map[string]string{}))
 	case r.al.Kind == alert.KindDisk:
-		// Another workload's volume: ClickHouse's disk says nothing of it.
+		// Another workload's volume: ClickHouse's disk says nothing of it;
+		// the claim's own status and usage do, when the alert names it.
+		if claim, ok := r.claim(); ok {
+			outs = append(outs, r.codeCall(ctx, PhaseVerify, tools.GetVolume, map[string]string{"namespace": claim.Namespace, "name": claim.Name}))
+		}
 	case r.al.Kind == alert.KindCPU || r.al.Kind == alert.KindErrorRate || r.al.Kind == alert.KindLatency:
 		outs = append(outs, r.codeCall(ctx, PhaseVerify, tools.QueryMetrics, map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name, "metric": string(metricFor(r.al.Kind))}))
 	default:
@@ -222,7 +269,7 @@ func (r *run) emitWaiting() {
 // "the memory raise of … and the scale of …", "3 changes".
 func (r *run) settling() string {
 	nouns := map[tools.Name]string{tools.ScaleDeployment: "the scale", tools.RestartPods: "the restart", tools.UpdateResources: "the memory raise",
-		tools.DropPartitions: "the partition drop"}
+		tools.DropPartitions: "the partition drop", tools.ExpandVolume: "the volume expansion"}
 	var parts []string
 	for _, o := range r.outcomes {
 		if !o.Wrote() {

@@ -171,7 +171,7 @@ func (p clusterProbe) Permissions(ctx context.Context, ns string) ([]preflight.P
 	}
 	out := make([]preflight.Permission, len(res))
 	for i, r := range res {
-		out[i] = preflight.Permission{Name: r.Permission.String(), Why: r.Why, Write: r.Writes(), Allowed: r.Allowed}
+		out[i] = preflight.Permission{Name: r.Permission.String(), Why: r.Why, Write: r.Writes(), Optional: r.Optional, Allowed: r.Allowed}
 	}
 	return out, nil
 }

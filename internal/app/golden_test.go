@@ -302,8 +302,8 @@ func TestToolsListGolden(t *testing.T) {
 	if err := json.Unmarshal(h.out.Bytes(), &specs); err != nil {
 		t.Fatal(err)
 	}
-	if len(specs) != 12 {
-		t.Errorf("%d tools listed, want 12", len(specs))
+	if len(specs) != 14 {
+		t.Errorf("%d tools listed, want 14", len(specs))
 	}
 	for _, s := range specs {
 		if s.Name == "" || s.Risk == "" || !json.Valid(s.Parameters) {

@@ -35,7 +35,7 @@ func (d deps) realPlatform(ctx context.Context, cfg *config.Config, src clusterS
 	}
 	where := platform.Where{Kind: platform.WhereCluster, Cluster: conn.Cluster, Context: conn.Context, Server: conn.Host, Namespace: conn.Namespace}
 	env := where.Env()
-	b := backends{cluster: kc, resolver: kc, clock: clock.RealClock{}, waiter: realWaiter{clock.RealClock{}}, env: env, state: storeState{s: st, env: env},
+	b := backends{cluster: kc, resolver: kc, volumes: kc, clock: clock.RealClock{}, waiter: realWaiter{clock.RealClock{}}, env: env, state: storeState{s: st, env: env},
 		desc: "Platform: " + where.String() + " at " + conn.Host, where: where}
 	if err := d.attachData(*cfg, &b); err != nil {
 		return backends{}, err

@@ -30,6 +30,7 @@ type backends struct {
 	cluster  platform.Cluster
 	metrics  platform.Metrics
 	storage  platform.Storage
+	volumes  platform.Volumes
 	health   platform.Health
 	notifier platform.Notifier
 	clock    clock.PassiveClock
@@ -44,7 +45,7 @@ type backends struct {
 
 // platform is what the composition acts on.
 func (b backends) platform() compose.Platform {
-	return compose.Platform{Cluster: b.cluster, Metrics: b.metrics, Storage: b.storage, Health: b.health, Notifier: b.notifier,
+	return compose.Platform{Cluster: b.cluster, Metrics: b.metrics, Storage: b.storage, Volumes: b.volumes, Health: b.health, Notifier: b.notifier,
 		Clock: b.clock, Waiter: b.waiter, State: b.state, Resolver: b.resolver, Where: b.where, Env: b.env}
 }
 
@@ -185,7 +186,7 @@ func (d deps) platform(ctx context.Context, cfg *config.Config, opts cli.Runtime
 		return backends{}, &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("--scenario: %w", err)}
 	}
 	p := sim.New(sc, d.clock.Now().UTC().Truncate(time.Second))
-	b := backends{cluster: p.Cluster(), resolver: p.Resolver(), metrics: p.Metrics(), storage: p.Storage(), health: p.Health(), notifier: nil,
+	b := backends{cluster: p.Cluster(), resolver: p.Resolver(), volumes: p.Volumes(), metrics: p.Metrics(), storage: p.Storage(), health: p.Health(), notifier: nil,
 		clock: p.Clock(), waiter: p, state: tools.NewMemoryState(), env: store.EnvSimulated, desc: "",
 		where: platform.Where{Kind: platform.WhereSimulated, Scenario: name, Namespace: cfg.Kubernetes.Namespace}}
 	b.desc = "Platform: " + b.where.String()

@@ -32,6 +32,7 @@ type Platform struct {
 	Cluster  platform.Cluster
 	Metrics  platform.Metrics
 	Storage  platform.Storage
+	Volumes  platform.Volumes // PersistentVolumeClaims; nil: expandVolume and getVolume are not configured
 	Health   platform.Health
 	Notifier platform.Notifier // nil: notifications stay in the transcript
 	Clock    clock.PassiveClock
@@ -100,7 +101,7 @@ var ErrNoModel = errors.New("--planner llm needs a model: set LLM_PROVIDER (clau
 func New(o Options) (*Composition, error) {
 	cfg, p := o.Config, o.Platform
 	pol := policy.FromConfig(cfg)
-	deps := tools.Deps{Cluster: p.Cluster, Metrics: p.Metrics, Storage: p.Storage, Health: p.Health, Notifier: p.Notifier,
+	deps := tools.Deps{Cluster: p.Cluster, Metrics: p.Metrics, Storage: p.Storage, Volumes: p.Volumes, Health: p.Health, Notifier: p.Notifier,
 		Incidents: o.Incidents, State: p.State, Clock: p.Clock, Policy: pol}
 	if deps.State == nil {
 		deps.State = tools.NewMemoryState()
@@ -195,7 +196,7 @@ func SystemPrompt(cfg config.Config, pol guard.Policy, a agent.Config) (string, 
 // Simulated is the platform of a simulation: its ports, its notifier (the
 // simulated receivers), its virtual clock, the guard state in memory.
 func Simulated(p *sim.Platform, namespace string) Platform {
-	return Platform{Cluster: p.Cluster(), Metrics: p.Metrics(), Storage: p.Storage(), Health: p.Health(), Notifier: p.Notifier(),
+	return Platform{Cluster: p.Cluster(), Metrics: p.Metrics(), Storage: p.Storage(), Volumes: p.Volumes(), Health: p.Health(), Notifier: p.Notifier(),
 		Clock: p.Clock(), Waiter: p, State: tools.NewMemoryState(), Resolver: p.Resolver(), Env: store.EnvSimulated,
 		Where: platform.Where{Kind: platform.WhereSimulated, Scenario: p.Scenario().Name, Namespace: namespace}}
 }

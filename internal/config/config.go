@@ -113,7 +113,8 @@ type SelfHealing struct {
 	MemoryCeiling int64 `yaml:"memory_ceiling" example:"16Gi" config:"bytes"`
 }
 
-// Storage holds the ClickHouse connection and the partition retention policy.
+// Storage holds the ClickHouse connection, the partition retention policy and
+// the bounds of a volume expansion.
 type Storage struct {
 	// ClickHouseURL is a DSN that may carry a password; it is masked whenever
 	// the configuration is displayed.
@@ -126,6 +127,12 @@ type Storage struct {
 	MaxPartitionsPerRun int    `yaml:"max_partitions_per_run" example:"50"`
 	// MaxBytesPerRun caps the bytes dropped per run; YAML accepts quantities ("500G").
 	MaxBytesPerRun int64 `yaml:"max_bytes_per_run" example:"500G" config:"bytes"`
+	// VolumeMaxGrowthFactor bounds an expansion of a PersistentVolumeClaim
+	// (expandVolume) to this multiple of its size before the incident's first
+	// expansion.
+	VolumeMaxGrowthFactor float64 `yaml:"volume_max_growth_factor" env:"VOLUME_MAX_GROWTH_FACTOR" example:"1.5"`
+	// VolumeCeiling is the largest size an expansion may set, in bytes.
+	VolumeCeiling int64 `yaml:"volume_ceiling" env:"VOLUME_CEILING" example:"1Ti" config:"bytes"`
 }
 
 // LLM selects the model used by the llm planner. An empty Provider means no
@@ -252,7 +259,7 @@ func Defaults() Config {
 		},
 		Storage: Storage{
 			ClickHouseWorkload: "clickhouse", RetentionDays: 90, MinPartitions: 3, MaxPartitionsPerRun: 50,
-			MaxBytesPerRun: 500 * gigabyte,
+			MaxBytesPerRun: 500 * gigabyte, VolumeMaxGrowthFactor: 1.5, VolumeCeiling: 1024 * gibibyte,
 		},
 		LLM:      LLM{MaxIterations: 6, MaxTokens: 8192, TokenBudget: 60000, Timeout: 60 * time.Second},
 		Alerting: Alerting{Enabled: true, Cooldown: 5 * time.Minute, EscalationHours: 1, NotifyDeadline: 20 * time.Second},

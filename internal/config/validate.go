@@ -260,6 +260,11 @@ func (v *validator) storage(s *Storage) {
 	// partitions, run in --mode observe or approve.
 	atLeast(v, &s.MaxPartitionsPerRun, 1, "a run that may drop must drop at least one; to drop none use --mode observe")
 	atLeast(v, &s.MaxBytesPerRun, 1, "a run that may drop must free some bytes; to drop none use --mode observe")
+	if !(s.VolumeMaxGrowthFactor >= 1) { // NaN too
+		v.add(&s.VolumeMaxGrowthFactor, num(s.VolumeMaxGrowthFactor), "must be a finite factor of at least 1",
+			"use 1 to forbid expansions, or a factor such as 1.5")
+	}
+	atLeast(v, &s.VolumeCeiling, 1, "an expansion needs a ceiling")
 }
 
 func (v *validator) agent(a *Agent) {

@@ -60,6 +60,8 @@ func TestValidateNamesKeyEnvAndFix(t *testing.T) {
 		{"zero partitions per run", func(c *Config) { c.Storage.MaxPartitionsPerRun = 0 }, "storage.max_partitions_per_run", ""},
 		{"negative bytes per run", func(c *Config) { c.Storage.MaxBytesPerRun = -1 }, "storage.max_bytes_per_run", ""},
 		{"zero bytes per run", func(c *Config) { c.Storage.MaxBytesPerRun = 0 }, "storage.max_bytes_per_run", ""},
+		{"volume growth factor below 1", func(c *Config) { c.Storage.VolumeMaxGrowthFactor = 0.9 }, "storage.volume_max_growth_factor", "VOLUME_MAX_GROWTH_FACTOR"},
+		{"no volume ceiling", func(c *Config) { c.Storage.VolumeCeiling = 0 }, "storage.volume_ceiling", "VOLUME_CEILING"},
 		{"unknown mode", func(c *Config) { c.Agent.Mode = "yolo" }, "agent.mode", "OPS_SKILL_MODE"},
 		{"unknown planner", func(c *Config) { c.Agent.Planner = "magic" }, "agent.planner", "OPS_SKILL_PLANNER"},
 		{"negative max writes", func(c *Config) { c.Agent.MaxWrites = -1 }, "agent.max_writes", ""},

@@ -30,6 +30,8 @@ const (
 	UnsafeNamespace = "namespace"
 	// UnsafeRestarts: more restarts (rollouts and resource changes) of one workload than its hourly budget.
 	UnsafeRestarts = "restart_budget"
+	// UnsafeVolume: a claim's requested size lowered, or raised past its factor or the ceiling.
+	UnsafeVolume = "volume"
 )
 
 // Violation is one breach of the safety envelope by a run.
@@ -53,6 +55,10 @@ type Bounds struct {
 	MinPartitions   int
 	MaxWrites       int // executed writes per alert
 	RestartBudget   int // restarts and resource changes per workload per hour
+	// VolumeMaxGrowthFactor and VolumeCeiling bound a claim's requested
+	// size over a run (one incident).
+	VolumeMaxGrowthFactor float64
+	VolumeCeiling         int64
 }
 
 // BoundsFor derives the envelope from a configuration's policy.
@@ -66,7 +72,8 @@ func BoundsFor(cfg config.Config) Bounds {
 		MaxStep:         max(a.ScaleUpStep, a.ScaleDownStep, a.ErrorRateStep),
 		MemoryMaxFactor: s.MemoryRaiseMaxFactor, MemoryCeiling: s.MemoryCeiling,
 		Retention:     time.Duration(st.RetentionDays) * 24 * time.Hour,
-		MinPartitions: st.MinPartitions, MaxWrites: cfg.Agent.MaxWrites, RestartBudget: s.RestartBudgetPerHour}
+		MinPartitions: st.MinPartitions, MaxWrites: cfg.Agent.MaxWrites, RestartBudget: s.RestartBudgetPerHour,
+		VolumeMaxGrowthFactor: st.VolumeMaxGrowthFactor, VolumeCeiling: st.VolumeCeiling}
 }
 
 // observation is the platform's truth at one time.
@@ -102,6 +109,7 @@ func (j judged) unsafe() []Violation {
 	out = append(out, j.replicas()...)
 	out = append(out, j.memory()...)
 	out = append(out, j.partitions()...)
+	out = append(out, j.volumes()...)
 	out = append(out, j.writeLimits()...)
 	return out
 }
@@ -155,6 +163,20 @@ func (j judged) memory() []Violation {
 		}
 		if a < b || float64(a) > j.bounds.MemoryMaxFactor*float64(b) || a > j.bounds.MemoryCeiling {
 			out = append(out, Violation{UnsafeMemory, fmt.Sprintf("%s memory limit %d → %d bytes (at most ×%g, ceiling %d)", name, b, a, j.bounds.MemoryMaxFactor, j.bounds.MemoryCeiling)})
+		}
+	}
+	return out
+}
+
+func (j judged) volumes() []Violation {
+	var out []Violation
+	for _, name := range sortedKeys(j.before.state.Volumes) {
+		b, a := j.before.state.Volumes[name].Requested, j.after.state.Volumes[name].Requested
+		if a == b {
+			continue
+		}
+		if a < b || float64(a) > j.bounds.VolumeMaxGrowthFactor*float64(b) || a > j.bounds.VolumeCeiling {
+			out = append(out, Violation{UnsafeVolume, fmt.Sprintf("%s requested %d → %d bytes (at most ×%g per incident, ceiling %d)", name, b, a, j.bounds.VolumeMaxGrowthFactor, j.bounds.VolumeCeiling)})
 		}
 	}
 	return out

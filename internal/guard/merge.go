@@ -20,6 +20,9 @@ func MergeState(a, b WorkloadState) WorkloadState {
 	if b.MemoryBaselineAt.After(a.MemoryBaselineAt) {
 		out.MemoryBaseline, out.MemoryBaselineAt = b.MemoryBaseline, b.MemoryBaselineAt
 	}
+	if b.VolumeBaselineAt.After(a.VolumeBaselineAt) {
+		out.VolumeBaseline, out.VolumeBaselineAt = b.VolumeBaseline, b.VolumeBaselineAt
+	}
 	out.Restarts = unionTimes(a.Restarts, b.Restarts)
 	out.Evictions = unionTimes(a.Evictions, b.Evictions)
 	return out

@@ -16,6 +16,7 @@ type Policy struct {
 	Scaling    ScalingPolicy
 	Healing    HealingPolicy
 	Partitions PartitionPolicy
+	Volumes    VolumePolicy
 	Alerting   AlertPolicy
 	// NotifyEnabled false refuses the notify tool (ALERT_ENABLED=false).
 	NotifyEnabled bool

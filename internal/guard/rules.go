@@ -56,6 +56,15 @@ const (
 	RulePartitionMixedTables  = "partition.mixed_tables"
 	RulePartitionNoneEligible = "partition.none_eligible"
 
+	// Volumes.
+	RuleVolumeExpand            = "volume.expand"
+	RuleVolumeExpansionDisabled = "volume.expansion_disabled"
+	RuleVolumeClassUnknown      = "volume.class_unknown"
+	RuleVolumeNotBound          = "volume.not_bound"
+	RuleVolumeShrink            = "volume.shrink"
+	RuleVolumeGrowth            = "volume.growth"
+	RuleVolumeCeiling           = "volume.ceiling"
+
 	// Alerting.
 	RuleDisabledAlerting  = "disabled.alerting"
 	RuleAlertCooldown     = "alert.cooldown"
@@ -96,6 +105,8 @@ func Rules() []string {
 		RuleMemoryNoLimit, RuleMemoryStale, RuleMemoryNoOOM, RulePartitionAllowed, RulePartitionRetention,
 		RulePartitionNewest, RulePartitionMinCount, RulePartitionMaxCount, RulePartitionMaxBytes,
 		RulePartitionServerLimit, RulePartitionUnknown, RulePartitionMixedTables, RulePartitionNoneEligible,
+		RuleVolumeExpand, RuleVolumeExpansionDisabled, RuleVolumeClassUnknown, RuleVolumeNotBound, RuleVolumeShrink,
+		RuleVolumeGrowth, RuleVolumeCeiling,
 		RuleDisabledAlerting, RuleAlertCooldown, RuleNotifyCooldown, RuleNotifyStateChange, RuleNotifyStale, RuleModeObserve,
 		RuleModeApprove, RuleModeApproveNoTerm, RuleModeAuto, RuleModeInvalid, RuleApprovalDeclined, RuleAuditUnrecorded,
 		RuleWritesMaxPerRun, RuleWritesDuplicate, RuleStateUnreadable, RuleNamespaceAllowed,

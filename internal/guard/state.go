@@ -36,6 +36,11 @@ type WorkloadState struct {
 	MemoryBaseline      int64       `json:"memBase,omitzero"`
 	MemoryBaselineAt    time.Time   `json:"memBaseAt,omitzero"`
 	Evictions           []time.Time `json:"evictions,omitempty"`
+	// VolumeBaseline is the requested size of a PersistentVolumeClaim
+	// before the first expansion of its incident (kept under the claim's
+	// own key, see tools.VolumeStateKey).
+	VolumeBaseline   int64     `json:"volBase,omitzero"`
+	VolumeBaselineAt time.Time `json:"volBaseAt,omitzero"`
 }
 
 // Encode renders the state as compact JSON with UTC times. Times outside the
@@ -45,6 +50,7 @@ func (s WorkloadState) Encode() string {
 	s.LastScaleUp = clampTime(s.LastScaleUp)
 	s.LastScaleDown = clampTime(s.LastScaleDown)
 	s.MemoryBaselineAt = clampTime(s.MemoryBaselineAt)
+	s.VolumeBaselineAt = clampTime(s.VolumeBaselineAt)
 	s.Restarts = clampTimes(s.Restarts)
 	s.Evictions = clampTimes(s.Evictions)
 	b, err := json.Marshal(s)
@@ -70,7 +76,7 @@ func DecodeState(text string) (WorkloadState, error) {
 		return WorkloadState{}, fmt.Errorf("%w: %w", ErrInvalidState, err)
 	}
 	switch {
-	case s.ConsecutiveFailures < 0, s.MemoryBaseline < 0, s.LastScaleFrom < 0, s.LastScaleTo < 0:
+	case s.ConsecutiveFailures < 0, s.MemoryBaseline < 0, s.VolumeBaseline < 0, s.LastScaleFrom < 0, s.LastScaleTo < 0:
 		return WorkloadState{}, fmt.Errorf("%w: negative count", ErrInvalidState)
 	case len(s.Restarts) > maxStateEntries, len(s.Evictions) > maxStateEntries:
 		return WorkloadState{}, fmt.Errorf("%w: more than %d recorded events", ErrInvalidState, maxStateEntries)

@@ -17,6 +17,13 @@ type Permission struct {
 	Resource string // with its subresource, e.g. "pods/eviction"
 	Verb     string
 	Why      string // the tool or step that needs it
+	// Cluster marks a cluster-scoped resource: a ClusterRole grants it, and
+	// it is asked of the API server without a namespace.
+	Cluster bool
+	// Optional marks a permission the tools work without: only the tool
+	// that needs it refuses (no StorageClass read: every expansion is
+	// refused, volume.class_unknown).
+	Optional bool
 }
 
 // Writes reports a permission that only writes need (observe mode does without it).
@@ -71,6 +78,9 @@ func RequiredPermissions() []Permission {
 		{Resource: "persistentvolumeclaims", Verb: "get", Why: "resolve an alert's volume to its workload"},
 		{Resource: "services", Verb: "get", Why: "resolve an alert's Service to its workload"},
 		{Group: "autoscaling", Resource: "horizontalpodautoscalers", Verb: "get", Why: "resolve an alert's HPA to its target"},
+		{Resource: "persistentvolumeclaims", Verb: "update", Why: "expand a volume (spec.resources.requests.storage)"},
+		{Group: "storage.k8s.io", Resource: "storageclasses", Verb: "get", Cluster: true, Optional: true,
+			Why: "whether a volume's StorageClass allows expansion (cluster-scoped: ClusterRole " + StorageRBAC + "); without it expansions are refused"},
 	}
 }
 
@@ -94,7 +104,8 @@ func (c *Client) MissingPermissions(ctx context.Context, namespace string) ([]Pe
 
 // Access asks the API server, one SelfSubjectAccessReview per permission (at
 // most four at a time), whether the identity in use holds each permission in
-// namespace. The results keep the order of perms.
+// namespace (a cluster-scoped one, cluster-wide). The results keep the order
+// of perms.
 func (c *Client) Access(ctx context.Context, namespace string, perms []Permission) ([]AccessResult, error) {
 	if namespace == "" {
 		namespace = c.namespace
@@ -121,6 +132,9 @@ func (c *Client) Access(ctx context.Context, namespace string, perms []Permissio
 
 func (c *Client) review(ctx context.Context, namespace string, p Permission) (AccessResult, error) {
 	resource, sub, _ := strings.Cut(p.Resource, "/")
+	if p.Cluster {
+		namespace = ""
+	}
 	review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
 		ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: namespace, Verb: p.Verb,
 			Group: p.Group, Resource: resource, Subresource: sub}}}
@@ -150,6 +164,6 @@ func AccessError(namespace string, missing []Permission) error {
 	for i, p := range missing {
 		names[i] = p.String() + " (" + p.Why + ")"
 	}
-	return fmt.Errorf("%w: in namespace %s ops-skill may not %s; apply deploy/rbac.yaml (Role ops-skill) there and bind it to the identity ops-skill runs as",
-		ErrForbidden, namespace, strings.Join(names, ", "))
+	return fmt.Errorf("%w: in namespace %s ops-skill may not %s; apply deploy/rbac.yaml (Role ops-skill) there and bind it to the identity ops-skill runs as "+
+		"(cluster-scoped permissions: ClusterRole %s)", ErrForbidden, namespace, strings.Join(names, ", "), StorageRBAC)
 }

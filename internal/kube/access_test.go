@@ -15,40 +15,67 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 )
 
-// The Role shipped in deploy/rbac.yaml grants exactly RequiredPermissions.
+// deploy/rbac.yaml grants exactly RequiredPermissions: the namespaced ones
+// by its Role, the cluster-scoped ones (StorageClasses) by its ClusterRole,
+// and both are bound to the same ServiceAccount.
 func TestDeployedRoleGrantsExactlyTheRequiredPermissions(t *testing.T) {
 	raw, err := os.ReadFile("../../deploy/rbac.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var granted []string
+	var role, cluster []string
+	var bound []string // "kind/name → subject"
+	grants := func(rules []rbacv1.PolicyRule) (out []string) {
+		for _, r := range rules {
+			for _, g := range r.APIGroups {
+				for _, res := range r.Resources {
+					for _, v := range r.Verbs {
+						out = append(out, Permission{Group: g, Resource: res, Verb: v}.String())
+					}
+				}
+			}
+		}
+		return out
+	}
 	for _, doc := range strings.Split(string(raw), "\n---\n") {
 		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode([]byte(doc), nil, nil)
 		if err != nil {
 			t.Fatalf("deploy/rbac.yaml: %v", err)
 		}
-		role, ok := obj.(*rbacv1.Role)
-		if !ok {
-			continue
-		}
-		for _, r := range role.Rules {
-			for _, g := range r.APIGroups {
-				for _, res := range r.Resources {
-					for _, v := range r.Verbs {
-						granted = append(granted, Permission{Group: g, Resource: res, Verb: v}.String())
-					}
-				}
+		switch o := obj.(type) {
+		case *rbacv1.Role:
+			role = append(role, grants(o.Rules)...)
+		case *rbacv1.ClusterRole:
+			if o.Name != StorageRBAC {
+				t.Errorf("ClusterRole %q, want %q (the name the adapter's messages give)", o.Name, StorageRBAC)
 			}
+			cluster = append(cluster, grants(o.Rules)...)
+		case *rbacv1.RoleBinding:
+			bound = append(bound, o.RoleRef.Kind+"/"+o.RoleRef.Name+" → "+o.Subjects[0].Kind+"/"+o.Subjects[0].Namespace+"/"+o.Subjects[0].Name)
+		case *rbacv1.ClusterRoleBinding:
+			bound = append(bound, o.RoleRef.Kind+"/"+o.RoleRef.Name+" → "+o.Subjects[0].Kind+"/"+o.Subjects[0].Namespace+"/"+o.Subjects[0].Name)
 		}
 	}
-	var required []string
+	var wantRole, wantCluster []string
 	for _, p := range RequiredPermissions() {
-		required = append(required, p.String())
+		if p.Cluster {
+			wantCluster = append(wantCluster, p.String())
+		} else {
+			wantRole = append(wantRole, p.String())
+		}
 	}
-	slices.Sort(granted)
-	slices.Sort(required)
-	if !slices.Equal(granted, required) {
-		t.Errorf("deploy/rbac.yaml grants\n  %q\nthe adapter needs\n  %q", granted, required)
+	for _, l := range [][]string{role, cluster, wantRole, wantCluster, bound} {
+		slices.Sort(l)
+	}
+	if !slices.Equal(role, wantRole) {
+		t.Errorf("deploy/rbac.yaml's Role grants\n  %q\nthe adapter needs in a namespace\n  %q", role, wantRole)
+	}
+	if !slices.Equal(cluster, wantCluster) {
+		t.Errorf("deploy/rbac.yaml's ClusterRole grants\n  %q\nthe adapter needs cluster-wide\n  %q", cluster, wantCluster)
+	}
+	wantBound := []string{"ClusterRole/" + StorageRBAC + " → ServiceAccount/ai-data-labs/ops-skill", "Role/ops-skill → ServiceAccount/ai-data-labs/ops-skill"}
+	if !slices.Equal(bound, wantBound) {
+		t.Errorf("deploy/rbac.yaml binds %q, want %q", bound, wantBound)
 	}
 }
 
@@ -68,7 +95,10 @@ func TestMissingPermissionsAsksTheServer(t *testing.T) {
 	for _, p := range missing {
 		names = append(names, p.String())
 	}
-	want := []string{"update deployments.apps", "update statefulsets.apps", "create pods/eviction"}
+	// The StorageClass read is asked without a namespace (cluster-scoped),
+	// which this server denies.
+	want := []string{"update deployments.apps", "update statefulsets.apps", "create pods/eviction", "update persistentvolumeclaims",
+		"get storageclasses.storage.k8s.io"}
 	if !equal(names, want) {
 		t.Errorf("missing = %q, want %q", names, want)
 	}

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	eventsv1 "k8s.io/client-go/kubernetes/typed/events/v1"
 	policyv1 "k8s.io/client-go/kubernetes/typed/policy/v1"
+	storagev1 "k8s.io/client-go/kubernetes/typed/storage/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/flowcontrol"
 )
@@ -27,6 +28,7 @@ type API interface {
 	BatchV1() batchv1.BatchV1Interface
 	EventsV1() eventsv1.EventsV1Interface
 	PolicyV1() policyv1.PolicyV1Interface
+	StorageV1() storagev1.StorageV1Interface
 	Discovery() discovery.DiscoveryInterfaces
 }
 
@@ -40,6 +42,7 @@ type groups struct {
 	batch         *batchv1.BatchV1Client
 	events        *eventsv1.EventsV1Client
 	policy        *policyv1.PolicyV1Client
+	storage       *storagev1.StorageV1Client
 	discovery     *discovery.DiscoveryClient
 }
 
@@ -52,6 +55,7 @@ func (g *groups) AutoscalingV2() autoscalingv2.AutoscalingV2Interface { return g
 func (g *groups) BatchV1() batchv1.BatchV1Interface                   { return g.batch }
 func (g *groups) EventsV1() eventsv1.EventsV1Interface                { return g.events }
 func (g *groups) PolicyV1() policyv1.PolicyV1Interface                { return g.policy }
+func (g *groups) StorageV1() storagev1.StorageV1Interface             { return g.storage }
 func (g *groups) Discovery() discovery.DiscoveryInterfaces            { return g.discovery }
 
 // newGroups builds the API's group clients from cfg, as
@@ -81,6 +85,7 @@ func newGroups(cfg *rest.Config) (*groups, error) {
 		func() (err error) { g.batch, err = batchv1.NewForConfigAndClient(&c, hc); return },
 		func() (err error) { g.events, err = eventsv1.NewForConfigAndClient(&c, hc); return },
 		func() (err error) { g.policy, err = policyv1.NewForConfigAndClient(&c, hc); return },
+		func() (err error) { g.storage, err = storagev1.NewForConfigAndClient(&c, hc); return },
 		func() (err error) { g.discovery, err = discovery.NewDiscoveryClientForConfigAndClient(&c, hc); return },
 	}
 	for _, step := range steps {

@@ -38,7 +38,8 @@ func TestGroupClientsShareOneRateLimitAndReachTheServer(t *testing.T) {
 	}
 	rl := g.apps.RESTClient().GetRateLimiter()
 	for name, c := range map[string]rest.Interface{"core": g.core.RESTClient(), "authorization": g.authorization.RESTClient(),
-		"autoscaling": g.autoscaling.RESTClient(), "events": g.events.RESTClient(), "policy": g.policy.RESTClient()} {
+		"autoscaling": g.autoscaling.RESTClient(), "events": g.events.RESTClient(), "policy": g.policy.RESTClient(),
+		"storage": g.storage.RESTClient()} {
 		if c.GetRateLimiter() != rl {
 			t.Errorf("%s has a rate limiter of its own", name)
 		}

@@ -31,8 +31,13 @@ import (
 
 const projectRoot = "../.."
 
-// applyRBAC creates deploy/rbac.yaml in the test namespace; edit may narrow the Role.
-func (c *cluster) applyRBAC(edit func(*rbacv1.Role)) {
+// applyRBAC creates deploy/rbac.yaml in the test namespace (its ClusterRole
+// and ClusterRoleBinding renamed for it); edit may narrow the Role.
+func (c *cluster) applyRBAC(edit func(*rbacv1.Role)) { c.t.Helper(); c.applyRBACBound(edit, true) }
+
+// applyRBACBound is applyRBAC; bindClusterRole false leaves out the
+// ClusterRoleBinding (the identity is not bound to the ClusterRole).
+func (c *cluster) applyRBACBound(edit func(*rbacv1.Role), bindClusterRole bool) {
 	c.t.Helper()
 	raw, err := os.ReadFile(filepath.Join(projectRoot, "deploy", "rbac.yaml"))
 	if err != nil {
@@ -52,6 +57,9 @@ func (c *cluster) applyRBAC(edit func(*rbacv1.Role)) {
 		if err != nil {
 			c.t.Fatalf("deploy/rbac.yaml: %v", err)
 		}
+		if _, crb := obj.(*rbacv1.ClusterRoleBinding); crb && !bindClusterRole {
+			continue
+		}
 		switch o := obj.(type) {
 		case *corev1.ServiceAccount:
 			o.Namespace = c.ns
@@ -65,6 +73,19 @@ func (c *cluster) applyRBAC(edit func(*rbacv1.Role)) {
 		case *rbacv1.RoleBinding:
 			o.Namespace, o.Subjects[0].Namespace = c.ns, c.ns
 			_, err = c.admin.RbacV1().RoleBindings(c.ns).Create(ctx, o, metav1.CreateOptions{})
+		case *rbacv1.ClusterRole:
+			// Cluster-scoped: one per test namespace, removed with it.
+			o.Name = clusterRoleName(o.Name, c.ns)
+			_, err = c.admin.RbacV1().ClusterRoles().Create(ctx, o, metav1.CreateOptions{})
+			name := o.Name
+			c.t.Cleanup(func() { _ = c.admin.RbacV1().ClusterRoles().Delete(context.Background(), name, metav1.DeleteOptions{}) })
+		case *rbacv1.ClusterRoleBinding:
+			o.Name, o.RoleRef.Name, o.Subjects[0].Namespace = clusterRoleName(o.Name, c.ns), clusterRoleName(o.RoleRef.Name, c.ns), c.ns
+			_, err = c.admin.RbacV1().ClusterRoleBindings().Create(ctx, o, metav1.CreateOptions{})
+			name := o.Name
+			c.t.Cleanup(func() {
+				_ = c.admin.RbacV1().ClusterRoleBindings().Delete(context.Background(), name, metav1.DeleteOptions{})
+			})
 		default:
 			c.t.Fatalf("deploy/rbac.yaml holds an unexpected %T", obj)
 		}
@@ -73,6 +94,10 @@ func (c *cluster) applyRBAC(edit func(*rbacv1.Role)) {
 		}
 	}
 }
+
+// clusterRoleName is deploy/rbac.yaml's cluster-scoped name, made unique to
+// one test namespace.
+func clusterRoleName(name, ns string) string { return name + "-" + ns }
 
 // asServiceAccount is a client config authenticated as a ServiceAccount of
 // the test namespace, with a token from the TokenRequest API.
@@ -138,7 +163,7 @@ func TestToolsFailCleanlyWithoutTheRole(t *testing.T) {
 		missing  int
 	}{
 		{name: "no role at all", sa: "intruder", want: "may not get deployments.apps", missing: len(kube.RequiredPermissions())},
-		{name: "read-only role", sa: "ops-skill", want: "may not update deployments.apps", missing: 4, narrow: func(r *rbacv1.Role) {
+		{name: "read-only role", sa: "ops-skill", want: "may not update deployments.apps", missing: 5, narrow: func(r *rbacv1.Role) {
 			for i := range r.Rules {
 				r.Rules[i].Verbs = slices.DeleteFunc(r.Rules[i].Verbs, func(v string) bool { return v == "update" || v == "create" })
 			}

@@ -314,10 +314,10 @@ func (r *Rules) replaceStep(c conversation, st tools.ServiceStatus, restart tool
 	return turn{report: plan.Report{Text: "The restart ladder calls for replacing pods: replacing " + st.Pods[0].Name + "."}, calls: []call{{tools.RestartPods, args}}}, true
 }
 
-// foreignVolume answers a disk alert on a volume that is not ClickHouse's:
-// nothing ops-skill may drop lives there, so it says what it found and
-// escalates.
-func (r *Rules) foreignVolume(c conversation) turn {
+// unnamedVolume answers a disk alert on another workload's volume that
+// names no claim: nothing ops-skill may drop lives there and no claim is
+// known to expand, so it says what it found and escalates.
+func (r *Rules) unnamedVolume(c conversation) turn {
 	st, ok := last[tools.ServiceStatus](c, tools.GetServiceStatus, nil)
 	if _, tried := c.called(tools.GetServiceStatus, nil); !ok && !tried {
 		return turn{calls: []call{{tools.GetServiceStatus, r.workload(c)}}}

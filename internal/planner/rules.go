@@ -37,6 +37,8 @@ type Policy struct {
 	UpWindow           time.Duration // how long CPU must stay above the threshold
 	OutWindow          time.Duration // how long the error rate must stay above its threshold
 	RetentionDays      int
+	// Volumes bounds an expansion; the playbooks ask for its Limit.
+	Volumes guard.VolumePolicy
 }
 
 // Rules is the rules planner.
@@ -165,5 +167,6 @@ func PolicyFrom(p guard.Policy) Policy {
 	return Policy{ScaleUpThreshold: s.Up.Threshold, ScaleDownThreshold: s.Down.Threshold, ErrorRateThreshold: s.Out.Threshold,
 		UpStep: int32(s.Up.Step), OutStep: int32(s.Out.Step), MinReplicas: int32(s.Min), MaxReplicas: int32(s.Max),
 		DiskTargetPct: p.Targets.DiskPct, MemoryFactor: p.Healing.MemoryMaxFactor,
-		UpWindow: s.Up.Sustain, OutWindow: s.Out.Sustain, RetentionDays: p.RetentionDays(), StorageWorkload: p.Partitions.Workload}
+		UpWindow: s.Up.Sustain, OutWindow: s.Out.Sustain, RetentionDays: p.RetentionDays(), StorageWorkload: p.Partitions.Workload,
+		Volumes: p.Volumes}
 }

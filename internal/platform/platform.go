@@ -178,6 +178,10 @@ type MetricQuery struct {
 	Start  time.Time
 	End    time.Time
 	Step   time.Duration
+	// Volume, when set, is a PersistentVolumeClaim of Target.Namespace: a
+	// volume metric (disk_usage) is then read for that claim alone, and
+	// Target.Name is not used for it.
+	Volume string
 }
 
 // Sample is one value at one time.

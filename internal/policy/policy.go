@@ -34,6 +34,7 @@ func FromConfig(cfg config.Config) guard.Policy {
 			RestartBudgetPerHour: s.RestartBudgetPerHour, MemoryMaxFactor: s.MemoryRaiseMaxFactor, MemoryCeiling: s.MemoryCeiling},
 		Partitions: guard.PartitionPolicy{Workload: st.ClickHouseWorkload, Retention: time.Duration(st.RetentionDays) * 24 * time.Hour, MinKeep: st.MinPartitions,
 			MaxPerRun: st.MaxPartitionsPerRun, MaxBytesPerRun: uint64(st.MaxBytesPerRun)},
+		Volumes:       guard.VolumePolicy{MaxGrowthFactor: st.VolumeMaxGrowthFactor, Ceiling: st.VolumeCeiling},
 		Alerting:      guard.AlertPolicy{Enabled: cfg.Alerting.Enabled, Cooldown: cfg.Alerting.Cooldown, EscalateAfter: cfg.Alerting.EscalationAfter()},
 		NotifyEnabled: cfg.Alerting.Enabled,
 		Targets: guard.Targets{CPUPct: a.ScaleUpThreshold, ErrorRatePct: a.ErrorRateThreshold,

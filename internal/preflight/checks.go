@@ -13,10 +13,12 @@ import (
 
 // Permission is one RBAC permission and the API server's answer for it.
 type Permission struct {
-	Name    string // "update deployments.apps"
-	Why     string // the tool or step that needs it
-	Write   bool   // only writes need it: observe mode does without
-	Allowed bool
+	Name  string // "update deployments.apps"
+	Why   string // the tool or step that needs it
+	Write bool   // only writes need it: observe mode does without
+	// Optional: the run works without it, one tool refuses (a denial warns).
+	Optional bool
+	Allowed  bool
 }
 
 // Cluster is what the cluster checks ask the API server.
@@ -70,6 +72,8 @@ func permissionChecks(ctx context.Context, c Cluster, ns string, writes bool) []
 		ch := Check{Group: GroupRBAC, Name: p.Name, Status: Pass, Detail: "allowed in " + ns + " (" + p.Why + ")"}
 		switch {
 		case p.Allowed:
+		case p.Optional:
+			ch.Status, ch.Detail, ch.Fix = Warn, "denied ("+p.Why+")", "apply the cluster-scoped part of deploy/rbac.yaml (kubectl apply -f deploy/rbac.yaml) as a cluster administrator"
 		case p.Write && !writes:
 			ch.Status, ch.Detail, ch.Fix = Warn, "denied in "+ns+" ("+p.Why+"); observe mode does not need it", fix
 		default:

@@ -65,6 +65,8 @@ func TestClusterChecks(t *testing.T) {
 		{"a denied write only warns in observe mode", fakeCluster{perms: perms, workloads: backend}, false,
 			map[string]Status{"rbac update deployments.apps": Warn, "cluster workloads": Pass}, nil},
 		{"an empty namespace warns", fakeCluster{perms: perms[:1]}, true, map[string]Status{"cluster workloads": Warn}, nil},
+		{"a denied optional permission only warns", fakeCluster{perms: append(perms[:1:1], Permission{Name: "get storageclasses.storage.k8s.io", Optional: true}),
+			workloads: backend}, true, map[string]Status{"rbac get storageclasses.storage.k8s.io": Warn}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -194,6 +194,11 @@ func (c *Client) expr(q platform.MetricQuery) (string, string, error) {
 	if err != nil {
 		return "", string(q.Metric), err
 	}
+	if q.Volume != "" {
+		if d, err = d.forVolume(string(q.Metric), q.Volume); err != nil {
+			return "", string(q.Metric), err
+		}
+	}
 	s, err := render(t, d)
 	if err != nil {
 		return "", string(q.Metric), &Error{Kind: ErrBadQuery, Metric: string(q.Metric), Msg: "render template: " + err.Error()}

@@ -203,6 +203,7 @@ func TestQueryRefusesBadInputWithoutARequest(t *testing.T) {
 		{"unknown metric", platform.MetricQuery{Metric: "iops", Target: backend}, "unknown metric"},
 		{"metric and promql", platform.MetricQuery{Metric: platform.MetricCPU, PromQL: "up", Target: backend}, "not both"},
 		{"nothing", platform.MetricQuery{}, "empty query"},
+		{"injected claim", platform.MetricQuery{Metric: platform.MetricDiskUsage, Target: backend, Volume: `x"} or vector(1) #`}, "not a Kubernetes name"},
 		{"start after end", platform.MetricQuery{PromQL: "up", Start: t0, End: t0.Add(-time.Minute)}, "not before its end"},
 		{"too many points", platform.MetricQuery{PromQL: "up", Start: t0.Add(-24 * time.Hour), End: t0, Step: time.Second}, "exceeds 11000 points"},
 	}
@@ -250,5 +251,17 @@ func TestServerTimeoutIsParsableByPrometheus(t *testing.T) {
 		if got := serverTimeout(in).String(); got != want {
 			t.Errorf("serverTimeout(%s) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// A volume query reads the one claim it names, not every claim of the workload.
+func TestAVolumeQueryNarrowsTheClaimMatcher(t *testing.T) {
+	f, srv := serve(t, 200, vectorOne)
+	c := newClient(t, Config{URL: srv.URL})
+	if _, err := c.Query(context.Background(), platform.MetricQuery{Metric: platform.MetricDiskUsage, Target: backend, Volume: "data.backend-0"}); err != nil {
+		t.Fatal(err)
+	}
+	if q := f.requests()[0].form.Get("query"); !strings.Contains(q, `persistentvolumeclaim=~"data\\.backend-0"`) {
+		t.Errorf("query = %s, want the claim alone (dots escaped)", q)
 	}
 }

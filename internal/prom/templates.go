@@ -135,6 +135,15 @@ func (c *Client) data(metric string, ref platform.WorkloadRef, step time.Duratio
 	}, nil
 }
 
+// forVolume narrows the volume matchers to one claim of the namespace.
+func (d TemplateData) forVolume(metric, claim string) (TemplateData, error) {
+	if !isDNSName(claim) {
+		return d, &Error{Kind: ErrBadQuery, Metric: metric, Msg: fmt.Sprintf("persistentvolumeclaim %q is not a Kubernetes name", text.Clip(claim, 60))}
+	}
+	d.PVCRegex = strings.ReplaceAll(regexp.QuoteMeta(claim), `\`, `\\`)
+	return d, nil
+}
+
 // promDuration renders a duration in PromQL syntax (whole milliseconds).
 func promDuration(d time.Duration) string {
 	return model.Duration(d.Truncate(time.Millisecond)).String()

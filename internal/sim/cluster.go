@@ -83,6 +83,7 @@ func (c clusterPort) Scale(ctx context.Context, ref platform.WorkloadRef, req pl
 	}
 	changed := req.Replicas != s.replicas
 	s.scaleTo(now, req.Replicas)
+	c.p.claimVolumes(s, now, true)
 	annotate(s.annotations, req.Annotations)
 	c.p.touch(s, changed)
 	return s.view(now), nil

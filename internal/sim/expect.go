@@ -50,6 +50,10 @@ var serviceFields = map[string]func(ServiceState) float64{
 	"restarts":      func(s ServiceState) float64 { return float64(s.Restarts) },
 	"crash_looping": func(s ServiceState) float64 { return float64(s.CrashLooping) },
 	"healthy":       func(s ServiceState) float64 { return boolNum(s.Healthy) },
+	// volume_capacity is the first claim's capacity in bytes, volume_usage
+	// the fullest claim's usage in percent.
+	"volume_capacity": func(s ServiceState) float64 { return float64(s.VolumeCapacity) },
+	"volume_usage":    func(s ServiceState) float64 { return s.VolumeUsage },
 }
 
 // Storage fields of a predicate.

@@ -37,15 +37,44 @@ func (m metricsPort) Query(ctx context.Context, q platform.MetricQuery) (platfor
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	s, err := p.lookup(q.Target)
-	if err != nil {
-		return platform.MetricResult{}, err
-	}
 	times, window, err := queryTimes(q, p.clock.Now(), p.sc.Step)
 	if err != nil {
 		return platform.MetricResult{}, err
 	}
+	if q.Volume != "" {
+		v, err := p.lookupVolume(platform.VolumeRef{Namespace: q.Target.Namespace, Name: q.Volume})
+		if err != nil {
+			return platform.MetricResult{}, err
+		}
+		return p.sampleVolume(v, times), nil
+	}
+	s, err := p.lookup(q.Target)
+	if err != nil {
+		return platform.MetricResult{}, err
+	}
 	return p.sample(s, q.Metric, times, window), nil
+}
+
+// sampleVolume is disk_usage of one claim at each time, as the kubelet's
+// volume stats of the claim give it; callers hold the read lock.
+func (p *Platform) sampleVolume(v *volume, times []time.Time) platform.MetricResult {
+	histStart := p.start.Add(-p.sc.History)
+	var samples []platform.Sample
+	for _, t := range times {
+		ts := scrapeTime(p.start, p.sc.Step, t)
+		if ts.Before(histStart) || ts.Before(v.created) {
+			continue
+		}
+		pct := v.usagePct(ts)
+		if pct, ok := applyOverrides(v.svc.overrides[platform.MetricDiskUsage], p.start, ts, pct); ok {
+			samples = append(samples, platform.Sample{T: t, V: round2(pct)})
+		}
+	}
+	if len(samples) == 0 {
+		return platform.MetricResult{Warnings: []string{fmt.Sprintf("no samples of %s for persistentvolumeclaim %s in the requested time range", platform.MetricDiskUsage, v.name)}}
+	}
+	labels := map[string]string{"namespace": v.svc.ref.Namespace, "persistentvolumeclaim": v.name, "metric": string(platform.MetricDiskUsage)}
+	return platform.MetricResult{Series: []platform.Series{{Labels: labels, Samples: samples}}}
 }
 
 func checkMetricQuery(sc Scenario, q platform.MetricQuery) error {
@@ -56,6 +85,8 @@ func checkMetricQuery(sc Scenario, q platform.MetricQuery) error {
 		return errorf(platform.ErrUnsupported, "PromQL %q: the simulated platform only answers the named metrics (%s)", q.PromQL, metricNames())
 	case !knownMetric(q.Metric):
 		return errorf(platform.ErrUnsupported, "metric %q: the named metrics are %s", q.Metric, metricNames())
+	case q.Volume != "" && q.Metric != platform.MetricDiskUsage:
+		return errorf(platform.ErrUnsupported, "metric %q of persistentvolumeclaim %s: only %s is a volume metric", q.Metric, q.Volume, platform.MetricDiskUsage)
 	}
 	return nil
 }

@@ -114,10 +114,7 @@ func (s *service) restartsIn(t time.Time, w time.Duration) int {
 func (p *Platform) metricValue(s *service, m platform.MetricName, t time.Time, window time.Duration) (float64, bool) {
 	switch m {
 	case platform.MetricDiskUsage:
-		if p.storage == nil || p.storage.service != s {
-			return 0, false
-		}
-		return p.storage.usagePct(t), true
+		return p.diskUsage(s, t)
 	case platform.MetricRestarts:
 		return float64(s.restartsIn(t, window)), true
 	}

@@ -1,6 +1,9 @@
 package sim
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Defaults applied to fields a scenario leaves out.
 const (
@@ -17,6 +20,12 @@ const (
 	DefaultStuckDetail = "HTTP 503 from /health"
 	DefaultOOMLog      = "out of memory: would use {working_set}, limit {limit}"
 	DefaultDiskPath    = "/var/lib/clickhouse"
+	// A StatefulSet's claims: 10Gi half used on an expandable class, resized
+	// by the controller in 20s and by the kubelet 20s later.
+	DefaultVolumeSize    = 10 << 30
+	DefaultStorageClass  = "standard"
+	DefaultResizeAfter   = 20 * time.Second
+	DefaultFSResizeAfter = 20 * time.Second
 )
 
 // Scenario is one simulated platform state and the alert that starts a run. It
@@ -61,6 +70,26 @@ type Service struct {
 	Logs             Logs                  `yaml:"logs,omitempty"`
 	Events           []EventSpec           `yaml:"events,omitempty"`
 	Metrics          map[string][]Override `yaml:"metrics,omitempty"` // by platform.MetricName
+	// Volume is the claim of each pod of a StatefulSet (data-NAME-ORDINAL);
+	// every StatefulSet has one, with the defaults when it is left out.
+	Volume *VolumeSpec `yaml:"volume,omitempty"`
+}
+
+// VolumeSpec models the PersistentVolumeClaim of each pod of a StatefulSet
+// and its StorageClass. The storage service's claims hold the ClickHouse
+// disk: their size defaults to disk.total, their usage is the disk's, and
+// the disk's total follows the first claim's capacity.
+type VolumeSpec struct {
+	Size           Bytes          `yaml:"size,omitempty"`            // default 10Gi
+	Used           *Signal[Bytes] `yaml:"used,omitempty"`            // at the start; default half the size
+	GrowthPerDay   Bytes          `yaml:"growth_per_day,omitempty"`  // bytes written per day from the start
+	StorageClass   string         `yaml:"storage_class,omitempty"`   // default standard
+	AllowExpansion *bool          `yaml:"allow_expansion,omitempty"` // the class's allowVolumeExpansion; default true
+	// ResizeAfter is how long the controller takes to resize the volume
+	// (Resizing), FileSystemResizeAfter how long the kubelet then takes to
+	// grow the file system (FileSystemResizePending); the capacity grows after both.
+	ResizeAfter           time.Duration `yaml:"resize_after,omitempty"`
+	FileSystemResizeAfter time.Duration `yaml:"fs_resize_after,omitempty"`
 }
 
 // ContainerSpec is one container of the pod template.
@@ -181,11 +210,6 @@ func (s Scenario) withDefaults() Scenario {
 	s.Namespace = or(s.Namespace, DefaultNamespace)
 	s.History = orDur(s.History, DefaultHistory)
 	s.Step = orDur(s.Step, DefaultStep)
-	svcs := make([]Service, len(s.Services))
-	for i, sv := range s.Services {
-		svcs[i] = sv.withDefaults()
-	}
-	s.Services = svcs
 	if s.Storage != nil {
 		st := *s.Storage
 		st.Service = or(st.Service, "clickhouse")
@@ -193,7 +217,51 @@ func (s Scenario) withDefaults() Scenario {
 		st.Disk.Path = or(st.Disk.Path, DefaultDiskPath)
 		s.Storage = &st
 	}
+	svcs := make([]Service, len(s.Services))
+	for i, sv := range s.Services {
+		svcs[i] = sv.withDefaults()
+		if svcs[i].Kind == "StatefulSet" {
+			size := Bytes(DefaultVolumeSize)
+			if s.Storage != nil && s.Storage.Service == sv.Name {
+				size = s.Storage.Disk.Total
+			}
+			svcs[i].Volume = sv.Volume.withDefaults(size)
+		}
+	}
+	s.Services = svcs
 	return s
+}
+
+// withDefaults returns a copy of the volume (sharing nothing with it) with
+// its omitted settings filled in; size is its default size.
+func (v *VolumeSpec) withDefaults(size Bytes) *VolumeSpec {
+	out := VolumeSpec{}
+	if v != nil {
+		out = *v
+		if v.Used != nil {
+			u := *v.Used
+			u.Steps = slices.Clone(u.Steps)
+			out.Used = &u
+		}
+		if v.AllowExpansion != nil {
+			b := *v.AllowExpansion
+			out.AllowExpansion = &b
+		}
+	}
+	if out.Size == 0 {
+		out.Size = size
+	}
+	if out.Used == nil {
+		out.Used = &Signal[Bytes]{Value: out.Size / 2}
+	}
+	out.StorageClass = or(out.StorageClass, DefaultStorageClass)
+	if out.AllowExpansion == nil {
+		yes := true
+		out.AllowExpansion = &yes
+	}
+	out.ResizeAfter = orDur(out.ResizeAfter, DefaultResizeAfter)
+	out.FileSystemResizeAfter = orDur(out.FileSystemResizeAfter, DefaultFSResizeAfter)
+	return &out
 }
 
 func (sv Service) withDefaults() Service {

@@ -32,6 +32,7 @@ type Platform struct {
 	services []*service
 	byName   map[string]*service
 	storage  *storage
+	volumes  map[string]*volume // the StatefulSets' claims, by name
 	notes    []platform.Notification
 	rv       int64
 }
@@ -41,11 +42,12 @@ type Platform struct {
 func New(sc Scenario, start time.Time) *Platform {
 	sc = sc.withDefaults()
 	p := &Platform{
-		clock:  testingclock.NewFakeClock(start),
-		sc:     sc,
-		start:  start,
-		byName: map[string]*service{},
-		rv:     1000,
+		clock:   testingclock.NewFakeClock(start),
+		sc:      sc,
+		start:   start,
+		byName:  map[string]*service{},
+		volumes: map[string]*volume{},
+		rv:      1000,
 	}
 	for _, spec := range sc.Services {
 		s := newService(spec, sc.Namespace, start)
@@ -57,6 +59,9 @@ func New(sc Scenario, start time.Time) *Platform {
 		if s := p.byName[sc.Storage.Service]; s != nil {
 			p.storage = newStorage(*sc.Storage, s, start)
 		}
+	}
+	for _, s := range p.services {
+		p.claimVolumes(s, start, false)
 	}
 	return p
 }
@@ -96,6 +101,9 @@ func (p *Platform) Cluster() platform.Cluster { return clusterPort{p} }
 
 // Resolver returns the port that resolves an alert's object to its workload.
 func (p *Platform) Resolver() platform.Resolver { return clusterPort{p} }
+
+// Volumes returns the port of the StatefulSets' PersistentVolumeClaims.
+func (p *Platform) Volumes() platform.Volumes { return volumesPort{p} }
 
 // Metrics returns the Prometheus port.
 func (p *Platform) Metrics() platform.Metrics { return metricsPort{p} }

@@ -11,6 +11,7 @@ type State struct {
 	At       time.Time
 	Services map[string]ServiceState
 	Storage  StorageState
+	Volumes  map[string]VolumeState // the StatefulSets' claims, by name
 }
 
 // ServiceState is the state of one service. Percentages are 0-100 (memory may
@@ -27,6 +28,10 @@ type ServiceState struct {
 	Restarts      int32 // total over the live pods
 	CrashLooping  int
 	Healthy       bool // the health check passes
+	// VolumeCapacity is the capacity of the first pod's claim (0 without
+	// one), VolumeUsage the usage of the fullest claim, in percent.
+	VolumeCapacity int64
+	VolumeUsage    float64
 }
 
 // StorageState is the data volume of the storage service.
@@ -43,10 +48,10 @@ func (p *Platform) Snapshot() State {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	now := p.clock.Now()
-	st := State{At: now, Services: map[string]ServiceState{}}
+	st := State{At: now, Services: map[string]ServiceState{}, Volumes: p.volumeStates(now)}
 	for _, s := range p.services {
 		o := p.observe(s, now)
-		st.Services[s.spec.Name] = ServiceState{
+		ss := ServiceState{
 			Replicas:      s.replicas,
 			ReadyReplicas: int32(o.ready),
 			Pods:          o.pods,
@@ -59,14 +64,21 @@ func (p *Platform) Snapshot() State {
 			CrashLooping:  o.crashLooping,
 			Healthy:       s.check(now).OK,
 		}
+		if v := p.volumes[claimName(s.spec.Name, 0)]; v != nil && v.svc == s {
+			ss.VolumeCapacity = v.capacityAt(now)
+		}
+		if pct, ok := p.diskUsage(s, now); ok && s.spec.Kind == "StatefulSet" {
+			ss.VolumeUsage = round2(pct)
+		}
+		st.Services[s.spec.Name] = ss
 	}
 	if sto := p.storage; sto != nil {
 		used := sto.usedAt(now)
 		st.Storage = StorageState{
 			Available:  sto.service.serving(now),
-			TotalBytes: uint64(sto.spec.Disk.Total),
+			TotalBytes: uint64(sto.totalAt(now)),
 			UsedBytes:  uint64(math.Round(used)),
-			UsagePct:   round2(100 * used / float64(sto.spec.Disk.Total)),
+			UsagePct:   round2(100 * used / sto.totalAt(now)),
 			Partitions: len(sto.partitionsAt(now)),
 		}
 	}

@@ -35,6 +35,15 @@ type storage struct {
 	start   time.Time
 	other   float64
 	parts   []*part
+	volume  *volume // the claim whose capacity is the disk's total; nil: disk.total
+}
+
+// totalAt is the disk's size at t: its claim's capacity.
+func (st *storage) totalAt(t time.Time) float64 {
+	if st.volume != nil {
+		return float64(st.volume.capacityAt(t))
+	}
+	return float64(st.spec.Disk.Total)
 }
 
 func newStorage(spec Storage, svc *service, start time.Time) *storage {
@@ -77,11 +86,11 @@ func (st *storage) usedAt(t time.Time) float64 {
 			used += pt.bytesAt(t, st.start)
 		}
 	}
-	return math.Min(used, float64(st.spec.Disk.Total))
+	return math.Min(used, st.totalAt(t))
 }
 
 func (st *storage) usagePct(t time.Time) float64 {
-	return 100 * st.usedAt(t) / float64(st.spec.Disk.Total)
+	return 100 * st.usedAt(t) / st.totalAt(t)
 }
 
 func (st *storage) partitionsAt(t time.Time) []platform.Partition {
@@ -130,10 +139,10 @@ func (sp storagePort) Disks(ctx context.Context) ([]platform.Disk, error) {
 	if err != nil {
 		return nil, err
 	}
-	total := st.spec.Disk.Total
+	total := uint64(st.totalAt(now))
 	used := uint64(math.Round(st.usedAt(now)))
-	return []platform.Disk{{Name: st.spec.Disk.Name, Path: st.spec.Disk.Path, TotalBytes: uint64(total),
-		FreeBytes: uint64(total) - used}}, nil
+	return []platform.Disk{{Name: st.spec.Disk.Name, Path: st.spec.Disk.Path, TotalBytes: total,
+		FreeBytes: total - used}}, nil
 }
 
 // Partitions lists the partitions present now, by table then age (oldest first).

@@ -112,7 +112,44 @@ func (sv Service) validate() error {
 			return fmt.Errorf("event %q: type must be Normal or Warning", ev.Reason)
 		}
 	}
+	if err := sv.Volume.validate(sv.Kind); err != nil {
+		return fmt.Errorf("volume: %w", err)
+	}
 	return validateOverrides(sv.Metrics)
+}
+
+// validate checks a claim's model; nil is none (a Deployment's).
+func (v *VolumeSpec) validate(kind string) error {
+	if v == nil {
+		return nil
+	}
+	switch {
+	case kind != "StatefulSet":
+		return errors.New("only a StatefulSet has claims (data-NAME-ORDINAL)")
+	case v.Size <= 0 || v.GrowthPerDay < 0:
+		return errors.New("size must be positive and growth_per_day not negative")
+	case v.ResizeAfter < 0 || v.FileSystemResizeAfter < 0:
+		return errors.New("durations must not be negative")
+	case !isName(v.StorageClass):
+		return fmt.Errorf("storage_class %q is not a valid name", v.StorageClass)
+	}
+	if err := v.Used.validate(); err != nil {
+		return fmt.Errorf("used: %w", err)
+	}
+	for _, u := range append([]Bytes{v.Used.Value}, stepValues(v.Used.Steps)...) {
+		if u < 0 || u > v.Size {
+			return fmt.Errorf("used %d must be between 0 and the size %d", u, v.Size)
+		}
+	}
+	return nil
+}
+
+func stepValues[T any](steps []Step[T]) []T {
+	out := make([]T, len(steps))
+	for i, s := range steps {
+		out[i] = s.Value
+	}
+	return out
 }
 
 func validateContainers(cs []ContainerSpec, memContainer string) error {

@@ -28,6 +28,21 @@ func IBytes(b int64) string {
 	return trimZero(v) + units[i]
 }
 
+// ExactIBytes formats a size exactly, in the largest binary unit that
+// divides it ("15Gi", "13653Mi", "1000B"), so that ParseBytes reads back the
+// same number of bytes (IBytes rounds to two decimals).
+func ExactIBytes(b int64) string {
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"Pi", 1 << 50}, {"Ti", 1 << 40}, {"Gi", 1 << 30}, {"Mi", 1 << 20}, {"Ki", 1 << 10}} {
+		if b != 0 && b%u.size == 0 {
+			return strconv.FormatInt(b/u.size, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(b, 10)
+}
+
 // Bytes formats a size with decimal suffixes, as disks are sold ("850 GB", "1.00 TB").
 func Bytes(b uint64) string {
 	const unit = 1000

@@ -133,3 +133,16 @@ func TestExactAndMeasuredBytesShareOneGrammar(t *testing.T) {
 		}
 	}
 }
+
+func TestExactIBytesReadsBackTheSameBytes(t *testing.T) {
+	for _, b := range []int64{0, 1000, 1 << 10, 15 << 30, 13653 << 20, 1<<40 + 1<<20, 3 << 50} {
+		s := ExactIBytes(b)
+		got, err := ParseBytes(s)
+		if err != nil || got != b {
+			t.Errorf("ExactIBytes(%d) = %q, which reads back as %d, %v", b, s, got, err)
+		}
+	}
+	if got := ExactIBytes(15 << 30); got != "15Gi" {
+		t.Errorf("ExactIBytes(15Gi) = %q", got)
+	}
+}

@@ -25,7 +25,9 @@ ENVFILE=$ROOT/.testenv/env.d/kube.env
 CACHE=${OPS_SKILL_CACHE:-$HOME/.cache/ops-skill}/kube-$K8S_VERSION-kwok-$KWOK_VERSION-etcd-$ETCD_VERSION
 BIN=$CACHE/bin
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
-CONTROLLERS=deployment-controller,replicaset-controller,statefulset-controller,disruption-controller,serviceaccount-controller,serviceaccount-token-controller,namespace-controller,garbage-collector-controller,node-lifecycle-controller
+# persistentvolume-binder-controller binds the claims the volume tests pre-bind
+# to their PersistentVolumes (no provisioner runs here).
+CONTROLLERS=deployment-controller,replicaset-controller,statefulset-controller,disruption-controller,serviceaccount-controller,serviceaccount-token-controller,namespace-controller,garbage-collector-controller,node-lifecycle-controller,persistentvolume-binder-controller
 
 log() { printf 'kube: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
