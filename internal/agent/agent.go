@@ -104,8 +104,17 @@ type Deps struct {
 	History  History
 	Approver tools.Approver
 	Resolver platform.Resolver // resolves an alert's object to its workload; nil: none
+	Subjects Turns             // makes the runs of one subject take turns; nil: none
 	Sink     Sink
 	Alerting guard.AlertPolicy
+}
+
+// Turns makes the runs of one subject take turns (in this process and
+// across processes sharing a history), so that concurrent alerts about one
+// workload do not act on the same symptom at once: the run that waits sees
+// the change, the incident and the notification of the one before it.
+type Turns interface {
+	Lock(ctx context.Context, subject string) (release func(), err error)
 }
 
 // Agent handles alerts.
@@ -151,6 +160,11 @@ func (a *Agent) Handle(ctx context.Context, al alert.Alert) Summary {
 	r := a.newRun(al, plan.Context{}, nil)
 	r.start(ctx)
 	r.resolve(ctx)
+	release, ok := r.takeTurn(ctx)
+	if !ok {
+		return r.finish(ctx)
+	}
+	defer release()
 	if !r.admit(ctx) {
 		return r.finish(ctx)
 	}

@@ -40,6 +40,13 @@ func (c *Conversation) Ask(ctx context.Context, req alert.Alert) Summary {
 	req = FollowUp(req, c.Context())
 	r := c.a.newRun(req, c.Context(), c.exchanges())
 	r.start(ctx)
+	if release, ok := r.takeTurn(ctx); ok {
+		defer release()
+	} else {
+		s := r.finish(ctx)
+		c.turns = append(c.turns, c.remember(r, s))
+		return s
+	}
 	r.escalate = false
 	r.snapshot(ctx)
 	r.plan(ctx)

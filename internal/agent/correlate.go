@@ -106,3 +106,19 @@ func (r *run) repeatReason(last NotifyRecord, d guard.Decision) string {
 	}
 	return d.Reason
 }
+
+// takeTurn waits until no other run handles the same subject. It fails only
+// when the run is cancelled while waiting.
+func (r *run) takeTurn(ctx context.Context) (func(), bool) {
+	key := CorrelationKey(r.al)
+	if r.a.d.Subjects == nil || key == "" {
+		return func() {}, true
+	}
+	release, err := r.a.d.Subjects.Lock(ctx, key)
+	if err != nil {
+		r.sum.Error = err.Error()
+		r.stopped = true
+		return nil, false
+	}
+	return release, true
+}

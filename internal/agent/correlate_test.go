@@ -218,3 +218,56 @@ func TestUndeliveredNotificationDoesNotStartTheCooldown(t *testing.T) {
 		t.Errorf("%d notifications delivered, want 1", len(f.delivered))
 	}
 }
+
+// When one run acts, the others take their turn after it: they see the
+// change it made, join its incident and do not page again — one write, one
+// page, whatever the interleaving. A run after the fix that finds the
+// workload healthy may tell that change of state once (escalated →
+// resolved), never page.
+func TestConcurrentRunsTakeTurnsWhenOneActs(t *testing.T) {
+	for _, tt := range []struct {
+		scenario string
+		incident bool
+	}{{"high-cpu", false}, {"clickhouse-oom", true}} {
+		t.Run(tt.scenario, func(t *testing.T) {
+			h := newHarness(t, setup{scenario: tt.scenario, notify: true})
+			sums := concurrentRuns(h, 20)
+			writes := 0
+			for _, s := range sums {
+				writes += len(s.Actions)
+			}
+			first := sums[0]
+			for _, s := range sums {
+				if len(s.Actions) > 0 {
+					first = s
+				}
+			}
+			if writes != len(first.Actions) || writes == 0 {
+				t.Errorf("%d writes over 20 runs; want those of one run only (%d)", writes, len(first.Actions))
+			}
+			notes := h.p.Notifications()
+			pages, states := 0, map[string]int{}
+			for _, n := range notes {
+				states[n.State]++
+				if n.Escalate {
+					pages++
+				}
+			}
+			wantPages := map[bool]int{true: 1, false: 0}[tt.incident]
+			if pages != wantPages || len(notes) > 2 || len(notes) == 0 {
+				t.Errorf("%d notifications, %d pages (states %v); want %d page and at most one more notice of a new state", len(notes), pages, states, wantPages)
+			}
+			for st, n := range states {
+				if n > 1 {
+					t.Errorf("state %q notified %d times, want once", st, n)
+				}
+			}
+			if tt.incident {
+				incs, err := h.st.ListIncidents(context.Background(), false, 100)
+				if err != nil || len(incs) != 1 {
+					t.Errorf("history has %d incidents (%v), want 1", len(incs), err)
+				}
+			}
+		})
+	}
+}

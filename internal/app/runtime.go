@@ -132,8 +132,12 @@ func (d deps) compose(cfg config.Config, mode guard.Mode, b backends, st *store.
 		}
 		model = m
 	}
+	subjects := compose.NewSubjects("") // the simulated platform is this process's own
+	if b.env != store.EnvSimulated {
+		subjects = compose.NewSubjects(filepath.Join(cfg.StateDir, "locks"))
+	}
 	c, err := compose.New(compose.Options{Config: cfg, Mode: mode, Platform: b.platform(), Model: model, HeldReason: held,
-		History: compose.NewHistory(st, b.env, b.env != store.EnvSimulated)})
+		History: compose.NewHistory(st, b.env, b.env != store.EnvSimulated), Subjects: subjects})
 	if errors.Is(err, compose.ErrNoModel) {
 		return nil, &cli.ExitError{Code: cli.ExitUsage, Err: err}
 	}

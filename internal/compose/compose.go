@@ -66,6 +66,9 @@ type Options struct {
 	NoFallback bool
 	// HeldReason says why notifications are held (agent.Config.HeldReason).
 	HeldReason string
+	// Subjects makes the runs of one subject take turns; nil: within this
+	// composition only.
+	Subjects *Subjects
 	// Tune adjusts the agent's bounds after they are derived (tests).
 	Tune func(*agent.Config)
 	// TuneModel adjusts what the LLM planner sends (tests).
@@ -137,7 +140,10 @@ func New(o Options) (*Composition, error) {
 		hist = o.History
 	}
 	c.deps = agent.Deps{Registry: c.Registry, Planner: c.Planner, Fallback: c.Fallback, Clock: p.Clock, Waiter: p.Waiter,
-		Notifier: p.Notifier, History: hist, Resolver: p.Resolver, Alerting: pol.Alerting}
+		Notifier: p.Notifier, History: hist, Resolver: p.Resolver, Subjects: o.Subjects, Alerting: pol.Alerting}
+	if o.Subjects == nil {
+		c.deps.Subjects = NewSubjects("")
+	}
 	return c, nil
 }
 
