@@ -253,6 +253,7 @@ func TestConcurrentRunsTakeTurnsWhenOneActs(t *testing.T) {
 					pages++
 				}
 			}
+			t.Logf("20 concurrent runs: %d writes, %d notifications (states %v), %d pages", writes, len(notes), states, pages)
 			wantPages := map[bool]int{true: 1, false: 0}[tt.incident]
 			if pages != wantPages || len(notes) > 2 || len(notes) == 0 {
 				t.Errorf("%d notifications, %d pages (states %v); want %d page and at most one more notice of a new state", len(notes), pages, states, wantPages)
