@@ -59,9 +59,14 @@ func NewNotify(n platform.Notifier, enabled bool) Tool {
 		preview: func(a notifyArgs) string { return "message the team: " + text.Clip(a.Message, 120) }}
 }
 
-func (t notifier) notify(ctx context.Context, _ *Run, a notifyArgs) (Answer, error) {
+func (t notifier) notify(ctx context.Context, run *Run, a notifyArgs) (Answer, error) {
 	if !t.enabled {
 		return Answer{}, &guard.Violation{Rule: guard.RuleDisabledAlerting, Reason: "notifications are switched off (ALERT_ENABLED=false)"}
+	}
+	if run != nil {
+		if err := run.takeNotify(); err != nil {
+			return Answer{}, err
+		}
 	}
 	return t.send(ctx, platform.Notification{Severity: firstNonEmpty(a.Severity, "info"), Title: "ops-skill", Text: a.Message, Service: a.Service})
 }

@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 
@@ -20,6 +21,7 @@ type Run struct {
 	Subject string
 
 	mu      sync.Mutex
+	notes   int // notify messages the planner sent in this run
 	writes  int
 	pending map[string]bool // writes between reserve and commit/release
 	done    map[string]bool
@@ -28,6 +30,23 @@ type Run struct {
 // NewRun prepares the gate's state for one agent run.
 func NewRun(alertID int64, mode guard.Mode, approver Approver, maxWrites int) *Run {
 	return &Run{AlertID: alertID, Mode: mode, Approver: approver, Budget: guard.RunBudget{MaxWrites: maxWrites}, done: map[string]bool{}}
+}
+
+// MaxNotifyPerRun bounds the messages a planner sends with notify in one
+// run (code notifies once by itself): a model looping on notify would
+// otherwise flood the channel.
+const MaxNotifyPerRun = 3
+
+// takeNotify counts one notify message against the run's budget, or
+// refuses it.
+func (run *Run) takeNotify() error {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	if run.notes >= MaxNotifyPerRun {
+		return &guard.Violation{Rule: guard.RuleNotifyBudget, Reason: fmt.Sprintf("%d messages were sent in this run, the most a run may send; the run's own notification follows its end", MaxNotifyPerRun)}
+	}
+	run.notes++
+	return nil
 }
 
 // reserve checks the run's write budget and duplicate writes before a write

@@ -30,8 +30,8 @@ func (r *run) plan(ctx context.Context) {
 		}
 		r.reported(t)
 		if t.Done() {
-			r.answer = t.Report
-			r.sum.Explanation = t.Report.String()
+			r.answer = clipReport(t.Report)
+			r.sum.Explanation = r.answer.String()
 			return
 		}
 		if r.execute(ctx, t.Calls) {
@@ -96,14 +96,16 @@ func (r *run) reported(t plan.Turn) {
 	r.emit(Reported{At: r.now(), Phase: ph, Report: clipReport(t.Report), Final: t.Done()})
 }
 
-// clipReport bounds what a planner's report puts in events and history.
+// clipReport bounds what a planner's report puts in events and history, and
+// takes out terminal control sequences (a model's words reach terminals).
 func clipReport(rep plan.Report) plan.Report {
 	const n = 4000
+	clean := func(s string) string { return text.Clip(text.Printable(s), n) }
 	rep.Diagnosis = slices.Clone(rep.Diagnosis)
 	for i := range rep.Diagnosis {
-		rep.Diagnosis[i] = text.Clip(rep.Diagnosis[i], n)
+		rep.Diagnosis[i] = clean(rep.Diagnosis[i])
 	}
-	rep.Cause, rep.Decision, rep.FollowUp, rep.Text = text.Clip(rep.Cause, n), text.Clip(rep.Decision, n), text.Clip(rep.FollowUp, n), text.Clip(rep.Text, n)
+	rep.Cause, rep.Decision, rep.FollowUp, rep.Text = clean(rep.Cause), clean(rep.Decision), clean(rep.FollowUp), clean(rep.Text)
 	return rep
 }
 

@@ -71,6 +71,7 @@ const (
 	RuleNotifyCooldown    = "notify.cooldown"
 	RuleNotifyStateChange = "notify.state_change"
 	RuleNotifyStale       = "notify.stale"
+	RuleNotifyBudget      = "notify.max_per_run"
 
 	// Scope, modes and budgets.
 	RuleModeObserve         = "mode.observe"
@@ -107,7 +108,7 @@ func Rules() []string {
 		RulePartitionServerLimit, RulePartitionUnknown, RulePartitionMixedTables, RulePartitionNoneEligible,
 		RuleVolumeExpand, RuleVolumeExpansionDisabled, RuleVolumeClassUnknown, RuleVolumeNotBound, RuleVolumeShrink,
 		RuleVolumeGrowth, RuleVolumeCeiling,
-		RuleDisabledAlerting, RuleAlertCooldown, RuleNotifyCooldown, RuleNotifyStateChange, RuleNotifyStale, RuleModeObserve,
+		RuleDisabledAlerting, RuleAlertCooldown, RuleNotifyCooldown, RuleNotifyStateChange, RuleNotifyStale, RuleNotifyBudget, RuleModeObserve,
 		RuleModeApprove, RuleModeApproveNoTerm, RuleModeAuto, RuleModeInvalid, RuleApprovalDeclined, RuleAuditUnrecorded,
 		RuleWritesMaxPerRun, RuleWritesDuplicate, RuleStateUnreadable, RuleNamespaceAllowed,
 		RuleNamespaceNotAllowed,

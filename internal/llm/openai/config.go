@@ -3,6 +3,7 @@ package openai
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -159,8 +160,59 @@ func (s settings) httpClient(base *http.Client) *http.Client {
 		hc = *base
 	}
 	hc.Timeout = s.timeout
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	hc.Transport = boundedReplies{next: rt, limit: MaxReplyBytes}
 	return &hc
 }
+
+// MaxReplyBytes bounds the body of a provider's reply: a planner turn is a
+// few KiB; a misbehaving model's megabytes would otherwise be read, kept and
+// sent back in the next request.
+const MaxReplyBytes = 1 << 20
+
+// ErrReplyTooLarge is a reply body over MaxReplyBytes.
+var ErrReplyTooLarge = errors.New("the provider's reply is larger than ops-skill reads")
+
+// boundedReplies cuts every reply body at limit bytes: reading past it fails.
+type boundedReplies struct {
+	next  http.RoundTripper
+	limit int64
+}
+
+func (b boundedReplies) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := b.next.RoundTrip(r)
+	if err != nil || resp.Body == nil {
+		return resp, err
+	}
+	resp.Body = &boundedBody{rc: resp.Body, left: b.limit}
+	return resp, nil
+}
+
+type boundedBody struct {
+	rc   io.ReadCloser
+	left int64
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		var one [1]byte
+		if n, _ := b.rc.Read(one[:]); n > 0 {
+			return 0, fmt.Errorf("%w (%d bytes at most)", ErrReplyTooLarge, MaxReplyBytes)
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *boundedBody) Close() error { return b.rc.Close() }
 
 // completionTokensField reports whether the token limit goes in
 // max_completion_tokens (OpenAI's own API, and reasoning models, which

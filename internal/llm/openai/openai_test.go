@@ -299,3 +299,17 @@ func TestEachProviderSpeaksTheSameWireFormat(t *testing.T) {
 		})
 	}
 }
+
+// A reply larger than ops-skill reads (a misbehaving model's megabytes) is a
+// provider failure, read no further than the bound.
+func TestAnOversizedReplyIsRefused(t *testing.T) {
+	s := llmtest.NewServer(t, llmtest.Steps(llmtest.Reply{Content: strings.Repeat("x", 2*openai.MaxReplyBytes)}), llmtest.WithAPIKey(testKey))
+	c := newClient(t, s, nil)
+	_, err := c.Chat(context.Background(), userRequest("Alert: backend CPU at 85%"))
+	if !errors.Is(err, llm.ErrProvider) && !errors.Is(err, llm.ErrInvalidResponse) {
+		t.Fatalf("err = %v, want a provider failure", err)
+	}
+	if !strings.Contains(err.Error(), "larger than ops-skill reads") {
+		t.Errorf("err = %v, want it to say the reply was too large", err)
+	}
+}

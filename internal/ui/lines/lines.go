@@ -13,6 +13,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/plan"
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -55,8 +56,17 @@ type Line struct {
 }
 
 // Project is what event e of the run that run started says. Calls in
-// progress, waiting and the summary are the renderers' own.
+// progress, waiting and the summary are the renderers' own. No line carries
+// a terminal control sequence, whoever wrote its words.
 func Project(e agent.Event, run agent.RunStarted) []Line {
+	out := project(e, run)
+	for i := range out {
+		out[i].Text = text.Printable(out[i].Text)
+	}
+	return out
+}
+
+func project(e agent.Event, run agent.RunStarted) []Line {
 	chat := run.Alert.Source == alert.SourceChat
 	switch ev := e.(type) {
 	case agent.SubjectResolved:
