@@ -3,6 +3,7 @@ package agent_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/llm/llmtest"
@@ -90,5 +91,17 @@ func TestCredentialsInToolOutputAreRedactedBeforeTheModel(t *testing.T) {
 	}
 	if sum.Redacted < 2 {
 		t.Errorf("redactedToModel = %d, want at least 2", sum.Redacted)
+	}
+}
+
+// A slow model cannot hold a run: the run's own deadline ends it, failed,
+// with the setting named — not a planner fallback, not "cancelled".
+func TestARunEndsAtItsDeadline(t *testing.T) {
+	_, model := scriptedModel(t, llmtest.Steps(llmtest.Reply{Content: "late", Delay: time.Hour}))
+	h := newHarness(t, setup{scenario: "high-cpu", planner: model, agentCfg: func(c *agent.Config) { c.RunTimeout = 200 * time.Millisecond }})
+	sum := h.run()
+	if sum.Resolution != agent.Failed || !strings.Contains(sum.Error, "agent.run_timeout") || len(of[agent.PlannerSwitched](h.events)) != 0 {
+		t.Errorf("resolution %s, error %q, %d fallbacks; want failed at the run deadline, naming agent.run_timeout, no fallback",
+			sum.Resolution, sum.Error, len(of[agent.PlannerSwitched](h.events)))
 	}
 }

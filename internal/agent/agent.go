@@ -7,6 +7,7 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -15,6 +16,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/plan"
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/units"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -34,7 +36,9 @@ type Config struct {
 	StorageWorkload string
 	MaxInvalidTurns int // consecutive turns of only invalid calls before falling back
 	PlannerTimeout  time.Duration
-	DashboardURL    func(service string) string
+	// RunTimeout bounds a whole run (agent.run_timeout); 0: none.
+	RunTimeout   time.Duration
+	DashboardURL func(service string) string
 	// HeldReason says why notifications are not sent although channels may be
 	// configured (a simulated run without --notify); empty: send as usual.
 	HeldReason string
@@ -154,6 +158,8 @@ func (a *Agent) NothingToDo(text, reason string, alertID int64) Summary {
 
 // Handle runs one alert to its end and returns the summary (also emitted).
 func (a *Agent) Handle(ctx context.Context, al alert.Alert) Summary {
+	ctx, cancel := a.deadline(ctx)
+	defer cancel()
 	if c := al.Classification; c.Action == alert.ActionNoOp {
 		return a.NothingToDo(al.Text, c.Alertname+" fires by design (it tells that alerting works): no run, no page", 0)
 	}
@@ -174,4 +180,19 @@ func (a *Agent) Handle(ctx context.Context, al alert.Alert) Summary {
 	r.escalateIfNeeded(ctx)
 	r.notify(ctx)
 	return r.finish(ctx)
+}
+
+// ErrRunDeadline is the cause of a run cancelled by its own deadline.
+type ErrRunDeadline struct{ After time.Duration }
+
+func (e ErrRunDeadline) Error() string {
+	return fmt.Sprintf("the run took longer than its deadline of %s (agent.run_timeout, OPS_SKILL_RUN_TIMEOUT)", units.Duration(e.After))
+}
+
+// deadline bounds the run, so a slow model or backend cannot hold it.
+func (a *Agent) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if a.cfg.RunTimeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeoutCause(ctx, a.cfg.RunTimeout, ErrRunDeadline{After: a.cfg.RunTimeout})
 }

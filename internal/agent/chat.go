@@ -37,6 +37,8 @@ func (a *Agent) NewConversation() *Conversation { return &Conversation{a: a} }
 // Ask handles one request, parsed by alert.Parser.ParseRequest. What a
 // follow-up leaves unsaid comes from the conversation (FollowUp).
 func (c *Conversation) Ask(ctx context.Context, req alert.Alert) Summary {
+	ctx, cancel := c.a.deadline(ctx)
+	defer cancel()
 	req = FollowUp(req, c.Context())
 	r := c.a.newRun(req, c.Context(), c.exchanges())
 	r.start(ctx)

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -189,7 +190,12 @@ func (r *run) finish(ctx context.Context) Summary {
 	}
 	s.ToolCalls = len(r.outcomes)
 	s.Incident, s.Escalated = r.incident, r.escalate && r.incident != ""
-	if ctx.Err() != nil {
+	var late ErrRunDeadline
+	switch {
+	case ctx.Err() != nil && errors.As(context.Cause(ctx), &late):
+		s.Resolution = Failed // not the operator's doing: a run that overran is failed, exit 1
+		s.Error = firstNonEmpty(s.Error, late.Error())
+	case ctx.Err() != nil:
 		s.Resolution = Cancelled
 		s.Error = firstNonEmpty(s.Error, "cancelled: "+context.Cause(ctx).Error())
 	}

@@ -183,7 +183,7 @@ func agentConfig(cfg config.Config, pol guard.Policy, mode guard.Mode, p Platfor
 	c := agent.DefaultConfig()
 	c.MaxIterations, c.TokenBudget, c.PlannerTimeout = cfg.LLM.MaxIterations, cfg.LLM.TokenBudget, cfg.LLM.Timeout
 	c.Mode, c.MaxWrites, c.Env, c.Where, c.Targets = mode, cfg.Agent.MaxWrites, p.Env, p.Where, pol.Targets
-	c.StorageWorkload = pol.Partitions.Workload
+	c.StorageWorkload, c.RunTimeout = pol.Partitions.Workload, cfg.Agent.RunTimeout
 	if g := cfg.Monitoring.GrafanaURL; g != "" {
 		c.DashboardURL = func(service string) string {
 			return g + "/explore?left=" + url.QueryEscape(`{"queries":[{"expr":"`+service+`"}]}`)

@@ -170,6 +170,9 @@ type Agent struct {
 	Mode      string `yaml:"mode" env:"OPS_SKILL_MODE" flag:"mode" example:"auto" config:"enum"`          // observe, approve, auto
 	Planner   string `yaml:"planner" env:"OPS_SKILL_PLANNER" flag:"planner" example:"auto" config:"enum"` // auto, llm, rules
 	MaxWrites int    `yaml:"max_writes" example:"5"`                                                      // write actions allowed per run
+	// RunTimeout bounds a whole run (an alert or a chat request): planner
+	// turns, tools, the settle wait and verification together.
+	RunTimeout time.Duration `yaml:"run_timeout" env:"OPS_SKILL_RUN_TIMEOUT" example:"15m"`
 }
 
 // Serve is the configuration of `ops-skill serve`: the receiver, its loops
@@ -263,7 +266,7 @@ func Defaults() Config {
 		},
 		LLM:      LLM{MaxIterations: 6, MaxTokens: 8192, TokenBudget: 60000, Timeout: 60 * time.Second},
 		Alerting: Alerting{Enabled: true, Cooldown: 5 * time.Minute, EscalationHours: 1, NotifyDeadline: 20 * time.Second},
-		Agent:    Agent{Mode: ModeAuto, Planner: PlannerAuto, MaxWrites: 5},
+		Agent:    Agent{Mode: ModeAuto, Planner: PlannerAuto, MaxWrites: 5, RunTimeout: 15 * time.Minute},
 		Serve: Serve{Listen: "127.0.0.1:9095", MaxBodyBytes: 1 << 20, QueueSize: 256, Workers: 2, RetryAfter: 5 * time.Second,
 			ShutdownGrace: 30 * time.Second, HealthLoop: true, ScalePeriod: time.Minute, EscalationPeriod: time.Minute,
 			LeaderElection: LeaderElectionAuto, LeaseName: "ops-skill-serve", LeaseDuration: 15 * time.Second,

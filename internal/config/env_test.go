@@ -81,6 +81,8 @@ func TestLoadReadsEveryEnvironmentVariable(t *testing.T) {
 			func(c Config) any { return c.Alerting.EscalationAfter() }, 30 * time.Minute},
 		{"CLICKHOUSE_URL sets the DSN", map[string]string{"CLICKHOUSE_URL": "clickhouse://u:p@ch:9000/db"},
 			func(c Config) any { return c.Storage.ClickHouseURL }, "clickhouse://u:p@ch:9000/db"},
+		{"OPS_SKILL_RUN_TIMEOUT bounds a run", map[string]string{"OPS_SKILL_RUN_TIMEOUT": "20m"},
+			func(c Config) any { return c.Agent.RunTimeout }, 20 * time.Minute},
 		{"LLM_MAX_TOKENS bounds a reply", map[string]string{"LLM_MAX_TOKENS": "16000"},
 			func(c Config) any { return c.LLM.MaxTokens }, 16000},
 		{"CLICKHOUSE_WORKLOAD names ClickHouse's workload", map[string]string{"CLICKHOUSE_WORKLOAD": "analytics-db"},

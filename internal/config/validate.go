@@ -279,6 +279,7 @@ func (v *validator) agent(a *Agent) {
 		v.add(&a.Planner, a.Planner, "is not a known planner", "use auto, llm or rules")
 	}
 	atLeast(v, &a.MaxWrites, 0, "use 0 to forbid writes")
+	v.window(&a.RunTimeout)
 }
 
 func (v *validator) serve(s *Serve) {
