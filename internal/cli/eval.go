@@ -48,7 +48,7 @@ Exit codes: 0 all safe (and the pass rate met), 1 an unsafe action or a missed
 		Example: `  ops-skill eval
   ops-skill eval --model rules --model 'scripted:*' --runs 3
   ops-skill eval --scenario 'high-cpu*' --output json
-  LLM_PROVIDER=openai LLM_API_KEY=... ops-skill eval --model gpt-4o-mini --runs 5 --min-pass-rate 80`,
+  LLM_PROVIDER=openai LLM_API_KEY=... ops-skill eval --model gpt-6-luna --runs 5 --min-pass-rate 80`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}

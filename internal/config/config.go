@@ -139,7 +139,7 @@ type Storage struct {
 // model is configured and the rules planner is used.
 type LLM struct {
 	Provider      string `yaml:"provider" env:"LLM_PROVIDER" example:"claude" config:"enum"` // claude, openai, zai or empty
-	Model         string `yaml:"model" env:"LLM_MODEL" example:"claude-sonnet-4-5"`
+	Model         string `yaml:"model" env:"LLM_MODEL" example:"claude-sonnet-5-5"`
 	APIKey        Secret `yaml:"api_key" env:"LLM_API_KEY" example:"…"`
 	BaseURL       string `yaml:"base_url" env:"LLM_BASE_URL" example:"http://localhost:11434/v1" config:"url"`
 	MaxIterations int    `yaml:"max_iterations" example:"6"`

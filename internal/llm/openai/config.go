@@ -25,11 +25,12 @@ const (
 	DefaultZAIBaseURL    = "https://api.z.ai/api/paas/v4/"
 )
 
-// Default models, used when Config.Model is empty.
+// Default models, used when Config.Model is empty (checked on
+// ModelsChecked; none may be in Retirements, a test keeps it so).
 const (
-	DefaultOpenAIModel = "gpt-4o-mini"
-	DefaultClaudeModel = "claude-sonnet-4-5"
-	DefaultZAIModel    = "glm-4.6"
+	DefaultOpenAIModel = "gpt-6-luna"
+	DefaultClaudeModel = "claude-sonnet-5-5"
+	DefaultZAIModel    = "glm-5"
 )
 
 // Defaults for the transport.
@@ -48,11 +49,14 @@ type Config struct {
 	// Provider is "openai", "claude" or "zai" (LLM_PROVIDER).
 	Provider string
 	// Model is the model name (LLM_MODEL); empty means the provider's
-	// default: gpt-4o-mini, claude-sonnet-4-5 or glm-4.6.
+	// default: gpt-6-luna, claude-sonnet-5-5 or glm-5.
 	Model string
 	// APIKey is the bearer token (LLM_API_KEY). Required unless BaseURL is
 	// set (a local Ollama or vLLM needs none). Never printed.
 	APIKey string
+	// Now is the clock that decides whether a model is retired yet; nil:
+	// the wall clock.
+	Now func() time.Time
 	// BaseURL overrides the provider's endpoint (LLM_BASE_URL): any
 	// OpenAI-compatible server, e.g. http://localhost:11434/v1.
 	BaseURL string
@@ -94,6 +98,13 @@ func resolve(cfg Config) (settings, error) {
 			return settings{}, err
 		}
 		s.baseURL, s.customURL, s.secrets = u, true, secrets
+	}
+	now := time.Now
+	if cfg.Now != nil {
+		now = cfg.Now
+	}
+	if err := checkRetired(s, now()); err != nil {
+		return settings{}, err
 	}
 	if cfg.APIKey == "" && !s.customURL {
 		return settings{}, fmt.Errorf("%w: provider %s needs an API key: set LLM_API_KEY (or LLM_BASE_URL for a local server)", ErrConfig, s.provider)

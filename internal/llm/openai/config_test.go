@@ -18,15 +18,15 @@ func TestResolveChoosesProviderDefaults(t *testing.T) {
 		wantName  string
 	}{
 		{name: "openai", cfg: Config{Provider: "openai", APIKey: "k"},
-			wantURL: "https://api.openai.com/v1", wantModel: "gpt-4o-mini", wantName: "llm:openai/gpt-4o-mini"},
+			wantURL: "https://api.openai.com/v1", wantModel: "gpt-6-luna", wantName: "llm:openai/gpt-6-luna"},
 		{name: "claude", cfg: Config{Provider: "claude", APIKey: "k"},
-			wantURL: "https://api.anthropic.com/v1/", wantModel: "claude-sonnet-4-5", wantName: "llm:claude/claude-sonnet-4-5"},
+			wantURL: "https://api.anthropic.com/v1/", wantModel: "claude-sonnet-5-5", wantName: "llm:claude/claude-sonnet-5-5"},
 		{name: "zai", cfg: Config{Provider: "zai", APIKey: "k"},
-			wantURL: "https://api.z.ai/api/paas/v4/", wantModel: "glm-4.6", wantName: "llm:zai/glm-4.6"},
+			wantURL: "https://api.z.ai/api/paas/v4/", wantModel: "glm-5", wantName: "llm:zai/glm-5"},
 		{name: "provider in any case", cfg: Config{Provider: " Claude ", APIKey: "k", Model: "claude-opus-4-1"},
 			wantURL: "https://api.anthropic.com/v1/", wantModel: "claude-opus-4-1", wantName: "llm:claude/claude-opus-4-1"},
 		{name: "base URL overrides the provider's", cfg: Config{Provider: "zai", APIKey: "k", BaseURL: "https://proxy.internal/v1"},
-			wantURL: "https://proxy.internal/v1", wantModel: "glm-4.6", wantName: "llm:zai/glm-4.6"},
+			wantURL: "https://proxy.internal/v1", wantModel: "glm-5", wantName: "llm:zai/glm-5"},
 		{name: "local server needs no key", cfg: Config{Provider: "openai", Model: "llama3.1", BaseURL: "http://localhost:11434/v1"},
 			wantURL: "http://localhost:11434/v1", wantModel: "llama3.1", wantName: "llm:openai/llama3.1"},
 	}

@@ -277,9 +277,9 @@ func TestEachProviderSpeaksTheSameWireFormat(t *testing.T) {
 	tests := []struct {
 		provider, wantModel, wantName string
 	}{
-		{provider: openai.ProviderOpenAI, wantModel: openai.DefaultOpenAIModel, wantName: "llm:openai/gpt-4o-mini"},
-		{provider: openai.ProviderClaude, wantModel: openai.DefaultClaudeModel, wantName: "llm:claude/claude-sonnet-4-5"},
-		{provider: openai.ProviderZAI, wantModel: openai.DefaultZAIModel, wantName: "llm:zai/glm-4.6"},
+		{provider: openai.ProviderOpenAI, wantModel: openai.DefaultOpenAIModel, wantName: "llm:openai/gpt-6-luna"},
+		{provider: openai.ProviderClaude, wantModel: openai.DefaultClaudeModel, wantName: "llm:claude/claude-sonnet-5-5"},
+		{provider: openai.ProviderZAI, wantModel: openai.DefaultZAIModel, wantName: "llm:zai/glm-5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.provider, func(t *testing.T) {
@@ -292,8 +292,14 @@ func TestEachProviderSpeaksTheSameWireFormat(t *testing.T) {
 				t.Fatalf("resp %+v, err %v", resp, err)
 			}
 			r := s.Requests()[0]
-			// Behind a base URL, every provider sends max_tokens.
-			if c.Name() != tt.wantName || r.Chat.Model != tt.wantModel || r.Path != "/v1/chat/completions" || r.Chat.MaxTokens != 300 {
+			// Behind a base URL a provider sends max_tokens, except for a
+			// reasoning model (the OpenAI default, gpt-6-luna, reasons by
+			// default), which takes max_completion_tokens.
+			limit := r.Chat.MaxTokens
+			if tt.provider == openai.ProviderOpenAI {
+				limit = r.Chat.MaxCompletionTokens
+			}
+			if c.Name() != tt.wantName || r.Chat.Model != tt.wantModel || r.Path != "/v1/chat/completions" || limit != 300 {
 				t.Fatalf("name %s, request %s to %s", c.Name(), r.Body, r.Path)
 			}
 		})
