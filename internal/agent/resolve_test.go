@@ -10,21 +10,27 @@ import (
 	"github.com/duet-company/ops-skill/internal/sim"
 )
 
-// An alert about a pod acts on the pod's controller, as the platform's owner
-// records say — not on the exporter that scraped it.
-func TestTheRunActsOnTheResolvedSubject(t *testing.T) {
-	crashLooping := func(p alert.Parser) alert.Alert {
-		a, err := p.ParseText("Pod ai-data-labs/clickhouse-0 (clickhouse) is in waiting state (reason: CrashLoopBackOff)", fixedStart)
+// classified is an alert of text as the parser reads it, with the service
+// and kind a first-of-labels reading would give, and the classification of
+// its rule: what the agent resolves.
+func classified(t *testing.T, text, service string, kind alert.Kind, c alert.Classification) func(alert.Parser) alert.Alert {
+	return func(p alert.Parser) alert.Alert {
+		a, err := p.ParseText(text, fixedStart)
 		if err != nil {
 			t.Fatal(err)
 		}
-		// As kube-state-metrics labels it: the series' job and service are
-		// the exporter's; the pod is the subject.
-		a.Service, a.Kind = "kube-state-metrics", alert.KindCrashLoop
-		a.Classification = alert.Classification{Alertname: "KubePodCrashLooping", Family: alert.FamilyApps, Kind: alert.KindCrashLoop,
-			Subject: alert.SubjectRef{Kind: alert.SubjectPod, Namespace: namespace, Name: "clickhouse-0"}, Action: alert.ActionPlaybook, Known: true}
+		a.Service, a.Kind, a.Classification = service, kind, c
 		return a
 	}
+}
+
+// An alert about a pod acts on the pod's controller, as the platform's owner
+// records say — not on the exporter that scraped it.
+func TestTheRunActsOnTheResolvedSubject(t *testing.T) {
+	// As kube-state-metrics labels it: the series' job and service are
+	// the exporter's; the pod is the subject.
+	crashLooping := classified(t, "Pod ai-data-labs/clickhouse-0 (clickhouse) is in waiting state (reason: CrashLoopBackOff)", "kube-state-metrics", alert.KindCrashLoop, alert.Classification{Alertname: "KubePodCrashLooping", Family: alert.FamilyApps, Kind: alert.KindCrashLoop,
+		Subject: alert.SubjectRef{Kind: alert.SubjectPod, Namespace: namespace, Name: "clickhouse-0"}, Action: alert.ActionPlaybook, Known: true})
 	h := newHarness(t, setup{scenario: "clickhouse-oom", parse: crashLooping})
 	sum := h.run()
 	res := of[agent.SubjectResolved](h.events)
@@ -48,16 +54,8 @@ func TestTheRunActsOnTheResolvedSubject(t *testing.T) {
 // An object the platform does not have is said, and nothing is done to the
 // scrape target instead.
 func TestAnUnresolvableSubjectActsOnNothing(t *testing.T) {
-	gone := func(p alert.Parser) alert.Alert {
-		a, err := p.ParseText("Pod ai-data-labs/clickhouse-9 is crash looping", fixedStart)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a.Service, a.Kind = "", alert.KindCrashLoop
-		a.Classification = alert.Classification{Alertname: "KubePodCrashLooping", Family: alert.FamilyApps, Kind: alert.KindCrashLoop,
-			Subject: alert.SubjectRef{Kind: alert.SubjectPod, Namespace: namespace, Name: "clickhouse-9"}, Action: alert.ActionPlaybook, Known: true}
-		return a
-	}
+	gone := classified(t, "Pod ai-data-labs/clickhouse-9 is crash looping", "", alert.KindCrashLoop, alert.Classification{Alertname: "KubePodCrashLooping", Family: alert.FamilyApps, Kind: alert.KindCrashLoop,
+		Subject: alert.SubjectRef{Kind: alert.SubjectPod, Namespace: namespace, Name: "clickhouse-9"}, Action: alert.ActionPlaybook, Known: true})
 	h := newHarness(t, setup{scenario: "clickhouse-oom", parse: gone})
 	sum := h.run()
 	res := of[agent.SubjectResolved](h.events)
@@ -72,16 +70,8 @@ func TestAnUnresolvableSubjectActsOnNothing(t *testing.T) {
 // A disk alert about another workload's volume never reads or drops
 // ClickHouse's partitions: it is diagnosed and escalated.
 func TestADiskAlertOnAnotherVolumeLeavesClickHouseAlone(t *testing.T) {
-	redisDisk := func(p alert.Parser) alert.Alert {
-		a, err := p.ParseText("PersistentVolume data-redis-0 in ai-data-labs is 91% full", fixedStart)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a.Service, a.Kind = "", alert.KindDisk
-		a.Classification = alert.Classification{Alertname: "KubePersistentVolumeFillingUp", Family: alert.FamilyStorage, Kind: alert.KindDisk,
-			Subject: alert.SubjectRef{Kind: alert.SubjectPVC, Namespace: namespace, Name: "data-redis-0"}, Action: alert.ActionPlaybook, Known: true}
-		return a
-	}
+	redisDisk := classified(t, "PersistentVolume data-redis-0 in ai-data-labs is 91% full", "", alert.KindDisk, alert.Classification{Alertname: "KubePersistentVolumeFillingUp", Family: alert.FamilyStorage, Kind: alert.KindDisk,
+		Subject: alert.SubjectRef{Kind: alert.SubjectPVC, Namespace: namespace, Name: "data-redis-0"}, Action: alert.ActionPlaybook, Known: true})
 	// The claim is as full as the alert says, on a class that does not
 	// allow expansion: nothing may be done to it either.
 	sc := loadScenario(t, "disk-space")
@@ -108,14 +98,7 @@ func TestADiskAlertOnAnotherVolumeLeavesClickHouseAlone(t *testing.T) {
 
 // Watchdog fires by design: no run, no incident, no page.
 func TestWatchdogIsANoOp(t *testing.T) {
-	watchdog := func(p alert.Parser) alert.Alert {
-		a, err := p.ParseText("This is an alert meant to ensure that the entire alerting pipeline is functional.", fixedStart)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a.Classification = alert.Classification{Alertname: "Watchdog", Family: alert.FamilyGeneral, Kind: alert.KindUnknown, Action: alert.ActionNoOp, Known: true}
-		return a
-	}
+	watchdog := classified(t, "This is an alert meant to ensure that the entire alerting pipeline is functional.", "", alert.KindUnknown, alert.Classification{Alertname: "Watchdog", Family: alert.FamilyGeneral, Kind: alert.KindUnknown, Action: alert.ActionNoOp, Known: true})
 	h := newHarness(t, setup{scenario: "high-cpu", parse: watchdog, notify: true})
 	sum := h.run()
 	if sum.Resolution != agent.NoAction || sum.Incident != "" || len(of[agent.ToolCalled](h.events)) != 0 || len(h.p.Notifications()) != 0 {
@@ -126,17 +109,9 @@ func TestWatchdogIsANoOp(t *testing.T) {
 
 // A node alert is diagnosed with the node's pods and escalated; nothing is written.
 func TestANodeAlertEscalatesWithTheNodesPods(t *testing.T) {
-	node := func(p alert.Parser) alert.Alert {
-		a, err := p.ParseText("Filesystem on node-2 is predicted to run out of space within the next 24 hours", fixedStart)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a.Service, a.Kind = "", alert.KindDisk
-		a.Classification = alert.Classification{Alertname: "NodeFilesystemSpaceFillingUp", Family: alert.FamilyNode, Kind: alert.KindDisk,
-			Subject: alert.SubjectRef{Kind: alert.SubjectNode, Name: "node-2"}, Action: alert.ActionDiagnose, Known: true,
-			Runbook: "https://runbooks.prometheus-operator.dev/runbooks/node/nodefilesystemspacefillingup"}
-		return a
-	}
+	node := classified(t, "Filesystem on node-2 is predicted to run out of space within the next 24 hours", "", alert.KindDisk, alert.Classification{Alertname: "NodeFilesystemSpaceFillingUp", Family: alert.FamilyNode, Kind: alert.KindDisk,
+		Subject: alert.SubjectRef{Kind: alert.SubjectNode, Name: "node-2"}, Action: alert.ActionDiagnose, Known: true,
+		Runbook: "https://runbooks.prometheus-operator.dev/runbooks/node/nodefilesystemspacefillingup"})
 	h := newHarness(t, setup{scenario: "disk-space", parse: node})
 	sum := h.run()
 	if len(sum.Actions) != 0 || sum.Resolution != agent.Escalated || sum.Incident == "" {

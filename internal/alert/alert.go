@@ -16,6 +16,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	txt "github.com/duet-company/ops-skill/internal/text"
 )
 
 // MaxTextBytes bounds an alert's text.
@@ -171,13 +173,7 @@ func cleanText(text string) (string, error) {
 	if len(text) > MaxTextBytes {
 		return "", fmt.Errorf("%w: the alert text is %d bytes, at most %d are accepted: pass the alert's summary, not a log dump", ErrInvalid, len(text), MaxTextBytes)
 	}
-	clean := strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) && r != '\n' && r != '\t' {
-			return -1
-		}
-		return r
-	}, text)
-	clean = strings.TrimSpace(clean)
+	clean := strings.TrimSpace(txt.Printable(text)) // no terminal control sequence survives into a transcript
 	if clean == "" {
 		return "", fmt.Errorf("%w: the alert text is empty: give it as an argument, e.g. ops-skill \"Alert: Backend service CPU at 85%% for 5 minutes\", or with --alert-file", ErrInvalid)
 	}

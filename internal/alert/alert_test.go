@@ -354,3 +354,16 @@ func TestParseWebhookReadsANegativeValue(t *testing.T) {
 		t.Errorf("value = %v: a NaN annotation must not replace the text's -85", as[0].Value)
 	}
 }
+
+// Alert text reaches terminals: a terminal control sequence in it (a window
+// title, a screen clear) is taken out whole, not left as visible debris.
+func TestAlertTextLosesTerminalControlSequences(t *testing.T) {
+	p := Parser{Namespace: "ai-data-labs", Services: []string{"backend"}}
+	a, err := p.ParseText("\x1b]0;pwned\x07\x1b[2JBackend service CPU at 85% for 5 minutes", time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Text != "Backend service CPU at 85% for 5 minutes" {
+		t.Errorf("text %q, want the alert without its control sequences", a.Text)
+	}
+}
