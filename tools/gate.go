@@ -93,9 +93,13 @@ func read(ctx context.Context, run *Run, risk Risk, q ReadRequest, out Outcome) 
 	return out
 }
 
+// PlanAttempts is how many times one write is planned: on a conflict the
+// object changed under us, and the gate re-reads and re-decides once.
+const PlanAttempts = 2
+
 // write plans a change (observation + guard decision) and applies the mode to
 // the plan. On a conflict the object changed under us: it re-reads and
-// re-decides once, never re-applying a stale delta.
+// re-decides (PlanAttempts in all), never re-applying a stale delta.
 func (r *Registry) write(ctx context.Context, run *Run, name Name, q WriteRequest, out Outcome, raw json.RawMessage) Outcome {
 	key := string(name) + "|" + out.Target
 	if d := run.reserve(key); !d.Allowed() {
@@ -105,7 +109,7 @@ func (r *Registry) write(ctx context.Context, run *Run, name Name, q WriteReques
 	out.Args = raw // for the intent record
 	for attempt := 0; ; attempt++ {
 		o, err := r.attempt(ctx, run, name, q, out, key)
-		if errors.Is(err, platform.ErrConflict) && attempt == 0 {
+		if errors.Is(err, platform.ErrConflict) && attempt+1 < PlanAttempts {
 			out.intent = o.intent // the retry's outcome completes the same intent row
 			continue
 		}
