@@ -189,6 +189,18 @@ func (e ErrRunDeadline) Error() string {
 	return fmt.Sprintf("the run took longer than its deadline of %s (agent.run_timeout, OPS_SKILL_RUN_TIMEOUT)", units.Duration(e.After))
 }
 
+// ErrPlannerDeadline is the cause of a planner call cancelled by its own
+// deadline, every attempt and retry included.
+type ErrPlannerDeadline struct{ After time.Duration }
+
+func (e ErrPlannerDeadline) Error() string {
+	d := e.After.String()
+	if e.After >= time.Second {
+		d = units.Duration(e.After)
+	}
+	return fmt.Sprintf("the planner call took longer than %s (llm.timeout, LLM_TIMEOUT)", d)
+}
+
 // deadline bounds the run, so a slow model or backend cannot hold it.
 func (a *Agent) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	if a.cfg.RunTimeout <= 0 {

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -54,10 +55,14 @@ func (r *run) overBudget() bool {
 func (r *run) next(ctx context.Context, final bool) (plan.Turn, error) {
 	if t := r.a.cfg.PlannerTimeout; t > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t)
+		ctx, cancel = context.WithTimeoutCause(ctx, t, ErrPlannerDeadline{After: t})
 		defer cancel()
 	}
 	t, err := r.planner.Next(ctx, r.situation(final))
+	var late ErrPlannerDeadline
+	if err != nil && errors.As(context.Cause(ctx), &late) && !errors.As(err, &late) {
+		err = fmt.Errorf("%w: %w", late, err)
+	}
 	r.sum.LLMCalls += t.Usage.Calls
 	r.sum.TokensIn += t.Usage.PromptTokens
 	r.sum.TokensOut += t.Usage.CompletionTokens

@@ -142,7 +142,7 @@ func TestProviderFailureFallsBackToTheRulesPlanner(t *testing.T) {
 		requests int
 	}{
 		{name: "HTTP 500 after retries", script: llmtest.Reply{Status: 500, Content: "upstream overloaded"}, reason: "500", requests: 3},
-		{name: "timeout", script: llmtest.Reply{Delay: time.Hour, Content: "too late"}, reason: "deadline",
+		{name: "timeout", script: llmtest.Reply{Delay: time.Hour, Content: "too late"}, reason: "longer than 200ms (llm.timeout, LLM_TIMEOUT)",
 			agentCfg: func(c *agent.Config) { c.PlannerTimeout = 200 * time.Millisecond },
 			opts:     []llmtest.Option{llmtest.WithClock(testingclock.NewFakeClock(fixedStart))}, requests: 1},
 	}

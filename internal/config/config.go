@@ -26,6 +26,8 @@ package config
 import (
 	"fmt"
 	"time"
+
+	"github.com/duet-company/ops-skill/internal/llm/provider"
 )
 
 // Config is the effective configuration of one ops-skill run.
@@ -138,16 +140,28 @@ type Storage struct {
 // LLM selects the model used by the llm planner. An empty Provider means no
 // model is configured and the rules planner is used.
 type LLM struct {
-	Provider      string `yaml:"provider" env:"LLM_PROVIDER" example:"claude" config:"enum"` // claude, openai, zai or empty
+	Provider      string `yaml:"provider" env:"LLM_PROVIDER" example:"claude" config:"enum"` // claude, openai, zai, ollama, vllm or empty
 	Model         string `yaml:"model" env:"LLM_MODEL" example:"claude-sonnet-5-5"`
 	APIKey        Secret `yaml:"api_key" env:"LLM_API_KEY" example:"…"`
 	BaseURL       string `yaml:"base_url" env:"LLM_BASE_URL" example:"http://localhost:11434/v1" config:"url"`
-	MaxIterations int    `yaml:"max_iterations" example:"6"`
+	// Endpoint picks one of the provider's endpoints by name (Z.ai:
+	// international, coding, mainland); LLM_BASE_URL overrides it.
+	Endpoint string `yaml:"endpoint" env:"LLM_ENDPOINT" example:"coding" config:"enum"`
+	// ReasoningEffort asks a reasoning model to think less or more: none,
+	// minimal, low, medium, high; empty: the provider's default.
+	ReasoningEffort string `yaml:"reasoning_effort" env:"LLM_REASONING_EFFORT" example:"low" config:"enum"`
+	// Headers are extra request headers, each "Name: value" (e.g.
+	// Anthropic's workspace header); values are shown masked.
+	Headers       []string `yaml:"headers" env:"LLM_HEADERS" example:"anthropic-beta: context-1m" config:"headers"`
+	MaxIterations int      `yaml:"max_iterations" example:"6"`
 	// MaxTokens bounds each reply; models that think before they answer
 	// need room for it (a reply cut at the limit is a planner failure).
 	MaxTokens   int           `yaml:"max_tokens" env:"LLM_MAX_TOKENS" example:"8192"`
 	TokenBudget int           `yaml:"token_budget" example:"60000"`
-	Timeout     time.Duration `yaml:"timeout" example:"60s"`
+	// Timeout bounds one planner call, every attempt and retry included.
+	Timeout time.Duration `yaml:"timeout" env:"LLM_TIMEOUT" example:"120s"`
+	// AttemptTimeout bounds one HTTP attempt of a call.
+	AttemptTimeout time.Duration `yaml:"attempt_timeout" env:"LLM_ATTEMPT_TIMEOUT" example:"90s"`
 }
 
 // Alerting holds the notification and escalation policy.
@@ -224,12 +238,17 @@ const (
 	PlannerRules = "rules"
 )
 
-// LLM providers.
+// LLM providers (the table is internal/llm/provider).
 const (
-	ProviderClaude = "claude"
-	ProviderOpenAI = "openai"
-	ProviderZAI    = "zai"
+	ProviderClaude = string(provider.Claude)
+	ProviderOpenAI = string(provider.OpenAI)
+	ProviderZAI    = string(provider.ZAI)
+	ProviderOllama = string(provider.Ollama)
+	ProviderVLLM   = string(provider.VLLM)
 )
+
+// Reasoning efforts of llm.reasoning_effort.
+var reasoningEfforts = []string{"none", "minimal", "low", "medium", "high"}
 
 // Size units used by defaults.
 const (
@@ -264,7 +283,7 @@ func Defaults() Config {
 			ClickHouseWorkload: "clickhouse", RetentionDays: 90, MinPartitions: 3, MaxPartitionsPerRun: 50,
 			MaxBytesPerRun: 500 * gigabyte, VolumeMaxGrowthFactor: 1.5, VolumeCeiling: 1024 * gibibyte,
 		},
-		LLM:      LLM{MaxIterations: 6, MaxTokens: 8192, TokenBudget: 60000, Timeout: 60 * time.Second},
+		LLM:      LLM{MaxIterations: 6, MaxTokens: 8192, TokenBudget: 60000, Timeout: 120 * time.Second, AttemptTimeout: 90 * time.Second},
 		Alerting: Alerting{Enabled: true, Cooldown: 5 * time.Minute, EscalationHours: 1, NotifyDeadline: 20 * time.Second},
 		Agent:    Agent{Mode: ModeAuto, Planner: PlannerAuto, MaxWrites: 5, RunTimeout: 15 * time.Minute},
 		Serve: Serve{Listen: "127.0.0.1:9095", MaxBodyBytes: 1 << 20, QueueSize: 256, Workers: 2, RetryAfter: 5 * time.Second,

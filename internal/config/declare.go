@@ -108,6 +108,8 @@ func (d *declaration) options(sf reflect.StructField, goName string, f *field) {
 			f.bytes = true
 		case "url":
 			f.show = showURL
+		case "headers":
+			f.show = showHeaders
 		case "unused":
 			f.unused = true
 		default:
@@ -127,6 +129,8 @@ func (d *declaration) check(t reflect.Type, goName string, f field) {
 		d.fail(goName, "the percent option needs a float64")
 	case (f.enum || f.show == showURL) && t != str:
 		d.fail(goName, "the enum and url options need a string")
+	case f.show == showHeaders && t != reflect.TypeFor[[]string]():
+		d.fail(goName, "the headers option needs a []string")
 	case f.alias != "" && !f.override:
 		d.fail(goName, "an alias is a name for --update-threshold: add the override option")
 	case f.hint == "":

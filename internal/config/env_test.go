@@ -139,6 +139,16 @@ func TestLoadReadsEveryEnvironmentVariable(t *testing.T) {
 			func(c Config) any { return c.Serve.Identity }, "replica-a"},
 		{"OPS_SKILL_SERVE_LOG_LEVEL sets serve.log_level", map[string]string{"OPS_SKILL_SERVE_LOG_LEVEL": "debug"},
 			func(c Config) any { return c.Serve.LogLevel }, "debug"},
+		{"LLM_ENDPOINT sets llm.endpoint", map[string]string{"LLM_ENDPOINT": "Coding"},
+			func(c Config) any { return c.LLM.Endpoint }, "coding"},
+		{"LLM_REASONING_EFFORT sets llm.reasoning_effort", map[string]string{"LLM_REASONING_EFFORT": "low"},
+			func(c Config) any { return c.LLM.ReasoningEffort }, "low"},
+		{"LLM_HEADERS sets llm.headers, commas of a value kept", map[string]string{"LLM_HEADERS": "anthropic-beta: a,b, x-team: sre"},
+			func(c Config) any { return c.LLM.Headers }, []string{"anthropic-beta: a,b", "x-team: sre"}},
+		{"LLM_TIMEOUT sets llm.timeout", map[string]string{"LLM_TIMEOUT": "3m"},
+			func(c Config) any { return c.LLM.Timeout }, 3 * time.Minute},
+		{"LLM_ATTEMPT_TIMEOUT sets llm.attempt_timeout", map[string]string{"LLM_ATTEMPT_TIMEOUT": "30s"},
+			func(c Config) any { return c.LLM.AttemptTimeout }, 30 * time.Second},
 		{"XDG_STATE_HOME places the default state dir", map[string]string{"XDG_STATE_HOME": "/xdg/state"},
 			func(c Config) any { return c.StateDir }, "/xdg/state/ops-skill"},
 		{"a relative XDG_STATE_HOME is ignored", map[string]string{"XDG_STATE_HOME": "rel", "HOME": "/h"},
@@ -181,7 +191,7 @@ func TestLoadWithEmptyEnvironmentGivesDefaults(t *testing.T) {
 	want.Kubernetes.AllowedNamespaces = []string{"ai-data-labs"}
 	if !reflect.DeepEqual(cfg.AutoScaling, want.AutoScaling) || !reflect.DeepEqual(cfg.SelfHealing, want.SelfHealing) ||
 		!reflect.DeepEqual(cfg.Kubernetes, want.Kubernetes) || cfg.Storage != want.Storage ||
-		cfg.LLM.MaxIterations != 6 || cfg.LLM.Timeout != time.Minute || cfg.Alerting != want.Alerting || cfg.Agent != want.Agent {
+		cfg.LLM.MaxIterations != 6 || cfg.LLM.Timeout != 2*time.Minute || cfg.LLM.AttemptTimeout != 90*time.Second || cfg.Alerting != want.Alerting || cfg.Agent != want.Agent {
 		t.Errorf("Load() = %+v\nwant %+v", cfg.Redacted(), want.Redacted())
 	}
 	if cfg.SelfHealing.MemoryCeiling != 16<<30 || cfg.Storage.MaxBytesPerRun != 500_000_000_000 {

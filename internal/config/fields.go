@@ -16,6 +16,7 @@ const (
 	showPlain  display = iota
 	showSecret         // "***" when set
 	showURL            // userinfo password and credential-like query params masked
+	showHeaders        // each "Name: value" item shown as "Name: ***"
 )
 
 // field describes one configuration key as the struct tags of its Config
@@ -102,6 +103,9 @@ func (e *parseError) Error() string { return e.problem }
 func (f field) set(c *Config, raw any) error {
 	if list, ok := f.ptr(c).(*[]string); ok {
 		*list = toList(raw)
+		if f.show == showHeaders {
+			*list = joinHeaderValues(*list)
+		}
 		return nil
 	}
 	s, err := toScalar(raw)
@@ -260,6 +264,21 @@ func toList(raw any) []string {
 		if it = strings.TrimSpace(it); it != "" {
 			out = append(out, it)
 		}
+	}
+	return out
+}
+
+// joinHeaderValues puts back the commas of a header value that the split
+// of a comma-separated list took apart ("anthropic-beta: a,b"): an item
+// without a colon continues the previous header.
+func joinHeaderValues(items []string) []string {
+	var out []string
+	for _, it := range items {
+		if !strings.Contains(it, ":") && len(out) > 0 {
+			out[len(out)-1] += "," + it
+			continue
+		}
+		out = append(out, it)
 	}
 	return out
 }

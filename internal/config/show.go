@@ -146,7 +146,11 @@ func (c Config) displayValue(f field) any {
 	case *float64:
 		return *p
 	case *[]string:
-		return append([]string{}, *p...)
+		out := []string{}
+		for _, it := range *p {
+			out = append(out, displayString(f.show, it))
+		}
+		return out
 	default:
 		return displayString(f.show, f.format(&c))
 	}
@@ -204,7 +208,7 @@ func (c Config) buildDocument(comment func(field) string) *yaml.Node {
 		if list, ok := f.ptr(&c).(*[]string); ok {
 			seq := &yaml.Node{Kind: yaml.SequenceNode}
 			for _, it := range *list {
-				seq.Content = append(seq.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: it})
+				seq.Content = append(seq.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: displayString(f.show, it)})
 			}
 			b.add(f.key, seq, note)
 			continue
@@ -272,6 +276,8 @@ func displayString(show display, s string) string {
 		return Secret(s).String()
 	case showURL:
 		return RedactURL(s)
+	case showHeaders:
+		return maskHeaders(s)
 	default:
 		return s
 	}
@@ -329,4 +335,18 @@ func sensitiveParam(name string) bool {
 		}
 	}
 	return false
+}
+
+// maskHeaders shows "Name: value" items (one, or a comma-separated list as
+// format gives it) as "Name: ***": a header value may be a credential.
+func maskHeaders(s string) string {
+	if s == "" {
+		return s
+	}
+	items := strings.Split(s, ",")
+	for i, it := range items {
+		name, _, _ := strings.Cut(it, ":")
+		items[i] = strings.TrimSpace(name) + ": ***"
+	}
+	return strings.Join(items, ", ")
 }

@@ -13,7 +13,7 @@ import (
 // secretEnv sets every secret-bearing value with a recognisable secret.
 func secretEnv(t *testing.T) (map[string]string, []string) {
 	t.Helper()
-	secrets := []string{"whsec-s3cr3t", "cloud-s3cr3t", "llm-s3cr3t", "ch-s3cr3t", "prom-s3cr3t", "graf-s3cr3t", "base-s3cr3t", "qp-s3cr3t"}
+	secrets := []string{"whsec-s3cr3t", "cloud-s3cr3t", "llm-s3cr3t", "ch-s3cr3t", "prom-s3cr3t", "graf-s3cr3t", "base-s3cr3t", "qp-s3cr3t", "hdr-s3cr3t"}
 	env := homeEnv(t, map[string]string{
 		"ALERT_WEBHOOK":  "https://hooks.slack.com/services/T0/B0/" + secrets[0],
 		"CLOUD_API_KEY":  secrets[1],
@@ -23,6 +23,7 @@ func secretEnv(t *testing.T) (map[string]string, []string) {
 		"PROMETHEUS_URL": "https://admin:" + secrets[4] + "@prometheus:9090",
 		"GRAFANA_URL":    "https://grafana:3000/?token=" + secrets[5],
 		"LLM_BASE_URL":   "https://proxy.example/v1?api-key=" + secrets[6],
+		"LLM_HEADERS":    "x-proxy-token: " + secrets[8],
 	})
 	return env, secrets
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/duet-company/ops-skill/internal/llm/provider"
 )
 
 // maxReplicasLimit is the highest max_replicas Validate accepts.
@@ -208,26 +210,70 @@ func (v *validator) cloud(c *Cloud) {
 }
 
 func (v *validator) llm(l *LLM, planner string) {
-	switch l.Provider {
-	case "":
+	if l.Provider == "" {
 		if planner == PlannerLLM {
 			v.add(&l.Provider, "", "is empty but the planner is llm",
-				"set LLM_PROVIDER (claude, openai or zai) or use --planner auto or rules")
+				"set LLM_PROVIDER (claude, openai, zai, ollama or vllm) or use --planner auto or rules")
 		}
-	case ProviderClaude, ProviderOpenAI, ProviderZAI:
-		if !l.APIKey.IsSet() && l.BaseURL == "" && planner != PlannerRules {
-			v.add(&l.APIKey, "", "is required for provider "+l.Provider,
-				"set LLM_API_KEY, point LLM_BASE_URL at a server that needs none, or use --planner rules")
-		}
-	default:
+	} else if p, err := provider.Lookup(l.Provider); err != nil {
 		v.add(&l.Provider, l.Provider, "is not a known LLM provider",
-			"use claude, openai or zai (openai also covers any OpenAI-compatible LLM_BASE_URL), or leave it empty")
+			"use claude, openai, zai, ollama or vllm (openai also covers any OpenAI-compatible LLM_BASE_URL), or leave it empty")
+	} else {
+		v.llmProvider(l, p, planner)
 	}
 	v.httpURL(&l.BaseURL, l.BaseURL)
+	if l.ReasoningEffort != "" && !slices.Contains(reasoningEfforts, l.ReasoningEffort) {
+		v.add(&l.ReasoningEffort, l.ReasoningEffort, "is not a reasoning effort", "use "+strings.Join(reasoningEfforts, ", ")+", or leave it empty")
+	}
+	for _, h := range l.Headers {
+		if problem := headerProblem(h); problem != "" {
+			name, _, _ := strings.Cut(h, ":")
+			v.add(&l.Headers, strings.TrimSpace(name)+": ***", problem, `write each header as "Name: value", e.g. anthropic-beta: context-1m`)
+		}
+	}
 	atLeast(v, &l.MaxIterations, 1, "the model needs at least one turn")
 	atLeast(v, &l.MaxTokens, 256, "a reply needs room for its calls or its report")
 	atLeast(v, &l.TokenBudget, 1, "the budget counts tokens per run")
 	v.window(&l.Timeout)
+	v.window(&l.AttemptTimeout)
+	if l.AttemptTimeout > l.Timeout && l.Timeout > 0 {
+		v.add(&l.AttemptTimeout, formatDuration(l.AttemptTimeout), "is longer than llm.timeout ("+formatDuration(l.Timeout)+"), which bounds every attempt of a call",
+			"raise llm.timeout (LLM_TIMEOUT) or lower LLM_ATTEMPT_TIMEOUT")
+	}
+}
+
+// llmProvider checks what a known provider needs.
+func (v *validator) llmProvider(l *LLM, p provider.Profile, planner string) {
+	if p.NeedsKey && !l.APIKey.IsSet() && l.BaseURL == "" && planner != PlannerRules {
+		v.add(&l.APIKey, "", "is required for provider "+l.Provider,
+			"set LLM_API_KEY, point LLM_BASE_URL at a server that needs none, or use --planner rules")
+	}
+	if p.DefaultModel == "" && l.Model == "" && planner != PlannerRules {
+		v.add(&l.Model, "", "is required for provider "+l.Provider+", which serves the models its operator loaded",
+			"set LLM_MODEL to a model the server lists (GET /v1/models)")
+	}
+	if l.Endpoint != "" {
+		if _, err := p.Endpoint(l.Endpoint); err != nil {
+			v.add(&l.Endpoint, l.Endpoint, "is not an endpoint of provider "+l.Provider, err.Error())
+		}
+	}
+}
+
+// headerProblem says what is wrong with an extra header, or "".
+func headerProblem(h string) string {
+	name, value, ok := strings.Cut(h, ":")
+	name = strings.TrimSpace(name)
+	switch {
+	case !ok || name == "" || strings.TrimSpace(value) == "":
+		return "is not a header"
+	case strings.ContainsAny(name, " \t\r\n()<>@,;\\\"/[]?={}") || strings.ContainsAny(value, "\r\n"):
+		return "has characters a header cannot carry"
+	}
+	switch strings.ToLower(name) {
+	case "authorization", "x-api-key", "content-type", "content-length", "host":
+		return "is set by ops-skill itself (the key goes in llm.api_key)"
+	}
+	return ""
 }
 
 func (v *validator) alerting(a *Alerting) {

@@ -144,7 +144,7 @@ func TestYAMLRejectsBadStructureNamingTheKey(t *testing.T) {
 		{"a key set twice", "operations:\n  agent:\n    mode: auto\n    mode: observe\n", "agent.mode", "OPS_SKILL_MODE"},
 		{"a malformed reference", "operations:\n  llm:\n    model: ${MODEL\n", "llm.model", "LLM_MODEL"},
 		{"a reference with a bad name", "operations:\n  llm:\n    model: ${1X}\n", "llm.model", "LLM_MODEL"},
-		{"a bad duration", "operations:\n  llm:\n    timeout: soon\n", "llm.timeout", ""},
+		{"a bad duration", "operations:\n  llm:\n    timeout: soon\n", "llm.timeout", "LLM_TIMEOUT"},
 		{"a bad size", "operations:\n  self_healing:\n    memory_ceiling: 16Gx\n", "self_healing.memory_ceiling", ""},
 	}
 	for _, tt := range tests {

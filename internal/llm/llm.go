@@ -35,6 +35,20 @@ type Message struct {
 	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
 	ToolCallID string     `json:"tool_call_id,omitempty"` // for RoleTool
 	Name       string     `json:"name,omitempty"`         // tool name, for RoleTool
+	// Reasoning is what the model thought before this assistant message,
+	// as its provider returned it (Anthropic's thinking and
+	// redacted_thinking blocks, with their signatures). It is replayed
+	// verbatim with the message, as multi-turn tool use with thinking
+	// requires; it is never shown or parsed.
+	Reasoning []ReasoningBlock `json:"reasoning,omitempty"`
+}
+
+// ReasoningBlock is one opaque block of a model's reasoning.
+type ReasoningBlock struct {
+	Kind      string `json:"kind"`                // the provider's block type, e.g. "thinking"
+	Text      string `json:"text,omitempty"`      // the (summarised) thinking
+	Signature string `json:"signature,omitempty"` // the provider's integrity signature
+	Data      string `json:"data,omitempty"`      // an encrypted block's payload
 }
 
 // ToolSpec describes one tool to the model.
@@ -63,18 +77,41 @@ type Request struct {
 
 // Usage counts tokens of one call.
 type Usage struct {
+	// PromptTokens is every input token, cached or not.
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
+	// CachedPromptTokens is the part of PromptTokens served from the
+	// provider's prompt cache; CacheWriteTokens the part written to it.
+	CachedPromptTokens int `json:"cached_prompt_tokens,omitempty"`
+	CacheWriteTokens   int `json:"cache_write_tokens,omitempty"`
 }
 
 // Total is prompt plus completion tokens.
 func (u Usage) Total() int { return u.PromptTokens + u.CompletionTokens }
 
+// FinishReason is why the model stopped, in the chat-completions
+// vocabulary; adapters of other wire formats map theirs onto it.
+type FinishReason string
+
+// Finish reasons. The first two end a usable reply; the others end a reply
+// before it is one.
+const (
+	FinishStop      FinishReason = "stop"       // an answer (Anthropic: end_turn, stop_sequence)
+	FinishToolCalls FinishReason = "tool_calls" // calls (Anthropic: tool_use)
+	FinishLength    FinishReason = "length"     // cut at the output limit (Anthropic: max_tokens)
+	// FinishContentFilter: the provider withheld the reply (Anthropic: refusal).
+	FinishContentFilter FinishReason = "content_filter"
+	FinishSensitive     FinishReason = "sensitive"     // Z.ai's content filter
+	FinishNetworkError  FinishReason = "network_error" // Z.ai lost the reply mid-way
+	// FinishPaused: the provider paused a long turn (Anthropic: pause_turn).
+	FinishPaused FinishReason = "pause_turn"
+)
+
 // Response is the model's reply.
 type Response struct {
 	Message      Message
 	Usage        Usage
-	FinishReason string
+	FinishReason FinishReason
 }
 
 // Client is a chat model, or anything that answers like one.

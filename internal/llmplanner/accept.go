@@ -16,26 +16,18 @@ import (
 // tools. The agent falls back to the rules planner and says why.
 var ErrNoTurn = errors.New("the model's reply is not a usable turn")
 
-// Finish reasons that end a reply before it is one, as the providers
-// document them (OpenAI: length, content_filter; Z.ai adds sensitive and
-// network_error).
-const (
-	finishLength        = "length"
-	finishContentFilter = "content_filter"
-	finishSensitive     = "sensitive"
-	finishNetworkError  = "network_error"
-)
-
 // accept checks that a reply is a turn, and says why not: the provider's
 // reason and the setting to change.
 func (s *session) accept(resp llm.Response, msg llm.Message, final, askedTools bool) error {
 	switch resp.FinishReason {
-	case finishLength:
+	case llm.FinishLength:
 		return fmt.Errorf("%w: the reply was cut at %d output tokens (finish_reason length); raise llm.max_tokens (LLM_MAX_TOKENS), thinking models need room before they answer", ErrNoTurn, s.p.cfg.MaxTokens)
-	case finishContentFilter, finishSensitive:
+	case llm.FinishContentFilter, llm.FinishSensitive:
 		return fmt.Errorf("%w: the provider withheld the reply (finish_reason %s)", ErrNoTurn, resp.FinishReason)
-	case finishNetworkError:
+	case llm.FinishNetworkError:
 		return fmt.Errorf("%w: the provider lost the reply mid-way (finish_reason network_error)", ErrNoTurn)
+	case llm.FinishPaused:
+		return fmt.Errorf("%w: the provider paused the turn before it ended (stop_reason pause_turn)", ErrNoTurn)
 	}
 	switch {
 	case strings.TrimSpace(msg.Content) == "" && len(msg.ToolCalls) == 0 && final && askedTools:

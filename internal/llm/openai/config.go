@@ -9,28 +9,16 @@ import (
 	"strings"
 	"time"
 
-	goopenai "github.com/sashabaranov/go-openai"
+	"github.com/duet-company/ops-skill/internal/llm/provider"
 )
 
-// Providers.
+// Providers this adapter serves, as named in llm.provider.
 const (
-	ProviderOpenAI = "openai"
-	ProviderClaude = "claude" // Anthropic, through its OpenAI-compatible endpoint
-	ProviderZAI    = "zai"    // Z.ai GLM
-)
-
-// Default base URLs. OpenAI's is go-openai's own default.
-const (
-	DefaultClaudeBaseURL = "https://api.anthropic.com/v1/"
-	DefaultZAIBaseURL    = "https://api.z.ai/api/paas/v4/"
-)
-
-// Default models, used when Config.Model is empty (checked on
-// ModelsChecked; none may be in Retirements, a test keeps it so).
-const (
-	DefaultOpenAIModel = "gpt-6-luna"
-	DefaultClaudeModel = "claude-sonnet-5-5"
-	DefaultZAIModel    = "glm-5"
+	ProviderOpenAI = string(provider.OpenAI)
+	ProviderClaude = string(provider.Claude) // through Anthropic's OpenAI-compatible endpoint; the claude provider uses llm/anthropic
+	ProviderZAI    = string(provider.ZAI)
+	ProviderOllama = string(provider.Ollama)
+	ProviderVLLM   = string(provider.VLLM)
 )
 
 // Defaults for the transport.
@@ -131,17 +119,17 @@ func resolve(cfg Config) (settings, error) {
 	return s, nil
 }
 
-// providerDefaults is the base URL and model a provider uses by default.
-func providerDefaults(provider string) (baseURL, model string, ok bool) {
-	switch provider {
-	case ProviderOpenAI:
-		return goopenai.DefaultConfig("").BaseURL, DefaultOpenAIModel, true
-	case ProviderClaude:
-		return DefaultClaudeBaseURL, DefaultClaudeModel, true
-	case ProviderZAI:
-		return DefaultZAIBaseURL, DefaultZAIModel, true
+// providerDefaults is the base URL and model a provider uses by default,
+// from the provider table.
+func providerDefaults(name string) (baseURL, model string, ok bool) {
+	p, err := provider.Lookup(name)
+	if err != nil {
+		return "", "", false
 	}
-	return "", "", false
+	if name == ProviderClaude {
+		return "https://api.anthropic.com/v1/", p.DefaultModel, true
+	}
+	return p.Endpoints[0].URL, p.DefaultModel, true
 }
 
 // checkBaseURL accepts an absolute http(s) URL and returns the credentials

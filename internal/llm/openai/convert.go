@@ -131,6 +131,6 @@ func (c *Client) response(resp goopenai.ChatCompletionResponse) (llm.Response, e
 			PromptTokens:     resp.Usage.PromptTokens,
 			CompletionTokens: resp.Usage.CompletionTokens,
 		},
-		FinishReason: string(choice.FinishReason),
+		FinishReason: llm.FinishReason(choice.FinishReason),
 	}, nil
 }

@@ -2,80 +2,10 @@ package openai
 
 import (
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/duet-company/ops-skill/internal/llm/provider"
 )
-
-// ModelsChecked is when the defaults and retirements below were last checked
-// against the providers' model and deprecation pages.
-const ModelsChecked = "2026-12-04"
-
-// Retirement is a model id a provider has retired (requests to it fail) or
-// retires on a known date, and the replacement it recommends.
-type Retirement struct {
-	Provider    string
-	Model       string // an id, or a prefix ending in "-" for its dated snapshots
-	On          time.Time
-	Replacement string
-	Source      string // the provider's page that says so
-}
-
-func day(s string) time.Time {
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
-// Retirements lists the retired and retiring ids this table knows, as each
-// provider's deprecation page gave them on ModelsChecked.
-func Retirements() []Retirement {
-	const anthropic = "Anthropic, Model deprecations (platform.claude.com/docs/en/about-claude/model-deprecations)"
-	const openai = "OpenAI, Deprecations (developers.openai.com/api/docs/deprecations)"
-	return []Retirement{
-		{ProviderClaude, "claude-3-opus-", day("2026-01-05"), "claude-sonnet-5-5", anthropic},
-		{ProviderClaude, "claude-sonnet-4-2", day("2026-06-15"), "claude-sonnet-5-5", anthropic},
-		{ProviderClaude, "claude-opus-4-2", day("2026-06-15"), "claude-opus-5-5", anthropic},
-		{ProviderClaude, "claude-sonnet-4-5", day("2026-11-30"), "claude-sonnet-5-5", anthropic},
-		{ProviderOpenAI, "gpt-5-", day("2026-12-11"), "gpt-6.1-terra", openai},
-		{ProviderOpenAI, "gpt-5", day("2026-12-11"), "gpt-6.1-sol", openai},
-		{ProviderOpenAI, "gpt-4o-mini", day("2027-01-14"), "gpt-6-luna", openai},
-		{ProviderOpenAI, "gpt-4o", day("2027-01-14"), "gpt-6.1-sol", openai},
-		{ProviderOpenAI, "gpt-4.1-mini", day("2027-01-14"), "gpt-6-luna", openai},
-		{ProviderOpenAI, "gpt-4.1", day("2027-01-14"), "gpt-6.1-sol", openai},
-	}
-}
-
-// retirementOf finds the entry for a model: an exact id, or a dated
-// snapshot of one ("claude-sonnet-4-5-20250929").
-func retirementOf(provider, model string) (Retirement, bool) {
-	var best Retirement
-	found := false
-	for _, r := range Retirements() {
-		if r.Provider != provider {
-			continue
-		}
-		match := model == r.Model || (strings.HasSuffix(r.Model, "-") && strings.HasPrefix(model, r.Model)) ||
-			(strings.HasPrefix(model, r.Model+"-") && isDate(model[len(r.Model)+1:]))
-		if match && (!found || len(r.Model) > len(best.Model)) {
-			best, found = r, true
-		}
-	}
-	return best, found
-}
-
-func isDate(s string) bool {
-	if len(s) != 8 && len(s) != 10 {
-		return false
-	}
-	for _, c := range s {
-		if (c < '0' || c > '9') && c != '-' {
-			return false
-		}
-	}
-	return true
-}
 
 // checkRetired refuses a model its provider has retired by now (requests to
 // it fail on every alert), naming the replacement. A custom base URL may
@@ -84,10 +14,8 @@ func checkRetired(s settings, now time.Time) error {
 	if s.customURL {
 		return nil
 	}
-	r, ok := retirementOf(s.provider, s.model)
-	if !ok || now.Before(r.On) {
-		return nil
+	if err := provider.CheckRetired(provider.Name(s.provider), s.model, now); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	return fmt.Errorf("%w: model %s was retired by %s on %s: set LLM_MODEL to %s (%s)", ErrConfig, s.model, s.provider,
-		r.On.Format(time.DateOnly), r.Replacement, r.Source)
+	return nil
 }

@@ -277,9 +277,9 @@ func TestEachProviderSpeaksTheSameWireFormat(t *testing.T) {
 	tests := []struct {
 		provider, wantModel, wantName string
 	}{
-		{provider: openai.ProviderOpenAI, wantModel: openai.DefaultOpenAIModel, wantName: "llm:openai/gpt-6-luna"},
-		{provider: openai.ProviderClaude, wantModel: openai.DefaultClaudeModel, wantName: "llm:claude/claude-sonnet-5-5"},
-		{provider: openai.ProviderZAI, wantModel: openai.DefaultZAIModel, wantName: "llm:zai/glm-5"},
+		{provider: openai.ProviderOpenAI, wantModel: "gpt-6-luna", wantName: "llm:openai/gpt-6-luna"},
+		{provider: openai.ProviderClaude, wantModel: "claude-sonnet-5-5", wantName: "llm:claude/claude-sonnet-5-5"},
+		{provider: openai.ProviderZAI, wantModel: "glm-5", wantName: "llm:zai/glm-5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.provider, func(t *testing.T) {
