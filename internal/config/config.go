@@ -140,10 +140,10 @@ type Storage struct {
 // LLM selects the model used by the llm planner. An empty Provider means no
 // model is configured and the rules planner is used.
 type LLM struct {
-	Provider      string `yaml:"provider" env:"LLM_PROVIDER" example:"claude" config:"enum"` // claude, openai, zai, ollama, vllm or empty
-	Model         string `yaml:"model" env:"LLM_MODEL" example:"claude-sonnet-5-5"`
-	APIKey        Secret `yaml:"api_key" env:"LLM_API_KEY" example:"…"`
-	BaseURL       string `yaml:"base_url" env:"LLM_BASE_URL" example:"http://localhost:11434/v1" config:"url"`
+	Provider string `yaml:"provider" env:"LLM_PROVIDER" example:"claude" config:"enum"` // claude, openai, zai, ollama, vllm or empty
+	Model    string `yaml:"model" env:"LLM_MODEL" example:"claude-sonnet-5-5"`
+	APIKey   Secret `yaml:"api_key" env:"LLM_API_KEY" example:"…"`
+	BaseURL  string `yaml:"base_url" env:"LLM_BASE_URL" example:"http://localhost:11434/v1" config:"url"`
 	// Endpoint picks one of the provider's endpoints by name (Z.ai:
 	// international, coding, mainland); LLM_BASE_URL overrides it.
 	Endpoint string `yaml:"endpoint" env:"LLM_ENDPOINT" example:"coding" config:"enum"`
@@ -156,8 +156,8 @@ type LLM struct {
 	MaxIterations int      `yaml:"max_iterations" example:"6"`
 	// MaxTokens bounds each reply; models that think before they answer
 	// need room for it (a reply cut at the limit is a planner failure).
-	MaxTokens   int           `yaml:"max_tokens" env:"LLM_MAX_TOKENS" example:"8192"`
-	TokenBudget int           `yaml:"token_budget" example:"60000"`
+	MaxTokens   int `yaml:"max_tokens" env:"LLM_MAX_TOKENS" example:"8192"`
+	TokenBudget int `yaml:"token_budget" example:"60000"`
 	// Timeout bounds one planner call, every attempt and retry included.
 	Timeout time.Duration `yaml:"timeout" env:"LLM_TIMEOUT" example:"120s"`
 	// AttemptTimeout bounds one HTTP attempt of a call.

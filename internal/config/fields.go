@@ -13,10 +13,10 @@ import (
 type display int
 
 const (
-	showPlain  display = iota
-	showSecret         // "***" when set
-	showURL            // userinfo password and credential-like query params masked
-	showHeaders        // each "Name: value" item shown as "Name: ***"
+	showPlain   display = iota
+	showSecret          // "***" when set
+	showURL             // userinfo password and credential-like query params masked
+	showHeaders         // each "Name: value" item shown as "Name: ***"
 )
 
 // field describes one configuration key as the struct tags of its Config

@@ -70,9 +70,9 @@ type Endpoint struct {
 
 // Profile is what ops-skill knows of one provider.
 type Profile struct {
-	Name         Name
-	Wire         Wire
-	Endpoints    []Endpoint
+	Name      Name
+	Wire      Wire
+	Endpoints []Endpoint
 	// DefaultModel is used when llm.model is empty; "" means the server
 	// serves what its operator loaded, so LLM_MODEL is required.
 	DefaultModel string
