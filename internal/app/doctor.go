@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -223,21 +224,41 @@ func (d deps) llmCheck(ctx context.Context, cfg config.Config, probe bool) prefl
 		ch.Status, ch.Detail = preflight.Skip, cfg.LLM.Provider+"/"+cfg.LLM.Model+" configured; not checked (pass --llm to send a one-token request)"
 		return ch
 	}
-	m, err := d.newLLM(cfg.LLM)
-	if err != nil {
-		ch.Status, ch.Kind, ch.Detail, ch.Fix = preflight.Fail, preflight.ErrConfig, err.Error(), "check LLM_PROVIDER, LLM_MODEL, LLM_BASE_URL and LLM_API_KEY"
-		return ch
+	name, err := d.probeLLM(ctx, cfg.LLM)
+	switch {
+	case errors.Is(err, errLLMConfig):
+		ch.Status, ch.Kind, ch.Detail, ch.Fix = preflight.Fail, preflight.ErrConfig, err.Error(), llmFix
+	case err != nil:
+		ch.Status, ch.Kind, ch.Detail, ch.Fix = preflight.Fail, preflight.ErrUnreachable, err.Error(), llmFix
+	default:
+		ch.Status, ch.Detail = preflight.Pass, name+" answered a one-token request"
 	}
-	ctx, cancel := context.WithTimeout(ctx, cfg.LLM.Timeout)
-	defer cancel()
-	_, err = m.Chat(ctx, llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "Reply with OK."}}, MaxTokens: 1})
-	if err != nil {
-		ch.Status, ch.Kind, ch.Detail, ch.Fix = preflight.Fail, preflight.ErrUnreachable, err.Error(), "check LLM_API_KEY, LLM_MODEL and LLM_BASE_URL"
-		return ch
-	}
-	ch.Status, ch.Detail = preflight.Pass, m.Name()+" answered a one-token request"
 	return ch
 }
+
+// llmFix is what to check when the model cannot be reached.
+const llmFix = "check LLM_PROVIDER, LLM_MODEL, LLM_BASE_URL, LLM_ENDPOINT and LLM_API_KEY"
+
+// errLLMConfig marks a model that cannot even be built from the config.
+var errLLMConfig = errors.New("llm configuration")
+
+// probeLLM sends one tiny request to the configured model and returns its
+// name. An error matching llm.ErrMisconfigured (or errLLMConfig) is fixed
+// only by a change of configuration; any other may pass.
+func (d deps) probeLLM(ctx context.Context, c config.LLM) (string, error) {
+	m, err := d.newLLM(c)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", errLLMConfig, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	_, err = m.Chat(ctx, llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "Reply with OK."}}, MaxTokens: probeTokens})
+	return m.Name(), err
+}
+
+// probeTokens is the reply the probe allows: a few tokens, enough for
+// every provider to accept the request.
+const probeTokens = 16
 
 // countingTransport counts the requests made through it.
 type countingTransport struct {

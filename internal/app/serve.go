@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/config"
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/kube"
+	"github.com/duet-company/ops-skill/internal/llm"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/serve"
 	"github.com/duet-company/ops-skill/internal/store"
@@ -39,6 +41,9 @@ func (d deps) serve(ctx context.Context, cfg config.Config, o cli.ServeOptions) 
 	scfg, err := serveConfig(cfg, auth)
 	if err != nil {
 		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
+	}
+	if cfg, err = d.serveProbeLLM(ctx, cfg, log); err != nil {
+		return err
 	}
 	rt, err := d.newRuntime(ctx, cfg, cli.RuntimeOptions{Simulate: o.Simulate, Scenario: o.Scenario, Notify: o.Notify})
 	if err != nil {
@@ -68,6 +73,32 @@ func (d deps) serve(ctx context.Context, cfg config.Config, o cli.ServeOptions) 
 		return &cli.ExitError{Code: cli.ExitFailed, Err: err}
 	}
 	return nil
+}
+
+// serveProbeLLM checks the configured model once at start, so that a
+// refused key, model or URL is reported once with its fix rather than as a
+// fallback on every alert. A configuration the provider refuses stops serve
+// when the planner is llm; with planner auto the rules planner decides
+// every alert until the configuration is fixed and serve restarted. A
+// provider that is only unreachable now is tried again on each alert.
+func (d deps) serveProbeLLM(ctx context.Context, cfg config.Config, log *slog.Logger) (config.Config, error) {
+	if cfg.LLM.Provider == "" || cfg.Agent.Planner == config.PlannerRules {
+		return cfg, nil
+	}
+	name, err := d.probeLLM(ctx, cfg.LLM)
+	switch {
+	case err == nil:
+		log.Info("llm ready", "model", name)
+	case !errors.Is(err, llm.ErrMisconfigured) && !errors.Is(err, errLLMConfig):
+		log.Warn("llm not reachable at start; each alert tries it and falls back to the rules planner", "model", name, "error", err.Error())
+	case cfg.Agent.Planner == config.PlannerLLM:
+		return cfg, &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("the model refused the configuration at start (%w); %s, or use --planner auto", err, llmFix)}
+	default:
+		log.Error("llm refused the configuration at start; the rules planner decides every alert until it is fixed and serve restarted",
+			"model", name, "error", err.Error(), "fix", llmFix)
+		cfg.Agent.Planner = config.PlannerRules
+	}
+	return cfg, nil
 }
 
 // serveConfig maps the configuration's serve section onto serve.Config.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/cli"
 	"github.com/duet-company/ops-skill/internal/config"
+	"github.com/duet-company/ops-skill/internal/llm/llmtest"
 	"github.com/duet-company/ops-skill/internal/serve"
 	"github.com/duet-company/ops-skill/internal/store"
 )
@@ -174,5 +175,70 @@ func TestServeWorkloadsDefaultToTheNamespace(t *testing.T) {
 	cfg.Serve.ScaleWorkloads = []string{"a/b/c"}
 	if _, err := serveConfig(cfg, serve.Auth{Token: "t"}); err == nil {
 		t.Fatal("a/b/c accepted as a workload")
+	}
+}
+
+// serve checks the configured model once at start: a refused key is
+// reported once with its fix, and what serve does next depends on the
+// planner; a provider that is only down now is tried again on each alert.
+func TestServeProbesTheModelOnceAtStart(t *testing.T) {
+	tests := []struct {
+		name    string
+		status  int
+		planner string
+		log     string // the message logged about the model
+		exit    int    // -1: serve runs until stopped
+	}{
+		{"a refused key, planner auto", http.StatusUnauthorized, "auto", "llm refused the configuration at start; the rules planner decides every alert until it is fixed and serve restarted", -1},
+		{"an unknown model, planner llm", http.StatusNotFound, "llm", "", cli.ExitUsage},
+		{"a provider down", http.StatusServiceUnavailable, "auto", "llm not reachable at start; each alert tries it and falls back to the rules planner", -1},
+		{"a model that answers", http.StatusOK, "auto", "llm ready", -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := llmtest.NewServer(t, llmtest.Func(func(llmtest.RecordedRequest) llmtest.Reply {
+				return llmtest.Reply{Status: tt.status, Content: "OK"}
+			}), llmtest.AllowInvalidRequests())
+			dir := t.TempDir()
+			env := map[string]string{"OPS_SKILL_STATE_DIR": dir, "LLM_PROVIDER": "openai", "LLM_MODEL": "probe-model",
+				"LLM_BASE_URL": srv.URL(), "OPS_SKILL_PLANNER": tt.planner}
+			logs, logw := io.Pipe()
+			var errOut strings.Builder
+			out := io.Writer(logw)
+			if tt.exit >= 0 {
+				out = &errOut
+			}
+			d := deps{io: cli.Test(strings.NewReader(""), io.Discard, out), clock: testingclock.NewFakeClock(goldenStart),
+				env: func(k string) (string, bool) { v, ok := env[k]; return v, ok }, newLLM: newOpenAI}
+			ctx, stop := context.WithCancel(context.Background())
+			defer stop()
+			exited := make(chan int, 1)
+			go func() {
+				exited <- Run(ctx, d, []string{"serve", "--simulate", "--listen", "127.0.0.1:0", "--allow-anonymous", "--no-health-loop"})
+				logw.Close()
+			}()
+			if tt.exit >= 0 {
+				if code := <-exited; code != tt.exit || !strings.Contains(errOut.String(), "LLM_MODEL") {
+					t.Fatalf("exit %d, stderr %q; want %d naming the fix", code, errOut.String(), tt.exit)
+				}
+				return
+			}
+			lines := make(chan string, 1000)
+			go func() {
+				sc := bufio.NewScanner(logs)
+				for sc.Scan() {
+					lines <- sc.Text()
+				}
+				close(lines)
+			}()
+			waitLogs(t, lines, tt.log, "serving")
+			stop()
+			if code := <-exited; code != 0 {
+				t.Fatalf("exit %d after the stop signal, want 0", code)
+			}
+			if srv.Calls() < 1 {
+				t.Error("the model was not probed")
+			}
+		})
 	}
 }

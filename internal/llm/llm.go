@@ -127,4 +127,9 @@ var (
 	ErrInvalidResponse = errors.New("invalid model response")
 	// ErrProvider means the provider failed (HTTP error, timeout, rate limit after retries).
 	ErrProvider = errors.New("model provider error")
+	// ErrMisconfigured means the provider refused the request for a reason
+	// only a change of configuration fixes: a refused key, an unknown
+	// model, a wrong URL, a server not started for tool calls, an account
+	// without balance. Adapters wrap it together with ErrProvider.
+	ErrMisconfigured = errors.New("the provider refused the configuration")
 )

@@ -35,6 +35,9 @@ type Error struct {
 	Detail string
 	// Attempts is how many HTTP requests the call made (retries included).
 	Attempts int
+	// Misconfigured: only a change of configuration helps (a refused key,
+	// an unknown model or URL); it then matches llm.ErrMisconfigured too.
+	Misconfigured bool
 
 	cause error // a context error; never one that could carry a secret
 }
@@ -50,10 +53,14 @@ func (e *Error) Error() string {
 
 // Unwrap returns the kind and, if the context ended the call, its error.
 func (e *Error) Unwrap() []error {
-	if e.cause != nil {
-		return []error{e.Kind, e.cause}
+	errs := []error{e.Kind}
+	if e.Misconfigured {
+		errs = append(errs, llm.ErrMisconfigured)
 	}
-	return []error{e.Kind}
+	if e.cause != nil {
+		errs = append(errs, e.cause)
+	}
+	return errs
 }
 
 // classify turns what go-openai returned into an *Error.
@@ -88,7 +95,7 @@ func (c *Client) statusError(status int, msg string) *Error {
 	case strings.TrimSpace(msg) != "":
 		detail += ": " + c.clean(msg)
 	}
-	return &Error{Kind: llm.ErrProvider, StatusCode: status, Detail: detail}
+	return &Error{Kind: llm.ErrProvider, StatusCode: status, Detail: detail, Misconfigured: misconfigured(status)}
 }
 
 // isDecodeError reports whether err comes from decoding the reply body.
@@ -109,4 +116,10 @@ func (c *Client) clean(text string) string {
 		text = string(r[:maxDetail]) + "…"
 	}
 	return text
+}
+
+// misconfigured reports whether a status means the configuration is wrong:
+// a refused key (401, 403) or an unknown model or URL (404).
+func misconfigured(status int) bool {
+	return status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusNotFound
 }
