@@ -54,7 +54,7 @@ func (p HealingPolicy) Validate() error {
 	ps.check(p.ReplacementThreshold > p.RestartThreshold, "self_healing.replacement_threshold",
 		"(%d) must be above restart_threshold (%d)", p.ReplacementThreshold, p.RestartThreshold)
 	ps.check(p.RestartBudgetPerHour >= 0, "self_healing.restart_budget_per_hour", "must not be negative, got %d", p.RestartBudgetPerHour)
-	ps.check(p.MemoryMaxFactor >= 1 && !math.IsInf(p.MemoryMaxFactor, 0), "self_healing.memory_max_factor",
+	ps.check(p.MemoryMaxFactor >= 1 && !math.IsInf(p.MemoryMaxFactor, 0), "self_healing.memory_raise_max_factor",
 		"must be a finite factor of at least 1, got %g", p.MemoryMaxFactor)
 	ps.check(p.MemoryCeiling > 0, "self_healing.memory_ceiling", "must be positive, got %d", p.MemoryCeiling)
 	return ps.err()

@@ -218,7 +218,7 @@ func TestHealingPolicyValidate(t *testing.T) {
 		{"a zero restart threshold", func(p *HealingPolicy) { p.RestartThreshold = 0 }, "self_healing.restart_threshold"},
 		{"replacement not above restart", func(p *HealingPolicy) { p.ReplacementThreshold = 3 }, "self_healing.replacement_threshold"},
 		{"a negative budget", func(p *HealingPolicy) { p.RestartBudgetPerHour = -1 }, "self_healing.restart_budget_per_hour"},
-		{"a memory factor below one", func(p *HealingPolicy) { p.MemoryMaxFactor = 0.5 }, "self_healing.memory_max_factor"},
+		{"a memory factor below one", func(p *HealingPolicy) { p.MemoryMaxFactor = 0.5 }, "self_healing.memory_raise_max_factor"},
 		{"no memory ceiling", func(p *HealingPolicy) { p.MemoryCeiling = 0 }, "self_healing.memory_ceiling"},
 	}
 	if err := DefaultHealingPolicy().Validate(); err != nil {
