@@ -178,7 +178,7 @@ func Profiles() []Profile {
 			Endpoints: []Endpoint{{Name: "default", URL: "http://localhost:8000/v1"}},
 			LastTurn:  LastTurnToolChoiceNone, ToolChoices: []string{"auto", "none", "required", "named"}, TokenLimit: MaxTokens,
 			SetupErrors: []SetupError{{Status: 400, Match: "--enable-auto-tool-choice",
-				Fix: "the vLLM server was started without tool calling: restart it with --enable-auto-tool-choice --tool-call-parser <the parser for the model, e.g. hermes>"}},
+				Fix: "the vLLM server was started without tool calling: restart it with --enable-auto-tool-choice --tool-call-parser NAME (the model's parser, e.g. hermes)"}},
 			Effort: EffortReasoningEffort, Reasoning: "reasoning_effort",
 			Notes: "serve with `--enable-auto-tool-choice --tool-call-parser NAME`, or every call with tools is refused",
 			Doc:   "vLLM, Tool Calling; OpenAI-Compatible Server (docs.vllm.ai)"},
