@@ -30,7 +30,21 @@ func (s settings) wireOptions(effort string) (wireOptions, error) {
 	if s.provider == ProviderOpenAI {
 		return s.openAIEffort(effort)
 	}
-	return wireOptions{effort: effort}, nil
+	return wireOptions{effort: nearestEffort(effort, s.profile.EffortValues)}, nil
+}
+
+// nearestEffort is effort, or the next one up the provider accepts.
+func nearestEffort(effort string, accepted []string) string {
+	if effort == "" || len(accepted) == 0 || slices.Contains(accepted, effort) {
+		return effort
+	}
+	order := []string{"none", "minimal", "low", "medium", "high"}
+	for _, e := range order[slices.Index(order, effort)+1:] {
+		if slices.Contains(accepted, e) {
+			return e
+		}
+	}
+	return accepted[len(accepted)-1]
 }
 
 // thinking is Z.ai's switch: none disables thinking, any other effort

@@ -114,6 +114,7 @@ func TestReasoningEffortReachesEachProviderInItsField(t *testing.T) {
 		{"glm high", profileCase{openai.ProviderZAI, llmtest.ProfileZAI, "glm-5"}, "high", "", `{"type":"enabled"}`},
 		{"glm by default", profileCase{openai.ProviderZAI, llmtest.ProfileZAI, "glm-5"}, "", "", ""},
 		{"ollama medium", profileCase{openai.ProviderOllama, llmtest.ProfileOllama, "gpt-oss:20b"}, "medium", "medium", ""},
+		{"ollama minimal, which it does not take", profileCase{openai.ProviderOllama, llmtest.ProfileOllama, "gpt-oss:20b"}, "minimal", "low", ""},
 		{"vllm minimal", profileCase{openai.ProviderVLLM, llmtest.ProfileVLLM, "openai/gpt-oss-20b"}, "minimal", "minimal", ""},
 	}
 	for _, tt := range tests {

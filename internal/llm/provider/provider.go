@@ -103,6 +103,10 @@ type Profile struct {
 	// says it in words.
 	Effort    EffortField
 	Reasoning string
+	// EffortValues are the reasoning_effort values the provider accepts,
+	// lowest first; another is sent as the next one up that it accepts
+	// (minimal as low). Empty: any, the model decides.
+	EffortValues []string
 	// Models are rules for model ids whose tool calling differs (OpenAI's
 	// GPT-6 family).
 	Models []ModelRule
@@ -171,7 +175,10 @@ func Profiles() []Profile {
 			// max_completion_tokens; its request has no tool_choice, so the
 			// field is ignored and the last turn is asked without tools.
 			LastTurn: LastTurnOmitTools, TokenLimit: MaxTokens, HistoryArgsObjects: true,
-			Effort: EffortReasoningEffort, Reasoning: "reasoning_effort (the model's own names)",
+			// Ollama's OpenAI layer turns reasoning_effort into its think
+			// option and refuses a value other than high, medium, low or
+			// none.
+			Effort: EffortReasoningEffort, Reasoning: "reasoning_effort (minimal sent as low)", EffortValues: []string{"none", "low", "medium", "high"},
 			Notes: "`tool_choice` ignored; arguments of earlier calls must be JSON objects",
 			Doc:   "Ollama, OpenAI compatibility (docs.ollama.com/api/openai-compatibility)"},
 		{Name: VLLM, Wire: WireChatCompletions, CallIDs: true, DefaultModel: "",

@@ -160,10 +160,14 @@ func zaiError(status int, code, msg string) any {
 // reasoning_effort, not max_completion_tokens; its Go request type has no
 // tool_choice, so the field is ignored. The arguments of the assistant's
 // earlier tool calls are decoded into an object; a request whose arguments
-// are not one is refused with "invalid tool call arguments" (Ollama's
+// are not one is refused with "invalid tool call arguments", and a
+// reasoning_effort other than high, medium, low or none is refused (Ollama's
 // openai.FromChatRequest).
 
 func checkOllama(req ChatRequest) *rejection {
+	if e := req.ReasoningEffort; e != "" && !slices.Contains([]string{"high", "medium", "low", "none"}, e) {
+		return reject(http.StatusBadRequest, "", fmt.Sprintf(`invalid reasoning value: '%s' (must be "high", "medium", "low", or "none")`, e))
+	}
 	for _, m := range req.Messages {
 		for _, tc := range m.ToolCalls {
 			var obj map[string]json.RawMessage

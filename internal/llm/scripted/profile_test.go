@@ -49,6 +49,7 @@ func TestProfilesCheckRequestsAsTheirProvidersDo(t *testing.T) {
 		{"zai: bad thinking", scripted.ProfileZAI, `{"model":"glm-5","thinking":{"type":"deep"},` + userMsgs + `}`, 400, "thinking"},
 		{"zai: history without tools", scripted.ProfileZAI, `{"model":"glm-5",` + strings.Replace(history, "ARGS", `{}`, 1) + `}`, 200, ""},
 		{"ollama: any tool_choice ignored", scripted.ProfileOllama, `{"model":"qwen3","tool_choice":"whatever",` + userMsgs + `}`, 200, ""},
+		{"ollama: an effort it does not know", scripted.ProfileOllama, `{"model":"qwen3","reasoning_effort":"minimal",` + userMsgs + `}`, 400, "invalid reasoning value"},
 		{"ollama: unknown field ignored", scripted.ProfileOllama, `{"model":"qwen3","thinking":true,` + userMsgs + `}`, 200, ""},
 		{"ollama: history arguments not an object", scripted.ProfileOllama, `{"model":"qwen3",` + strings.Replace(history, "ARGS", `{broken`, 1) + `}`, 400, "invalid tool call arguments"},
 		{"vllm without auto: tools", scripted.ProfileVLLMNoAutoToolChoice, `{"model":"qwen",` + tools + `,` + userMsgs + `}`, 400, "--enable-auto-tool-choice"},
