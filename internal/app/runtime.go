@@ -198,7 +198,8 @@ func (d deps) platform(ctx context.Context, cfg *config.Config, opts cli.Runtime
 }
 
 func newOpenAI(c config.LLM) (llm.Client, error) {
-	return openai.New(openai.Config{Provider: c.Provider, Model: c.Model, APIKey: c.APIKey.Reveal(), BaseURL: c.BaseURL, Timeout: c.AttemptTimeout})
+	return openai.New(openai.Config{Provider: c.Provider, Model: c.Model, APIKey: c.APIKey.Reveal(),
+		Endpoint: c.Endpoint, BaseURL: c.BaseURL, Headers: c.Headers, ReasoningEffort: c.ReasoningEffort, Timeout: c.AttemptTimeout})
 }
 
 func serviceNames(ctx context.Context, c platform.Cluster, ns string) []string {

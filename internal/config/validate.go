@@ -270,7 +270,7 @@ func headerProblem(h string) string {
 		return "has characters a header cannot carry"
 	}
 	switch strings.ToLower(name) {
-	case "authorization", "x-api-key", "content-type", "content-length", "host":
+	case "authorization", "x-api-key", "api-key", "accept", "content-type", "content-length", "host":
 		return "is set by ops-skill itself (the key goes in llm.api_key)"
 	}
 	return ""

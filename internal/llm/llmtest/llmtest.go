@@ -25,6 +25,17 @@ type (
 	Usage           = scripted.Usage
 	RecordedRequest = scripted.RecordedRequest
 	ChatMessage     = scripted.ChatMessage
+	Profile         = scripted.Profile
+)
+
+// The server profiles of package scripted.
+const (
+	ProfileOpenAI               = scripted.ProfileOpenAI
+	ProfileOpenAIReasoning      = scripted.ProfileOpenAIReasoning
+	ProfileZAI                  = scripted.ProfileZAI
+	ProfileOllama               = scripted.ProfileOllama
+	ProfileVLLM                 = scripted.ProfileVLLM
+	ProfileVLLMNoAutoToolChoice = scripted.ProfileVLLMNoAutoToolChoice
 )
 
 // What a ScriptFile does after its last step.
@@ -41,6 +52,7 @@ const DoneText = scripted.DoneText
 var (
 	WithAPIKey  = scripted.WithAPIKey
 	WithClock   = scripted.WithClock
+	WithProfile = scripted.WithProfile
 	Steps       = scripted.Steps
 	LoadScript  = scripted.LoadScript
 	ParseScript = scripted.ParseScript

@@ -3,7 +3,6 @@ package openai
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -29,26 +28,44 @@ const (
 	DefaultMaxRetries = 2
 )
 
-// ErrConfig means the configuration cannot make a client.
+// ErrConfig means the configuration cannot make a client, or the server is
+// not set up for what ops-skill asks of it (a vLLM without tool calling).
 var ErrConfig = errors.New("invalid llm configuration")
 
-// Config selects and reaches a model.
+// Config selects and reaches a model. internal/app fills it from config.LLM.
 type Config struct {
-	// Provider is "openai", "claude" or "zai" (LLM_PROVIDER).
+	// Provider is openai, claude, zai, ollama or vllm (LLM_PROVIDER).
 	Provider string
 	// Model is the model name (LLM_MODEL); empty means the provider's
-	// default: gpt-6-luna, claude-sonnet-5-5 or glm-5.
+	// default (gpt-6-luna, claude-sonnet-5-5, glm-5). Ollama and vLLM have
+	// none: they serve what their operator loaded, so it is required.
 	Model string
-	// APIKey is the bearer token (LLM_API_KEY). Required unless BaseURL is
-	// set (a local Ollama or vLLM needs none). Never printed.
+	// APIKey is the bearer token (LLM_API_KEY). The hosted providers need
+	// one unless BaseURL is set; Ollama and vLLM need none. Never printed.
 	APIKey string
 	// Now is the clock that decides whether a model is retired yet; nil:
 	// the wall clock.
 	Now func() time.Time
+	// Endpoint names one of the provider's endpoints (LLM_ENDPOINT; Z.ai:
+	// international, coding, mainland); empty: its first. BaseURL
+	// overrides it.
+	Endpoint string
 	// BaseURL overrides the provider's endpoint (LLM_BASE_URL): any
 	// OpenAI-compatible server, e.g. http://localhost:11434/v1.
 	BaseURL string
-	// Timeout bounds each HTTP attempt; 0 means DefaultTimeout.
+	// Headers are sent on every request, each "Name: value" (LLM_HEADERS).
+	// They cannot replace what ops-skill sets itself (Authorization,
+	// Content-Type...). Their values are never printed.
+	Headers []string
+	// ReasoningEffort is "", none, minimal, low, medium or high
+	// (LLM_REASONING_EFFORT); empty: the provider's default. OpenAI, vLLM
+	// and Ollama get it as reasoning_effort (OpenAI's gpt-6-luna and
+	// gpt-6-sol call tools only with none, which is sent when it is
+	// empty); Z.ai as thinking {"type": "disabled"} for none and
+	// {"type": "enabled"} for the others.
+	ReasoningEffort string
+	// Timeout bounds each HTTP attempt (llm.attempt_timeout,
+	// LLM_ATTEMPT_TIMEOUT); 0 means DefaultTimeout.
 	Timeout time.Duration
 	// HTTPClient is used for the calls (copied; its Timeout is replaced
 	// by Timeout). Nil means a new client.
@@ -60,6 +77,7 @@ type Config struct {
 
 // settings is a validated Config with every default applied.
 type settings struct {
+	profile    provider.Profile
 	provider   string
 	model      string
 	baseURL    string
@@ -67,25 +85,25 @@ type settings struct {
 	timeout    time.Duration
 	maxRetries int
 	secrets    []string
+	headers    http.Header
+	wire       wireOptions
 }
 
 // resolve validates cfg and applies the defaults.
 func resolve(cfg Config) (settings, error) {
-	s := settings{provider: strings.ToLower(strings.TrimSpace(cfg.Provider)), model: strings.TrimSpace(cfg.Model)}
-	defURL, defModel, ok := providerDefaults(s.provider)
-	if !ok {
-		return settings{}, fmt.Errorf("%w: unknown provider %q: set LLM_PROVIDER to openai, claude or zai", ErrConfig, cfg.Provider)
+	p, err := provider.Lookup(cfg.Provider)
+	if err != nil {
+		return settings{}, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	s := settings{profile: p, provider: string(p.Name), model: strings.TrimSpace(cfg.Model)}
+	if s.model == "" {
+		s.model = p.DefaultModel
 	}
 	if s.model == "" {
-		s.model = defModel
+		return settings{}, fmt.Errorf("%w: provider %s serves the models its operator loaded: set LLM_MODEL to one the server lists (GET /v1/models)", ErrConfig, s.provider)
 	}
-	s.baseURL = defURL
-	if u := strings.TrimSpace(cfg.BaseURL); u != "" {
-		secrets, err := checkBaseURL(u)
-		if err != nil {
-			return settings{}, err
-		}
-		s.baseURL, s.customURL, s.secrets = u, true, secrets
+	if err := s.resolveURL(cfg); err != nil {
+		return settings{}, err
 	}
 	now := time.Now
 	if cfg.Now != nil {
@@ -94,15 +112,53 @@ func resolve(cfg Config) (settings, error) {
 	if err := checkRetired(s, now()); err != nil {
 		return settings{}, err
 	}
-	if cfg.APIKey == "" && !s.customURL {
+	if cfg.APIKey == "" && p.NeedsKey && !s.customURL {
 		return settings{}, fmt.Errorf("%w: provider %s needs an API key: set LLM_API_KEY (or LLM_BASE_URL for a local server)", ErrConfig, s.provider)
 	}
 	if cfg.APIKey != "" {
 		s.secrets = append(s.secrets, cfg.APIKey)
 	}
+	if s.headers, err = parseHeaders(cfg.Headers); err != nil {
+		return settings{}, err
+	}
+	for _, vs := range s.headers {
+		s.secrets = append(s.secrets, vs...)
+	}
+	if s.wire, err = s.wireOptions(cfg.ReasoningEffort); err != nil {
+		return settings{}, err
+	}
+	return s, s.resolveTransport(cfg)
+}
+
+// resolveURL sets the base URL: LLM_BASE_URL, else the named endpoint.
+func (s *settings) resolveURL(cfg Config) error {
+	if u := strings.TrimSpace(cfg.BaseURL); u != "" {
+		secrets, err := checkBaseURL(u)
+		if err != nil {
+			return err
+		}
+		s.baseURL, s.customURL, s.secrets = u, true, secrets
+		return nil
+	}
+	if s.provider == ProviderClaude {
+		// This adapter reaches Claude through Anthropic's OpenAI-compatible
+		// endpoint; llm/anthropic speaks the Messages API.
+		s.baseURL = "https://api.anthropic.com/v1/"
+		return nil
+	}
+	e, err := s.profile.Endpoint(cfg.Endpoint)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	s.baseURL = e.URL
+	return nil
+}
+
+// resolveTransport applies the per-attempt timeout and the retry defaults.
+func (s *settings) resolveTransport(cfg Config) error {
 	switch {
 	case cfg.Timeout < 0:
-		return settings{}, fmt.Errorf("%w: timeout %s is negative", ErrConfig, cfg.Timeout)
+		return fmt.Errorf("%w: timeout %s is negative", ErrConfig, cfg.Timeout)
 	case cfg.Timeout == 0:
 		s.timeout = DefaultTimeout
 	default:
@@ -116,20 +172,7 @@ func resolve(cfg Config) (settings, error) {
 	default:
 		s.maxRetries = cfg.MaxRetries
 	}
-	return s, nil
-}
-
-// providerDefaults is the base URL and model a provider uses by default,
-// from the provider table.
-func providerDefaults(name string) (baseURL, model string, ok bool) {
-	p, err := provider.Lookup(name)
-	if err != nil {
-		return "", "", false
-	}
-	if name == ProviderClaude {
-		return "https://api.anthropic.com/v1/", p.DefaultModel, true
-	}
-	return p.Endpoints[0].URL, p.DefaultModel, true
+	return nil
 }
 
 // checkBaseURL accepts an absolute http(s) URL and returns the credentials
@@ -151,8 +194,33 @@ func checkBaseURL(raw string) ([]string, error) {
 	return secrets, nil
 }
 
+// parseHeaders reads "Name: value" items, refusing those ops-skill and
+// go-openai set (the key goes in LLM_API_KEY). Errors name the header,
+// never its value.
+func parseHeaders(items []string) (http.Header, error) {
+	h := http.Header{}
+	for _, item := range items {
+		name, value, ok := strings.Cut(item, ":")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		switch {
+		case !ok || name == "" || value == "":
+			return nil, fmt.Errorf("%w: LLM_HEADERS: %q is not a header: write each as \"Name: value\"", ErrConfig, name+": ***")
+		case strings.ContainsAny(name, " \t\r\n()<>@,;\\\"/[]?={}:") || strings.ContainsAny(value, "\r\n"):
+			return nil, fmt.Errorf("%w: LLM_HEADERS: header %q has characters a header cannot carry", ErrConfig, name)
+		}
+		canonical := http.CanonicalHeaderKey(name)
+		for _, r := range []string{"Authorization", "X-Api-Key", "Api-Key", "Content-Type", "Content-Length", "Host", "Accept"} {
+			if canonical == http.CanonicalHeaderKey(r) {
+				return nil, fmt.Errorf("%w: LLM_HEADERS: %s is set by ops-skill itself (the key goes in LLM_API_KEY)", ErrConfig, canonical)
+			}
+		}
+		h.Add(canonical, value)
+	}
+	return h, nil
+}
+
 // httpClient is the client for the calls: a copy of the configured one (or
-// a new one) with the per-attempt timeout.
+// a new one) with the per-attempt timeout and replies bounded.
 func (s settings) httpClient(base *http.Client) *http.Client {
 	var hc http.Client
 	if base != nil {
@@ -167,64 +235,19 @@ func (s settings) httpClient(base *http.Client) *http.Client {
 	return &hc
 }
 
-// MaxReplyBytes bounds the body of a provider's reply: a planner turn is a
-// few KiB; a misbehaving model's megabytes would otherwise be read, kept and
-// sent back in the next request.
-const MaxReplyBytes = 1 << 20
-
-// ErrReplyTooLarge is a reply body over MaxReplyBytes.
-var ErrReplyTooLarge = errors.New("the provider's reply is larger than ops-skill reads")
-
-// boundedReplies cuts every reply body at limit bytes: reading past it fails.
-type boundedReplies struct {
-	next  http.RoundTripper
-	limit int64
-}
-
-func (b boundedReplies) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := b.next.RoundTrip(r)
-	if err != nil || resp.Body == nil {
-		return resp, err
-	}
-	resp.Body = &boundedBody{rc: resp.Body, left: b.limit}
-	return resp, nil
-}
-
-type boundedBody struct {
-	rc   io.ReadCloser
-	left int64
-}
-
-func (b *boundedBody) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		var one [1]byte
-		if n, _ := b.rc.Read(one[:]); n > 0 {
-			return 0, fmt.Errorf("%w (%d bytes at most)", ErrReplyTooLarge, MaxReplyBytes)
-		}
-		return 0, io.EOF
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	return n, err
-}
-
-func (b *boundedBody) Close() error { return b.rc.Close() }
-
 // completionTokensField reports whether the token limit goes in
-// max_completion_tokens (OpenAI's own API, and reasoning models, which
-// reject max_tokens) rather than max_tokens (Anthropic's and Z.ai's
-// compatible endpoints, Ollama, vLLM).
+// max_completion_tokens: the provider's own field (OpenAI, whose reasoning
+// models refuse max_tokens; the others take max_tokens), except that an
+// OpenAI-compatible server at LLM_BASE_URL gets max_tokens unless the model
+// is an OpenAI reasoning model (go-openai refuses max_tokens for those).
 func (s settings) completionTokensField() bool {
-	if s.provider == ProviderOpenAI && !s.customURL {
-		return true
-	}
 	for _, p := range []string{"o1", "o3", "o4", "gpt-5", "gpt-6"} {
 		if strings.HasPrefix(s.model, p) {
 			return true
 		}
 	}
-	return false
+	if s.customURL && s.provider == ProviderOpenAI {
+		return false
+	}
+	return s.profile.TokenLimit == provider.MaxCompletionTokens
 }

@@ -29,6 +29,18 @@ func TestResolveChoosesProviderDefaults(t *testing.T) {
 			wantURL: "https://proxy.internal/v1", wantModel: "glm-5", wantName: "llm:zai/glm-5"},
 		{name: "local server needs no key", cfg: Config{Provider: "openai", Model: "llama3.1", BaseURL: "http://localhost:11434/v1"},
 			wantURL: "http://localhost:11434/v1", wantModel: "llama3.1", wantName: "llm:openai/llama3.1"},
+		{name: "ollama needs no key and listens on localhost", cfg: Config{Provider: "ollama", Model: "qwen3:8b"},
+			wantURL: "http://localhost:11434/v1", wantModel: "qwen3:8b", wantName: "llm:ollama/qwen3:8b"},
+		{name: "vllm needs no key and listens on localhost", cfg: Config{Provider: "vllm", Model: "Qwen/Qwen3-8B"},
+			wantURL: "http://localhost:8000/v1", wantModel: "Qwen/Qwen3-8B", wantName: "llm:vllm/Qwen/Qwen3-8B"},
+		{name: "vllm elsewhere", cfg: Config{Provider: "vllm", Model: "m", BaseURL: "http://gpu-1:8000/v1"},
+			wantURL: "http://gpu-1:8000/v1", wantModel: "m", wantName: "llm:vllm/m"},
+		{name: "zai coding plan", cfg: Config{Provider: "zai", APIKey: "k", Endpoint: "coding"},
+			wantURL: "https://api.z.ai/api/coding/paas/v4/", wantModel: "glm-5", wantName: "llm:zai/glm-5"},
+		{name: "zai mainland", cfg: Config{Provider: "zai", APIKey: "k", Endpoint: " Mainland "},
+			wantURL: "https://open.bigmodel.cn/api/paas/v4/", wantModel: "glm-5", wantName: "llm:zai/glm-5"},
+		{name: "base URL overrides the endpoint", cfg: Config{Provider: "zai", APIKey: "k", Endpoint: "coding", BaseURL: "https://proxy.internal/v1"},
+			wantURL: "https://proxy.internal/v1", wantModel: "glm-5", wantName: "llm:zai/glm-5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,6 +76,11 @@ func TestResolveRejectsBadConfig(t *testing.T) {
 		{name: "relative base URL", cfg: Config{Provider: "openai", BaseURL: "localhost:11434/v1"}, want: "LLM_BASE_URL"},
 		{name: "base URL with another scheme", cfg: Config{Provider: "openai", BaseURL: "ftp://host/v1"}, want: "LLM_BASE_URL"},
 		{name: "negative timeout", cfg: Config{Provider: "openai", APIKey: "k", Timeout: -time.Second}, want: "timeout"},
+		{name: "ollama without a model", cfg: Config{Provider: "ollama"}, want: "LLM_MODEL"},
+		{name: "vllm without a model", cfg: Config{Provider: "vllm", BaseURL: "http://gpu-1:8000/v1"}, want: "LLM_MODEL"},
+		{name: "an endpoint the provider lacks", cfg: Config{Provider: "zai", APIKey: "k", Endpoint: "moon"}, want: "LLM_ENDPOINT"},
+		{name: "an unknown reasoning effort", cfg: Config{Provider: "zai", APIKey: "k", ReasoningEffort: "max"}, want: "LLM_REASONING_EFFORT"},
+		{name: "the key as a header", cfg: Config{Provider: "openai", APIKey: "k", Headers: []string{"Authorization: Bearer x"}}, want: "LLM_HEADERS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	goopenai "github.com/sashabaranov/go-openai"
 
 	"github.com/duet-company/ops-skill/internal/llm"
+	"github.com/duet-company/ops-skill/internal/llm/provider"
 )
 
 // emptySchema is sent for a tool that declares no parameters.
@@ -17,59 +20,79 @@ const emptySchema = `{"type":"object","properties":{}}`
 // providers reject an empty tool message.
 const noOutput = "(no output)"
 
-// chatRequest maps an llm.Request to go-openai's request.
+// chatRequest maps an llm.Request to go-openai's request, as the profile
+// says: the token limit field, the effort, and tools and tool_choice.
 func (c *Client) chatRequest(req llm.Request) (goopenai.ChatCompletionRequest, error) {
-	out := goopenai.ChatCompletionRequest{Model: c.model}
+	if req.MaxTokens < 0 {
+		return goopenai.ChatCompletionRequest{}, fmt.Errorf("max tokens %d is negative", req.MaxTokens)
+	}
+	out := goopenai.ChatCompletionRequest{Model: c.model, ReasoningEffort: c.wire.effort}
 	if c.useCompletionTokens {
 		out.MaxCompletionTokens = req.MaxTokens
 	} else {
 		out.MaxTokens = req.MaxTokens
 	}
 	for i, m := range req.Messages {
-		msg, err := chatMessage(m)
+		msg, err := c.chatMessage(m)
 		if err != nil {
 			return goopenai.ChatCompletionRequest{}, fmt.Errorf("message %d: %w", i, err)
 		}
 		out.Messages = append(out.Messages, msg)
 	}
-	for _, t := range req.Tools {
+	tools, choice, err := c.toolsFor(req)
+	if err != nil {
+		return goopenai.ChatCompletionRequest{}, err
+	}
+	for _, t := range tools {
 		tool, err := chatTool(t)
 		if err != nil {
 			return goopenai.ChatCompletionRequest{}, err
 		}
 		out.Tools = append(out.Tools, tool)
 	}
-	switch req.ToolChoice {
-	case "":
-	case llm.ToolChoiceAuto, llm.ToolChoiceNone:
-		// The API rejects tool_choice without tools; without tools there is
-		// nothing to choose, so "none" holds anyway.
-		if len(out.Tools) > 0 {
-			out.ToolChoice = string(req.ToolChoice)
-		}
-	default:
-		return goopenai.ChatCompletionRequest{}, fmt.Errorf("unknown tool choice %q", req.ToolChoice)
-	}
-	if req.MaxTokens < 0 {
-		return goopenai.ChatCompletionRequest{}, fmt.Errorf("max tokens %d is negative", req.MaxTokens)
+	if choice != "" {
+		out.ToolChoice = choice
 	}
 	return out, nil
 }
 
-func chatMessage(m llm.Message) (goopenai.ChatCompletionMessage, error) {
+// toolsFor is what a request offers: the tools, and the tool_choice to send
+// ("" for none). The API rejects tool_choice without tools; without tools
+// there is nothing to choose, so "none" holds anyway. The forced last turn
+// of a provider that takes only "auto" (Z.ai) or ignores the field (Ollama)
+// goes without tools; the messages keep the earlier calls and results,
+// which both accept without tools (Z.ai's message schema has assistant
+// tool_calls and tool messages of their own; Ollama converts them whatever
+// the request offers).
+func (c *Client) toolsFor(req llm.Request) ([]llm.ToolSpec, string, error) {
+	accepts := func(v string) bool { return slices.Contains(c.profile.ToolChoices, v) }
+	switch req.ToolChoice {
+	case "":
+		return req.Tools, "", nil
+	case llm.ToolChoiceAuto:
+		if len(req.Tools) == 0 || !accepts("auto") {
+			return req.Tools, "", nil
+		}
+		return req.Tools, string(llm.ToolChoiceAuto), nil
+	case llm.ToolChoiceNone:
+		if c.profile.LastTurn == provider.LastTurnOmitTools || len(req.Tools) == 0 {
+			return nil, "", nil
+		}
+		return req.Tools, string(llm.ToolChoiceNone), nil
+	}
+	return nil, "", fmt.Errorf("unknown tool choice %q", req.ToolChoice)
+}
+
+func (c *Client) chatMessage(m llm.Message) (goopenai.ChatCompletionMessage, error) {
 	out := goopenai.ChatCompletionMessage{Role: string(m.Role), Content: m.Content}
 	switch m.Role {
 	case llm.RoleSystem, llm.RoleUser:
 	case llm.RoleAssistant:
 		for _, tc := range m.ToolCalls {
-			args := tc.Arguments
-			if args == "" {
-				args = "{}"
-			}
 			out.ToolCalls = append(out.ToolCalls, goopenai.ToolCall{
 				ID:       tc.ID,
 				Type:     goopenai.ToolTypeFunction,
-				Function: goopenai.FunctionCall{Name: tc.Name, Arguments: args},
+				Function: goopenai.FunctionCall{Name: tc.Name, Arguments: c.historyArguments(tc.Arguments)},
 			})
 		}
 	case llm.RoleTool:
@@ -84,6 +107,24 @@ func chatMessage(m llm.Message) (goopenai.ChatCompletionMessage, error) {
 		return goopenai.ChatCompletionMessage{}, fmt.Errorf("unknown role %q", m.Role)
 	}
 	return out, nil
+}
+
+// historyArguments is an earlier call's arguments as sent back: as the
+// model wrote them, "{}" when empty, and "{}" when they are not a JSON
+// object for a provider that decodes them (Ollama refuses the request with
+// "invalid tool call arguments" otherwise; the call's result already told
+// the model they were not valid).
+func (c *Client) historyArguments(args string) string {
+	if strings.TrimSpace(args) == "" {
+		return "{}"
+	}
+	if c.profile.HistoryArgsObjects {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal([]byte(args), &obj) != nil || obj == nil {
+			return "{}"
+		}
+	}
+	return args
 }
 
 func chatTool(t llm.ToolSpec) (goopenai.Tool, error) {
@@ -125,12 +166,12 @@ func (c *Client) response(resp goopenai.ChatCompletionResponse) (llm.Response, e
 		}
 		msg.ToolCalls = append(msg.ToolCalls, llm.ToolCall{ID: id, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
 	}
-	return llm.Response{
-		Message: msg,
-		Usage: llm.Usage{
-			PromptTokens:     resp.Usage.PromptTokens,
-			CompletionTokens: resp.Usage.CompletionTokens,
-		},
-		FinishReason: llm.FinishReason(choice.FinishReason),
-	}, nil
+	usage := llm.Usage{PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens}
+	if d := resp.Usage.PromptTokensDetails; d != nil {
+		usage.CachedPromptTokens = d.CachedTokens
+	}
+	// The finish reason passes as the provider wrote it: Z.ai's sensitive
+	// and network_error reach the planner as llm.FinishSensitive and
+	// llm.FinishNetworkError.
+	return llm.Response{Message: msg, Usage: usage, FinishReason: llm.FinishReason(choice.FinishReason)}, nil
 }

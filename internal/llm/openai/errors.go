@@ -22,15 +22,24 @@ const maxDetail = 300
 // redacted replaces a secret in error text.
 const redacted = "[REDACTED]"
 
-// Error is a failed call. Its text never contains the API key or URL
-// credentials. It matches llm.ErrProvider or llm.ErrInvalidResponse with
-// errors.Is, and context.Canceled or context.DeadlineExceeded when the
-// caller's context ended the call.
+// ErrFinalRateLimit is a rate limit no retry lifts: the provider's error
+// code says the account or plan cannot serve more (Z.ai's 1113, no
+// balance). The error says the fix.
+var ErrFinalRateLimit = errors.New("a rate limit no retry lifts")
+
+// Error is a failed call. Its text never contains the API key, URL
+// credentials or header values. It matches llm.ErrProvider or
+// llm.ErrInvalidResponse with errors.Is; ErrFinalRateLimit or ErrConfig when
+// the provider's reply says retrying is pointless; and context.Canceled or
+// context.DeadlineExceeded when the caller's context ended the call.
 type Error struct {
 	// Kind is llm.ErrProvider or llm.ErrInvalidResponse.
 	Kind error
 	// StatusCode is the HTTP status of the last attempt; 0 if there was none.
 	StatusCode int
+	// Code is the provider's error code from the body, if it gave one
+	// (Z.ai's business codes, OpenAI's codes).
+	Code string
 	// Detail says what went wrong, with secrets removed.
 	Detail string
 	// Attempts is how many HTTP requests the call made (retries included).
@@ -39,7 +48,8 @@ type Error struct {
 	// an unknown model or URL); it then matches llm.ErrMisconfigured too.
 	Misconfigured bool
 
-	cause error // a context error; never one that could carry a secret
+	meaning error // ErrFinalRateLimit or ErrConfig, or nil
+	cause   error // a context error; never one that could carry a secret
 }
 
 // Error implements error.
@@ -51,16 +61,19 @@ func (e *Error) Error() string {
 	return msg
 }
 
-// Unwrap returns the kind and, if the context ended the call, its error.
+// Unwrap returns the kind, what the reply means, and, if the context ended
+// the call, its error.
 func (e *Error) Unwrap() []error {
-	errs := []error{e.Kind}
+	out := []error{e.Kind}
 	if e.Misconfigured {
-		errs = append(errs, llm.ErrMisconfigured)
+		out = append(out, llm.ErrMisconfigured)
 	}
-	if e.cause != nil {
-		errs = append(errs, e.cause)
+	for _, err := range []error{e.meaning, e.cause} {
+		if err != nil {
+			out = append(out, err)
+		}
 	}
-	return errs
+	return out
 }
 
 // classify turns what go-openai returned into an *Error.
@@ -72,30 +85,78 @@ func (c *Client) classify(ctx context.Context, err error) *Error {
 	var reqErr *goopenai.RequestError
 	switch {
 	case errors.As(err, &apiErr):
-		return c.statusError(apiErr.HTTPStatusCode, apiErr.Message)
+		return c.statusError(apiErr.HTTPStatusCode, apiErr.Message, codeText(apiErr.Code))
 	case errors.As(err, &reqErr):
-		return c.statusError(reqErr.HTTPStatusCode, string(reqErr.Body))
+		return c.statusError(reqErr.HTTPStatusCode, string(reqErr.Body), errorCode(reqErr.Body))
 	case isDecodeError(err):
 		return &Error{Kind: llm.ErrInvalidResponse, Detail: "reply is not a chat completion: " + c.clean(err.Error())}
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) && netErr.Timeout() {
-		return &Error{Kind: llm.ErrProvider, Detail: "timeout: " + c.clean(err.Error())}
+		return &Error{Kind: llm.ErrProvider, Detail: fmt.Sprintf("an attempt timed out after %s: raise llm.attempt_timeout (LLM_ATTEMPT_TIMEOUT) for a slow model: %s",
+			c.timeout, c.clean(err.Error()))}
 	}
 	return &Error{Kind: llm.ErrProvider, Detail: c.clean(err.Error())}
 }
 
 // statusError describes an HTTP error status. On 401 and 403 the provider's
-// text is dropped: it may quote part of the key.
-func (c *Client) statusError(status int, msg string) *Error {
-	detail := fmt.Sprintf("status %d %s", status, http.StatusText(status))
-	switch {
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		detail += ": authentication failed, check LLM_API_KEY"
-	case strings.TrimSpace(msg) != "":
-		detail += ": " + c.clean(msg)
+// text is dropped: it may quote part of the key. A code the profile knows
+// as final, or a reply that says the server is not set up for tool
+// calling, says its fix.
+func (c *Client) statusError(status int, msg, code string) *Error {
+	e := &Error{Kind: llm.ErrProvider, StatusCode: status, Code: c.clean(code)}
+	e.Detail = fmt.Sprintf("status %d %s", status, http.StatusText(status))
+	if e.Code != "" && e.Code != strconv.Itoa(status) {
+		e.Detail += " (code " + e.Code + ")"
 	}
-	return &Error{Kind: llm.ErrProvider, StatusCode: status, Detail: detail, Misconfigured: misconfigured(status)}
+	e.Misconfigured = misconfigured(status)
+	if status == http.StatusUnauthorized || status == http.StatusForbidden {
+		e.Detail += ": authentication failed, check LLM_API_KEY"
+		return e
+	}
+	if f, ok := c.profile.FinalRateLimit(code); ok && status == http.StatusTooManyRequests {
+		e.meaning, e.Detail = ErrFinalRateLimit, e.Detail+": "+f.Fix
+	}
+	for _, s := range c.profile.SetupErrors {
+		if status == s.Status && strings.Contains(msg, s.Match) {
+			e.meaning, e.Detail = ErrConfig, e.Detail+": "+s.Fix
+		}
+	}
+	if strings.TrimSpace(msg) != "" {
+		e.Detail += ": " + c.clean(msg)
+	}
+	e.Misconfigured = e.Misconfigured || e.meaning != nil // no balance, or a server not set up: only configuration helps
+	return e
+}
+
+// codeText is an error code as go-openai decoded it: a string, or a number
+// (Z.ai's codes are strings, vLLM's the status as a number).
+func codeText(code any) string {
+	switch v := code.(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return ""
+}
+
+// errorCode reads the code of an error body, {"error": {"code": …}} or
+// {"code": …}; "" when there is none.
+func errorCode(body []byte) string {
+	var e struct {
+		Error *struct {
+			Code any `json:"code"`
+		} `json:"error"`
+		Code any `json:"code"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return ""
+	}
+	if e.Error != nil {
+		return codeText(e.Error.Code)
+	}
+	return codeText(e.Code)
 }
 
 // isDecodeError reports whether err comes from decoding the reply body.

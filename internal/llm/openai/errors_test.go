@@ -238,7 +238,8 @@ func TestConfigTimeoutBoundsEachAttempt(t *testing.T) {
 		s := llmtest.NewServer(t, always(llmtest.Reply{Content: "late", Delay: time.Hour}))
 		c := newClient(t, s, func(cfg *openai.Config) { cfg.Timeout = 20 * time.Millisecond; cfg.MaxRetries = 1 })
 		_, err := c.Chat(context.Background(), userRequest("x"))
-		if !errors.Is(err, llm.ErrProvider) || errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "timeout") || s.Calls() != 2 {
+		if !errors.Is(err, llm.ErrProvider) || errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "llm.attempt_timeout (LLM_ATTEMPT_TIMEOUT)") ||
+			!strings.Contains(err.Error(), "after 20ms") || s.Calls() != 2 {
 			t.Fatalf("err %v after %d calls", err, s.Calls())
 		}
 	})

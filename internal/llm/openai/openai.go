@@ -1,33 +1,45 @@
 // Package openai is the llm.Client for OpenAI-compatible chat-completions
-// endpoints, built on github.com/sashabaranov/go-openai: OpenAI itself,
-// Anthropic's Claude through its OpenAI-compatible endpoint, Z.ai GLM, and
-// any server at a configured base URL (Ollama, vLLM, a proxy).
+// endpoints, built on github.com/sashabaranov/go-openai: OpenAI itself, Z.ai
+// GLM, Ollama, vLLM, Anthropic's Claude through its OpenAI-compatible
+// endpoint, and any server at a configured base URL (a proxy).
+//
+// What differs between them comes from the provider's profile
+// (internal/llm/provider): how the forced last turn is asked (tool_choice
+// "none", or no tools for Z.ai and Ollama), which tool_choice values are
+// sent, the token limit field, how a reasoning effort is sent, the 429 codes
+// no retry lifts and the replies that mean the server is not set up for tool
+// calling.
 //
 // Failures are *Error values matching llm.ErrProvider (HTTP errors,
 // timeouts, rate limits and server errors after bounded retries) or
 // llm.ErrInvalidResponse (a reply that is not a usable chat completion).
-// No error text ever contains the API key.
+// No error text ever contains the API key or a header's value.
 package openai
 
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	goopenai "github.com/sashabaranov/go-openai"
 	"k8s.io/utils/clock"
 
 	"github.com/duet-company/ops-skill/internal/llm"
+	"github.com/duet-company/ops-skill/internal/llm/provider"
 )
 
 // Client talks to one model of one provider. It is safe for concurrent use.
 type Client struct {
+	profile             provider.Profile
 	provider            string
 	model               string
 	apiKey              string
 	baseURL             string
 	useCompletionTokens bool
+	timeout             time.Duration // per attempt
+	wire                wireOptions
 	secrets             []string
-	newDoer             func() *retryDoer
+	newDoer             func() (*retryDoer, wireDoer)
 	seq                 atomic.Int64
 }
 
@@ -60,15 +72,20 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		opt(&o)
 	}
 	hc := s.httpClient(cfg.HTTPClient)
+	final := func(code string) bool { _, ok := s.profile.FinalRateLimit(code); return ok }
 	return &Client{
+		profile:             s.profile,
 		provider:            s.provider,
 		model:               s.model,
 		apiKey:              cfg.APIKey,
 		baseURL:             s.baseURL,
 		useCompletionTokens: s.completionTokensField(),
+		timeout:             s.timeout,
+		wire:                s.wire,
 		secrets:             s.secrets,
-		newDoer: func() *retryDoer {
-			return &retryDoer{hc: hc, clock: o.clock, backoff: o.backoff, maxRetries: s.maxRetries}
+		newDoer: func() (*retryDoer, wireDoer) {
+			d := &retryDoer{hc: hc, clock: o.clock, backoff: o.backoff, maxRetries: s.maxRetries, final: final}
+			return d, wireDoer{next: d, headers: s.headers, extra: s.wire.extra}
 		},
 	}, nil
 }
@@ -82,10 +99,10 @@ func (c *Client) Chat(ctx context.Context, req llm.Request) (llm.Response, error
 	if err != nil {
 		return llm.Response{}, err
 	}
-	doer := c.newDoer()
+	doer, wire := c.newDoer()
 	cfg := goopenai.DefaultConfig(c.apiKey)
 	cfg.BaseURL = c.baseURL
-	cfg.HTTPClient = doer
+	cfg.HTTPClient = wire
 	resp, err := goopenai.NewClientWithConfig(cfg).CreateChatCompletion(ctx, creq)
 	if err != nil {
 		e := c.classify(ctx, err)

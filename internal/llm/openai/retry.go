@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -34,13 +35,15 @@ func DefaultBackoff(retry int) time.Duration {
 
 // retryDoer sends one request, retrying 408, 429, 5xx and transport
 // failures with backoff on the injected clock. A Retry-After (or OpenAI's
-// retry-after-ms) header replaces the backoff when it is short enough. It
-// serves one Chat call, so attempts counts that call's attempts.
+// retry-after-ms) header replaces the backoff when it is short enough; a
+// 429 whose error code final says no retry lifts is not retried. It serves
+// one Chat call, so attempts counts that call's attempts.
 type retryDoer struct {
 	hc         *http.Client
 	clock      clock.Clock
 	backoff    Backoff
 	maxRetries int
+	final      func(code string) bool
 	attempts   int
 }
 
@@ -53,7 +56,7 @@ func (d *retryDoer) Do(req *http.Request) (*http.Response, error) {
 		}
 		d.attempts++
 		resp, err := d.hc.Do(attempt)
-		if retry >= d.maxRetries || !retryable(req.Context(), resp, err) {
+		if retry >= d.maxRetries || !retryable(req.Context(), resp, err) || d.finalRateLimit(resp) {
 			return resp, err
 		}
 		wait, ok := d.delay(resp, retry+1)
@@ -101,6 +104,20 @@ func retryable(ctx context.Context, resp *http.Response, err error) bool {
 	default:
 		return s >= 500
 	}
+}
+
+// finalRateLimit peeks at a 429's body for an error code no retry lifts;
+// the body is kept for the caller to read.
+func (d *retryDoer) finalRateLimit(resp *http.Response) bool {
+	if d.final == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests || resp.Body == nil {
+		return false
+	}
+	head, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+	return err == nil && d.final(errorCode(head))
 }
 
 // delay is the wait before the given retry; ok is false when the server

@@ -79,15 +79,39 @@ type Profile struct {
 	// NeedsKey: an API key is required unless LLM_BASE_URL is set.
 	NeedsKey bool
 	LastTurn LastTurn
-	// CallIDs: the provider gives every tool call an id (Ollama does not;
-	// the adapter makes one up).
+	// ToolChoices are the tool_choice values the provider accepts; empty
+	// means it ignores the field, so the adapter sends none.
+	ToolChoices []string
+	// TokenLimit is the request field that bounds a reply.
+	TokenLimit TokenLimit
+	// CallIDs: the provider gives every tool call an id (the adapter makes
+	// one up for a server that does not).
 	CallIDs bool
+	// HistoryArgsObjects: the provider decodes the arguments of the earlier
+	// tool calls a request carries as JSON objects and refuses the request
+	// otherwise (Ollama), so arguments that are not one are sent as {}.
+	HistoryArgsObjects bool
 	// FinalRateLimits are error codes of a 429 that no retry can help
 	// (Z.ai's 1113: the account has no balance): reported at once, with
 	// the fix.
 	FinalRateLimits []FinalCode
-	// Reasoning is how llm.reasoning_effort reaches the provider.
+	// SetupErrors are error replies that mean the server is not set up for
+	// tool calling (vLLM without --enable-auto-tool-choice): reported at
+	// once as a configuration error, with the fix.
+	SetupErrors []SetupError
+	// Effort is how llm.reasoning_effort reaches the provider; Reasoning
+	// says it in words.
+	Effort    EffortField
 	Reasoning string
+	// EffortValues are the reasoning_effort values the provider accepts,
+	// lowest first; another is sent as the next one up that it accepts
+	// (minimal as low). Empty: any, the model decides.
+	EffortValues []string
+	// Models are rules for model ids whose tool calling differs (OpenAI's
+	// GPT-6 family).
+	Models []ModelRule
+	// Notes is what else the README says of the provider.
+	Notes string
 	// Doc names the provider's pages the profile was built from.
 	Doc string
 }
@@ -98,6 +122,40 @@ type FinalCode struct {
 	Fix  string
 }
 
+// SetupError is an error reply whose text contains Match: the server must
+// be started differently, as Fix says.
+type SetupError struct {
+	Status int
+	Match  string
+	Fix    string
+}
+
+// TokenLimit is the request field that bounds a reply's tokens.
+type TokenLimit int
+
+// Token limit fields.
+const (
+	MaxTokens           TokenLimit = iota // max_tokens
+	MaxCompletionTokens                   // max_completion_tokens (OpenAI; its reasoning models refuse max_tokens)
+)
+
+func (t TokenLimit) String() string {
+	if t == MaxCompletionTokens {
+		return "max_completion_tokens"
+	}
+	return "max_tokens"
+}
+
+// EffortField is how a reasoning effort is sent.
+type EffortField int
+
+// Effort fields.
+const (
+	EffortReasoningEffort EffortField = iota // "reasoning_effort": "<effort>"
+	EffortThinking                           // Z.ai: "thinking": {"type": "enabled"|"disabled"}; none disables it
+	EffortOutputConfig                       // Anthropic's Messages API (llm/anthropic)
+)
+
 // Checked is when the table was last compared with the providers' pages.
 const Checked = "2026-12-04"
 
@@ -106,31 +164,69 @@ func Profiles() []Profile {
 	return []Profile{
 		{Name: Claude, Wire: WireMessages, NeedsKey: true, CallIDs: true, DefaultModel: "claude-sonnet-5-5",
 			Endpoints: []Endpoint{{Name: "default", URL: "https://api.anthropic.com"}},
-			LastTurn:  LastTurnToolChoiceNone, Reasoning: "adaptive thinking; effort in output_config",
+			LastTurn:  LastTurnToolChoiceNone, ToolChoices: []string{"auto", "none", "any", "tool"}, TokenLimit: MaxTokens,
+			Effort: EffortOutputConfig, Reasoning: "adaptive thinking; effort in output_config",
 			Doc: "Anthropic Messages API, tool use, extended thinking, prompt caching (platform.claude.com/docs)"},
-		{Name: OpenAI, Wire: WireChatCompletions, NeedsKey: true, CallIDs: true, DefaultModel: "gpt-6-luna",
-			Endpoints: []Endpoint{{Name: "default", URL: "https://api.openai.com/v1"}},
-			LastTurn:  LastTurnToolChoiceNone, Reasoning: "reasoning_effort",
-			Doc: "OpenAI API reference, Chat Completions (developers.openai.com/api/reference)"},
-		{Name: ZAI, Wire: WireChatCompletions, NeedsKey: true, CallIDs: true, DefaultModel: "glm-5",
-			Endpoints: []Endpoint{
-				{Name: "international", URL: "https://api.z.ai/api/paas/v4/"},
-				{Name: "coding", URL: "https://api.z.ai/api/coding/paas/v4/", Note: "GLM Coding Plan"},
-				{Name: "mainland", URL: "https://open.bigmodel.cn/api/paas/v4/", Note: "Zhipu BigModel, mainland China"},
-			},
-			LastTurn:        LastTurnOmitTools,
-			FinalRateLimits: []FinalCode{{Code: "1113", Fix: "the Z.ai account has no balance: top it up, or use the Coding Plan endpoint (LLM_ENDPOINT=coding) with a plan key"}},
-			Reasoning:       `thinking {"type": "enabled"|"disabled"}`,
-			Doc:             "Z.ai API reference, Chat Completion; error codes (docs.z.ai)"},
-		{Name: Ollama, Wire: WireChatCompletions, CallIDs: false, DefaultModel: "",
-			Endpoints: []Endpoint{{Name: "default", URL: "http://localhost:11434/v1", Note: "no key needed"}},
-			LastTurn:  LastTurnOmitTools, Reasoning: "reasoning_effort",
-			Doc: "Ollama, OpenAI compatibility (docs.ollama.com/api/openai-compatibility)"},
+		openAIProfile(),
+		zaiProfile(),
+		{Name: Ollama, Wire: WireChatCompletions, CallIDs: true, DefaultModel: "",
+			Endpoints: []Endpoint{{Name: "default", URL: "http://localhost:11434/v1"}},
+			// The OpenAI compatibility page lists max_tokens, not
+			// max_completion_tokens; its request has no tool_choice, so the
+			// field is ignored and the last turn is asked without tools.
+			LastTurn: LastTurnOmitTools, TokenLimit: MaxTokens, HistoryArgsObjects: true,
+			// Ollama's OpenAI layer turns reasoning_effort into its think
+			// option and refuses a value other than high, medium, low or
+			// none.
+			Effort: EffortReasoningEffort, Reasoning: "reasoning_effort (minimal sent as low)", EffortValues: []string{"none", "low", "medium", "high"},
+			Notes: "`tool_choice` ignored; arguments of earlier calls must be JSON objects",
+			Doc:   "Ollama, OpenAI compatibility (docs.ollama.com/api/openai-compatibility)"},
 		{Name: VLLM, Wire: WireChatCompletions, CallIDs: true, DefaultModel: "",
-			Endpoints: []Endpoint{{Name: "default", URL: "http://localhost:8000/v1", Note: "no key needed; serve with --enable-auto-tool-choice --tool-call-parser"}},
-			LastTurn:  LastTurnToolChoiceNone, Reasoning: "reasoning_effort",
-			Doc: "vLLM, Tool Calling; OpenAI-Compatible Server (docs.vllm.ai)"},
+			Endpoints: []Endpoint{{Name: "default", URL: "http://localhost:8000/v1"}},
+			LastTurn:  LastTurnToolChoiceNone, ToolChoices: []string{"auto", "none", "required", "named"}, TokenLimit: MaxTokens,
+			SetupErrors: []SetupError{{Status: 400, Match: "--enable-auto-tool-choice",
+				Fix: "the vLLM server was started without tool calling: restart it with --enable-auto-tool-choice --tool-call-parser NAME (the model's parser, e.g. hermes)"}},
+			Effort: EffortReasoningEffort, Reasoning: "reasoning_effort",
+			Notes: "serve with `--enable-auto-tool-choice --tool-call-parser NAME`, or every call with tools is refused",
+			Doc:   "vLLM, Tool Calling; OpenAI-Compatible Server (docs.vllm.ai)"},
 	}
+}
+
+// openAIProfile is OpenAI's row: its reasoning models take
+// max_completion_tokens, and the GPT-6 family calls tools over Chat
+// Completions only with reasoning_effort none, or not at all.
+func openAIProfile() Profile {
+	return Profile{Name: OpenAI, Wire: WireChatCompletions, NeedsKey: true, CallIDs: true, DefaultModel: "gpt-6-luna",
+		Endpoints:   []Endpoint{{Name: "default", URL: "https://api.openai.com/v1"}},
+		LastTurn:    LastTurnToolChoiceNone,
+		ToolChoices: []string{"auto", "none", "required", "named"}, TokenLimit: MaxCompletionTokens,
+		Effort: EffortReasoningEffort, Reasoning: "reasoning_effort; none with tools on gpt-6-luna and gpt-6-sol",
+		Models: openAIModels(),
+		Notes:  "gpt-6-astra, gpt-6.1-sol, gpt-6.1-terra call tools only through the Responses API: refused",
+		Doc:    "OpenAI API reference, Chat Completions; models gpt-6-luna, gpt-6.1-terra; deployment checklist (developers.openai.com/api)"}
+}
+
+// zaiProfile is Z.ai's row. Its chat completion accepts tool_choice "auto"
+// only, so the last turn is asked without tools (the earlier tool calls and
+// results stay in the messages, which the message schema allows without
+// tools); the 429s of an empty account or a spent plan are final.
+func zaiProfile() Profile {
+	return Profile{Name: ZAI, Wire: WireChatCompletions, NeedsKey: true, CallIDs: true, DefaultModel: "glm-5",
+		Endpoints: []Endpoint{
+			{Name: "international", URL: "https://api.z.ai/api/paas/v4/"},
+			{Name: "coding", URL: "https://api.z.ai/api/coding/paas/v4/", Note: "GLM Coding Plan"},
+			{Name: "mainland", URL: "https://open.bigmodel.cn/api/paas/v4/", Note: "Zhipu BigModel, mainland China"},
+		},
+		LastTurn: LastTurnOmitTools, ToolChoices: []string{"auto"}, TokenLimit: MaxTokens,
+		FinalRateLimits: []FinalCode{
+			{Code: "1113", Fix: "the Z.ai account has no balance: top it up, or use the Coding Plan endpoint (LLM_ENDPOINT=coding) with a plan key"},
+			{Code: "1304", Fix: "the daily call limit of this Z.ai API is reached: wait for tomorrow or raise the limit with Z.ai"},
+			{Code: "1308", Fix: "the usage limit of the Z.ai plan is reached until its reset time: wait, or use a pay-as-you-go key on the international endpoint"},
+			{Code: "1309", Fix: "the GLM Coding Plan has expired: renew it at z.ai/subscribe"},
+		},
+		Effort: EffortThinking, Reasoning: `thinking {"type": "enabled"|"disabled"}; none disables it`,
+		Notes: "`tool_choice` \"auto\" only; finish_reason `sensitive`, `network_error`; arguments may come as an object",
+		Doc:   "Z.ai API reference, Chat Completion; error codes (docs.z.ai/api-reference)"}
 }
 
 // Names lists the providers, in table order.

@@ -21,18 +21,22 @@ type Retirement struct {
 // provider's deprecation page gave them on Checked.
 func Retirements() []Retirement {
 	const anthropic = "Anthropic, Model deprecations (platform.claude.com/docs/en/about-claude/model-deprecations)"
+	// OpenAI recommends gpt-6.1-sol and gpt-6.1-terra, which call tools only
+	// through the Responses API (refused here, see ModelRules): the
+	// replacement named is the nearest model that calls tools in Chat
+	// Completions.
 	const openai = "OpenAI, Deprecations (developers.openai.com/api/docs/deprecations)"
 	return []Retirement{
 		{Claude, "claude-3-opus-", day("2026-01-05"), "claude-sonnet-5-5", anthropic},
 		{Claude, "claude-sonnet-4-2", day("2026-06-15"), "claude-sonnet-5-5", anthropic},
 		{Claude, "claude-opus-4-2", day("2026-06-15"), "claude-opus-5-5", anthropic},
 		{Claude, "claude-sonnet-4-5", day("2026-11-30"), "claude-sonnet-5-5", anthropic},
-		{OpenAI, "gpt-5-", day("2026-12-11"), "gpt-6.1-terra", openai},
-		{OpenAI, "gpt-5", day("2026-12-11"), "gpt-6.1-sol", openai},
+		{OpenAI, "gpt-5-", day("2026-12-11"), "gpt-6-luna", openai},
+		{OpenAI, "gpt-5", day("2026-12-11"), "gpt-6-sol", openai},
 		{OpenAI, "gpt-4o-mini", day("2027-01-14"), "gpt-6-luna", openai},
-		{OpenAI, "gpt-4o", day("2027-01-14"), "gpt-6.1-sol", openai},
+		{OpenAI, "gpt-4o", day("2027-01-14"), "gpt-6-sol", openai},
 		{OpenAI, "gpt-4.1-mini", day("2027-01-14"), "gpt-6-luna", openai},
-		{OpenAI, "gpt-4.1", day("2027-01-14"), "gpt-6.1-sol", openai},
+		{OpenAI, "gpt-4.1", day("2027-01-14"), "gpt-6-sol", openai},
 	}
 }
 

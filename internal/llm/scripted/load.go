@@ -42,6 +42,7 @@ type fileReply struct {
 	Content      string            `yaml:"content"`
 	ToolCalls    []fileToolCall    `yaml:"tool_calls"`
 	Status       int               `yaml:"status"`
+	ErrorCode    string            `yaml:"error_code"`
 	Delay        time.Duration     `yaml:"delay"`
 	RawBody      string            `yaml:"raw_body"`
 	Header       map[string]string `yaml:"header"`
@@ -82,7 +83,7 @@ func ParseScript(data []byte) (*ScriptFile, error) {
 	out := &ScriptFile{Name: fs.Name, Description: fs.Description, Then: fs.Then}
 	for i, s := range fs.Steps {
 		r := Reply{
-			Content: s.Content, Status: s.Status, Delay: s.Delay, RawBody: s.RawBody,
+			Content: s.Content, Status: s.Status, ErrorCode: s.ErrorCode, Delay: s.Delay, RawBody: s.RawBody,
 			Header: s.Header, FinishReason: s.FinishReason, Usage: s.Usage,
 		}
 		for j, tc := range s.ToolCalls {

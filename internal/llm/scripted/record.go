@@ -21,11 +21,16 @@ type RecordedRequest struct {
 	Body []byte
 	// Chat is the decoded body (zero if it could not be decoded).
 	Chat ChatRequest
+	// Extra are the top-level fields outside OpenAI's request that the
+	// server's profile accepted (Z.ai's thinking), or ignored (Ollama,
+	// vLLM), as sent.
+	Extra map[string]json.RawMessage
 	// Rejection says why the server rejected the request; empty when the
 	// script answered it.
 	Rejection string
 
-	rawTools json.RawMessage
+	rejectCode, rejectParam string
+	rawTools                json.RawMessage
 }
 
 func (r RecordedRequest) reject(why string) RecordedRequest {
@@ -98,10 +103,10 @@ func (s *Server) completion(rec RecordedRequest, reply Reply) chatResponse {
 	msg := replyMessage{Role: "assistant"}
 	outChars := len(reply.Content)
 	for i, tc := range reply.ToolCalls {
-		msg.ToolCalls = append(msg.ToolCalls, ChatToolCall{
-			ID:       fmt.Sprintf("call_%d_%d", rec.Index, i),
+		msg.ToolCalls = append(msg.ToolCalls, replyToolCall{
+			ID:       s.profile.callID(rec.Index, i),
 			Type:     "function",
-			Function: ChatFunction{Name: tc.Name, Arguments: tc.Arguments},
+			Function: replyFunction{Name: tc.Name, Arguments: s.profile.arguments(tc.Arguments)},
 		})
 		outChars += len(tc.Name) + len(tc.Arguments)
 	}

@@ -38,8 +38,12 @@ type Reply struct {
 	// "call_<request index>_<position>".
 	ToolCalls []ToolCall
 	// Status is the HTTP status; 0 means 200. Any other status sends an error
-	// body in the OpenAI error format.
+	// body in the format of the server's profile (OpenAI's by default).
 	Status int
+	// ErrorCode is the provider's error code sent with a non-200 Status
+	// (Z.ai's business codes, e.g. "1113"; OpenAI's, e.g.
+	// "insufficient_quota"); empty: the profile's code for the status.
+	ErrorCode string
 	// Delay holds the answer back (on the server's clock); the wait ends early
 	// when the client gives up or the test ends.
 	Delay time.Duration

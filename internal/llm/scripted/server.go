@@ -37,6 +37,7 @@ type Server struct {
 	apiKey   string
 	clock    clock.Clock
 	rejected func(RecordedRequest, int) // nil: rejections are only recorded
+	profile  Profile
 	done     chan struct{}
 
 	closeOnce sync.Once
@@ -65,7 +66,7 @@ func OnRejected(fn func(rec RecordedRequest, status int)) Option {
 // Start starts a server answering from script on 127.0.0.1 (or ::1). The
 // caller must Close it.
 func Start(script Script, opts ...Option) (*Server, error) {
-	s := &Server{script: script, clock: clock.RealClock{}, done: make(chan struct{})}
+	s := &Server{script: script, clock: clock.RealClock{}, profile: ProfileOpenAI, done: make(chan struct{})}
 	for _, o := range opts {
 		o(s)
 	}
@@ -138,7 +139,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		if s.rejected != nil {
 			s.rejected(rec, status)
 		}
-		writeError(w, status, rec.Rejection)
+		s.profile.writeError(w, rejection{status: status, code: rec.rejectCode, param: rec.rejectParam, msg: rec.Rejection})
 		return
 	}
 	if !s.wait(r.Context(), reply.Delay) {
@@ -167,13 +168,14 @@ func (s *Server) inspect(r *http.Request) (RecordedRequest, int) {
 	case !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json"):
 		return rec.reject("content-type must be application/json"), http.StatusBadRequest
 	}
-	chat, err := decodeChatRequest(body)
-	if err == nil {
-		err = chat.validate()
+	chat, extra, rej := s.profile.decode(body)
+	if rej == nil {
+		rej = s.profile.validate(chat, extra)
 	}
-	rec.Chat = chat
-	if err != nil {
-		return rec.reject(err.Error()), http.StatusBadRequest
+	rec.Chat, rec.Extra = chat, extra
+	if rej != nil {
+		rec.rejectCode, rec.rejectParam = rej.code, rej.param
+		return rec.reject(rej.msg), rej.status
 	}
 	var raw struct {
 		Tools json.RawMessage `json:"tools"`
@@ -236,7 +238,7 @@ func (s *Server) write(w http.ResponseWriter, rec RecordedRequest, reply Reply) 
 		w.WriteHeader(status)
 		_, _ = io.WriteString(w, reply.RawBody)
 	case status != http.StatusOK:
-		writeError(w, status, reply.Content)
+		s.profile.writeError(w, rejection{status: status, code: reply.ErrorCode, msg: reply.Content})
 	default:
 		writeJSON200(w, s.completion(rec, reply))
 	}
@@ -250,19 +252,6 @@ func writeJSON200(w http.ResponseWriter, v any) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b)
-}
-
-// writeError answers in the OpenAI error format.
-func writeError(w http.ResponseWriter, status int, msg string) {
-	if msg == "" {
-		msg = http.StatusText(status)
-	}
-	typ, code := errorKind(status)
-	body := errorBody{Error: errorDetail{Message: msg, Type: typ, Code: code}}
-	b, _ := json.Marshal(body)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
 

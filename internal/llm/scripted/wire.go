@@ -142,9 +142,22 @@ type chatChoice struct {
 // replyMessage sends content as null when the model only calls tools, as
 // the real API does.
 type replyMessage struct {
-	Role      string         `json:"role"`
-	Content   *string        `json:"content"`
-	ToolCalls []ChatToolCall `json:"tool_calls,omitempty"`
+	Role      string          `json:"role"`
+	Content   *string         `json:"content"`
+	ToolCalls []replyToolCall `json:"tool_calls,omitempty"`
+}
+
+// replyToolCall is a tool call of a reply; its arguments are a JSON string,
+// or an object where the profile's provider sends one.
+type replyToolCall struct {
+	ID       string        `json:"id"`
+	Type     string        `json:"type"`
+	Function replyFunction `json:"function"`
+}
+
+type replyFunction struct {
+	Name      string          `json:"name"`
+	Arguments json.RawMessage `json:"arguments"`
 }
 
 type wireUsage struct {
