@@ -22,14 +22,14 @@ import (
 
 // MessagesRequest is a Messages API request body.
 type MessagesRequest struct {
-	Model         string          `json:"model"`
-	MaxTokens     *int            `json:"max_tokens"`
-	Messages      []WireMessage   `json:"messages"`
-	System        WireBlocks      `json:"system,omitempty"`
-	Tools         []WireTool      `json:"tools,omitempty"`
-	ToolChoice    *WireToolChoice `json:"tool_choice,omitempty"`
-	Thinking      *WireThinking   `json:"thinking,omitempty"`
-	OutputConfig  *struct {
+	Model        string          `json:"model"`
+	MaxTokens    *int            `json:"max_tokens"`
+	Messages     []WireMessage   `json:"messages"`
+	System       WireBlocks      `json:"system,omitempty"`
+	Tools        []WireTool      `json:"tools,omitempty"`
+	ToolChoice   *WireToolChoice `json:"tool_choice,omitempty"`
+	Thinking     *WireThinking   `json:"thinking,omitempty"`
+	OutputConfig *struct {
 		Effort string          `json:"effort,omitempty"`
 		Format json.RawMessage `json:"format,omitempty"`
 	} `json:"output_config,omitempty"`
