@@ -2,8 +2,10 @@ package anthropic
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -135,9 +137,14 @@ func suffix(msg string) string {
 
 // isDecodeError reports whether err comes from decoding the reply body.
 func isDecodeError(err error) bool {
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &syntaxErr) || errors.As(err, &typeErr) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	// The SDK's decoder wraps what it could not read in its own text.
 	msg := err.Error()
-	return strings.Contains(msg, "unmarshal") || strings.Contains(msg, "invalid character") ||
-		strings.Contains(msg, "unexpected end of JSON")
+	return strings.Contains(msg, "parsing response json") || strings.Contains(msg, "unmarshal")
 }
 
 // clean removes every secret from text and bounds its length.

@@ -13,6 +13,8 @@ type (
 	MessagesUsage   = scripted.MessagesUsage
 	MessagesRequest = scripted.MessagesRequest
 	Thought         = scripted.Thought
+	WireMessage     = scripted.WireMessage
+	WireBlock       = scripted.WireBlock
 )
 
 // NewMessagesServer starts a server speaking Anthropic's Messages API on
