@@ -58,6 +58,10 @@ type Reply struct {
 	// Usage overrides the token counts, which are otherwise estimated as one
 	// token per four bytes of request body and of reply.
 	Usage *Usage
+	// Thinking is the reasoning a Messages API reply (StartMessages) starts
+	// with when the request thinks; nil: one made-up thought, empty: none.
+	// The chat-completions server ignores it.
+	Thinking []Thought
 }
 
 // Script decides the reply to each call. The server calls it for every
