@@ -27,7 +27,7 @@ import (
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	d := deps{io: cli.System(), env: os.LookupEnv, clock: clock.RealClock{}, newLLM: newOpenAI, progName: os.Args[0]}
+	d := deps{io: cli.System(), env: os.LookupEnv, clock: clock.RealClock{}, newLLM: newModel, progName: os.Args[0]}
 	return Run(ctx, d, os.Args[1:])
 }
 

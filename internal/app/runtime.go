@@ -17,7 +17,9 @@ import (
 	"github.com/duet-company/ops-skill/internal/config"
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/llm"
+	"github.com/duet-company/ops-skill/internal/llm/anthropic"
 	"github.com/duet-company/ops-skill/internal/llm/openai"
+	"github.com/duet-company/ops-skill/internal/llm/provider"
 	"github.com/duet-company/ops-skill/internal/notify"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/sim"
@@ -197,9 +199,28 @@ func (d deps) platform(ctx context.Context, cfg *config.Config, opts cli.Runtime
 	return b, nil
 }
 
-func newOpenAI(c config.LLM) (llm.Client, error) {
-	return openai.New(openai.Config{Provider: c.Provider, Model: c.Model, APIKey: c.APIKey.Reveal(),
+// newModel builds the configured model's client: Anthropic's Messages
+// API for claude, chat completions for the others (the provider table says
+// which).
+func newModel(c config.LLM) (llm.Client, error) {
+	p, err := provider.Lookup(c.Provider)
+	if err != nil {
+		return nil, err
+	}
+	if p.Wire == provider.WireMessages {
+		m, err := anthropic.New(anthropic.Config{Model: c.Model, APIKey: c.APIKey.Reveal(), BaseURL: c.BaseURL,
+			Headers: c.Headers, ReasoningEffort: c.ReasoningEffort, Timeout: c.AttemptTimeout})
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
+	m, err := openai.New(openai.Config{Provider: c.Provider, Model: c.Model, APIKey: c.APIKey.Reveal(),
 		Endpoint: c.Endpoint, BaseURL: c.BaseURL, Headers: c.Headers, ReasoningEffort: c.ReasoningEffort, Timeout: c.AttemptTimeout})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 func serviceNames(ctx context.Context, c platform.Cluster, ns string) []string {

@@ -34,7 +34,7 @@ func TestServeSimulatedEndToEnd(t *testing.T) {
 	logs, logw := io.Pipe()
 	d := deps{io: cli.Test(strings.NewReader(""), io.Discard, logw), clock: testingclock.NewFakeClock(goldenStart),
 		env:    func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-		newLLM: newOpenAI}
+		newLLM: newModel}
 	ctx, stop := context.WithCancel(context.Background())
 	exited := make(chan int, 1)
 	go func() {
@@ -209,7 +209,7 @@ func TestServeProbesTheModelOnceAtStart(t *testing.T) {
 				out = &errOut
 			}
 			d := deps{io: cli.Test(strings.NewReader(""), io.Discard, out), clock: testingclock.NewFakeClock(goldenStart),
-				env: func(k string) (string, bool) { v, ok := env[k]; return v, ok }, newLLM: newOpenAI}
+				env: func(k string) (string, bool) { v, ok := env[k]; return v, ok }, newLLM: newModel}
 			ctx, stop := context.WithCancel(context.Background())
 			defer stop()
 			exited := make(chan int, 1)

@@ -59,7 +59,7 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() []error {
 	out := []error{e.Kind}
 	if e.config {
-		out = append(out, ErrConfig)
+		out = append(out, ErrConfig, llm.ErrMisconfigured)
 	}
 	if e.cause != nil {
 		out = append(out, e.cause)
