@@ -178,8 +178,17 @@ type Request interface {
 	// Target names what the call acts on ("ai-data-labs/backend", "analytics.events", "team").
 	Target() string
 	// Namespace is the namespace the scope must allow; ok is false when the
-	// call names none to check (raw PromQL, storage, notifications).
+	// call names none to check (raw PromQL without one, which a Confiner
+	// confines instead; storage; notifications).
 	Namespace() (ns string, ok bool)
+}
+
+// Confiner is implemented by a request the scope confines rather than only
+// checks (raw PromQL, which reads every namespace its selectors reach):
+// Confine returns the request confined to s, or a *guard.Violation when it
+// asks for more than s allows, or an error wrapping ErrInvalidArgs.
+type Confiner interface {
+	Confine(s guard.Scope) (Request, error)
 }
 
 // ReadRequest runs as soon as the gate admits it: a read, or a record
