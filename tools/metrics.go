@@ -31,8 +31,8 @@ type queryMetricsArgs struct {
 	Namespace string `json:"namespace,omitempty"`
 	Name      string `json:"name,omitempty"`
 	Metric    string `json:"metric,omitempty" enum:"cpu_utilization,memory_utilization,error_rate,latency_p99_ms,restarts,disk_usage,request_rate"`
-	PromQL    string `json:"promql,omitempty" desc:"instead of metric"`
-	Range     string `json:"range,omitempty" desc:"e.g. 15m; omit for now"`
+	PromQL    string `json:"promql,omitempty"`
+	Range     string `json:"range,omitempty" desc:"e.g. 15m"`
 }
 
 func (a queryMetricsArgs) namespace() string { return a.Namespace }
@@ -152,7 +152,7 @@ type metricsReader struct {
 // NewQueryMetrics builds queryMetrics: it queries m. Without m its calls fail
 // (not configured).
 func NewQueryMetrics(m platform.Metrics, clk clock.PassiveClock) Tool {
-	t := reader[queryMetricsArgs]{about: about{QueryMetrics, RiskRead, "A workload's metric (or PromQL), now or over a range: min/max/avg/last/trend."},
+	t := reader[queryMetricsArgs]{about: about{QueryMetrics, RiskRead, "A workload's metric, or PromQL; now or over a range."},
 		read: unavailable[queryMetricsArgs](errNoMetrics)}
 	if m != nil {
 		t.read = metricsReader{m, realIfNil(clk)}.query

@@ -113,6 +113,11 @@ type Spec struct {
 	Description string          `json:"description"`
 	Risk        string          `json:"risk"`
 	Parameters  json.RawMessage `json:"parameters"`
+	// Required lists the fields a call must give: the decoder rejects a call
+	// without any of them, naming each. Parameters leaves them out to keep
+	// the prompt small (schemaOf); planners send only name, description and
+	// parameters.
+	Required []string `json:"required,omitempty"`
 }
 
 // Plan is what a write tool intends to do once the guard has decided. The

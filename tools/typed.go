@@ -17,7 +17,7 @@ type about struct {
 // spec describes a tool of arguments A to planners.
 func spec[A Validator](t about) Spec {
 	var zero A
-	return Spec{Name: t.name, Description: t.desc, Risk: t.risk.String(), Parameters: schemaOf(zero)}
+	return Spec{Name: t.name, Description: t.desc, Risk: t.risk.String(), Parameters: schemaOf(zero), Required: requiredNames(zero)}
 }
 
 // readFunc runs a read or a record of arguments A.
