@@ -97,22 +97,22 @@ func Confine(expr string, namespaces []string) (string, error) {
 		return "", err
 	}
 	changed := false
-	var outside error
+	var refusal error
 	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
 		vs, ok := n.(*parser.VectorSelector)
-		if !ok || outside != nil {
+		if !ok || refusal != nil {
 			return nil
 		}
 		added, err := confineSelector(vs, namespaces)
 		if err != nil {
-			outside = err
+			refusal = err
 		}
 		changed = changed || added
 		return nil
 	})
 	switch {
-	case outside != nil:
-		return "", outside
+	case refusal != nil:
+		return "", refusal
 	case !changed:
 		return expr, nil
 	}
