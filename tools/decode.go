@@ -106,7 +106,8 @@ func fieldNames(args any) []string {
 }
 
 // requiredNames lists the JSON names of the fields a call must give: those
-// without omitempty, as the published schema says (schemaOf).
+// without omitempty. The published schema leaves them out (schemaOf); the
+// decoder names each one a call lacks, and Spec keeps them for WithNamespace.
 func requiredNames(args any) []string {
 	t := reflect.TypeOf(args)
 	for t.Kind() == reflect.Pointer {

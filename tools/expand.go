@@ -55,7 +55,7 @@ type expander struct {
 // stores the state in st. Without v its calls fail (not configured); without
 // st the state lives only in the claim's annotation.
 func NewExpandVolume(v platform.Volumes, st StateStore, clk clock.PassiveClock, pol guard.VolumePolicy) Tool {
-	t := writer[expandArgs]{about: about{ExpandVolume, RiskWrite, "Grow a PVC; the guard checks its class and bounds the growth."},
+	t := writer[expandArgs]{about: about{ExpandVolume, RiskWrite, "Grow a PVC (bounded)."},
 		plan: unplannable[expandArgs](errNoKubernetes)}
 	if v != nil {
 		if st == nil {

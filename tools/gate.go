@@ -70,6 +70,24 @@ func (r *Registry) admit(t Tool, c Call) (Request, Outcome, bool) {
 			return nil, refused(out, d), false
 		}
 	}
+	if cf, ok := req.(Confiner); ok {
+		return r.confine(cf, c.Tool, out)
+	}
+	return req, out, true
+}
+
+// confine narrows a request to the scope: a refusal names its rule, an
+// invalid argument is the caller's to fix.
+func (r *Registry) confine(c Confiner, tool Name, out Outcome) (Request, Outcome, bool) {
+	req, err := c.Confine(r.policy.Scope)
+	var v *guard.Violation
+	switch {
+	case errors.As(err, &v):
+		return nil, refused(out, guard.Decision{Verdict: guard.Refuse, Rule: v.Rule, Reason: v.Reason}), false
+	case err != nil:
+		out.Status, out.Error, out.Summary = StatusInvalid, err.Error(), "invalid arguments for "+string(tool)
+		return nil, out, false
+	}
 	return req, out, true
 }
 

@@ -111,7 +111,7 @@ type historyReader struct {
 // NewQueryHistory builds queryHistory: it reads h. Without h its calls fail
 // (not configured).
 func NewQueryHistory(h HistoryReader, clk clock.PassiveClock) Tool {
-	t := reader[queryHistoryArgs]{about: about{QueryHistory, RiskRead, "Past actions (rule, reason) or alerts."},
+	t := reader[queryHistoryArgs]{about: about{QueryHistory, RiskRead, "Past actions or alerts."},
 		read: unavailable[queryHistoryArgs](errNoHistory)}
 	if h != nil {
 		t.read = historyReader{h, realIfNil(clk)}.query

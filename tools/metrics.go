@@ -11,7 +11,9 @@ import (
 
 	"k8s.io/utils/clock"
 
+	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/prom/promscope"
 	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/internal/units"
 )
@@ -29,14 +31,39 @@ type queryMetricsArgs struct {
 	Namespace string `json:"namespace,omitempty"`
 	Name      string `json:"name,omitempty"`
 	Metric    string `json:"metric,omitempty" enum:"cpu_utilization,memory_utilization,error_rate,latency_p99_ms,restarts,disk_usage,request_rate"`
-	PromQL    string `json:"promql,omitempty" desc:"instead of metric"`
-	Range     string `json:"range,omitempty" desc:"e.g. 15m; omit for now"`
+	PromQL    string `json:"promql,omitempty"`
+	Range     string `json:"range,omitempty" desc:"e.g. 15m"`
 }
 
 func (a queryMetricsArgs) namespace() string { return a.Namespace }
 
 // noNamespace: raw PromQL names no workload; a namespace given with it is still checked.
 func (a queryMetricsArgs) noNamespace() bool { return a.PromQL != "" && a.Namespace == "" }
+
+// confine confines raw PromQL to the namespace given, else to the
+// allowlist: every selector gets a namespace matcher, and one whose own
+// reaches outside is refused (guard.RulePromQLNamespace). Cluster-level
+// series (node_*, machine_*, kube_node_*) carry no namespace and are read
+// as they are (see promscope).
+func (a queryMetricsArgs) confine(s guard.Scope) (queryMetricsArgs, error) {
+	if a.PromQL == "" {
+		return a, nil
+	}
+	within := s.AllowedNamespaces
+	if a.Namespace != "" {
+		within = []string{a.Namespace} // on the allowlist: the gate checked it
+	}
+	q, err := promscope.Confine(a.PromQL, within)
+	var out *promscope.OutsideError
+	switch {
+	case errors.As(err, &out):
+		return a, &guard.Violation{Rule: guard.RulePromQLNamespace, Reason: out.Error()}
+	case err != nil:
+		return a, fmt.Errorf("%w for %s: field \"promql\": %w", ErrInvalidArgs, QueryMetrics, err)
+	}
+	a.PromQL = q
+	return a, nil
+}
 
 func (a queryMetricsArgs) target() string {
 	if a.Metric != "" {
@@ -59,7 +86,7 @@ func (a queryMetricsArgs) Validate() error {
 		}
 		errs = append(errs, checkEnum("metric", a.Metric, names...), WorkloadArgs{a.Namespace, a.Name}.Validate())
 	default:
-		errs = append(errs, checkLen("promql", a.PromQL, 2000))
+		errs = append(errs, checkPromQL(a.PromQL))
 	}
 	if a.Range != "" {
 		if _, err := parseRange(a.Range); err != nil {
@@ -67,6 +94,16 @@ func (a queryMetricsArgs) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func checkPromQL(q string) error {
+	if err := checkLen("promql", q, 2000); err != nil {
+		return err
+	}
+	if err := promscope.Check(q); err != nil {
+		return fmt.Errorf("field %q: %w", "promql", err)
+	}
+	return nil
 }
 
 func parseRange(s string) (time.Duration, error) {
@@ -115,7 +152,7 @@ type metricsReader struct {
 // NewQueryMetrics builds queryMetrics: it queries m. Without m its calls fail
 // (not configured).
 func NewQueryMetrics(m platform.Metrics, clk clock.PassiveClock) Tool {
-	t := reader[queryMetricsArgs]{about: about{QueryMetrics, RiskRead, "A workload's metric (or PromQL), now or over a range: min/max/avg/last/trend."},
+	t := reader[queryMetricsArgs]{about: about{QueryMetrics, RiskRead, "A workload's metric, or PromQL; now or over a range."},
 		read: unavailable[queryMetricsArgs](errNoMetrics)}
 	if m != nil {
 		t.read = metricsReader{m, realIfNil(clk)}.query

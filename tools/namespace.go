@@ -16,7 +16,6 @@ import (
 func (s Spec) WithNamespace(raw json.RawMessage, ns string) json.RawMessage {
 	var sc struct {
 		Properties map[string]json.RawMessage `json:"properties"`
-		Required   []string                   `json:"required"`
 	}
 	if ns == "" || json.Unmarshal(s.Parameters, &sc) != nil {
 		return raw
@@ -32,7 +31,7 @@ func (s Spec) WithNamespace(raw json.RawMessage, ns string) json.RawMessage {
 	if !ok || slices.Contains(keys, "namespace") {
 		return raw
 	}
-	if !slices.Contains(sc.Required, "namespace") && !slices.Contains(keys, "name") {
+	if !slices.Contains(s.Required, "namespace") && !slices.Contains(keys, "name") {
 		return raw
 	}
 	field, _ := json.Marshal(ns)

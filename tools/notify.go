@@ -54,7 +54,7 @@ func NewNotify(n platform.Notifier, enabled bool) Tool {
 	if n != nil {
 		t.send = webhook(n)
 	}
-	return reader[notifyArgs]{about: about{Notify, RiskRecord, "Message the team (writes are notified automatically)."},
+	return reader[notifyArgs]{about: about{Notify, RiskRecord, "Message the team; writes are notified anyway."},
 		read:    t.notify,
 		preview: func(a notifyArgs) string { return "message the team: " + text.Clip(a.Message, 120) }}
 }
@@ -181,7 +181,7 @@ func joinedText(run *Run, title string) string {
 }
 
 type checkHealthArgs struct {
-	Service string `json:"service,omitempty" desc:"default: all"`
+	Service string `json:"service,omitempty"`
 }
 
 func (a checkHealthArgs) Validate() error {
@@ -194,7 +194,7 @@ func (a checkHealthArgs) Validate() error {
 // NewCheckHealth builds checkHealth: it runs the checks of h. Without h its
 // calls fail (not configured).
 func NewCheckHealth(h platform.Health, clk clock.PassiveClock) Tool {
-	t := reader[checkHealthArgs]{about: about{CheckHealth, RiskRead, "Run the health checks (HTTP /health, TCP)."},
+	t := reader[checkHealthArgs]{about: about{CheckHealth, RiskRead, "Run the health checks."},
 		read: unavailable[checkHealthArgs](errNoHealth)}
 	if h != nil {
 		t.read = healthChecker{h, realIfNil(clk)}.check

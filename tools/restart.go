@@ -17,7 +17,7 @@ import (
 
 type restartArgs struct {
 	WorkloadArgs
-	Pods   []string `json:"pods,omitempty" desc:"evict these; default: rollout restart"`
+	Pods   []string `json:"pods,omitempty"`
 	Reason string   `json:"reason,omitempty"`
 }
 
@@ -60,7 +60,7 @@ type restarter struct {
 // failures counted are the guard state's; without st the state lives only in
 // the workload annotation.
 func NewRestartPods(c platform.Cluster, h platform.Health, st StateStore, clk clock.PassiveClock, pol guard.HealingPolicy) Tool {
-	t := writer[restartArgs]{about: about{RestartPods, RiskWrite, "Rollout-restart a workload or replace pods; does not fix OOM."},
+	t := writer[restartArgs]{about: about{RestartPods, RiskWrite, "Rollout restart, or evict pods; does not fix OOM."},
 		plan: unplannable[restartArgs](errNoKubernetes)}
 	if c != nil {
 		if h == nil {
@@ -222,7 +222,7 @@ type resizer struct {
 // the new guard state in st. Without c its calls fail (not configured);
 // without st the state lives only in the workload annotation.
 func NewUpdateResources(c platform.Cluster, st StateStore, clk clock.PassiveClock, pol guard.HealingPolicy) Tool {
-	t := writer[resourcesArgs]{about: about{UpdateResources, RiskWrite, "Raise a container's memory limit after OOM kills; rolls the pods."},
+	t := writer[resourcesArgs]{about: about{UpdateResources, RiskWrite, "Raise a memory limit after OOM kills; rolls the pods."},
 		plan: unplannable[resourcesArgs](errNoKubernetes)}
 	if c != nil {
 		t.plan = resizer{newWorkloads(c, st), realIfNil(clk), pol}.plan

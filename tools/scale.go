@@ -53,7 +53,7 @@ type scaler struct {
 // without m every metric is unknown and the guard refuses; without st or rec
 // the state lives only in the workload annotation and no scale is recorded.
 func NewScaleDeployment(c platform.Cluster, m platform.Metrics, st StateStore, rec ScaleRecorder, clk clock.PassiveClock, pol guard.ScalingPolicy) Tool {
-	t := writer[scaleArgs]{about: about{ScaleDeployment, RiskWrite, "Set a workload's replicas; the guard clamps to what the scaling rules allow."},
+	t := writer[scaleArgs]{about: about{ScaleDeployment, RiskWrite, "Set replicas, clamped by the scaling rules."},
 		plan: unplannable[scaleArgs](errNoKubernetes)}
 	if c != nil {
 		if rec == nil {

@@ -9,9 +9,16 @@ import (
 
 // schemaOf derives a compact JSON schema from an args struct. Field names come
 // from `json` tags, descriptions from `desc`, enumerations from `enum`
-// (comma-separated) and bounds from `min`/`max`. A field is required unless its
-// json tag has omitempty. additionalProperties is left out to keep the prompt
-// small: the gate rejects unknown fields with a message naming them.
+// (comma-separated) and bounds from `min`/`max`.
+//
+// Every request carries every schema, so what the strict decoder enforces
+// anyway, with a message that says how to fix the call, is left out:
+// additionalProperties (an unknown field is rejected, naming the allowed
+// ones), "required" (a field without omitempty is required: a call without
+// it is rejected, naming every missing field; requiredNames) and the type of
+// a string (a property without a type is a string: any other value is
+// rejected, naming the field and the type it must have). Integers, booleans,
+// arrays, enumerations and bounds are kept: a model cannot guess them.
 func schemaOf(v any) json.RawMessage {
 	t := reflect.TypeOf(v)
 	for t.Kind() == reflect.Pointer {
@@ -25,7 +32,7 @@ func schemaOf(v any) json.RawMessage {
 }
 
 type property struct {
-	Type        string    `json:"type"`
+	Type        string    `json:"type,omitempty"` // empty: a string
 	Description string    `json:"description,omitempty"`
 	Enum        []string  `json:"enum,omitempty"`
 	Items       *property `json:"items,omitempty"`
@@ -36,7 +43,6 @@ type property struct {
 type object struct {
 	Type       string       `json:"type"`
 	Properties orderedProps `json:"properties"`
-	Required   []string     `json:"required,omitempty"`
 }
 
 // orderedProps keeps the struct's field order in the marshalled schema, so the
@@ -69,15 +75,12 @@ func (o orderedProps) MarshalJSON() ([]byte, error) {
 func objectSchema(t reflect.Type) object {
 	o := object{Type: "object", Properties: orderedProps{props: map[string]property{}}}
 	for _, f := range flatFields(t) {
-		name, omit := jsonName(f)
+		name, _ := jsonName(f)
 		if name == "" {
 			continue
 		}
 		o.Properties.names = append(o.Properties.names, name)
 		o.Properties.props[name] = fieldSchema(f)
-		if !omit { // the decoder refuses a call without it (requiredNames)
-			o.Required = append(o.Required, name)
-		}
 	}
 	return o
 }
@@ -120,13 +123,25 @@ func jsonName(f reflect.StructField) (string, bool) {
 }
 
 func fieldSchema(f reflect.StructField) property {
-	p := typeSchema(f.Type)
+	p := untypedStrings(typeSchema(f.Type))
 	p.Description = f.Tag.Get("desc")
 	if e := f.Tag.Get("enum"); e != "" {
 		p.Enum = strings.Split(e, ",")
 	}
 	p.Minimum = floatTag(f, "min")
 	p.Maximum = floatTag(f, "max")
+	return p
+}
+
+// untypedStrings leaves out the type of a string, and of the items of an
+// array of strings: the decoder enforces it, and says so when it is not one.
+func untypedStrings(p property) property {
+	switch {
+	case p.Type == "string":
+		p.Type = ""
+	case p.Type == "array" && p.Items != nil && p.Items.Type == "string":
+		p.Items = nil
+	}
 	return p
 }
 

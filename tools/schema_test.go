@@ -92,7 +92,11 @@ func TestEveryToolHasASpecWithARiskAndAnObjectSchema(t *testing.T) {
 	}
 }
 
-func TestSchemasRequireExactlyTheFieldsWithoutDefaults(t *testing.T) {
+// The schemas carry no "required" (it costs the prompt more than the
+// decoder's message that names each missing field); Spec.Required lists
+// exactly the fields without defaults, and those are what the decoder
+// requires: a call without any argument is told exactly they are missing.
+func TestTheDecoderRequiresExactlyTheFieldsWithoutDefaults(t *testing.T) {
 	wantRequired := map[string][]string{
 		"queryMetrics":     nil, // metric+namespace+name or promql: checked by Validate
 		"getServiceStatus": {"namespace", "name"},
@@ -109,17 +113,26 @@ func TestSchemasRequireExactlyTheFieldsWithoutDefaults(t *testing.T) {
 		"notify":           {"message"},
 		"createIncident":   {"title", "service"},
 	}
-	for name, sc := range specSchemas(t) {
+	e := newEnv(t, "healthy")
+	schemas := specSchemas(t)
+	for _, spec := range tools.NewRegistry(tools.Deps{}).Specs() {
+		name := string(spec.Name)
 		t.Run(name, func(t *testing.T) {
+			sc := schemas[name]
 			if sc.Type != "object" || len(sc.Properties) == 0 {
 				t.Fatalf("schema type %q with %d properties, want an object with properties", sc.Type, len(sc.Properties))
 			}
-			if !slices.Equal(sc.Required, wantRequired[name]) {
-				t.Errorf("required %v, want %v", sc.Required, wantRequired[name])
+			if sc.Required != nil {
+				t.Errorf("schema lists required %v: the decoder enforces them, the prompt does not carry them", sc.Required)
 			}
-			for _, r := range sc.Required {
-				if _, ok := sc.Properties[r]; !ok {
-					t.Errorf("required field %q is not a property", r)
+			if !slices.Equal(spec.Required, wantRequired[name]) {
+				t.Errorf("Spec.Required %v, want %v", spec.Required, wantRequired[name])
+			}
+			o := e.call(autoRun(), name, `{}`)
+			for p := range sc.Properties {
+				says := strings.Contains(o.Error, `field "`+p+`" is required`)
+				if want := slices.Contains(spec.Required, p); says != want {
+					t.Errorf("%s: required: %v; the decoder says it is required: %v (%s)", p, want, says, o.Error)
 				}
 			}
 			// additionalProperties was dropped from the schemas to keep the
@@ -132,20 +145,31 @@ func TestSchemasRequireExactlyTheFieldsWithoutDefaults(t *testing.T) {
 	}
 }
 
-// The schema and the decoder agree on what is required: a call without any
-// argument is told exactly the schema's required fields are missing.
-func TestTheDecoderRequiresWhatTheSchemaRequires(t *testing.T) {
+// A string property carries no type (the decoder enforces it): any other
+// value is rejected, naming the field and saying it must be a string.
+func TestAnUntypedPropertyMustBeAString(t *testing.T) {
 	e := newEnv(t, "healthy")
 	for name, sc := range specSchemas(t) {
-		t.Run(name, func(t *testing.T) {
-			o := e.call(autoRun(), name, `{}`)
-			for p := range sc.Properties {
-				says := strings.Contains(o.Error, `field "`+p+`" is required`)
-				if want := slices.Contains(sc.Required, p); says != want {
-					t.Errorf("%s: the schema requires it: %v; the decoder says it is required: %v (%s)", p, want, says, o.Error)
-				}
+		for p, raw := range sc.Properties {
+			var prop struct {
+				Type string `json:"type"`
 			}
-		})
+			if err := json.Unmarshal(raw, &prop); err != nil {
+				t.Fatalf("%s.%s: %v", name, p, err)
+			}
+			if prop.Type != "" {
+				continue
+			}
+			o := e.call(autoRun(), name, `{"`+p+`":1}`)
+			mustStatus(t, o, tools.StatusInvalid)
+			if !strings.Contains(o.Error, `field "`+p+`" must be a JSON string, got number`) {
+				t.Errorf("%s.%s = 1: %s", name, p, o.Error)
+			}
+		}
+	}
+	o := e.call(autoRun(), "restartPods", `{"namespace":"ai-data-labs","name":"backend","pods":[1]}`)
+	if !strings.Contains(o.Error, `field "pods" must be a JSON string, got number`) {
+		t.Errorf("pods = [1]: %s", o.Error)
 	}
 }
 
@@ -177,23 +201,32 @@ func TestSchemaPropertiesAreExactlyWhatTheDecoderAccepts(t *testing.T) {
 	}
 }
 
-// TestSpecSize measures what every request carries for the tools: issue 2 aims
-// for system prompt + all schemas under 5,000 characters.
+// specBudget bounds what every request carries for the platform's tools:
+// name, description and parameters of each (what a planner sends; risk and
+// Required stay here). Issue 15 caps the whole fixed prompt at 4,500
+// characters: about 660 for the system prompt, 490 for the LLM planner's
+// report tool and 35 a tool for OpenAI's wrapping ({"type":"function",
+// "function":{…}}) leave this (internal/agent's TestFixedPromptStaysUnderItsBudget
+// measures the whole, as sent).
+const specBudget = 2900
+
+// TestSpecSize measures what every request carries for the tools.
 func TestSpecSize(t *testing.T) {
-	specs := tools.NewRegistry(tools.Deps{}).Specs()
-	all, err := json.Marshal(specs)
-	if err != nil {
-		t.Fatal(err)
+	total := 0
+	for _, s := range tools.NewRegistry(tools.Deps{}).Specs() {
+		b, err := json.Marshal(struct {
+			Name        tools.Name      `json:"name"`
+			Description string          `json:"description"`
+			Parameters  json.RawMessage `json:"parameters"`
+		}{s.Name, s.Description, s.Parameters})
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(b)
+		t.Logf("%-17s %4d chars (description %d, parameters %d)", s.Name, len(b), len(s.Description), len(s.Parameters))
 	}
-	params := 0
-	for _, s := range specs {
-		b, _ := json.Marshal(s)
-		params += len(s.Parameters)
-		t.Logf("%-17s %4d chars", s.Name, len(b))
-	}
-	t.Logf("all %d tool specs marshalled: %d chars (parameters alone: %d)", len(specs), len(all), params)
-	const budget = 5000
-	if len(all) >= budget {
-		t.Errorf("tool specs take %d chars, the whole fixed prompt must stay under %d", len(all), budget)
+	t.Logf("all tools as sent: %d chars", total)
+	if total > specBudget {
+		t.Errorf("tool specs take %d chars, over their %d share of the fixed prompt", total, specBudget)
 	}
 }

@@ -65,7 +65,7 @@ type PodStatus struct {
 // NewGetServiceStatus builds getServiceStatus: it reads workloads through c.
 // Without c its calls fail (not configured).
 func NewGetServiceStatus(c platform.Cluster, clk clock.PassiveClock) Tool {
-	t := reader[serviceStatusArgs]{about: about{GetServiceStatus, RiskRead, "Replicas, pods (phase, ready, restarts, last exit reason/code) and recent events."},
+	t := reader[serviceStatusArgs]{about: about{GetServiceStatus, RiskRead, "Replicas, pods (phase, restarts, exit reason), events."},
 		read: unavailable[serviceStatusArgs](errNoKubernetes)}
 	if c != nil {
 		t.read = statusReader{newWorkloads(c, nil), realIfNil(clk)}.status
@@ -158,9 +158,9 @@ func health(w platform.Workload) string {
 type getLogsArgs struct {
 	WorkloadArgs
 	Pod      string `json:"pod,omitempty"`
-	Tail     int    `json:"tail,omitempty" desc:"lines (50)" max:"200"`
+	Tail     int    `json:"tail,omitempty" max:"200"`
 	Filter   string `json:"filter,omitempty" desc:"substring"`
-	Previous bool   `json:"previous,omitempty" desc:"the crashed container's logs"`
+	Previous bool   `json:"previous,omitempty"`
 }
 
 func (a getLogsArgs) Validate() error {

@@ -95,7 +95,7 @@ type storage struct {
 // s and judges them against the retention of pol. Without s its calls fail
 // (not configured).
 func NewCheckStorage(s platform.Storage, clk clock.PassiveClock, pol guard.PartitionPolicy) Tool {
-	t := reader[checkStorageArgs]{about: about{CheckStorage, RiskRead, "ClickHouse disk usage, growth/day, days to full, partitions past retention."},
+	t := reader[checkStorageArgs]{about: about{CheckStorage, RiskRead, "ClickHouse disk, growth, old partitions."},
 		read: unavailable[checkStorageArgs](errNoClickHouse)}
 	if s != nil {
 		t.read = storage{s, realIfNil(clk), pol}.check
@@ -231,7 +231,7 @@ func describeStorage(rep StorageReport) string {
 type dropPartitionsArgs struct {
 	Database      string   `json:"database"`
 	Table         string   `json:"table"`
-	Partitions    []string `json:"partitions,omitempty" desc:"IDs; default: all past retention"`
+	Partitions    []string `json:"partitions,omitempty" desc:"IDs"`
 	OlderThanDays int      `json:"olderThanDays,omitempty"`
 	DryRun        bool     `json:"dryRun,omitempty"`
 }
@@ -278,7 +278,7 @@ type PartitionRefusal struct {
 // server's drop limit through s, judges them against pol and drops through s.
 // Without s its calls fail (not configured).
 func NewDropPartitions(s platform.Storage, clk clock.PassiveClock, pol guard.PartitionPolicy) Tool {
-	t := writer[dropPartitionsArgs]{about: about{DropPartitions, RiskDestructive, "Drop ClickHouse partitions whose newest row is past the retention."},
+	t := writer[dropPartitionsArgs]{about: about{DropPartitions, RiskDestructive, "Drop ClickHouse partitions past retention."},
 		plan: unplannable[dropPartitionsArgs](errNoClickHouse)}
 	if s != nil {
 		t.plan = storage{s, realIfNil(clk), pol}.planDrop

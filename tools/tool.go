@@ -113,6 +113,11 @@ type Spec struct {
 	Description string          `json:"description"`
 	Risk        string          `json:"risk"`
 	Parameters  json.RawMessage `json:"parameters"`
+	// Required lists the fields a call must give: the decoder rejects a call
+	// without any of them, naming each. Parameters leaves them out to keep
+	// the prompt small (schemaOf); planners send only name, description and
+	// parameters.
+	Required []string `json:"required,omitempty"`
 }
 
 // Plan is what a write tool intends to do once the guard has decided. The
@@ -178,8 +183,17 @@ type Request interface {
 	// Target names what the call acts on ("ai-data-labs/backend", "analytics.events", "team").
 	Target() string
 	// Namespace is the namespace the scope must allow; ok is false when the
-	// call names none to check (raw PromQL, storage, notifications).
+	// call names none to check (raw PromQL without one, which a Confiner
+	// confines instead; storage; notifications).
 	Namespace() (ns string, ok bool)
+}
+
+// Confiner is implemented by a request the scope confines rather than only
+// checks (raw PromQL, which reads every namespace its selectors reach):
+// Confine returns the request confined to s, or a *guard.Violation when it
+// asks for more than s allows, or an error wrapping ErrInvalidArgs.
+type Confiner interface {
+	Confine(s guard.Scope) (Request, error)
 }
 
 // ReadRequest runs as soon as the gate admits it: a read, or a record

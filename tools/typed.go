@@ -3,6 +3,8 @@ package tools
 import (
 	"context"
 	"encoding/json"
+
+	"github.com/duet-company/ops-skill/internal/guard"
 )
 
 // about is what every tool declares in code: its name, its risk and what it does.
@@ -15,7 +17,7 @@ type about struct {
 // spec describes a tool of arguments A to planners.
 func spec[A Validator](t about) Spec {
 	var zero A
-	return Spec{Name: t.name, Description: t.desc, Risk: t.risk.String(), Parameters: schemaOf(zero)}
+	return Spec{Name: t.name, Description: t.desc, Risk: t.risk.String(), Parameters: schemaOf(zero), Required: requiredNames(zero)}
 }
 
 // readFunc runs a read or a record of arguments A.
@@ -42,8 +44,11 @@ func (t reader[A]) Decode(raw json.RawMessage) (Request, error) {
 		return nil, err
 	}
 	q := readRequest[A]{bound[A]{a}, t.read}
-	if t.preview != nil {
+	switch {
+	case t.preview != nil:
 		return recordRequest[A]{q, t.preview}, nil
+	case isConfiner[A](a):
+		return confinedRequest[A]{q}, nil
 	}
 	return q, nil
 }
@@ -81,9 +86,22 @@ type scoped interface {
 }
 
 // unscoped is implemented by args that may name no namespace at all (raw
-// PromQL); the allowlist then applies only when a namespace is given.
+// PromQL); the allowlist is then checked only when a namespace is given,
+// and the args confine themselves to the scope (confiner).
 type unscoped interface {
 	noNamespace() bool
+}
+
+// confiner is implemented by args whose reach the scope narrows, not only
+// checks: confine returns them confined to the scope, a *guard.Violation
+// when they ask for more than it allows, or an invalid-argument error.
+type confiner[A any] interface {
+	confine(guard.Scope) (A, error)
+}
+
+func isConfiner[A any](a A) bool {
+	_, ok := any(a).(confiner[A])
+	return ok
 }
 
 // targeted is implemented by args that name what they act on.
@@ -118,6 +136,20 @@ type readRequest[A Validator] struct {
 
 func (q readRequest[A]) Read(ctx context.Context, run *Run) (Answer, error) {
 	return q.read(ctx, run, q.a)
+}
+
+// confinedRequest is the read of args that confine themselves to the scope.
+type confinedRequest[A Validator] struct {
+	readRequest[A]
+}
+
+func (q confinedRequest[A]) Confine(s guard.Scope) (Request, error) {
+	a, err := any(q.a).(confiner[A]).confine(s)
+	if err != nil {
+		return nil, err
+	}
+	q.a = a
+	return q, nil
 }
 
 type recordRequest[A Validator] struct {

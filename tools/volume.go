@@ -124,7 +124,7 @@ type volumeReader struct {
 // (the kubelet's volume stats) through m. Without v its calls fail (not
 // configured); without m the usage is unknown.
 func NewGetVolume(v platform.Volumes, m platform.Metrics, clk clock.PassiveClock) Tool {
-	t := reader[VolumeArgs]{about: about{GetVolume, RiskRead, "A PVC: class expandable?, size, capacity, resize state, usage, growth, days to full."},
+	t := reader[VolumeArgs]{about: about{GetVolume, RiskRead, "A PVC: expandable?, size, usage, growth."},
 		read: unavailable[VolumeArgs](errNoKubernetes)}
 	if v != nil {
 		t.read = volumeReader{v, newObserver(m), realIfNil(clk)}.read

@@ -85,6 +85,10 @@ const (
 	RuleStateUnreadable     = "state.unreadable"
 	RuleNamespaceAllowed    = "namespace.allowed"
 	RuleNamespaceNotAllowed = "namespace_not_allowed"
+	// RulePromQLNamespace refuses raw PromQL with a selector whose own
+	// namespace matcher reaches outside the namespaces the query is
+	// confined to (the one asked for, else the allowlist).
+	RulePromQLNamespace = "scope.promql_namespace"
 
 	// Audit trail.
 	// RuleAuditUnrecorded refuses a write whose intent could not be recorded
@@ -111,6 +115,6 @@ func Rules() []string {
 		RuleDisabledAlerting, RuleAlertCooldown, RuleNotifyCooldown, RuleNotifyStateChange, RuleNotifyStale, RuleNotifyBudget, RuleModeObserve,
 		RuleModeApprove, RuleModeApproveNoTerm, RuleModeAuto, RuleModeInvalid, RuleApprovalDeclined, RuleAuditUnrecorded,
 		RuleWritesMaxPerRun, RuleWritesDuplicate, RuleStateUnreadable, RuleNamespaceAllowed,
-		RuleNamespaceNotAllowed,
+		RuleNamespaceNotAllowed, RulePromQLNamespace,
 	}
 }
