@@ -226,7 +226,7 @@ func (d deps) llmCheck(ctx context.Context, cfg config.Config, probe bool) prefl
 	}
 	name, err := d.probeLLM(ctx, cfg.LLM)
 	switch {
-	case errors.Is(err, errLLMConfig):
+	case errors.Is(err, errLLMConfig) || errors.Is(err, llm.ErrMisconfigured):
 		ch.Status, ch.Kind, ch.Detail, ch.Fix = preflight.Fail, preflight.ErrConfig, err.Error(), llmFix
 	case err != nil:
 		ch.Status, ch.Kind, ch.Detail, ch.Fix = preflight.Fail, preflight.ErrUnreachable, err.Error(), llmFix
