@@ -43,6 +43,10 @@ type Retrier struct {
 	Clock      clock.Clock
 	Backoff    Backoff
 	MaxRetries int
+	// Final, when set, may say that a reply no retry can help (a 429
+	// whose error code means the account has no balance) is returned at
+	// once. It may read the body if it puts it back.
+	Final func(*http.Response) bool
 
 	attempts int
 }
@@ -59,7 +63,7 @@ func (d *Retrier) Do(req *http.Request) (*http.Response, error) {
 		}
 		d.attempts++
 		resp, err := d.Client.Do(attempt)
-		if retry >= d.MaxRetries || !retryable(req.Context(), resp, err) {
+		if retry >= d.MaxRetries || !retryable(req.Context(), resp, err) || (err == nil && d.Final != nil && d.Final(resp)) {
 			return resp, err
 		}
 		wait, ok := d.delay(resp, retry+1)

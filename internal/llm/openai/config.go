@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/duet-company/ops-skill/internal/llm/httpx"
 	"github.com/duet-company/ops-skill/internal/llm/provider"
 )
 
@@ -231,7 +232,7 @@ func (s settings) httpClient(base *http.Client) *http.Client {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	hc.Transport = boundedReplies{next: rt, limit: MaxReplyBytes}
+	hc.Transport = httpx.Bounded(rt, MaxReplyBytes)
 	return &hc
 }
 

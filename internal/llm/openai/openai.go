@@ -25,6 +25,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/duet-company/ops-skill/internal/llm"
+	"github.com/duet-company/ops-skill/internal/llm/httpx"
 	"github.com/duet-company/ops-skill/internal/llm/provider"
 )
 
@@ -39,7 +40,7 @@ type Client struct {
 	timeout             time.Duration // per attempt
 	wire                wireOptions
 	secrets             []string
-	newDoer             func() (*retryDoer, wireDoer)
+	newDoer             func() (*httpx.Retrier, wireDoer)
 	seq                 atomic.Int64
 }
 
@@ -83,8 +84,8 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		timeout:             s.timeout,
 		wire:                s.wire,
 		secrets:             s.secrets,
-		newDoer: func() (*retryDoer, wireDoer) {
-			d := &retryDoer{hc: hc, clock: o.clock, backoff: o.backoff, maxRetries: s.maxRetries, final: final}
+		newDoer: func() (*httpx.Retrier, wireDoer) {
+			d := &httpx.Retrier{Client: hc, Clock: o.clock, Backoff: o.backoff, MaxRetries: s.maxRetries, Final: finalRateLimit(final)}
 			return d, wireDoer{next: d, headers: s.headers, extra: s.wire.extra}
 		},
 	}, nil
@@ -106,7 +107,7 @@ func (c *Client) Chat(ctx context.Context, req llm.Request) (llm.Response, error
 	resp, err := goopenai.NewClientWithConfig(cfg).CreateChatCompletion(ctx, creq)
 	if err != nil {
 		e := c.classify(ctx, err)
-		e.Attempts = doer.attempts
+		e.Attempts = doer.Attempts()
 		return llm.Response{}, e
 	}
 	return c.response(resp)

@@ -3,11 +3,12 @@ package openai
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/duet-company/ops-skill/internal/llm/httpx"
 )
 
 // wireDoer adapts one call's request and reply to the provider around the
@@ -16,7 +17,7 @@ import (
 // on Z.ai, Ollama with some models, llama.cpp) is rewritten to the string
 // form go-openai decodes, instead of failing the whole reply.
 type wireDoer struct {
-	next    *retryDoer
+	next    *httpx.Retrier
 	headers http.Header
 	extra   map[string]json.RawMessage
 }
@@ -196,48 +197,8 @@ func editArray(parent map[string]json.RawMessage, key string, edit func(map[stri
 	return err
 }
 
-// MaxReplyBytes bounds the body of a provider's reply: a planner turn is a
-// few KiB; a misbehaving model's megabytes would otherwise be read, kept and
-// sent back in the next request.
-const MaxReplyBytes = 1 << 20
+// MaxReplyBytes bounds the body of a provider's reply (httpx.MaxReplyBytes).
+const MaxReplyBytes = httpx.MaxReplyBytes
 
 // ErrReplyTooLarge is a reply body over MaxReplyBytes.
-var ErrReplyTooLarge = errors.New("the provider's reply is larger than ops-skill reads")
-
-// boundedReplies cuts every reply body at limit bytes: reading past it fails.
-type boundedReplies struct {
-	next  http.RoundTripper
-	limit int64
-}
-
-func (b boundedReplies) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := b.next.RoundTrip(r)
-	if err != nil || resp.Body == nil {
-		return resp, err
-	}
-	resp.Body = &boundedBody{rc: resp.Body, left: b.limit}
-	return resp, nil
-}
-
-type boundedBody struct {
-	rc   io.ReadCloser
-	left int64
-}
-
-func (b *boundedBody) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		var one [1]byte
-		if n, _ := b.rc.Read(one[:]); n > 0 {
-			return 0, fmt.Errorf("%w (%d bytes at most)", ErrReplyTooLarge, MaxReplyBytes)
-		}
-		return 0, io.EOF
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	return n, err
-}
-
-func (b *boundedBody) Close() error { return b.rc.Close() }
+var ErrReplyTooLarge = httpx.ErrReplyTooLarge
