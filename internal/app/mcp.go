@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 
 	"github.com/duet-company/ops-skill/internal/cli"
 	"github.com/duet-company/ops-skill/internal/config"
@@ -48,4 +49,18 @@ func newMCPServer(rt *cli.Runtime, cfg config.Config, mode guard.Mode, log *slog
 		Registry: rt.Registry, History: rt.Store, Parser: rt.Parser, Where: rt.Where, Env: rt.Env,
 		Namespace: cfg.Kubernetes.Namespace, Now: rt.Now, Logger: log,
 	}, mcpserver.Options{Mode: mode, MaxWrites: cfg.Agent.MaxWrites, Version: buildInfo().Version})
+}
+
+// serveMCP is serve's MCP endpoint in mode over the runtime serve acts
+// with; nil when no mode is given (--mcp-mode off).
+func serveMCP(rt *cli.Runtime, cfg config.Config, mode guard.Mode, log *slog.Logger) (http.Handler, error) {
+	if mode == "" {
+		return nil, nil
+	}
+	srv, err := newMCPServer(rt, cfg, mode, log.With("component", "mcp"))
+	if err != nil {
+		return nil, err
+	}
+	log.Info("MCP endpoint at /mcp", "mode", string(mode))
+	return srv.Handler(), nil
 }

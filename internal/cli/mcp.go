@@ -64,3 +64,17 @@ func mcpMode(flagGiven bool, configured string) (guard.Mode, error) {
 	}
 	return guard.ParseMode(configured)
 }
+
+// serveMCPMode reads serve's --mcp-mode: off (no endpoint, the empty mode)
+// or a mode. The endpoint never takes agent.mode: like `ops-skill mcp`, it
+// writes only in a mode given for it.
+func serveMCPMode(v string) (guard.Mode, error) {
+	if v == "off" {
+		return "", nil
+	}
+	m, err := guard.ParseMode(v)
+	if err != nil {
+		return "", usageError("--mcp-mode %q: use off, observe, approve or auto", v)
+	}
+	return m, nil
+}
