@@ -66,3 +66,51 @@ func TestMCPOverStdioOfTheBinary(t *testing.T) {
 		t.Errorf("the history after the MCP session: %+v\n%s", e, r.stdout)
 	}
 }
+
+// TestMCPInspectorCLI runs the official MCP Inspector's CLI mode
+// (npm @modelcontextprotocol/inspector, `mcp-inspector --cli`) against the
+// binary: it lists the tools, calls one, reads a resource and gets the
+// prompt. It needs the inspector: OPS_SKILL_MCP_INSPECTOR names its
+// mcp-inspector script, or mcp-inspector is on PATH (npm install
+// @modelcontextprotocol/inspector); otherwise it is skipped.
+func TestMCPInspectorCLI(t *testing.T) {
+	inspector := os.Getenv("OPS_SKILL_MCP_INSPECTOR")
+	if inspector == "" {
+		p, err := exec.LookPath("mcp-inspector")
+		if err != nil {
+			t.Skip("the MCP Inspector is not installed: set OPS_SKILL_MCP_INSPECTOR to its mcp-inspector, or put it on PATH")
+		}
+		inspector = p
+	}
+	s := newSandbox(t)
+	run := func(args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, inspector, append([]string{"--cli", binary, "mcp", "--simulate", "--scenario", "high-cpu"}, args...)...)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.home, "OPS_SKILL_STATE_DIR=" + s.state}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("mcp-inspector %q: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--method", "tools/list"}, []string{`"name": "scaleDeployment"`, `"destructiveHint": true`, `"readOnlyHint": true`}},
+		{[]string{"--method", "tools/call", "--tool-name", "scaleDeployment", "--tool-arg", "name=backend", "--tool-arg", "replicas=4"},
+			[]string{`"status": "dry_run"`, `"rule": "scale_up.cpu"`, `"mode": "observe"`}},
+		{[]string{"--method", "resources/read", "--uri", "history://actions"}, []string{`\"verdict\": \"dry_run\"`}},
+		{[]string{"--method", "prompts/get", "--prompt-name", "incident", "--prompt-args", "alert=Alert: Backend service CPU at 85% for 5 minutes"},
+			[]string{"kind cpu, subject ai-data-labs/backend"}},
+	} {
+		out := run(c.args...)
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("mcp-inspector %q does not show %s:\n%s", c.args, w, out)
+			}
+		}
+	}
+}
