@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+	"go.yaml.in/yaml/v3"
 )
 
 // TestMCPOverStdioOfTheBinary starts `ops-skill mcp` as an MCP client
@@ -113,4 +115,93 @@ func TestMCPInspectorCLI(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTheReadmesMCPConfigurationsStartTheServer takes each client
+// configuration of the README's section "MCP server" — the Claude Code
+// command line, the JSON of Claude Desktop and Cursor, kubectl-ai's YAML —
+// and starts the command it names with its arguments, as the client would,
+// then lists the tools over it.
+func TestTheReadmesMCPConfigurationsStartTheServer(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n## MCP server\n")
+	if !ok {
+		t.Fatal("README.md has no section \"MCP server\"")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	commands := readmeMCPCommands(t, section)
+	if len(commands) != 4 {
+		t.Fatalf("found %d client configurations in the README's MCP section, want 4 (Claude Code, Claude Desktop, Cursor, kubectl-ai): %q", len(commands), commands)
+	}
+	for _, argv := range commands {
+		t.Run(strings.Join(argv, " "), func(t *testing.T) {
+			if filepath.Base(argv[0]) != "ops-skill" {
+				t.Fatalf("the configuration runs %s, not ops-skill", argv[0])
+			}
+			s := newSandbox(t)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.Command(binary, argv[1:]...)
+			cmd.Dir = s.home
+			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.home, "OPS_SKILL_STATE_DIR=" + s.state}
+			cs, err := sdk.NewClient(&sdk.Implementation{Name: "readme", Version: "1"}, nil).Connect(ctx, &sdk.CommandTransport{Command: cmd}, nil)
+			if err != nil {
+				t.Fatalf("start %q: %v", argv, err)
+			}
+			defer cs.Close()
+			if res, err := cs.ListTools(ctx, nil); err != nil || len(res.Tools) != 14 {
+				t.Errorf("tools/list over %q: %v", argv, err)
+			}
+		})
+	}
+}
+
+// readmeMCPCommands reads the command lines the section's configurations
+// start: `claude mcp add NAME -- COMMAND ARGS…` lines, "mcpServers" JSON
+// and kubectl-ai's "servers" YAML.
+func readmeMCPCommands(t *testing.T, section string) [][]string {
+	t.Helper()
+	var out [][]string
+	blocks := strings.Split(section, "```")
+	for i := 1; i < len(blocks); i += 2 {
+		lang, body, _ := strings.Cut(blocks[i], "\n")
+		switch lang {
+		case "json":
+			var c struct {
+				MCPServers map[string]struct {
+					Command string   `json:"command"`
+					Args    []string `json:"args"`
+				} `json:"mcpServers"`
+			}
+			if err := json.Unmarshal([]byte(body), &c); err != nil {
+				t.Fatalf("a JSON configuration of the README does not parse: %v\n%s", err, body)
+			}
+			for _, s := range c.MCPServers {
+				out = append(out, append([]string{s.Command}, s.Args...))
+			}
+		case "yaml":
+			var c struct {
+				Servers []struct {
+					Command string   `yaml:"command"`
+					Args    []string `yaml:"args"`
+				} `yaml:"servers"`
+			}
+			if err := yaml.Unmarshal([]byte(body), &c); err != nil {
+				t.Fatalf("the YAML configuration of the README does not parse: %v\n%s", err, body)
+			}
+			for _, s := range c.Servers {
+				out = append(out, append([]string{s.Command}, s.Args...))
+			}
+		default:
+			for _, line := range strings.Split(body, "\n") {
+				if _, argv, ok := strings.Cut(line, "claude mcp add ops-skill -- "); ok {
+					out = append(out, strings.Fields(argv))
+				}
+			}
+		}
+	}
+	return out
 }
