@@ -1,8 +1,17 @@
 package app
 
 import (
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
 	"testing"
 
+	testingclock "k8s.io/utils/clock/testing"
+
+	"github.com/duet-company/ops-skill/internal/cli"
+	"github.com/duet-company/ops-skill/internal/config"
+	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -30,4 +39,30 @@ func BenchmarkMCPCallOverStdio(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
 		})
 	}
+}
+
+// BenchmarkGateAlone is the same read through the same runtime's gate
+// (Registry.Invoke, the history in SQLite) without MCP: what the protocol
+// adds is the difference to BenchmarkMCPCallOverStdio.
+func BenchmarkGateAlone(b *testing.B) {
+	env := map[string]string{"OPS_SKILL_STATE_DIR": b.TempDir()}
+	d := deps{io: cli.Test(strings.NewReader(""), io.Discard, io.Discard), clock: testingclock.NewFakeClock(goldenStart),
+		env: func(k string) (string, bool) { v, ok := env[k]; return v, ok }, newLLM: newOpenAI}
+	cfg, err := config.Load(config.LoadOptions{Env: d.env})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rt, err := d.newRuntime(context.Background(), cfg, cli.RuntimeOptions{Simulate: true, Scenario: "high-cpu"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rt.Close()
+	run := tools.NewRun(0, guard.ModeObserve, nil, cfg.Agent.MaxWrites)
+	call := tools.Call{ID: "b", Tool: tools.GetServiceStatus, Args: json.RawMessage(`{"namespace":"ai-data-labs","name":"backend"}`)}
+	for b.Loop() {
+		if o := rt.Registry.Invoke(context.Background(), run, call); o.Status != tools.StatusOK {
+			b.Fatalf("%+v", o)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
 }

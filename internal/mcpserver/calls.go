@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
-	"sync/atomic"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -47,8 +46,6 @@ func Annotations(r tools.Risk) *sdk.ToolAnnotations {
 	return &sdk.ToolAnnotations{DestructiveHint: &yes, OpenWorldHint: &no}
 }
 
-var callSeq atomic.Uint64
-
 // handler takes one MCP call of t through the gate. In approve mode a write
 // the guard allows is first asked about (the result asks for input); the
 // retried call carries the answer, and the gate runs with it.
@@ -76,7 +73,7 @@ func (s *Server) call(t tools.Tool, raw json.RawMessage) tools.Call {
 		raw = json.RawMessage("{}")
 	}
 	raw = t.Spec().WithNamespace(raw, s.d.Namespace)
-	return tools.Call{ID: "mcp-" + strconv.FormatUint(callSeq.Add(1), 10), Tool: t.Spec().Name, Args: raw}
+	return tools.Call{ID: "mcp-" + strconv.FormatUint(s.calls.Add(1), 10), Tool: t.Spec().Name, Args: raw}
 }
 
 func (s *Server) logCall(o tools.Outcome) {

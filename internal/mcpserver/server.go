@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -61,6 +62,7 @@ type Server struct {
 	sdk      *sdk.Server
 	sessions sessions
 	state    stateSigner
+	calls    atomic.Uint64 // numbers the calls
 }
 
 // ErrDeps marks a server built without what it needs.
