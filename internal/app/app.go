@@ -43,6 +43,7 @@ func Run(ctx context.Context, d deps, args []string) int {
 		Eval:         d.evaluate,
 		Serve:        d.serve,
 		Doctor:       d.doctor,
+		MCP:          d.mcp,
 	}
 	root := cli.NewRoot(f, buildInfo())
 	asKubectlPlugin(root, d.progName)

@@ -58,12 +58,16 @@ func (d deps) serve(ctx context.Context, cfg config.Config, o cli.ServeOptions) 
 	if err != nil {
 		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
 	}
+	mcpHandler, err := serveMCP(rt, cfg, o.MCPMode, log)
+	if err != nil {
+		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv, err := serve.New(scfg, serve.Deps{
 		NewRunner: func(sink agent.Sink, approver tools.Approver) serve.Runner { return rt.NewAgent(sink, approver) },
 		Registry:  rt.Registry, Parser: rt.Parser, Store: rt.Store, Env: rt.Env, Mode: mode, Now: rt.Now,
-		Clock: clock.RealClock{}, Elector: el, Logger: log, Prometheus: reg,
+		Clock: clock.RealClock{}, Elector: el, Logger: log, Prometheus: reg, MCP: mcpHandler,
 	})
 	if err != nil {
 		return &cli.ExitError{Code: cli.ExitUsage, Err: err}

@@ -38,6 +38,9 @@ type Factory struct {
 	Doctor func(ctx context.Context, cfg config.Config, opts DoctorOptions) (DoctorReport, error)
 	// Serve runs ops-skill as a service until ctx ends (ops-skill serve).
 	Serve func(ctx context.Context, cfg config.Config, opts ServeOptions) error
+	// MCP serves the guarded tools to an MCP client on the streams until the
+	// client leaves or ctx ends (ops-skill mcp).
+	MCP func(ctx context.Context, cfg config.Config, opts MCPOptions) error
 }
 
 // ScenarioInfo describes one simulated scenario.

@@ -78,6 +78,7 @@ Without a cluster configured (KUBECONFIG), it runs on the built-in simulated pla
 	cmd.AddCommand(newHealthCmd(f, o), newChatCmd(f, o), newToolsCmd(f, o), newConfigCmd(f, o), newScenariosCmd(f, o), newIncidentsCmd(f, o), newIncidentCmd(f, o))
 	cmd.AddCommand(newEvalCmd(f, o), newServeCmd(f, o), newDoctorCmd(f, o))
 	cmd.AddCommand(newVersionCmd(f, o, build))
+	cmd.AddCommand(newMCPCmd(f, o))
 	cmd.SetVersionTemplate(build.versionTemplate())
 	strict(cmd)
 	return cmd

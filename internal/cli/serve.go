@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/duet-company/ops-skill/internal/config"
+	"github.com/duet-company/ops-skill/internal/guard"
 )
 
 // ServeOptions are what serve takes beyond the configuration's serve
@@ -14,10 +15,14 @@ type ServeOptions struct {
 	Simulate bool
 	Scenario string
 	Notify   bool // send a simulated platform's notifications (marked SIMULATED)
+	// MCPMode is the mode of the MCP endpoint /mcp; empty: no endpoint
+	// (--mcp-mode off, the default).
+	MCPMode guard.Mode
 }
 
 func newServeCmd(f *Factory, root *rootOptions) *cobra.Command {
 	var noHealthLoop bool
+	var mcpModeFlag string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Act automatically: receive Alertmanager webhooks, run the health, scaling and escalation loops",
@@ -30,6 +35,8 @@ evaluated for the --scale-workload workloads; alerts still firing after ESCALATI
 Requests need the bearer token of --auth-token-file or the credentials of --basic-auth-file, unless
 --allow-anonymous. With several replicas on a cluster, a Lease elects the one that acts; the others
 answer 503 so that Alertmanager retries. /healthz, /readyz and /metrics serve operations.
+With --mcp-mode observe, approve or auto, /mcp serves the guarded tools to MCP clients (streamable
+HTTP) with the same credentials, in that mode only (never agent.mode).
 SIGTERM stops accepting, lets work finish within --shutdown-grace, then cancels the rest.`,
 		Example: `  ops-skill serve --simulate --auth-token-file token --listen 127.0.0.1:9095
   ops-skill serve --listen :9095 --auth-token-file /var/run/secrets/ops-skill/token \
@@ -49,7 +56,11 @@ SIGTERM stops accepting, lets work finish within --shutdown-grace, then cancels 
 			if err := checkCredentials(cfg.Serve); err != nil {
 				return err
 			}
-			return f.Serve(cmd.Context(), cfg, ServeOptions{Simulate: root.simulate, Scenario: root.scenario, Notify: root.notify})
+			mcpMode, err := serveMCPMode(mcpModeFlag)
+			if err != nil {
+				return err
+			}
+			return f.Serve(cmd.Context(), cfg, ServeOptions{Simulate: root.simulate, Scenario: root.scenario, Notify: root.notify, MCPMode: mcpMode})
 		},
 	}
 	// Each flag is a key of the configuration's serve section (config.Serve),
@@ -67,6 +78,7 @@ SIGTERM stops accepting, lets work finish within --shutdown-grace, then cancels 
 	fl.Duration("retry-after", d.RetryAfter, "Retry-After of 503 answers")
 	fl.Duration("shutdown-grace", d.ShutdownGrace, "time queued and running work may take after SIGTERM")
 	fl.BoolVar(&noHealthLoop, "no-health-loop", false, "do not run the health-check matrix (serve.health_loop: false)")
+	fl.StringVar(&mcpModeFlag, "mcp-mode", "off", "serve the guarded tools over MCP at /mcp (streamable HTTP, the webhook's authentication) in this mode: off, observe, approve or auto")
 	fl.Duration("scale-period", d.ScalePeriod, "how often the scaling rules are evaluated (0: never)")
 	fl.StringSlice("scale-workload", nil, "workload the scaling loop evaluates, namespace/name or name (repeatable)")
 	fl.Duration("escalation-period", d.EscalationPeriod, "how often firing alerts are checked against ESCALATION_HOURS (0: never)")

@@ -35,6 +35,9 @@ func (s *Server) routes() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.d.Prometheus, promhttp.HandlerOpts{}))
+	if s.d.MCP != nil {
+		mux.HandleFunc("/mcp", s.mcp)
+	}
 	return mux
 }
 

@@ -47,6 +47,9 @@ type Deps struct {
 	Elector    Elector
 	Logger     *slog.Logger
 	Prometheus *prometheus.Registry
+	// MCP serves the guarded tools at /mcp (streamable HTTP) behind the
+	// webhook's authentication; nil: no MCP endpoint.
+	MCP http.Handler
 }
 
 // Server receives alerts and runs the loops; see the package documentation.
@@ -107,7 +110,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	return s, nil
 }
 
-// Handler serves /webhook, /healthz, /readyz and /metrics.
+// Handler serves /webhook, /healthz, /readyz, /metrics and, with Deps.MCP, /mcp.
 func (s *Server) Handler() http.Handler { return s.http }
 
 // Run listens on the configured address and serves until ctx ends, then
