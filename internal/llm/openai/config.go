@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -179,18 +178,9 @@ func (s *settings) resolveTransport(cfg Config) error {
 // checkBaseURL accepts an absolute http(s) URL and returns the credentials
 // it carries, which must never be printed.
 func checkBaseURL(raw string) ([]string, error) {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	secrets, err := httpx.URLSecrets(raw)
+	if err != nil {
 		return nil, fmt.Errorf("%w: LLM_BASE_URL must be an absolute http or https URL, e.g. http://localhost:11434/v1", ErrConfig)
-	}
-	var secrets []string
-	if u.User != nil {
-		if p, ok := u.User.Password(); ok && p != "" {
-			secrets = append(secrets, p)
-		}
-		if name := u.User.Username(); name != "" {
-			secrets = append(secrets, name)
-		}
 	}
 	return secrets, nil
 }
