@@ -151,7 +151,7 @@ func (b *Builder) Autoscale(ctx context.Context, sc sim.Scenario, start time.Tim
 			continue
 		}
 		args, _ := json.Marshal(map[string]any{"namespace": ns, "name": service, "replicas": want})
-		comp.Registry.Invoke(ctx, &tools.Run{Mode: guard.ModeAuto}, tools.Call{ID: "loop", Tool: tools.ScaleDeployment, Args: args})
+		comp.Registry.Invoke(ctx, tools.NewRun(0, guard.ModeAuto, nil, 1), tools.Call{ID: "loop", Tool: tools.ScaleDeployment, Args: args})
 	}
 	return p, nil
 }
