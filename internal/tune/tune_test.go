@@ -11,8 +11,8 @@ import (
 	"github.com/duet-company/ops-skill/internal/sim"
 	"github.com/duet-company/ops-skill/internal/simhistory"
 	"github.com/duet-company/ops-skill/internal/store"
-	"github.com/duet-company/ops-skill/tools"
 	"github.com/duet-company/ops-skill/internal/tune"
+	"github.com/duet-company/ops-skill/tools"
 )
 
 var start = time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
