@@ -76,7 +76,7 @@ Without a cluster configured (KUBECONFIG), it runs on the built-in simulated pla
 	fl.IntVar(&o.limit, "limit", 50, "with a history flag: at most this many entries")
 
 	cmd.AddCommand(newHealthCmd(f, o), newChatCmd(f, o), newToolsCmd(f, o), newConfigCmd(f, o), newScenariosCmd(f, o), newIncidentsCmd(f, o), newIncidentCmd(f, o))
-	cmd.AddCommand(newEvalCmd(f, o), newServeCmd(f, o), newDoctorCmd(f, o))
+	cmd.AddCommand(newEvalCmd(f, o), newServeCmd(f, o), newDoctorCmd(f, o), newTuneCmd(f, o), newReplayCmd(f, o))
 	cmd.AddCommand(newVersionCmd(f, o, build))
 	cmd.SetVersionTemplate(build.versionTemplate())
 	strict(cmd)

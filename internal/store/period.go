@@ -83,3 +83,23 @@ func (s *Store) WritesInPeriod(ctx context.Context, f PeriodFilter) ([]ToolCallR
 	}
 	return out, nil
 }
+
+// AlertIDsOfIncident returns the IDs of the alerts handled as part of
+// incident id (the one that opened it and those joined to it), oldest first.
+func (s *Store) AlertIDsOfIncident(ctx context.Context, id string) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM alerts WHERE incident_id = ?
+		UNION SELECT alert_id FROM incidents WHERE id = ? AND alert_id IS NOT NULL ORDER BY 1`, id, id)
+	if err != nil {
+		return nil, fmt.Errorf("alerts of incident %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var n int64
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("alerts of incident %s: %w", id, err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
