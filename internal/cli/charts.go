@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/duet-company/ops-skill/internal/guard"
+	"github.com/duet-company/ops-skill/internal/policy"
 	"github.com/duet-company/ops-skill/internal/store"
 	"github.com/duet-company/ops-skill/internal/ui/tui"
 )
@@ -63,4 +66,59 @@ func decisionOf(e store.ScaleEvent, recs []store.DecisionRecord) (store.Decision
 		}
 	}
 	return best, found
+}
+
+// scaleCharts draws, for each scale event (newest first), the metric its
+// decision judged against the rule's threshold in force now.
+func (o *rootOptions) scaleCharts(cmd *cobra.Command, st *store.Store, evs []store.ScaleEvent, since time.Time) error {
+	cfg, err := o.f.LoadConfig(o.configFile, cmd.Flags())
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	if len(evs) == 0 {
+		fmt.Fprintln(o.f.IO.ErrOut, "no entries")
+		return nil
+	}
+	if since.IsZero() || evs[len(evs)-1].At.Add(-time.Minute).Before(since) {
+		since = evs[len(evs)-1].At.Add(-time.Minute)
+	}
+	recs, err := st.ListDecisions(cmd.Context(), store.DecisionFilter{Since: since, Service: o.service})
+	if err != nil {
+		return fmt.Errorf("read the decisions: %w", err)
+	}
+	pol := policy.FromConfig(cfg)
+	var charts []tui.Chart
+	for _, e := range evs {
+		d, ok := decisionOf(e, recs)
+		c, drawn := decisionChart(d, pol)
+		if !ok || !drawn {
+			c = tui.Chart{Title: fmt.Sprintf("%s %s/%s %d→%d (%s)", e.At.UTC().Format("2006-01-02 15:04"), e.Namespace, e.Name, e.From, e.To, dash(e.Rule)),
+				Metric: "no recorded samples (recorded before schema 5)"}
+		}
+		charts = append(charts, c)
+	}
+	return tui.WriteCharts(o.f.IO.Out, charts, o.noColor || o.f.IO.NoColor || !o.f.IO.OutTTY)
+}
+
+// incidentCharts draws the metric against its threshold at each scale
+// decision of the incident's alerts; nothing when there is none.
+func (o *rootOptions) incidentCharts(cmd *cobra.Command, st *store.Store, id string) error {
+	ids, err := st.AlertIDsOfIncident(cmd.Context(), id)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	recs, err := st.ListDecisions(cmd.Context(), store.DecisionFilter{AlertIDs: ids})
+	if err != nil {
+		return fmt.Errorf("read the decisions: %w", err)
+	}
+	cfg, err := o.f.LoadConfig(o.configFile, cmd.Flags())
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	charts := chartsFor(recs, policy.FromConfig(cfg), 10)
+	if len(charts) == 0 {
+		return nil
+	}
+	fmt.Fprintln(o.f.IO.Out, "\nGuard decisions (metric against the threshold in force):")
+	return tui.WriteCharts(o.f.IO.Out, charts, o.noColor || o.f.IO.NoColor || !o.f.IO.OutTTY)
 }

@@ -18,6 +18,7 @@ type rootOptions struct {
 
 	alertHistory     bool
 	scaleHistory     bool
+	chart            bool
 	thresholdHistory bool
 	updateThreshold  []string
 	since            string
@@ -69,6 +70,7 @@ Without a cluster configured (KUBECONFIG), it runs on the built-in simulated pla
 	fl.StringVar(&o.alertFile, "alert-file", "", "read the alert (text or Alertmanager JSON) from a file")
 	fl.BoolVar(&o.alertHistory, "alert-history", false, "list the alerts handled and their outcome")
 	fl.BoolVar(&o.scaleHistory, "scale-history", false, "list scale events")
+	fl.BoolVar(&o.chart, "chart", false, "with --scale-history: draw the metric against its threshold at each scale event")
 	fl.BoolVar(&o.thresholdHistory, "threshold-history", false, "list threshold changes")
 	fl.StringArrayVar(&o.updateThreshold, "update-threshold", nil, "set a threshold, e.g. scale_up.cpu=85 (repeatable)")
 	fl.StringVar(&o.since, "since", "", "with a history flag: only entries newer than this (e.g. 24h, 7d)")
