@@ -45,11 +45,12 @@ func acted(outcome string) bool {
 // that mostly needed no action.
 func alertFindings(alerts []store.AlertRecord, idx callIndex, o Options) ([]AlertStat, []Finding) {
 	stats := map[alertKey]*AlertStat{}
-	quiet := map[alertKey][]store.AlertRecord{}
+	quiet := map[alertKey][]*store.AlertRecord{}
 	lastActed := map[string]time.Time{} // by fingerprint
 	cooldown := o.Policy.Alerting.Cooldown
-	for _, a := range alerts {
-		k := alertKey{kindOf(a), a.Service}
+	for i := range alerts {
+		a := &alerts[i]
+		k := alertKey{kindOf(*a), a.Service}
 		s := stats[k]
 		if s == nil {
 			s = &AlertStat{Kind: k.kind, Service: k.service}
@@ -101,7 +102,7 @@ func kindOf(a store.AlertRecord) string {
 
 // falsePositive reports an alert that fired and needed nothing, and
 // suggests a cooldown long enough to cover its repeats.
-func falsePositive(s AlertStat, quiet []store.AlertRecord, o Options) Finding {
+func falsePositive(s AlertStat, quiet []*store.AlertRecord, o Options) Finding {
 	f := Finding{Problem: FalsePositive, Service: s.Service, Kind: s.Kind,
 		Summary: fmt.Sprintf("%s alert of %s fired %d times; %d needed no action and %d cleared by themselves",
 			s.Kind, dashed(s.Service), s.Fired, s.NoAction, s.SelfCleared)}
@@ -119,7 +120,7 @@ func falsePositive(s AlertStat, quiet []store.AlertRecord, o Options) Finding {
 // cooldownFor suggests an alert cooldown covering the median gap between
 // repeats, when that is at most an hour; beyond, the alert rule upstream
 // must change.
-func cooldownFor(quiet []store.AlertRecord, o Options) Suggestion {
+func cooldownFor(quiet []*store.AlertRecord, o Options) Suggestion {
 	var gaps []time.Duration
 	for i := 1; i < len(quiet); i++ {
 		gaps = append(gaps, quiet[i].ReceivedAt.Sub(quiet[i-1].ReceivedAt))

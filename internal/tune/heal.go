@@ -51,7 +51,7 @@ func maxPerHour(rs []store.ToolCallRecord) int {
 
 func isReplace(c store.ToolCallRecord) bool { return strings.Contains(c.Args, `"pods"`) }
 
-func serviceStats(h History, o Options) map[string]*ServiceStat {
+func serviceStats(h History, alerts []AlertStat, o Options) map[string]*ServiceStat {
 	out := map[string]*ServiceStat{}
 	get := func(name string) *ServiceStat {
 		s := out[name]
@@ -89,18 +89,9 @@ func serviceStats(h History, o Options) map[string]*ServiceStat {
 			get(nameOf(c.Target)).Hits[c.Rule]++
 		}
 	}
-	for _, a := range alertHits(h.Alerts, o) {
-		get(a.Service).Hits[guard.RuleAlertCooldown] += a.CooldownHits
-	}
-	return out
-}
-
-func alertHits(alerts []store.AlertRecord, o Options) []AlertStat {
-	stats, _ := alertFindings(alerts, callIndex{}, Options{Policy: o.Policy, MinEvents: 1 << 30})
-	var out []AlertStat
-	for _, s := range stats {
-		if s.CooldownHits > 0 && s.Service != "" {
-			out = append(out, s)
+	for _, a := range alerts {
+		if a.CooldownHits > 0 && a.Service != "" {
+			get(a.Service).Hits[guard.RuleAlertCooldown] += a.CooldownHits
 		}
 	}
 	return out

@@ -139,7 +139,7 @@ func Analyse(h History, o Options) Report {
 	idx := indexCalls(h.Calls)
 	alerts, fps := alertFindings(h.Alerts, idx, o)
 	rep.Alerts = alerts
-	services := serviceStats(h, o)
+	services := serviceStats(h, alerts, o)
 	rep.Findings = append(rep.Findings, fps...)
 	rep.Findings = append(rep.Findings, thrashFindings(h.Scales, incidentsOf(h.Alerts), o)...)
 	rep.Findings = append(rep.Findings, loopFindings(h, services, o)...)
