@@ -134,7 +134,7 @@ func (o *replayOptions) render(f *Factory, root *rootOptions, rep replay.Report,
 	if len(o.set) > 0 {
 		with = strings.Join(o.set, ", ")
 	}
-	fmt.Fprintf(out, "Replay of %s: %d decisions under %s\n", what, rep.Decisions, with)
+	fmt.Fprintf(out, "Replay of %s: %s under %s\n", what, plural(rep.Decisions, "decision"), with)
 	rows := [][]string{{"AT", "INCIDENT", "DECISION", "TARGET", "RECORDED", "REPLAYED", "CHANGE"}}
 	for _, r := range rep.Results {
 		if !o.all && !r.Differs() {
@@ -148,7 +148,7 @@ func (o *replayOptions) render(f *Factory, root *rootOptions, rep replay.Report,
 			return err
 		}
 	}
-	_, err := fmt.Fprintf(out, "%d of %d decisions would have gone another way.\n", rep.Differ, rep.Decisions)
+	_, err := fmt.Fprintf(out, "%d of %s would have gone another way.\n", rep.Differ, plural(rep.Decisions, "decision"))
 	return err
 }
 
@@ -174,4 +174,11 @@ func changeTone(header, row []string, col int) tui.Tone {
 		return tui.ToneBad
 	}
 	return tui.ToneWarn
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

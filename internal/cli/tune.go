@@ -118,15 +118,17 @@ func (o *tuneOptions) render(f *Factory, root *rootOptions, rep tune.Report, sca
 		return err
 	}
 	fmt.Fprintln(out)
-	rows = [][]string{{"SERVICE", "UP", "DOWN", "REVERSALS", "RESTARTS", "REPLACED", "MAX/HOUR", "GUARD HITS"}}
-	for _, s := range rep.Services {
-		rows = append(rows, []string{s.Service, strconv.Itoa(s.ScaleUps), strconv.Itoa(s.ScaleDowns), strconv.Itoa(s.Reversals),
-			strconv.Itoa(s.Restarts), strconv.Itoa(s.Replacements), strconv.Itoa(s.MaxRestartsPerHour), hits(s.Hits)})
+	if len(rep.Services) > 0 {
+		rows = [][]string{{"SERVICE", "UP", "DOWN", "REVERSALS", "RESTARTS", "REPLACED", "MAX/HOUR", "GUARD HITS"}}
+		for _, s := range rep.Services {
+			rows = append(rows, []string{s.Service, strconv.Itoa(s.ScaleUps), strconv.Itoa(s.ScaleDowns), strconv.Itoa(s.Reversals),
+				strconv.Itoa(s.Restarts), strconv.Itoa(s.Replacements), strconv.Itoa(s.MaxRestartsPerHour), hits(s.Hits)})
+		}
+		if err := root.table(rows); err != nil {
+			return err
+		}
+		fmt.Fprintln(out)
 	}
-	if err := root.table(rows); err != nil {
-		return err
-	}
-	fmt.Fprintln(out)
 	if len(rep.Findings) == 0 {
 		fmt.Fprintln(out, "No false positives, thrashing or self-healing loops: no change.")
 		return nil
