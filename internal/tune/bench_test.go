@@ -11,6 +11,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/store"
 	"github.com/duet-company/ops-skill/internal/tune"
+	"github.com/duet-company/ops-skill/tools"
 )
 
 // bigHistory records 100,000 alerts over 30 days on 20 services (a third
@@ -50,7 +51,7 @@ func bigHistory(b *testing.B) *store.Store {
 		if i%3 == 0 {
 			verdict, rule = store.VerdictRefuse, guard.RuleRestartBudget
 		}
-		if _, err := st.RecordToolCall(ctx, store.ToolCallRecord{At: at, Tool: "restartPods", Target: fmt.Sprintf("ns/svc-%02d", i%20),
+		if _, err := st.RecordToolCall(ctx, store.ToolCallRecord{At: at, Tool: string(tools.RestartPods), Target: fmt.Sprintf("ns/svc-%02d", i%20),
 			Args: `{"name":"x"}`, Verdict: verdict, Rule: rule, Write: true, Env: store.EnvSimulated}); err != nil {
 			b.Fatal(err)
 		}

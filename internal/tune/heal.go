@@ -8,6 +8,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/store"
+	"github.com/duet-company/ops-skill/tools"
 )
 
 // hitRules are the refusals tune counts as cooldown and budget hits.
@@ -16,7 +17,7 @@ var hitRules = map[string]bool{
 	guard.RuleRestartBudget: true, guard.RuleNotifyCooldown: true, guard.RuleAlertCooldown: true, guard.RuleRestartLadder: true,
 }
 
-const restartTool = "restartPods"
+const restartTool = string(tools.RestartPods)
 
 func nameOf(target string) string {
 	_, name, ok := strings.Cut(target, "/")
