@@ -82,13 +82,11 @@ func (o *tuneOptions) run(cmd *cobra.Command, f *Factory, root *rootOptions) err
 	if root.output == "json" {
 		return writeJSON(f.IO.Out, rep)
 	}
-	var decisions []store.DecisionRecord
+	var charted []store.DecisionRecord
 	if o.chart {
-		if decisions, err = st.ListDecisions(cmd.Context(), store.DecisionFilter{Since: since, Service: o.service}); err != nil {
-			return fmt.Errorf("read the decisions: %w", err)
-		}
+		charted = h.Decisions
 	}
-	return o.render(f, root, rep, h.Scales, decisions, pol)
+	return o.render(f, root, rep, h.Scales, charted, pol)
 }
 
 func readPeriod(ctx context.Context, st *store.Store, pf store.PeriodFilter) (tune.History, error) {
@@ -102,6 +100,9 @@ func readPeriod(ctx context.Context, st *store.Store, pf store.PeriodFilter) (tu
 	}
 	if h.Calls, err = st.WritesInPeriod(ctx, pf); err != nil {
 		return h, fmt.Errorf("read the actions: %w", err)
+	}
+	if h.Decisions, err = st.ListDecisions(ctx, store.DecisionFilter{Since: pf.Since, Service: pf.Service, Env: pf.Env}); err != nil {
+		return h, fmt.Errorf("read the decisions: %w", err)
 	}
 	return h, nil
 }
@@ -119,10 +120,11 @@ func (o *tuneOptions) render(f *Factory, root *rootOptions, rep tune.Report, sca
 	}
 	fmt.Fprintln(out)
 	if len(rep.Services) > 0 {
-		rows = [][]string{{"SERVICE", "UP", "DOWN", "REVERSALS", "RESTARTS", "REPLACED", "MAX/HOUR", "GUARD HITS"}}
+		rows = [][]string{{"SERVICE", "UP", "DOWN", "REVERSALS", "RESTARTS", "REPLACED", "MAX/HOUR", "LADDER", "ESCALATED", "GUARD HITS"}}
 		for _, s := range rep.Services {
 			rows = append(rows, []string{s.Service, strconv.Itoa(s.ScaleUps), strconv.Itoa(s.ScaleDowns), strconv.Itoa(s.Reversals),
-				strconv.Itoa(s.Restarts), strconv.Itoa(s.Replacements), strconv.Itoa(s.MaxRestartsPerHour), hits(s.Hits)})
+				strconv.Itoa(s.Restarts), strconv.Itoa(s.Replacements), strconv.Itoa(s.MaxRestartsPerHour), dash(s.Ladder),
+				strconv.Itoa(s.Escalated), hits(s.Hits)})
 		}
 		if err := root.table(rows); err != nil {
 			return err

@@ -80,6 +80,9 @@ func BenchmarkTune100kAlerts10kScales(b *testing.B) {
 		if h.Calls, err = st.WritesInPeriod(ctx, f); err != nil {
 			b.Fatal(err)
 		}
+		if h.Decisions, err = st.ListDecisions(ctx, store.DecisionFilter{Since: start}); err != nil {
+			b.Fatal(err)
+		}
 		rep := tune.Analyse(h, tune.Options{Since: start, Policy: pol})
 		if len(rep.Alerts) == 0 || len(rep.Findings) == 0 {
 			b.Fatalf("%d alert rows, %d findings", len(rep.Alerts), len(rep.Findings))

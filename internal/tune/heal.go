@@ -90,6 +90,12 @@ func serviceStats(h History, alerts []AlertStat, o Options) map[string]*ServiceS
 			get(nameOf(c.Target)).Hits[c.Rule]++
 		}
 	}
+	ladders(h.Decisions, o.Policy.Healing, get)
+	for _, a := range h.Alerts {
+		if a.Outcome == store.OutcomeEscalated && a.Service != "" {
+			get(a.Service).Escalated++
+		}
+	}
 	for _, a := range alerts {
 		if a.CooldownHits > 0 && a.Service != "" {
 			get(a.Service).Hits[guard.RuleAlertCooldown] += a.CooldownHits
@@ -161,4 +167,24 @@ func sortFindings(fs []Finding) {
 		}
 		return fs[i].Service+fs[i].Kind < fs[j].Service+fs[j].Kind
 	})
+}
+
+// ladders sets each workload's highest rung from its restart decisions.
+func ladders(decisions []store.DecisionRecord, pol guard.HealingPolicy, get func(string) *ServiceStat) {
+	top := map[string]guard.Step{}
+	for _, d := range decisions {
+		if d.Kind != store.DecisionRestart {
+			continue
+		}
+		b, err := guard.DecodeBasis(d.Basis)
+		if err != nil || b.Restart == nil {
+			continue
+		}
+		if step := pol.Ladder(b.Restart.ConsecutiveFailures); step > top[d.Target] {
+			top[d.Target] = step
+		}
+	}
+	for w, step := range top {
+		get(nameOf(w)).Ladder = step.String()
+	}
 }

@@ -30,6 +30,9 @@ type History struct {
 	Scales []store.ScaleEvent
 	// Calls are the writes and refusals of the period (store.WritesInPeriod).
 	Calls []store.ToolCallRecord
+	// Decisions are the guard's recorded decisions (optional): with them,
+	// a thrashing suggestion is checked by replaying them under it.
+	Decisions []store.DecisionRecord
 }
 
 // Options are the period and the thresholds of the analysis.
@@ -92,6 +95,12 @@ type ServiceStat struct {
 	Restarts           int    `json:"restarts"`
 	Replacements       int    `json:"replacements"`
 	MaxRestartsPerHour int    `json:"maxRestartsPerHour"`
+	// Ladder is the highest rung of the self-healing ladder a restart
+	// decision of the workload reached (restart, replace, escalate; from
+	// the recorded failure counts), "" when none was judged; Escalated
+	// counts its alerts that ended escalated.
+	Ladder    string `json:"ladder,omitempty"`
+	Escalated int    `json:"escalated"`
 	// Hits counts refusals by rule: cooldowns, stabilisation, budgets.
 	Hits map[string]int `json:"hits,omitempty"`
 }
@@ -141,7 +150,7 @@ func Analyse(h History, o Options) Report {
 	rep.Alerts = alerts
 	services := serviceStats(h, alerts, o)
 	rep.Findings = append(rep.Findings, fps...)
-	rep.Findings = append(rep.Findings, thrashFindings(h.Scales, incidentsOf(h.Alerts), o)...)
+	rep.Findings = append(rep.Findings, thrashFindings(h.Scales, h.Decisions, incidentsOf(h.Alerts), o)...)
 	rep.Findings = append(rep.Findings, loopFindings(h, services, o)...)
 	rep.Services = sortedStats(services)
 	sortFindings(rep.Findings)

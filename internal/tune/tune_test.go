@@ -84,6 +84,9 @@ func analyse(t *testing.T, b *simhistory.Builder) tune.Report {
 	if h.Calls, err = b.Store.WritesInPeriod(ctx, f); err != nil {
 		t.Fatal(err)
 	}
+	if h.Decisions, err = b.Store.ListDecisions(ctx, store.DecisionFilter{Since: start}); err != nil {
+		t.Fatal(err)
+	}
 	return tune.Analyse(h, tune.Options{Since: start, Until: start.Add(7 * day), Policy: policy.FromConfig(b.Config)})
 }
 
@@ -107,6 +110,12 @@ func TestTuneFindsExactlyThePlantedProblems(t *testing.T) {
 	}
 	for _, s := range rep.Services {
 		t.Logf("service %+v", s)
+		if s.Service == "frontend" && (s.Ladder != "restart" || s.Hits["restart.budget"] == 0 || s.Escalated != s.Hits["restart.budget"]) {
+			t.Errorf("frontend: ladder %q, %d budget hits, %d escalated; want the restart rung, and every budget hit escalated", s.Ladder, s.Hits["restart.budget"], s.Escalated)
+		}
+		if s.Service == "backend" && (s.Reversals < 3 || s.ScaleUps == 0 || s.ScaleDowns == 0) {
+			t.Errorf("backend: %+v; want the thrashing loop's reversals", s)
+		}
 	}
 }
 
