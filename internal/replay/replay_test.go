@@ -48,6 +48,9 @@ func TestReplayUnderTheSamePolicyReproducesEveryDecision(t *testing.T) {
 			t.Fatal(err)
 		}
 		total += checkExact(t, b)
+		for k, v := range n2k(t, b) {
+			kinds[k] += v
+		}
 	})
 	if total == 0 || kinds[store.DecisionScale] == 0 || kinds[store.DecisionRestart] == 0 {
 		t.Fatalf("replayed %d decisions (%v); the scenarios must exercise scale and restart decisions", total, kinds)
