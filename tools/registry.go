@@ -33,6 +33,9 @@ type CallRecord struct {
 	// completes that row. 0: the call had no intent row (reads, records,
 	// refusals and dry runs), and the record is a new row.
 	Intent int64
+	// Decision is the guard's decision of a write, with its basis when the
+	// decision is replayable; nil for reads.
+	Decision *guard.Decision
 }
 
 // CallRecorder keeps the history of calls: the gate's audit trail.
@@ -157,7 +160,7 @@ func (r *Registry) record(ctx context.Context, run *Run, o Outcome) error {
 	rec := CallRecord{
 		AlertID: run.AlertID, At: r.clock.Now(), Tool: string(o.Tool), Target: o.Target, Args: string(o.Args),
 		Status: o.Status, Rule: o.Rule, Reason: firstNonEmpty(o.Reason, o.Error, decisionReason(o)), Result: string(res),
-		Write: o.Risk.ChangesPlatform(), Intent: o.intent,
+		Write: o.Risk.ChangesPlatform(), Intent: o.intent, Decision: o.Decision,
 	}
 	// Recording must not be lost to a cancelled run: use a context that outlives it briefly.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

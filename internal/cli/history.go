@@ -84,6 +84,9 @@ func (o *rootOptions) runScaleHistory(cmd *cobra.Command) error {
 	if o.output == "json" {
 		return writeJSON(o.f.IO.Out, evs)
 	}
+	if o.chart {
+		return o.scaleCharts(cmd, st, evs, since)
+	}
 	rows := [][]string{{"AT", "WORKLOAD", "FROM", "TO", "RULE", "ENV", "REASON"}}
 	for _, e := range evs {
 		rows = append(rows, []string{e.At.UTC().Format(time.RFC3339), e.Namespace + "/" + e.Name, strconv.Itoa(int(e.From)),

@@ -126,7 +126,7 @@ func newIncidentCmd(f *Factory, root *rootOptions) *cobra.Command {
 			for _, e := range tl {
 				fmt.Fprintf(f.IO.Out, "  %s  %-12s %s\n", e.At.UTC().Format("15:04:05"), e.Kind, e.Text)
 			}
-			return nil
+			return root.incidentCharts(cmd, st, inc.ID)
 		},
 	}
 	cmd := &cobra.Command{Use: "incident", Short: "Inspect one incident"}

@@ -18,6 +18,7 @@ type rootOptions struct {
 
 	alertHistory     bool
 	scaleHistory     bool
+	chart            bool
 	thresholdHistory bool
 	updateThreshold  []string
 	since            string
@@ -69,6 +70,7 @@ Without a cluster configured (KUBECONFIG), it runs on the built-in simulated pla
 	fl.StringVar(&o.alertFile, "alert-file", "", "read the alert (text or Alertmanager JSON) from a file")
 	fl.BoolVar(&o.alertHistory, "alert-history", false, "list the alerts handled and their outcome")
 	fl.BoolVar(&o.scaleHistory, "scale-history", false, "list scale events")
+	fl.BoolVar(&o.chart, "chart", false, "with --scale-history: draw the metric against its threshold at each scale event")
 	fl.BoolVar(&o.thresholdHistory, "threshold-history", false, "list threshold changes")
 	fl.StringArrayVar(&o.updateThreshold, "update-threshold", nil, "set a threshold, e.g. scale_up.cpu=85 (repeatable)")
 	fl.StringVar(&o.since, "since", "", "with a history flag: only entries newer than this (e.g. 24h, 7d)")
@@ -76,7 +78,7 @@ Without a cluster configured (KUBECONFIG), it runs on the built-in simulated pla
 	fl.IntVar(&o.limit, "limit", 50, "with a history flag: at most this many entries")
 
 	cmd.AddCommand(newHealthCmd(f, o), newChatCmd(f, o), newToolsCmd(f, o), newConfigCmd(f, o), newScenariosCmd(f, o), newIncidentsCmd(f, o), newIncidentCmd(f, o))
-	cmd.AddCommand(newEvalCmd(f, o), newServeCmd(f, o), newDoctorCmd(f, o))
+	cmd.AddCommand(newEvalCmd(f, o), newServeCmd(f, o), newDoctorCmd(f, o), newTuneCmd(f, o), newReplayCmd(f, o))
 	cmd.AddCommand(newVersionCmd(f, o, build))
 	cmd.AddCommand(newMCPCmd(f, o))
 	cmd.SetVersionTemplate(build.versionTemplate())

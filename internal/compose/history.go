@@ -77,11 +77,18 @@ func (h History) RecordIntent(ctx context.Context, c tools.CallRecord) (int64, e
 }
 
 func (h History) RecordCall(ctx context.Context, c tools.CallRecord) error {
-	if c.Intent != 0 {
-		return h.s.CompleteToolCall(ctx, c.Intent, h.callRecord(c))
+	id := c.Intent
+	if id != 0 {
+		if err := h.s.CompleteToolCall(ctx, id, h.callRecord(c)); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if id, err = h.s.RecordToolCall(ctx, h.callRecord(c)); err != nil {
+			return err
+		}
 	}
-	_, err := h.s.RecordToolCall(ctx, h.callRecord(c))
-	return err
+	return h.recordDecision(ctx, id, c)
 }
 
 func (h History) callRecord(c tools.CallRecord) store.ToolCallRecord {

@@ -37,6 +37,9 @@ type Decision struct {
 	Requested int64 `json:"requested,omitempty"`
 	// Inputs records what the decision looked at, for history and transcripts.
 	Inputs map[string]string `json:"inputs,omitempty"`
+	// Basis is the whole input of a replayable decision (scale, restart),
+	// for the history; nil for the others.
+	Basis *Basis `json:"-"`
 }
 
 // Allowed reports whether the action may proceed (allow or clamp). A zero

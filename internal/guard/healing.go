@@ -146,6 +146,7 @@ func (p HealingPolicy) DecideRestart(in RestartInput) Decision {
 		d.Reason += "; pods are OOM-killed, so a restart alone will not fix this"
 	}
 	d.Inputs = inputs
+	d.Basis = &Basis{Restart: &in}
 	return d
 }
 

@@ -152,6 +152,8 @@ type scaleCtx struct {
 // finish fills the numbers every scaling decision carries.
 func (c *scaleCtx) finish(d Decision) Decision {
 	d.From, d.Requested, d.Inputs = c.cur, c.in.Requested, c.inputs
+	in := c.in
+	d.Basis = &Basis{Scale: &in}
 	if d.Verdict == Refuse {
 		d.To = c.cur
 	}

@@ -136,6 +136,31 @@ ALTER TABLE incidents ADD COLUMN scope TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX incidents_open_by_subject ON incidents(env, scope, subject)
 	WHERE subject != '' AND status != 'resolved';
 `,
+		// Version 5: the guard's replayable decisions with their whole input
+		// (the basis: workload, samples, guard state, time), one row per
+		// tool call that a scale or restart decision judged, for replay and
+		// tune.
+		`
+CREATE TABLE guard_decisions (
+	id           INTEGER PRIMARY KEY,
+	tool_call_id INTEGER NOT NULL REFERENCES tool_calls(id),
+	alert_id     INTEGER REFERENCES alerts(id),
+	at           INTEGER NOT NULL,
+	kind         TEXT NOT NULL,
+	target       TEXT NOT NULL DEFAULT '',
+	verdict      TEXT NOT NULL,
+	rule         TEXT NOT NULL DEFAULT '',
+	reason       TEXT NOT NULL DEFAULT '',
+	from_value   INTEGER NOT NULL DEFAULT 0,
+	to_value     INTEGER NOT NULL DEFAULT 0,
+	requested    INTEGER NOT NULL DEFAULT 0,
+	basis        TEXT NOT NULL,
+	env          TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX guard_decisions_by_time ON guard_decisions(at);
+CREATE INDEX guard_decisions_by_alert ON guard_decisions(alert_id, at);
+CREATE UNIQUE INDEX guard_decisions_by_call ON guard_decisions(tool_call_id);
+`,
 	}
 }
 
