@@ -58,7 +58,7 @@ func (o *tuneOptions) run(cmd *cobra.Command, f *Factory, root *rootOptions) err
 	if o.min < 1 {
 		return usageError("--min %d must be at least 1", o.min)
 	}
-	now := f.Now()
+	now := f.Now().UTC().Truncate(time.Second)
 	since, err := parseSince(o.since, now)
 	if err != nil {
 		return err

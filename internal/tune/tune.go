@@ -144,10 +144,10 @@ func (s Suggestion) Command() string {
 
 // Analyse builds the report of h.
 func Analyse(h History, o Options) Report {
-	rep := Report{Since: o.Since, Until: o.Until, Service: o.Service}
+	rep := Report{Since: o.Since, Until: o.Until, Service: o.Service, Alerts: []AlertStat{}, Findings: []Finding{}}
 	idx := indexCalls(h.Calls)
 	alerts, fps := alertFindings(h.Alerts, idx, o)
-	rep.Alerts = alerts
+	rep.Alerts = append(rep.Alerts, alerts...)
 	services := serviceStats(h, alerts, o)
 	rep.Findings = append(rep.Findings, fps...)
 	rep.Findings = append(rep.Findings, thrashFindings(h.Scales, h.Decisions, incidentsOf(h.Alerts), o)...)
