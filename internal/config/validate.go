@@ -254,7 +254,8 @@ func (v *validator) llmProvider(l *LLM, p provider.Profile, planner string) {
 	}
 	if l.Endpoint != "" {
 		if _, err := p.Endpoint(l.Endpoint); err != nil {
-			v.add(&l.Endpoint, l.Endpoint, "is not an endpoint of provider "+l.Provider, err.Error())
+			_, fix, _ := strings.Cut(err.Error(), ": ")
+			v.add(&l.Endpoint, l.Endpoint, "is not an endpoint of provider "+l.Provider, fix)
 		}
 	}
 }

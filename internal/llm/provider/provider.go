@@ -7,6 +7,7 @@
 package provider
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -239,7 +240,7 @@ func Names() []Name {
 }
 
 // ErrUnknown is a provider or endpoint the table does not have.
-var ErrUnknown = fmt.Errorf("unknown llm provider")
+var ErrUnknown = errors.New("unknown to the provider table")
 
 // Lookup finds a provider's profile by its configured name (case and
 // surrounding space ignored).
@@ -250,7 +251,7 @@ func Lookup(name string) (Profile, error) {
 			return p, nil
 		}
 	}
-	return Profile{}, fmt.Errorf("%w %q: set LLM_PROVIDER to one of %s", ErrUnknown, name, joinNames())
+	return Profile{}, fmt.Errorf("llm provider %q is %w: set LLM_PROVIDER to one of %s", name, ErrUnknown, joinNames())
 }
 
 // Endpoint finds a named endpoint; "" is the first one.
@@ -265,7 +266,7 @@ func (p Profile) Endpoint(name string) (Endpoint, error) {
 		for _, e := range p.Endpoints {
 			names = append(names, e.Name)
 		}
-		return Endpoint{}, fmt.Errorf("%w: endpoint %q of %s: set LLM_ENDPOINT to %s, or LLM_BASE_URL", ErrUnknown, name, p.Name, strings.Join(names, ", "))
+		return Endpoint{}, fmt.Errorf("endpoint %q of %s is %w: set LLM_ENDPOINT to %s, or set LLM_BASE_URL", name, p.Name, ErrUnknown, strings.Join(names, ", "))
 	}
 	return p.Endpoints[i], nil
 }
