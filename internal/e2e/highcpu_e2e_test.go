@@ -98,7 +98,7 @@ func TestHighCPUIncidentScalesBackendOnTheRealStack(t *testing.T) {
 	msgs := hook.received()
 	found := false
 	for _, m := range msgs {
-		if strings.Contains(m, "backend") && strings.Contains(m, "3") && strings.Contains(m, "4") && strings.Contains(m, ns) {
+		if strings.Contains(m, ns+"/backend from 3 to 4 replicas") && strings.Contains(m, "namespace "+ns) {
 			found = true
 		}
 	}
