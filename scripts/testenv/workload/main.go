@@ -5,6 +5,9 @@
 // metrics), computed from a load model and each workload's real state. A
 // workload's CPU demand is shared by its ready pods, so scaling backend from 3
 // to 4 lowers each pod's CPU once the API server reports the fourth pod ready.
+// A container whose memory demand is over its limit is OOM-killed: its
+// restart count and last termination (OOMKilled) are written to the pod's
+// status, as a kubelet would (kwok does not).
 //
 // The load comes from a scenario (JSON, see Scenario) given with -scenario and
 // changed at run time over HTTP:
@@ -82,6 +85,10 @@ func run(listen, kubeconfig, scenarioFile string) error {
 		close(synced)
 	}()
 	srv := &server{model: NewModel(s, time.Now()), watch: w, synced: synced}
+	go func() {
+		<-synced
+		(&kubelet{cs: cs, model: srv.model, watch: w, every: 2 * time.Second}).run(ctx)
+	}()
 	hs := &http.Server{Addr: listen, Handler: srv.routes(), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()

@@ -421,3 +421,33 @@ func (f families) text() string {
 	}
 	return b.String()
 }
+
+// OOM is a container the model OOM-kills, with its restart count so far.
+type OOM struct {
+	Namespace, Pod, Container string
+	Restarts                  int32
+}
+
+// OOMKilled advances the model to now and lists the running containers whose
+// memory demand is over their limit, with the restarts the model counted.
+func (m *Model) OOMKilled(c Cluster, now time.Time) []OOM {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.advance(c, now)
+	var out []OOM
+	for _, p := range c.Pods {
+		l, ok := m.load(p.Namespace, p.Workload)
+		if !ok || !p.Running || len(p.Containers) == 0 {
+			continue
+		}
+		ct := p.Containers[0]
+		if ct.MemLimit <= 0 || l.MemoryBytesPerPod <= ct.MemLimit {
+			continue
+		}
+		n := m.counters[series("kube_pod_container_status_restarts_total", ctrLabels(p, ct))]
+		if n >= 1 {
+			out = append(out, OOM{Namespace: p.Namespace, Pod: p.Name, Container: ct.Name, Restarts: int32(n)})
+		}
+	}
+	return out
+}
