@@ -14,7 +14,7 @@ BIN       := bin/ops-skill
 .PHONY: help build test test-unit lint demo bench clean snapshot package-test
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
 
 build: ## build bin/ops-skill (CGO off, trimmed, versioned)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ops-skill
@@ -33,6 +33,7 @@ lint: ## gofmt and go vet (with and without the integration tag)
 	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
+	$(GO) vet -tags e2e ./internal/e2e
 
 demo: build ## run the spec's three incidents on the simulated platform
 	@for a in "Alert: Backend service CPU at 85% for 5 minutes" \
@@ -53,7 +54,7 @@ package-test: ## as root: snapshot for this platform, check dist/, dpkg -i the .
 clean: ## remove build outputs
 	rm -rf bin dist
 
-.PHONY: testenv-up testenv-down test-integration
+.PHONY: testenv-up testenv-down test-integration e2e
 
 testenv-up: ## start the local stack of real servers (Kubernetes, ...); settings in .testenv/env
 	bash scripts/testenv/up.sh
@@ -63,3 +64,7 @@ testenv-down: ## stop the local stack of real servers
 
 test-integration: testenv-up ## integration tests (build tag integration) against the local stack, left running
 	set -a && . ./.testenv/env && set +a && $(GO) test -tags integration -count=1 -timeout 30m ./...
+
+e2e: testenv-up ## the spec's incidents end to end: the built binary, configured as a user would, on the local stack with the live workload model (about 6 min); stops the stack after
+	set -a && . ./.testenv/env && set +a && $(GO) test -count=1 -timeout 20m -tags e2e -v ./internal/e2e; \
+	  status=$$?; $(MAKE) --no-print-directory testenv-down; exit $$status

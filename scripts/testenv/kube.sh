@@ -229,6 +229,11 @@ start_apiserver() {
 # the node then went NotReady for a few seconds, which made every pod not
 # ready mid-test (seen in CI: "waiting for 3 Running pods ... last saw 0").
 # The simulated node cannot really fail, so a late heartbeat is only load.
+# kwok's heartbeat-with-lease stage patches the node's status only every 10-20
+# minutes and relies on the node Lease in between: without
+# --node-lease-duration-seconds kwok keeps no Lease, the controller marked the
+# node NotReady 5 minutes after each status patch, and every pod on it got
+# Ready=False for good (kwok does not make them ready again).
 start_controllers() {
 	start kube-controller-manager "$BIN/kube-controller-manager" --kubeconfig "$STATE/kubeconfig" \
 		--leader-elect=false --controllers "$CONTROLLERS" --bind-address 127.0.0.1 --secure-port 0 \
@@ -238,7 +243,7 @@ start_controllers() {
 		--bind-address 127.0.0.1 --secure-port 0
 	start kwok "$BIN/kwok" --kubeconfig "$STATE/kubeconfig" --config "$STATE/kwok.yaml" \
 		--manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-		--node-ip 127.0.0.1 --node-port "$KWOK_PORT" --server-address "127.0.0.1:$KWOK_PORT"
+		--node-lease-duration-seconds 40 --node-ip 127.0.0.1 --node-port "$KWOK_PORT" --server-address "127.0.0.1:$KWOK_PORT"
 }
 
 # The simulated node: kwok manages it (annotation), untainted, roomy. Its

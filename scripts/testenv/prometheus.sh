@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prometheus (Debian's package) scraping the project's test exporter
-# (internal/prom/testexporter) every second, on loopback.
+# (internal/prom/testexporter) and the file_sd targets other components write
+# to .testenv/scrape.d/*.json (the workload model) every second, on loopback.
 #   scripts/testenv/prometheus.sh up|down|status
 # Env file .testenv/env.d/prometheus.env:
 #   PROMETHEUS_URL, OPS_TEST_EXPORTER_URL, PROMETHEUS_BIN, PROMTOOL_BIN,
@@ -55,6 +56,12 @@ scrape_configs:
     honor_labels: true
     static_configs:
       - targets: ['127.0.0.1:$1']
+  # Other components' scrape targets (workload.sh writes workload.json here).
+  - job_name: testenv
+    honor_labels: true
+    file_sd_configs:
+      - files: ['$TESTENV/scrape.d/*.json']
+        refresh_interval: 5s
 EOF
 }
 
@@ -83,7 +90,7 @@ comp_up() {
 		die "test exporter did not start; see $STATE/exporter.log"
 	pp=$(pick_port prometheus)
 	write_config "$ep"
-	mkdir -p "$STATE/data"
+	mkdir -p "$STATE/data" "$TESTENV/scrape.d"
 	start_bg "$PROM_PID" "$STATE/prometheus.log" prometheus --config.file="$STATE/prometheus.yml" \
 		--storage.tsdb.path="$STATE/data" --storage.tsdb.retention.time=1d \
 		--web.listen-address="127.0.0.1:$pp" --log.level=warn
