@@ -19,8 +19,9 @@ help: ## list the targets
 build: ## build bin/ops-skill (CGO off, trimmed, versioned)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ops-skill
 
-test: lint testenv-up ## the whole suite: gofmt, vet, then unit and integration tests (race detector) against the real servers on loopback, which it starts and stops (packages one at a time, so timing-sensitive cluster tests are not starved on 2 cores); then, as root, the package test
-	set -a && . ./.testenv/env && set +a && $(GO) test -race -count=1 -p 1 -timeout 30m -tags integration ./...; \
+test: lint testenv-up ## the whole suite: gofmt, vet, then unit and integration tests (race detector) against the real servers on loopback, which it starts and stops (packages one at a time, so timing-sensitive cluster tests are not starved on 2 cores), then the end-to-end incidents (make e2e's tests) on the same stack; then, as root, the package test
+	set -a && . ./.testenv/env && set +a && $(GO) test -race -count=1 -p 1 -timeout 30m -tags integration ./... && \
+	  $(GO) test -count=1 -timeout 20m -tags e2e ./internal/e2e; \
 	  status=$$?; $(MAKE) --no-print-directory testenv-down; exit $$status
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory package-test; \
 	  else echo "package-test NOT RUN: it installs the .deb with dpkg and needs root (sudo make package-test); CI runs it"; fi
