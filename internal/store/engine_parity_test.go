@@ -4,8 +4,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -133,5 +135,13 @@ func TestBothEnginesReturnTheSameResults(t *testing.T) {
 		if got := pg[name]; !reflect.DeepEqual(got, want) {
 			t.Errorf("%s:\npostgres %+v\nsqlite   %+v", name, got, want)
 		}
+	}
+}
+
+func TestOpenRefusesASearchPathWithNoSchema(t *testing.T) {
+	url := strings.Replace(newLocation(t, ""), "search_path=t_", "search_path=missing_", 1)
+	_, err := Open(context.Background(), url, newClock())
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("Open with a missing schema: %v, want ErrInvalid", err)
 	}
 }

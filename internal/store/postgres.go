@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/url"
 	"strings"
@@ -52,6 +53,14 @@ func openPostgres(ctx context.Context, dsn string, clk clock.PassiveClock) (*Sto
 	db.SetConnMaxLifetime(pgConnLifetime)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
+		return nil, fmt.Errorf("open %s: %w", name, err)
+	}
+	var schema sql.NullString
+	if err := db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil || !schema.Valid {
+		_ = db.Close()
+		if err == nil {
+			err = fmt.Errorf("%w: no schema of the search_path exists: create it first", ErrInvalid)
+		}
 		return nil, fmt.Errorf("open %s: %w", name, err)
 	}
 	return start(ctx, conn{db: db, d: postgresDialect{}}, clk, name)
