@@ -169,6 +169,9 @@ func (d deps) stateChecks(ctx context.Context, cfg config.Config) []preflight.Ch
 	out := []preflight.Check{{Group: preflight.GroupState, Name: "dir", Status: preflight.Pass, Detail: dir + " is writable"}}
 	st, err := d.openStore(ctx, cfg)
 	if err != nil {
+		if cfg.Store != "" {
+			fix = "check --store or OPS_SKILL_STORE_URL: a reachable postgres:// URL or a writable SQLite file"
+		}
 		return append(out, preflight.Check{Group: preflight.GroupState, Name: "history", Status: preflight.Fail, Kind: preflight.ErrConfig, Detail: err.Error(), Fix: fix})
 	}
 	defer st.Close()
@@ -176,7 +179,7 @@ func (d deps) stateChecks(ctx context.Context, cfg config.Config) []preflight.Ch
 	if err != nil {
 		return append(out, preflight.Check{Group: preflight.GroupState, Name: "history", Status: preflight.Fail, Detail: "cannot read the schema version: " + err.Error()})
 	}
-	return append(out, preflight.Check{Group: preflight.GroupState, Name: "history", Status: preflight.Pass, Detail: fmt.Sprintf("schema version %d", v)})
+	return append(out, preflight.Check{Group: preflight.GroupState, Name: "history", Status: preflight.Pass, Detail: fmt.Sprintf("%s, schema version %d", st.Engine(), v)})
 }
 
 // notifyChecks lists the configured channels; with sendTest, one test

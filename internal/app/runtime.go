@@ -62,12 +62,29 @@ type deps struct {
 	progName string
 }
 
+// openStore opens the history: the one place that picks its engine.
+// cfg.Store, a postgres:// URL or a SQLite file path, wins; empty is the
+// SQLite file history.db in the state directory. store.Open errors never
+// show a URL's password.
 func (d deps) openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
-	st, err := store.Open(ctx, filepath.Join(cfg.StateDir, "history.db"), d.clock)
-	if err != nil {
+	location := storeLocation(cfg)
+	st, err := store.Open(ctx, location, d.clock)
+	switch {
+	case err == nil:
+		return st, nil
+	case cfg.Store != "":
+		return nil, fmt.Errorf("open history store (check --store or OPS_SKILL_STORE_URL): %w", err)
+	default:
 		return nil, fmt.Errorf("open history in %s (set --state-dir or OPS_SKILL_STATE_DIR to a writable directory): %w", cfg.StateDir, err)
 	}
-	return st, nil
+}
+
+// storeLocation is where the history of cfg lives (see openStore).
+func storeLocation(cfg config.Config) string {
+	if cfg.Store != "" {
+		return cfg.Store
+	}
+	return filepath.Join(cfg.StateDir, "history.db")
 }
 
 // newRuntime composes everything one run needs. What it opens is released

@@ -60,6 +60,7 @@ Without a cluster configured (KUBECONFIG), it runs on the built-in simulated pla
 	pf.String("mode", "", "write mode: observe, approve or auto (env OPS_SKILL_MODE)")
 	pf.String("planner", "", "planner: auto, llm or rules (env OPS_SKILL_PLANNER)")
 	pf.String("state-dir", "", "history and state directory (env OPS_SKILL_STATE_DIR)")
+	pf.String("store", "", "history store: a postgres:// URL or a SQLite file (default history.db in the state dir; env OPS_SKILL_STORE_URL)")
 	pf.String("kubeconfig", "", "kubeconfig file (env KUBECONFIG)")
 	pf.String("context", "", "kubeconfig context")
 	pf.BoolVar(&o.simulate, "simulate", false, "run against the built-in simulated platform")

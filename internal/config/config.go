@@ -55,6 +55,11 @@ type Config struct {
 	// StateDir holds the history database and thresholds.yaml (default
 	// $XDG_STATE_HOME/ops-skill, falling back to ~/.local/state/ops-skill).
 	StateDir string `yaml:"state_dir" env:"OPS_SKILL_STATE_DIR" flag:"state-dir" example:"~/.local/state/ops-skill"`
+	// Store is where the history lives: empty for the SQLite file
+	// history.db in StateDir, a path for another SQLite file, or a
+	// postgres:// (postgresql://) URL for a PostgreSQL database that
+	// replicas share. Its password is masked whenever it is displayed.
+	Store string `yaml:"store" env:"OPS_SKILL_STORE_URL" flag:"store" example:"postgres://ops-skill@db:5432/ops?sslmode=require" config:"url"`
 
 	prov provenance // where each value came from (Source, Files)
 }

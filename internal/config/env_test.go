@@ -97,6 +97,8 @@ func TestLoadReadsEveryEnvironmentVariable(t *testing.T) {
 			func(c Config) any { return c.Agent.Planner }, "rules"},
 		{"OPS_SKILL_STATE_DIR sets the state dir", map[string]string{"OPS_SKILL_STATE_DIR": "/var/lib/ops"},
 			func(c Config) any { return c.StateDir }, "/var/lib/ops"},
+		{"OPS_SKILL_STORE_URL sets the store", map[string]string{"OPS_SKILL_STORE_URL": "postgres://ops:pw@db:5432/ops"},
+			func(c Config) any { return c.Store }, "postgres://ops:pw@db:5432/ops"},
 		{"OPS_SKILL_SERVE_LISTEN sets serve.listen", map[string]string{"OPS_SKILL_SERVE_LISTEN": ":9095"},
 			func(c Config) any { return c.Serve.Listen }, ":9095"},
 		{"OPS_SKILL_SERVE_AUTH_TOKEN_FILE sets serve.auth_token_file", map[string]string{"OPS_SKILL_SERVE_AUTH_TOKEN_FILE": "/run/token"},

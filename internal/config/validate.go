@@ -43,6 +43,7 @@ func (c Config) Validate() error {
 	if c.StateDir == "" {
 		v.add(&c.StateDir, "", "is empty", "set OPS_SKILL_STATE_DIR or --state-dir (HOME is not set to derive it)")
 	}
+	v.store(&c.Store, c.Store)
 	return errors.Join(v.errs...)
 }
 
@@ -362,4 +363,15 @@ func orList(items []string) string {
 		return strings.Join(items, "")
 	}
 	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}
+
+// store accepts an empty location (the state directory's SQLite file), a
+// SQLite file path or a PostgreSQL URL with a host; any other URL is refused.
+func (v *validator) store(p *string, s string) {
+	if !strings.Contains(s, "://") {
+		return
+	}
+	if err := checkURL(s, "postgres", "postgresql"); err != "" {
+		v.add(p, s, err, "use postgres://user@host:5432/db, or a SQLite file path, or leave it empty for the state directory's history.db")
+	}
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -63,7 +62,12 @@ type ScaleFilter struct {
 
 const listToolCallsQuery = `SELECT id, COALESCE(alert_id, 0), at, tool, target, args,
 	verdict, rule, reason, result, is_write, env FROM tool_calls
-	WHERE alert_id IS ? ORDER BY at, id`
+	WHERE alert_id = ? ORDER BY at, id`
+
+// listUnattachedToolCallsQuery is listToolCallsQuery for the calls of no alert.
+const listUnattachedToolCallsQuery = `SELECT id, COALESCE(alert_id, 0), at, tool, target, args,
+	verdict, rule, reason, result, is_write, env FROM tool_calls
+	WHERE alert_id IS NULL ORDER BY at, id`
 
 // RecordToolCall writes a tool call and returns its ID.
 func (s *Store) RecordToolCall(ctx context.Context, c ToolCallRecord) (int64, error) {
@@ -73,12 +77,12 @@ func (s *Store) RecordToolCall(ctx context.Context, c ToolCallRecord) (int64, er
 	if !knownVerdict(c.Verdict) {
 		return 0, fmt.Errorf("record tool call: %w: unknown verdict %q", ErrInvalid, c.Verdict)
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO tool_calls
+	id, err := insertID(ctx, s.db, `INSERT INTO tool_calls
 		(alert_id, at, tool, target, args, verdict, rule, reason, result, is_write, env)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		nullID(c.AlertID), nanos(s.orNow(c.At)), c.Tool, c.Target, c.Args, c.Verdict,
-		c.Rule, c.Reason, c.Result, c.Write, c.Env)
-	return insertedID(res, err, "record tool call")
+		c.Rule, c.Reason, c.Result, boolInt(c.Write), c.Env)
+	return wrapID(id, err, "record tool call")
 }
 
 // RecordIntent writes a tool call before it runs, with verdict "intent", and
@@ -115,7 +119,11 @@ func knownVerdict(v string) bool {
 // ListToolCalls returns the tool calls of an alert in the order they were made
 // (alertID 0: the calls that belong to no alert).
 func (s *Store) ListToolCalls(ctx context.Context, alertID int64) ([]ToolCallRecord, error) {
-	out, err := s.queryToolCalls(ctx, listToolCallsQuery, nullID(alertID))
+	q, args := listToolCallsQuery, []any{alertID}
+	if alertID == 0 {
+		q, args = listUnattachedToolCallsQuery, nil
+	}
+	out, err := s.queryToolCalls(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list tool calls: %w", err)
 	}
@@ -186,11 +194,11 @@ func (s *Store) RecordScaleEvent(ctx context.Context, e ScaleEvent) (int64, erro
 	if e.From < 0 || e.To < 0 {
 		return 0, fmt.Errorf("record scale event: %w: negative replicas %d -> %d", ErrInvalid, e.From, e.To)
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO scale_events
+	id, err := insertID(ctx, s.db, `INSERT INTO scale_events
 		(at, namespace, name, from_replicas, to_replicas, reason, rule, alert_id, env)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		nanos(s.orNow(e.At)), e.Namespace, e.Name, e.From, e.To, e.Reason, e.Rule, nullID(e.AlertID), e.Env)
-	return insertedID(res, err, "record scale event")
+	return wrapID(id, err, "record scale event")
 }
 
 // ListScaleEvents returns the scale events matching f, newest first.
@@ -240,13 +248,9 @@ func listScaleEventsQuery(f ScaleFilter) (string, []any) {
 	return q, append(args, clampLimit(f.Limit))
 }
 
-// insertedID returns the ID of the row an INSERT created, with errors wrapped
-// as "<op>: …".
-func insertedID(res sql.Result, err error, op string) (int64, error) {
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", op, err)
-	}
-	id, err := res.LastInsertId()
+// wrapID returns the ID of the row an insert wrote, with its error wrapped as
+// "<op>: …".
+func wrapID(id int64, err error, op string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", op, err)
 	}

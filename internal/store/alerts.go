@@ -92,12 +92,12 @@ func (s *Store) RecordAlert(ctx context.Context, a AlertRecord) (int64, error) {
 	if a.Outcome != OutcomePending {
 		a.FinishedAt = s.orNow(a.FinishedAt)
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO alerts (received_at, source, fingerprint, service,
+	id, err := insertID(ctx, s.db, `INSERT INTO alerts (received_at, source, fingerprint, service,
 		namespace, kind, summary, env, outcome, planner, incident_id, error, finished_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		nanos(a.ReceivedAt), a.Source, a.Fingerprint, a.Service, a.Namespace, a.Kind, a.Summary,
 		a.Env, a.Outcome, a.Planner, a.IncidentID, a.Error, nanos(a.FinishedAt))
-	return insertedID(res, err, "record alert")
+	return wrapID(id, err, "record alert")
 }
 
 // FinishAlert sets the outcome of alert id, the planner that acted, the

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -12,8 +11,8 @@ import (
 // insertAlertsBulk writes alerts in one transaction (setup for benchmarks
 // only: the product commits each record as it happens).
 func (s *Store) insertAlertsBulk(ctx context.Context, alerts []AlertRecord) error {
-	return s.writeTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO alerts (received_at, source, fingerprint, service,
+	return s.writeTx(ctx, func(tx *txn) error {
+		stmt, err := tx.tx.PrepareContext(ctx, `INSERT INTO alerts (received_at, source, fingerprint, service,
 			namespace, kind, summary, env, outcome, planner, incident_id, error, finished_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {

@@ -32,17 +32,15 @@ func (s *Store) SaveConversation(ctx context.Context, c ConversationRecord) (int
 		return 0, fmt.Errorf("save conversation: %w: env, transcript and turns are required", ErrInvalid)
 	}
 	id := c.ID
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, func(tx *txn) error {
 		if id != 0 {
 			return mustAffect(tx.ExecContext(ctx, `UPDATE conversations SET turns = ?, transcript = ?, updated_at = ?
 				WHERE id = ? AND env = ?`, c.Turns, string(c.Transcript), nanos(s.now()), id, c.Env))
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO conversations(env, started_at, updated_at, turns, transcript)
+		var err error
+		id, err = insertID(ctx, tx, `INSERT INTO conversations(env, started_at, updated_at, turns, transcript)
 			VALUES (?, ?, ?, ?, ?)`, c.Env, nanos(s.orNow(c.StartedAt)), nanos(s.now()), c.Turns, string(c.Transcript))
 		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM conversations WHERE env = ? AND id NOT IN

@@ -19,8 +19,11 @@ func (s *Store) OpenIncident(ctx context.Context, in Incident) (inc Incident, jo
 	if err != nil {
 		return Incident{}, false, fmt.Errorf("open incident: %w", err)
 	}
-	err = s.writeTx(ctx, func(tx *sql.Tx) error {
+	err = s.writeTx(ctx, func(tx *txn) error {
 		if in.Subject != "" {
+			if err := s.db.d.lock(ctx, tx, "incident\x1f"+in.Env+"\x1f"+in.Scope+"\x1f"+in.Subject); err != nil {
+				return err
+			}
 			open, found, err := openIncidentOf(ctx, tx, in.Env, in.Scope, in.Subject)
 			if err != nil || found {
 				inc, joined = open, found
@@ -38,7 +41,7 @@ func (s *Store) OpenIncident(ctx context.Context, in Incident) (inc Incident, jo
 
 // openIncidentOf returns the open (not resolved) incident of a subject, if
 // there is one.
-func openIncidentOf(ctx context.Context, tx *sql.Tx, env, scope, subject string) (Incident, bool, error) {
+func openIncidentOf(ctx context.Context, tx *txn, env, scope, subject string) (Incident, bool, error) {
 	in, err := scanIncident(tx.QueryRowContext(ctx, "SELECT "+incidentColumns+` FROM incidents
 		WHERE env = ? AND scope = ? AND subject = ? AND status != ?
 		ORDER BY opened_at, id LIMIT 1`, env, scope, subject, StatusResolved))

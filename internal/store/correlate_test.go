@@ -15,7 +15,7 @@ import (
 func openConcurrently(t *testing.T, reqs []Incident) ([]Incident, []bool) {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "h.db")
+	path := newLocation(t, filepath.Join(t.TempDir(), "h.db"))
 	clk := newClock()
 	stores := []*Store{openFile(t, path, clk), openFile(t, path, clk)}
 	got, joined, errs := make([]Incident, len(reqs)), make([]bool, len(reqs)), make([]error, len(reqs))
@@ -167,7 +167,7 @@ func TestOneOpenIncidentPerSubjectIsEnforcedByTheSchema(t *testing.T) {
 
 func TestConcurrentClaimStateHasOneWinner(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "h.db")
+	path := newLocation(t, filepath.Join(t.TempDir(), "h.db"))
 	clk := newClock()
 	stores := []*Store{openFile(t, path, clk), openFile(t, path, clk)}
 	const n = 20

@@ -40,7 +40,7 @@ func crashingWriter(path string) {
 			os.Exit(11)
 		}
 	}
-	conn, err := s.db.Conn(ctx)
+	conn, err := s.db.db.Conn(ctx)
 	if err != nil {
 		os.Exit(12)
 	}
@@ -114,7 +114,7 @@ func TestOpenWriteTransactionDoesNotBlockReaders(t *testing.T) {
 	if _, err := writer.RecordAlert(ctx, AlertRecord{Source: SourceText, Summary: "committed"}); err != nil {
 		t.Fatal(err)
 	}
-	tx, err := writer.db.BeginTx(ctx, nil)
+	tx, err := writer.db.db.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

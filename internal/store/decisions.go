@@ -52,7 +52,7 @@ func (s *Store) RecordDecision(ctx context.Context, d DecisionRecord) (int64, er
 	case d.Basis == "":
 		return 0, fmt.Errorf("record decision: %w: empty basis", ErrInvalid)
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO guard_decisions
+	id, err := insertID(ctx, s.db, `INSERT INTO guard_decisions
 		(tool_call_id, alert_id, at, kind, target, verdict, rule, reason, from_value, to_value, requested, basis, env)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(tool_call_id) DO UPDATE SET at = excluded.at, verdict = excluded.verdict, rule = excluded.rule,
@@ -60,7 +60,7 @@ func (s *Store) RecordDecision(ctx context.Context, d DecisionRecord) (int64, er
 			requested = excluded.requested, basis = excluded.basis`,
 		d.ToolCallID, nullID(d.AlertID), nanos(s.orNow(d.At)), d.Kind, d.Target, d.Verdict, d.Rule, d.Reason,
 		d.From, d.To, d.Requested, d.Basis, d.Env)
-	return insertedID(res, err, "record decision")
+	return wrapID(id, err, "record decision")
 }
 
 // ListDecisions returns the decisions matching f, oldest first.

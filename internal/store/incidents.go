@@ -65,7 +65,7 @@ func (s *Store) CreateIncident(ctx context.Context, in Incident) (Incident, erro
 	if err != nil {
 		return Incident{}, fmt.Errorf("create incident: %w", err)
 	}
-	err = s.writeTx(ctx, func(tx *sql.Tx) error {
+	err = s.writeTx(ctx, func(tx *txn) error {
 		var err error
 		in, err = s.insertIncident(ctx, tx, in)
 		return err
@@ -94,11 +94,11 @@ func (s *Store) prepareIncident(in Incident) (Incident, error) {
 
 // insertIncident numbers the incident from the day's counter and writes it,
 // within tx.
-func (s *Store) insertIncident(ctx context.Context, tx *sql.Tx, in Incident) (Incident, error) {
+func (s *Store) insertIncident(ctx context.Context, tx *txn, in Incident) (Incident, error) {
 	day := in.UpdatedAt.Format(time.DateOnly)
 	var seq int
 	if err := tx.QueryRowContext(ctx, `INSERT INTO incident_days(day, last) VALUES (?, 1)
-		ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last`, day).Scan(&seq); err != nil {
+		ON CONFLICT(day) DO UPDATE SET last = incident_days.last + 1 RETURNING last`, day).Scan(&seq); err != nil {
 		return Incident{}, err
 	}
 	in.ID = fmt.Sprintf("INC-%s-%03d", day, seq)
@@ -131,7 +131,7 @@ func (s *Store) AppendTimeline(ctx context.Context, id string, e TimelineEntry) 
 		return fmt.Errorf("append timeline %s: %w: empty kind", id, ErrInvalid)
 	}
 	now := s.now()
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, func(tx *txn) error {
 		err := mustAffect(tx.ExecContext(ctx, `UPDATE incidents SET updated_at = ? WHERE id = ?`, nanos(now), id))
 		if err != nil {
 			return err
@@ -151,7 +151,7 @@ func (s *Store) AppendTimeline(ctx context.Context, id string, e TimelineEntry) 
 func (s *Store) GetIncident(ctx context.Context, id string) (Incident, []TimelineEntry, error) {
 	var in Incident
 	var timeline []TimelineEntry
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx *txn) error {
 		var err error
 		in, err = scanIncident(tx.QueryRowContext(ctx, "SELECT "+incidentColumns+" FROM incidents WHERE id = ?", id))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -216,7 +216,7 @@ func scanIncident(r scanner) (Incident, error) {
 	return in, nil
 }
 
-func queryTimeline(ctx context.Context, tx *sql.Tx, id string) ([]TimelineEntry, error) {
+func queryTimeline(ctx context.Context, tx *txn, id string) ([]TimelineEntry, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT at, kind, text FROM incident_timeline
 		WHERE incident_id = ? ORDER BY at, id`, id)
 	if err != nil {

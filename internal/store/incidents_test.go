@@ -205,7 +205,7 @@ func TestListIncidents(t *testing.T) {
 // every ID must be distinct and the sequence must have no gaps.
 func TestConcurrentIncidentIDsAreUniqueAcrossHandles(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "h.db")
+	path := newLocation(t, filepath.Join(t.TempDir(), "h.db"))
 	clk := newClock()
 	stores := []*Store{openFile(t, path, clk), openFile(t, path, clk)}
 	const goroutines, each = 8, 10

@@ -9,7 +9,7 @@ import (
 
 func TestIntentRowIsCompletedByItsResult(t *testing.T) {
 	ctx := context.Background()
-	s := openMem(t, newClock())
+	s := openSQLiteMem(t, newClock())
 	id, err := s.RecordIntent(ctx, ToolCallRecord{Tool: "scaleDeployment", Target: "ai-data-labs/backend", Args: `{"replicas":5}`, Write: true})
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +55,7 @@ func FillToolCalls(t testing.TB, s *Store) {
 
 func TestFullDatabaseRefusesAnIntent(t *testing.T) {
 	ctx := context.Background()
-	s := openMem(t, newClock())
+	s := openSQLiteMem(t, newClock())
 	FillToolCalls(t, s)
 	_, err := s.RecordIntent(ctx, ToolCallRecord{Tool: "scaleDeployment", Target: "ai-data-labs/backend", Args: `{"replicas":5}`, Write: true})
 	if err == nil || !strings.Contains(err.Error(), "full") {

@@ -10,7 +10,7 @@ import (
 // no full table scan and no sort of the whole result, which keeps them fast
 // on large histories (see BenchmarkListAlerts100k).
 func TestListQueriesUseIndexes(t *testing.T) {
-	s := openMem(t, newClock())
+	s := openSQLiteMem(t, newClock())
 	ctx := context.Background()
 	type plan struct {
 		name   string

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
@@ -165,8 +164,9 @@ CREATE UNIQUE INDEX guard_decisions_by_call ON guard_decisions(tool_call_id);
 }
 
 // migrate applies every migration newer than the database's version, all in
-// one IMMEDIATE transaction, so two processes opening a new file at once
-// cannot both apply them. An up-to-date database is only read, so opening it
+// one write transaction (SQLite: IMMEDIATE; PostgreSQL: under an advisory
+// lock of the schema), so two processes opening a new database at once
+// cannot both apply them. Each migration's DDL passes through the dialect. An up-to-date database is only read, so opening it
 // never waits for another process's write transaction. A database newer than
 // this binary is refused.
 func (s *Store) migrate(ctx context.Context) error {
@@ -178,10 +178,14 @@ func (s *Store) migrate(ctx context.Context) error {
 	if current >= len(all) {
 		return checkVersion(current, len(all))
 	}
-	err = s.writeTx(ctx, func(tx *sql.Tx) error {
+	d := s.db.d
+	err = s.writeTx(ctx, func(tx *txn) error {
+		if err := d.lock(ctx, tx, "schema_migrations"); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-			version    INTEGER PRIMARY KEY,
-			applied_at INTEGER NOT NULL)`); err != nil {
+			version    BIGINT PRIMARY KEY,
+			applied_at BIGINT NOT NULL)`); err != nil {
 			return err
 		}
 		var applied int // read again under the lock: another process may have migrated
@@ -193,7 +197,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			return err
 		}
 		for v := applied + 1; v <= len(all); v++ {
-			if _, err := tx.ExecContext(ctx, all[v-1]); err != nil {
+			if _, err := tx.ExecContext(ctx, d.ddl(all[v-1])); err != nil {
 				return fmt.Errorf("migration %d: %w", v, err)
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)`,
@@ -230,10 +234,9 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 // database.
 func (s *Store) version(ctx context.Context) (int, error) {
 	v := 0
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx *txn) error {
 		var n int
-		if err := tx.QueryRowContext(ctx,
-			`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n); err != nil || n == 0 {
+		if err := tx.QueryRowContext(ctx, s.db.d.tableExistsQuery(), "schema_migrations").Scan(&n); err != nil || n == 0 {
 			return err
 		}
 		return tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)

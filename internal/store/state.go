@@ -43,8 +43,8 @@ func (s *Store) LoadState(ctx context.Context, env, key string) ([]byte, error) 
 // while the database is locked for writing: it must be quick and must not use
 // the Store.
 func (s *Store) UpdateState(ctx context.Context, env, key string, fn func(old []byte) ([]byte, error)) error {
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		old, err := readState(ctx, tx, env, key)
+	err := s.writeTx(ctx, func(tx *txn) error {
+		old, err := s.lockState(ctx, tx, env, key)
 		if err != nil {
 			return err
 		}
@@ -70,8 +70,8 @@ func (s *Store) UpdateState(ctx context.Context, env, key string, fn func(old []
 // must be quick and must not use the Store.
 func (s *Store) ClaimState(ctx context.Context, env, key string, claim func(old []byte) ([]byte, bool)) (bool, error) {
 	claimed := false
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		old, err := readState(ctx, tx, env, key)
+	err := s.writeTx(ctx, func(tx *txn) error {
+		old, err := s.lockState(ctx, tx, env, key)
 		if err != nil {
 			return err
 		}
@@ -88,9 +88,18 @@ func (s *Store) ClaimState(ctx context.Context, env, key string, claim func(old 
 	return claimed, nil
 }
 
+// lockState takes the lock of (env, key) for the rest of tx and reads its
+// state (see readState).
+func (s *Store) lockState(ctx context.Context, tx *txn, env, key string) ([]byte, error) {
+	if err := s.db.d.lock(ctx, tx, "guard_state\x1f"+env+"\x1f"+key); err != nil {
+		return nil, err
+	}
+	return readState(ctx, tx, env, key)
+}
+
 // readState reads the state under (env, key) within tx: nil when absent,
 // never nil when present.
-func readState(ctx context.Context, tx *sql.Tx, env, key string) ([]byte, error) {
+func readState(ctx context.Context, tx *txn, env, key string) ([]byte, error) {
 	var old []byte
 	err := tx.QueryRowContext(ctx, `SELECT value FROM guard_state WHERE env = ? AND key = ?`, env, key).Scan(&old)
 	switch {
@@ -105,7 +114,7 @@ func readState(ctx context.Context, tx *sql.Tx, env, key string) ([]byte, error)
 }
 
 // writeState stores v under (env, key) within tx; nil deletes it.
-func (s *Store) writeState(ctx context.Context, tx *sql.Tx, env, key string, v []byte) error {
+func (s *Store) writeState(ctx context.Context, tx *txn, env, key string, v []byte) error {
 	if v == nil {
 		_, err := tx.ExecContext(ctx, `DELETE FROM guard_state WHERE env = ? AND key = ?`, env, key)
 		return err

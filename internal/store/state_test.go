@@ -73,7 +73,7 @@ func TestUpdateStateErrorLeavesStateUnchanged(t *testing.T) {
 // read-modify-write would leave the counter short.
 func TestUpdateStateIsAtomicAcrossHandles(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "h.db")
+	path := newLocation(t, filepath.Join(t.TempDir(), "h.db"))
 	clk := newClock()
 	stores := []*Store{openFile(t, path, clk), openFile(t, path, clk)}
 	const goroutines, each = 8, 25

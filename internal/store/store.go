@@ -1,9 +1,15 @@
-// Package store keeps the history of ops-skill in a SQLite database: alerts and
+// Package store keeps the history of ops-skill in a database: alerts and
 // their outcome, every tool call with its guard decision, scale events,
 // incidents with their timeline, threshold changes, the guard state that
 // concurrent invocations share, and chat conversations (for chat --resume).
 //
-// The database uses the pure-Go driver modernc.org/sqlite (no cgo) in WAL mode
+// Two engines sit behind the one Store: SQLite, the embedded default, and
+// PostgreSQL, a database that several replicas share (see Open). What differs
+// between them (placeholders, DDL, locks, snapshots) is a dialect inside this
+// package; callers never know which engine they use. Both run the same
+// versioned migrations and return the same results.
+//
+// The SQLite database uses the pure-Go driver modernc.org/sqlite (no cgo) in WAL mode
 // with a busy timeout, so several processes may use the same file at once:
 // readers never block, writers queue. Every record is committed as it is
 // written, never batched into one long transaction, so a crash mid-run leaves a
@@ -22,7 +28,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -48,27 +53,40 @@ var (
 	// ErrNewerSchema means the database was migrated by a newer ops-skill; Open
 	// refuses it rather than guess at its schema.
 	ErrNewerSchema = errors.New("database schema is newer than this binary")
+	// ErrUnsupported means the operation does not exist on this engine.
+	ErrUnsupported = errors.New("not supported by this engine")
 )
 
 // Store is a handle on one history database. It is safe for concurrent use by
 // many goroutines, and several Stores (in one or many processes) may share a
 // file.
 type Store struct {
-	db  *sql.DB
+	db  conn
 	clk clock.PassiveClock
 }
 
-// Open opens the database at path, creating its directory (mode 0700) and the
-// file (mode 0600) when missing, and migrates the schema to the newest version.
-// path ":memory:" opens a private in-memory database. clk supplies the time for
-// records that carry none and for incident IDs.
-func Open(ctx context.Context, path string, clk clock.PassiveClock) (*Store, error) {
+// Open opens the history at location and migrates its schema to the newest
+// version. A postgres:// or postgresql:// URL opens that PostgreSQL database
+// (its schema from the URL's search_path, else the user's default); anything
+// else is the path of a SQLite file, whose directory (mode 0700) and file
+// (mode 0600) are created when missing, and ":memory:" a private in-memory
+// SQLite database. clk supplies the time for records that carry none and for
+// incident IDs. Errors never show a URL's password.
+func Open(ctx context.Context, location string, clk clock.PassiveClock) (*Store, error) {
 	if clk == nil {
 		return nil, errors.New("open: nil clock")
 	}
-	if path == "" {
+	if location == "" {
 		return nil, errors.New("open: empty path")
 	}
+	if IsPostgresURL(location) {
+		return openPostgres(ctx, location, clk)
+	}
+	return openSQLite(ctx, location, clk)
+}
+
+// openSQLite opens the SQLite file at path (or MemoryPath).
+func openSQLite(ctx context.Context, path string, clk clock.PassiveClock) (*Store, error) {
 	conns := 1 // every connection to ":memory:" would be a different database
 	if path != MemoryPath {
 		abs, err := prepareFile(path)
@@ -83,22 +101,29 @@ func Open(ctx context.Context, path string, clk clock.PassiveClock) (*Store, err
 	}
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)
-	s := &Store{db: db, clk: clk}
+	return start(ctx, conn{db: db, d: sqliteDialect{}}, clk, path)
+}
+
+// start migrates a newly opened database and returns its Store; name (never
+// a password) names it in errors.
+func start(ctx context.Context, c conn, clk clock.PassiveClock, name string) (*Store, error) {
+	s := &Store{db: c, clk: clk}
 	if err := s.migrateRetrying(ctx); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		_ = c.db.Close()
+		return nil, fmt.Errorf("open %s: %w", name, err)
 	}
 	return s, nil
 }
 
-// migrateRetrying migrates, retrying a few times when SQLite reports the file
-// busy: several processes opening a brand-new file race to switch it to WAL and
-// create the schema, and SQLite answers some of those races with SQLITE_BUSY
-// without waiting for the busy timeout.
+// Engine names the database engine of s: "sqlite" or "postgres".
+func (s *Store) Engine() string { return s.db.d.name() }
+
+// migrateRetrying migrates, retrying a few times when the engine reports a
+// race it does not wait out itself (SQLite: SQLITE_BUSY).
 func (s *Store) migrateRetrying(ctx context.Context) error {
 	var err error
 	for attempt := 0; attempt < 8; attempt++ {
-		if err = s.migrate(ctx); err == nil || !strings.Contains(err.Error(), "SQLITE_BUSY") {
+		if err = s.migrate(ctx); err == nil || !s.db.d.retryable(err) {
 			return err
 		}
 		select {
@@ -149,7 +174,7 @@ func dsn(path string) string {
 // Close closes the database. Records are already committed; Close only
 // releases the connections (and lets SQLite checkpoint the WAL).
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil {
+	if err := s.db.db.Close(); err != nil {
 		return fmt.Errorf("close: %w", err)
 	}
 	return nil
@@ -161,20 +186,23 @@ func (s *Store) Close() error {
 // caps a MemoryPath store (one connection) only: it lets tests make the real
 // store fail the way a full state directory does.
 func (s *Store) CapSize(ctx context.Context) error {
+	if _, ok := s.db.d.(sqliteDialect); !ok {
+		return fmt.Errorf("cap size: %w: only on SQLite", ErrUnsupported)
+	}
 	if _, err := s.db.ExecContext(ctx, `PRAGMA max_page_count = 1`); err != nil { // never below the current size
 		return fmt.Errorf("cap size: %w", err)
 	}
 	return nil
 }
 
-// writeTx runs fn in one BEGIN IMMEDIATE transaction and commits it, or rolls
-// it back when fn fails.
-func (s *Store) writeTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+// writeTx runs fn in one read-write transaction (SQLite: BEGIN IMMEDIATE)
+// and commits it, or rolls it back when fn fails.
+func (s *Store) writeTx(ctx context.Context, fn func(*txn) error) error {
+	tx, err := s.db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(&txn{tx: tx, d: s.db.d}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -183,13 +211,13 @@ func (s *Store) writeTx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 // readTx runs fn in one read-only (deferred) transaction, so that several
 // queries see the same snapshot.
-func (s *Store) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+func (s *Store) readTx(ctx context.Context, fn func(*txn) error) error {
+	tx, err := s.db.db.BeginTx(ctx, s.db.d.readOptions())
 	if err != nil {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }()
-	return fn(tx)
+	return fn(&txn{tx: tx, d: s.db.d})
 }
 
 // now returns the injected clock's time in UTC.

@@ -16,15 +16,18 @@ var t0 = time.Date(2026, 2, 16, 10, 30, 0, 0, time.UTC)
 
 func newClock() *testclock.FakePassiveClock { return testclock.NewFakePassiveClock(t0) }
 
-// openMem opens an in-memory store closed at the end of the test.
+// openMem opens a new, empty store of the engine under test (see
+// newLocation), closed at the end of the test.
 func openMem(t testing.TB, clk *testclock.FakePassiveClock) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), MemoryPath, clk)
-	if err != nil {
-		t.Fatalf("Open(:memory:): %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return openFile(t, newLocation(t, MemoryPath), clk)
+}
+
+// openSQLiteMem opens an in-memory SQLite store whatever the engine under
+// test, for the tests of SQLite's own behaviour.
+func openSQLiteMem(t testing.TB, clk *testclock.FakePassiveClock) *Store {
+	t.Helper()
+	return openFile(t, MemoryPath, clk)
 }
 
 // openFile opens a store on path, closed at the end of the test.
@@ -32,7 +35,7 @@ func openFile(t testing.TB, path string, clk *testclock.FakePassiveClock) *Store
 	t.Helper()
 	s, err := Open(context.Background(), path, clk)
 	if err != nil {
-		t.Fatalf("Open(%s): %v", path, err)
+		t.Fatalf("Open(%s): %v", RedactURL(path), err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
@@ -44,7 +47,7 @@ func TestOpenCreatesPrivateDirAndFile(t *testing.T) {
 	s := openFile(t, path, newClock())
 	var seq int
 	var name, file string
-	if err := s.db.QueryRow("PRAGMA database_list").Scan(&seq, &name, &file); err != nil {
+	if err := s.db.db.QueryRow("PRAGMA database_list").Scan(&seq, &name, &file); err != nil {
 		t.Fatal(err)
 	}
 	if file != path {
