@@ -204,9 +204,19 @@ func (s *Store) RecordScaleEvent(ctx context.Context, e ScaleEvent) (int64, erro
 // ListScaleEvents returns the scale events matching f, newest first.
 func (s *Store) ListScaleEvents(ctx context.Context, f ScaleFilter) ([]ScaleEvent, error) {
 	q, args := listScaleEventsQuery(f)
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	out, err := s.queryScaleEvents(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list scale events: %w", err)
+	}
+	return out, nil
+}
+
+// queryScaleEvents runs a query selecting the scale_events columns in the
+// order Scan reads them.
+func (s *Store) queryScaleEvents(ctx context.Context, q string, args ...any) ([]ScaleEvent, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []ScaleEvent
@@ -215,15 +225,12 @@ func (s *Store) ListScaleEvents(ctx context.Context, f ScaleFilter) ([]ScaleEven
 		var at int64
 		if err := rows.Scan(&e.ID, &at, &e.Namespace, &e.Name, &e.From, &e.To, &e.Reason, &e.Rule,
 			&e.AlertID, &e.Env); err != nil {
-			return nil, fmt.Errorf("list scale events: %w", err)
+			return nil, err
 		}
 		e.At = fromNanos(at)
 		out = append(out, e)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list scale events: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // listScaleEventsQuery builds the query of ListScaleEvents.

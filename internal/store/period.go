@@ -42,23 +42,8 @@ func (s *Store) ScaleEventsInPeriod(ctx context.Context, f PeriodFilter) ([]Scal
 	if f.Env != "" {
 		q, args = q+" AND env = ?", append(args, f.Env)
 	}
-	rows, err := s.db.QueryContext(ctx, q+" ORDER BY at, id", args...)
+	out, err := s.queryScaleEvents(ctx, q+" ORDER BY at, id", args...)
 	if err != nil {
-		return nil, fmt.Errorf("scale events in period: %w", err)
-	}
-	defer rows.Close()
-	var out []ScaleEvent
-	for rows.Next() {
-		var e ScaleEvent
-		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.Namespace, &e.Name, &e.From, &e.To, &e.Reason, &e.Rule,
-			&e.AlertID, &e.Env); err != nil {
-			return nil, fmt.Errorf("scale events in period: %w", err)
-		}
-		e.At = fromNanos(at)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("scale events in period: %w", err)
 	}
 	return out, nil
