@@ -49,7 +49,10 @@ func (o *replayOptions) run(cmd *cobra.Command, f *Factory, root *rootOptions, a
 	if err := root.checkOutput(); err != nil {
 		return err
 	}
-	if (len(args) == 0) == (o.since == "") {
+	switch {
+	case len(args) == 0 && o.since == "":
+		return usageError("give an incident ID (ops-skill incidents lists them) or --since, e.g. --since 7d")
+	case len(args) > 0 && o.since != "":
 		return usageError("give an incident ID or --since, not both")
 	}
 	since, err := parseSince(o.since, f.Now())

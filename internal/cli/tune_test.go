@@ -133,7 +133,10 @@ func TestReplayShowsWhatAChangedPolicyWouldHaveDone(t *testing.T) {
 
 func TestReplayNeedsAnIncidentOrAPeriod(t *testing.T) {
 	f, _ := plantedFactory(t)
-	if err := runRoot(f, "replay"); err == nil || !strings.Contains(err.Error(), "incident ID or --since") {
+	if err := runRoot(f, "replay"); err == nil || !strings.Contains(err.Error(), "--since, e.g. --since 7d") || strings.Contains(err.Error(), "not both") {
 		t.Errorf("replay without a subject: %v", err)
+	}
+	if err := runRoot(f, "replay", "INC-2026-01-01-001", "--since", "7d"); err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Errorf("replay with both an incident and a period: %v", err)
 	}
 }
