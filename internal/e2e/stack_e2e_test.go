@@ -3,12 +3,13 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -17,11 +18,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/duet-company/ops-skill/internal/testenv"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -38,47 +39,21 @@ type stack struct {
 	kubeconfig string // the stack's kubeconfig
 }
 
-// root is the project root (the directory of go.mod).
-func root(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
 // newStack reads the env files of the components; a missing one fails the
 // test (make e2e starts them), or skips it with OPS_E2E_SKIP_MISSING=1.
 func newStack(t *testing.T, components ...string) *stack {
 	t.Helper()
 	s := &stack{t: t, env: map[string]string{}}
 	for _, c := range components {
-		path := filepath.Join(root(t), ".testenv", "env.d", c+".env")
-		f, err := os.Open(path)
+		env, err := testenv.Read(c)
 		if err != nil {
-			msg := fmt.Sprintf("%s is not up (no %s): run make testenv-up (or make e2e)", c, path)
-			if os.Getenv("OPS_E2E_SKIP_MISSING") == "1" {
+			msg := fmt.Sprintf("%v: run make testenv-up (or make e2e)", err)
+			if errors.Is(err, os.ErrNotExist) && os.Getenv("OPS_E2E_SKIP_MISSING") == "1" {
 				t.Skip(msg)
 			}
 			t.Fatal(msg)
 		}
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-				s.env[k] = v
-			}
-		}
-		f.Close()
+		maps.Copy(s.env, env)
 	}
 	s.kubeconfig = s.env["KUBECONFIG"]
 	rc, err := clientcmd.BuildConfigFromFlags("", s.kubeconfig)
@@ -245,7 +220,7 @@ func binary(t *testing.T) string {
 		}
 		binPath = filepath.Join(dir, "ops-skill")
 		cmd := exec.Command("go", "build", "-trimpath", "-o", binPath, "./cmd/ops-skill")
-		cmd.Dir = root(t)
+		cmd.Dir = testenv.Root(t)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("%v: %s", err, out)

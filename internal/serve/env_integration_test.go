@@ -26,25 +26,6 @@ import (
 	"github.com/duet-company/ops-skill/internal/testenv"
 )
 
-// root is the project root (where go.mod is).
-func root(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("project root (go.mod) not found")
-		}
-		dir = parent
-	}
-}
-
 // testEnv reads .testenv/env.d/<component>.env (written by
 // scripts/testenv/<component>.sh up) and skips the test when it is absent.
 func testEnv(t *testing.T, component string) map[string]string {
@@ -78,7 +59,7 @@ func binary(t *testing.T) string {
 		}
 		binPath = filepath.Join(dir, "ops-skill")
 		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/ops-skill")
-		cmd.Dir = root(t)
+		cmd.Dir = testenv.Root(t)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

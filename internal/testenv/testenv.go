@@ -5,6 +5,8 @@ package testenv
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,14 +17,27 @@ import (
 // script to run, when the component is not up.
 func Load(t testing.TB, component string) map[string]string {
 	t.Helper()
-	root, err := projectRoot()
+	env, err := Read(component)
+	if errors.Is(err, os.ErrNotExist) {
+		t.Skipf("%v: run scripts/testenv/%s.sh up, or make testenv-up", err, component)
+	}
 	if err != nil {
 		t.Fatal(err)
+	}
+	return env
+}
+
+// Read reads the settings of one component; an error matching
+// os.ErrNotExist means the component is not up.
+func Read(component string) (map[string]string, error) {
+	root, err := projectRoot()
+	if err != nil {
+		return nil, err
 	}
 	path := filepath.Join(root, ".testenv", "env.d", component+".env")
 	f, err := os.Open(path)
 	if err != nil {
-		t.Skipf("%s is not running (no %s): run scripts/testenv/%s.sh up, or make testenv-up", component, path, component)
+		return nil, fmt.Errorf("%s is not running (no %s): %w", component, path, err)
 	}
 	defer f.Close()
 	env := map[string]string{}
@@ -33,9 +48,19 @@ func Load(t testing.TB, component string) map[string]string {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		t.Fatalf("read %s: %v", path, err)
+		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	return env
+	return env, nil
+}
+
+// Root is the project root, the directory of go.mod.
+func Root(t testing.TB) string {
+	t.Helper()
+	root, err := projectRoot()
+	if err != nil {
+		t.Fatal("project root (go.mod) not found above the working directory")
+	}
+	return root
 }
 
 // projectRoot walks up from the working directory to the directory of go.mod.
