@@ -54,6 +54,7 @@ func cpuQuery(ns string) string {
 // runs it, scales it to 4, the workload model spreads the same load over 4
 // ready pods (about 64%), and the verification sees it.
 func TestHighCPUIncidentScalesBackendOnTheRealStack(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	s := newStack(t, "kube", "prometheus", "workload")
 	bin := binary(t) // build first: it is the slowest step on a cold cache
