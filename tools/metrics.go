@@ -33,6 +33,9 @@ type queryMetricsArgs struct {
 	Metric    string `json:"metric,omitempty" enum:"cpu_utilization,memory_utilization,error_rate,latency_p99_ms,restarts,disk_usage,request_rate"`
 	PromQL    string `json:"promql,omitempty"`
 	Range     string `json:"range,omitempty" desc:"e.g. 15m"`
+	// Since (RFC 3339) reads a named metric now from the samples after it
+	// alone, as the verification of a change does.
+	Since string `json:"since,omitempty"`
 }
 
 func (a queryMetricsArgs) namespace() string { return a.Namespace }
@@ -93,7 +96,21 @@ func (a queryMetricsArgs) Validate() error {
 			errs = append(errs, err)
 		}
 	}
+	if a.Since != "" {
+		errs = append(errs, a.checkSince())
+	}
 	return errors.Join(errs...)
+}
+
+// checkSince: since is a time, for a named metric read now.
+func (a queryMetricsArgs) checkSince() error {
+	switch _, err := time.Parse(time.RFC3339Nano, a.Since); {
+	case err != nil:
+		return fmt.Errorf(`field "since" = %q must be an RFC 3339 time, such as 2026-12-07T10:00:00Z`, text.Clip(a.Since, 40))
+	case a.Metric == "" || a.Range != "":
+		return errors.New(`field "since" goes with "metric" and no "range"`)
+	}
+	return nil
 }
 
 func checkPromQL(q string) error {
@@ -166,6 +183,13 @@ func (mr metricsReader) query(ctx context.Context, _ *Run, a queryMetricsArgs) (
 	if a.Range != "" {
 		d, _ := parseRange(a.Range)
 		q.Start, q.Step = q.End.Add(-d), stepFor(d)
+	}
+	if a.Since != "" {
+		since, _ := time.Parse(time.RFC3339Nano, a.Since)
+		if !since.Before(q.End) {
+			return Answer{}, fmt.Errorf(`%w for %s: field "since" = %s is not in the past`, ErrInvalidArgs, QueryMetrics, a.Since)
+		}
+		q.Since = since
 	}
 	res, err := mr.metrics.Query(ctx, q)
 	if err != nil {

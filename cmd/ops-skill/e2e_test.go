@@ -205,8 +205,8 @@ func TestFreeTextAlertScalesTheBackend(t *testing.T) {
 	wantContains(t, "transcript", r.stdout,
 		`Alert: "Backend service CPU at 85% for 5 minutes"`, "Platform: SIMULATED (scenario high-cpu), namespace ai-data-labs",
 		"1. Check current state:", "2. Analyse cause:", "3. Action:", "4. Verification:", "5. Notification:",
-		"Done: scale ai-data-labs/backend from 3 to 4 replicas", "CPU after 2m: 45% (was 85%)",
-		"Resolution: Scaled ai-data-labs/backend from 3 to 4 replicas\n", "Outcome: resolved\n", "Time to resolution: 2m\n")
+		"Done: scale ai-data-labs/backend from 3 to 4 replicas", "CPU after 1m30s: 45% (was 85%)", "Waited for: the rollout of ai-data-labs/backend completed after 30s, then 4 fresh CPU samples",
+		"Resolution: Scaled ai-data-labs/backend from 3 to 4 replicas\n", "Outcome: resolved\n", "Time to resolution: 1m30s\n")
 	if r.stderr != "" {
 		t.Errorf("stderr: %q", r.stderr)
 	}

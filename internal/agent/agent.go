@@ -24,7 +24,8 @@ import (
 type Config struct {
 	MaxIterations int           // planner turns; the last one must answer without tools
 	TokenBudget   int           // prompt+completion tokens per run; past it the next turn is the final one
-	SettleTime    time.Duration // wait after a write before verifying
+	SettleTime    time.Duration // the longest wait after a write before verifying (see settle.go)
+	FreshSamples  int           // samples after a rollout that make the evidence; 0: DefaultFreshSamples
 	Mode          guard.Mode
 	MaxWrites     int
 	Env           string // "simulated" or the cluster context
@@ -104,7 +105,9 @@ type Deps struct {
 	Fallback plan.Planner // the rules planner, used when Planner fails; nil for none
 	Clock    clock.PassiveClock
 	Waiter   Waiter
-	Notifier platform.Notifier // nil: notifications stay in the transcript
+	Rollouts platform.Rollouts  // reads the rollouts of written workloads; nil: the settle maximum is waited
+	Fresh    platform.Freshness // counts the signal's samples after a rollout; nil: the rollout is the evidence
+	Notifier platform.Notifier  // nil: notifications stay in the transcript
 	History  History
 	Approver tools.Approver
 	Resolver platform.Resolver // resolves an alert's object to its workload; nil: none

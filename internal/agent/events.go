@@ -118,23 +118,55 @@ type ToolDone struct {
 	To      int64         `json:"to,omitempty"`
 }
 
-// Waiting says the run waits before verifying a write: the settle time, on
-// the wall clock on a real platform (two minutes by default, with nothing else
-// to show), on the virtual clock on the simulated one (Virtual: it passes at
-// once).
+// WaitEvidence is what a run waits for after a write before verifying it.
+type WaitEvidence string
+
+// The evidence a wait can be for (see settle.go).
+const (
+	// WaitSettleTime: nothing to watch, the settle maximum is waited.
+	WaitSettleTime WaitEvidence = "settle_time"
+	// WaitRollout: the written workloads' rollouts.
+	WaitRollout WaitEvidence = "rollout"
+	// WaitRolloutAndSamples: the rollouts, then fresh samples of the signal.
+	WaitRolloutAndSamples WaitEvidence = "rollout_and_samples"
+)
+
+// Waiting says the run waits before verifying a write: for the evidence
+// that the write took effect, at most until Until — on the wall clock on a
+// real platform, on the virtual clock on the simulated one (Virtual: it
+// passes at once).
 type Waiting struct {
 	At    time.Time     `json:"at"`
 	Until time.Time     `json:"until"`
-	For   units.Seconds `json:"forSeconds"`
+	For   units.Seconds `json:"forSeconds"` // the settle maximum
 	// Reason is what settles, e.g. "the scale of ai-data-labs/backend".
-	Reason  string `json:"reason"`
-	Virtual bool   `json:"virtual,omitempty"`
+	Reason   string       `json:"reason"`
+	Evidence WaitEvidence `json:"evidence,omitempty"` // empty: WaitSettleTime
+	Signal   string       `json:"signal,omitempty"`   // whose samples, e.g. "CPU"
+	Virtual  bool         `json:"virtual,omitempty"`
 }
 
-// String is the wait in one line: "waiting for the scale of
-// ai-data-labs/backend to settle, verifying at 10:02:00" (the clock's zone).
+// Doing is what the run waits for, without the time: "waiting for the
+// scale of ai-data-labs/backend to roll out and for fresh CPU samples".
+func (w Waiting) Doing() string {
+	switch w.Evidence {
+	case WaitRollout:
+		return fmt.Sprintf("waiting for %s to roll out", w.Reason)
+	case WaitRolloutAndSamples:
+		return fmt.Sprintf("waiting for %s to roll out and for fresh %s samples", w.Reason, w.Signal)
+	}
+	return fmt.Sprintf("waiting for %s to settle", w.Reason)
+}
+
+// String is the wait in one line, e.g. "waiting for the scale of
+// ai-data-labs/backend to roll out and for 4 fresh CPU samples, verifying by
+// 10:02:00 at the latest" (the clock's zone).
 func (w Waiting) String() string {
-	return fmt.Sprintf("waiting for %s to settle, verifying at %s", w.Reason, w.Until.Format(time.TimeOnly))
+	by := w.Until.Format(time.TimeOnly)
+	if w.Evidence == WaitRollout || w.Evidence == WaitRolloutAndSamples {
+		return fmt.Sprintf("%s, verifying by %s at the latest", w.Doing(), by)
+	}
+	return fmt.Sprintf("%s, verifying at %s", w.Doing(), by)
 }
 
 // Verified reports the re-check after the settle time.
@@ -145,8 +177,11 @@ type Verified struct {
 	After  string                `json:"after"`
 	Result platform.VerifyResult `json:"result"` // resolved, unresolved, worse, unknown
 	Detail string                `json:"detail"`
-	// Waited is the settle time waited after a write; zero when nothing was written.
+	// Waited is how long the run waited after a write; zero when nothing was written.
 	Waited units.Seconds `json:"waitedSeconds,omitempty"`
+	// Evidence says what it waited for, e.g. "the rollout of
+	// ai-data-labs/backend completed after 30s, then 4 fresh CPU samples".
+	Evidence string `json:"evidence,omitempty"`
 }
 
 // Notified reports a notification sent by code.

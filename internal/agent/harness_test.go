@@ -54,6 +54,7 @@ type setup struct {
 	state      tools.StateStore                // reuse guard state across runs
 	wrap       func(*tools.Deps)               // wraps backends (e.g. a barrier)
 	waiter     func(agent.Waiter) agent.Waiter // wraps the settle wait
+	ports      func(*compose.Platform)         // adjusts the platform's ports (rollouts, freshness)
 	approver   tools.Approver                  // asks in approve mode; nil: none
 	notify     bool                            // deliver notifications to the platform's recorder
 	notifier   platform.Notifier               // deliver notifications here instead (e.g. a notify.Fanout)
@@ -108,6 +109,9 @@ func newHarness(t testing.TB, s setup) *harness {
 		plat.Notifier = s.notifier
 	case !s.notify:
 		plat.Notifier = nil
+	}
+	if s.ports != nil {
+		s.ports(&plat)
 	}
 	if s.waiter != nil {
 		plat.Waiter = s.waiter(p)

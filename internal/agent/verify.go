@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/platform"
@@ -152,8 +153,9 @@ func volumeSignal(v tools.VolumeStatus, target float64) signal {
 	return s
 }
 
-// recheck reads the signal again by code.
-func (r *run) recheck(ctx context.Context) signal {
+// recheck reads the signal again by code; a metric only from the samples
+// after since, when the change's time is known.
+func (r *run) recheck(ctx context.Context, since time.Time) signal {
 	var outs []tools.Outcome
 	wl := map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name}
 	switch {
@@ -166,7 +168,11 @@ func (r *run) recheck(ctx context.Context) signal {
 			outs = append(outs, r.codeCall(ctx, PhaseVerify, tools.GetVolume, map[string]string{"namespace": claim.Namespace, "name": claim.Name}))
 		}
 	case r.al.Kind == alert.KindCPU || r.al.Kind == alert.KindErrorRate || r.al.Kind == alert.KindLatency:
-		outs = append(outs, r.codeCall(ctx, PhaseVerify, tools.QueryMetrics, map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name, "metric": string(metricFor(r.al.Kind))}))
+		args := map[string]string{"namespace": r.ref.Namespace, "name": r.ref.Name, "metric": string(metricFor(r.al.Kind))}
+		if !since.IsZero() {
+			args["since"] = since.UTC().Format(time.RFC3339Nano)
+		}
+		outs = append(outs, r.codeCall(ctx, PhaseVerify, tools.QueryMetrics, args))
 	default:
 		if r.ref.Name != "" {
 			outs = append(outs, r.codeCall(ctx, PhaseVerify, tools.GetServiceStatus, wl))
@@ -237,17 +243,19 @@ func (r *run) verify(ctx context.Context) {
 		r.targetFromWrites()
 	}
 	r.phase(PhaseVerify)
-	var waited units.Seconds
+	var st Settled
 	if wrote && r.a.d.Waiter != nil {
-		r.emitWaiting()
-		if err := r.a.d.Waiter.Wait(ctx, r.a.cfg.SettleTime); err != nil {
+		w := r.wanted()
+		r.emitWaiting(w)
+		var err error
+		if st, err = r.settle(ctx, w); err != nil {
 			r.sum.Error = "verification wait: " + err.Error()
 			return
 		}
-		waited = units.Seconds(r.a.cfg.SettleTime)
 	}
-	after := r.recheck(ctx)
-	v := Verified{At: r.now(), Signal: after.name, Before: r.before.text, After: after.text, Result: compare(r.before, after), Waited: waited}
+	after := r.recheck(ctx, st.Since)
+	v := Verified{At: r.now(), Signal: after.name, Before: r.before.text, After: after.text, Result: compare(r.before, after),
+		Waited: units.Seconds(st.Waited), Evidence: st.Evidence}
 	v.Detail = verifyDetail(v, wrote)
 	if wrote {
 		r.sum.TimeToResolution = units.Seconds(r.now().Sub(r.started))
@@ -259,10 +267,17 @@ func (r *run) verify(ctx context.Context) {
 	}
 }
 
-// emitWaiting says what the settle wait is for and when it ends.
-func (r *run) emitWaiting() {
+// emitWaiting says what the settle wait is for and when it ends at the latest.
+func (r *run) emitWaiting(w settleWanted) {
 	now, d := r.now(), r.a.cfg.SettleTime
-	r.emit(Waiting{At: now, Until: now.Add(d), For: units.Seconds(d), Reason: r.settling(), Virtual: r.a.cfg.Where.Simulated()})
+	ev := Waiting{At: now, Until: now.Add(d), For: units.Seconds(d), Reason: r.settling(), Virtual: r.a.cfg.Where.Simulated()}
+	if len(w.rollouts) > 0 && r.a.d.Rollouts != nil {
+		ev.Evidence = WaitRollout
+		if w.signal.Metric != "" && r.a.d.Fresh != nil {
+			ev.Evidence, ev.Signal = WaitRolloutAndSamples, samplesOf(w.signal.Metric)
+		}
+	}
+	r.emit(ev)
 }
 
 // settling names the writes that settle: "the scale of ai-data-labs/backend",

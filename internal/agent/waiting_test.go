@@ -49,11 +49,12 @@ func TestTheSettleWaitIsAnnouncedBeforeItStarts(t *testing.T) {
 			if !ok {
 				t.Fatalf("the last event before the wait is %T, want agent.Waiting", w.seen[len(w.seen)-1])
 			}
-			want := agent.Waiting{At: start, Until: start.Add(2 * time.Minute), For: got.For, Reason: "the scale of ai-data-labs/backend", Virtual: tt.virtual}
+			want := agent.Waiting{At: start, Until: start.Add(2 * time.Minute), For: got.For, Reason: "the scale of ai-data-labs/backend",
+				Evidence: agent.WaitRolloutAndSamples, Signal: "CPU", Virtual: tt.virtual}
 			if got != want || got.For.Duration() != 2*time.Minute {
 				t.Errorf("waiting = %+v, want %+v for 2m", got, want)
 			}
-			if s := got.String(); s != "waiting for the scale of ai-data-labs/backend to settle, verifying at 09:32:00" {
+			if s := got.String(); s != "waiting for the scale of ai-data-labs/backend to roll out and for fresh CPU samples, verifying by 09:32:00 at the latest" {
 				t.Errorf("line = %q", s)
 			}
 			if n := len(of[agent.Waiting](h.events)); n != 1 {

@@ -35,7 +35,7 @@ func (d deps) realPlatform(ctx context.Context, cfg *config.Config, src clusterS
 	}
 	where := platform.Where{Kind: platform.WhereCluster, Cluster: conn.Cluster, Context: conn.Context, Server: conn.Host, Namespace: conn.Namespace}
 	env := where.Env()
-	b := backends{cluster: kc, resolver: kc, volumes: kc, clock: clock.RealClock{}, waiter: realWaiter{clock.RealClock{}}, env: env, state: storeState{s: st, env: env},
+	b := backends{cluster: kc, resolver: kc, volumes: kc, rollouts: kc, clock: clock.RealClock{}, waiter: realWaiter{clock.RealClock{}}, env: env, state: storeState{s: st, env: env},
 		desc: "Platform: " + where.String() + " at " + conn.Host, where: where}
 	if err := d.attachData(*cfg, &b); err != nil {
 		return backends{}, err
@@ -106,7 +106,7 @@ func (d deps) attachData(cfg config.Config, b *backends) error {
 		if err != nil {
 			return &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("PROMETHEUS_URL: %w", err)}
 		}
-		b.metrics = m
+		b.metrics, b.fresh = m, m
 	}
 	if u := cfg.Storage.ClickHouseURL; u != "" {
 		s, err := clickhouse.New(clickhouse.Config{URL: u})

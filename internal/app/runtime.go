@@ -37,6 +37,8 @@ type backends struct {
 	notifier platform.Notifier
 	clock    clock.PassiveClock
 	waiter   agent.Waiter
+	rollouts platform.Rollouts
+	fresh    platform.Freshness
 	state    tools.StateStore
 	resolver platform.Resolver
 	env      string
@@ -48,7 +50,7 @@ type backends struct {
 // platform is what the composition acts on.
 func (b backends) platform() compose.Platform {
 	return compose.Platform{Cluster: b.cluster, Metrics: b.metrics, Storage: b.storage, Volumes: b.volumes, Health: b.health, Notifier: b.notifier,
-		Clock: b.clock, Waiter: b.waiter, State: b.state, Resolver: b.resolver, Where: b.where, Env: b.env}
+		Clock: b.clock, Waiter: b.waiter, Rollouts: b.rollouts, Fresh: b.fresh, State: b.state, Resolver: b.resolver, Where: b.where, Env: b.env}
 }
 
 // deps are the process-level inputs of the composition root.
@@ -210,7 +212,7 @@ func (d deps) platform(ctx context.Context, cfg *config.Config, opts cli.Runtime
 	}
 	p := sim.New(sc, d.clock.Now().UTC().Truncate(time.Second))
 	b := backends{cluster: p.Cluster(), resolver: p.Resolver(), volumes: p.Volumes(), metrics: p.Metrics(), storage: p.Storage(), health: p.Health(), notifier: nil,
-		clock: p.Clock(), waiter: p, state: tools.NewMemoryState(), env: store.EnvSimulated, desc: "",
+		clock: p.Clock(), waiter: p, rollouts: p.Rollouts(), fresh: p.Freshness(), state: tools.NewMemoryState(), env: store.EnvSimulated, desc: "",
 		where: platform.Where{Kind: platform.WhereSimulated, Scenario: name, Namespace: cfg.Kubernetes.Namespace}}
 	b.desc = "Platform: " + b.where.String()
 	return b, nil

@@ -37,8 +37,10 @@ type Platform struct {
 	Notifier platform.Notifier // nil: notifications stay in the transcript
 	Clock    clock.PassiveClock
 	Waiter   agent.Waiter
-	State    tools.StateStore  // the guard's memory; nil: in memory, for this process
-	Resolver platform.Resolver // resolves an alert's object to its workload; nil: none
+	Rollouts platform.Rollouts  // the rollouts the verification waits for; nil: it waits the settle maximum
+	Fresh    platform.Freshness // the signal's samples after a rollout; nil: the rollout is the evidence
+	State    tools.StateStore   // the guard's memory; nil: in memory, for this process
+	Resolver platform.Resolver  // resolves an alert's object to its workload; nil: none
 	Where    platform.Where
 	Env      string // "simulated" or the cluster context, as the history keys it
 }
@@ -139,7 +141,7 @@ func New(o Options) (*Composition, error) {
 	if o.History != nil {
 		hist = o.History
 	}
-	c.deps = agent.Deps{Registry: c.Registry, Planner: c.Planner, Fallback: c.Fallback, Clock: p.Clock, Waiter: p.Waiter,
+	c.deps = agent.Deps{Registry: c.Registry, Planner: c.Planner, Fallback: c.Fallback, Clock: p.Clock, Waiter: p.Waiter, Rollouts: p.Rollouts, Fresh: p.Fresh,
 		Notifier: p.Notifier, History: hist, Resolver: p.Resolver, Subjects: o.Subjects, Alerting: pol.Alerting}
 	if o.Subjects == nil {
 		c.deps.Subjects = NewSubjects("")
@@ -203,6 +205,6 @@ func SystemPrompt(cfg config.Config, pol guard.Policy, a agent.Config) (string, 
 // simulated receivers), its virtual clock, the guard state in memory.
 func Simulated(p *sim.Platform, namespace string) Platform {
 	return Platform{Cluster: p.Cluster(), Metrics: p.Metrics(), Storage: p.Storage(), Volumes: p.Volumes(), Health: p.Health(), Notifier: p.Notifier(),
-		Clock: p.Clock(), Waiter: p, State: tools.NewMemoryState(), Resolver: p.Resolver(), Env: store.EnvSimulated,
+		Clock: p.Clock(), Waiter: p, Rollouts: p.Rollouts(), Fresh: p.Freshness(), State: tools.NewMemoryState(), Resolver: p.Resolver(), Env: store.EnvSimulated,
 		Where: platform.Where{Kind: platform.WhereSimulated, Scenario: p.Scenario().Name, Namespace: namespace}}
 }

@@ -182,6 +182,33 @@ type MetricQuery struct {
 	// volume metric (disk_usage) is then read for that claim alone, and
 	// Target.Name is not used for it.
 	Volume string
+	// Since, when set, reads only samples taken after it: the windows of
+	// rate() and last_over_time() of an instant query are narrowed to
+	// End-Since (never widened), so a reading after a change is not a blend
+	// with the samples from before it.
+	Since time.Time
+}
+
+// Freshness counts how many samples of a named metric's series Prometheus
+// took after q.Since (the most of any one series of q.Target): the evidence
+// that a reading after a change is made of samples from after it.
+type Freshness interface {
+	FreshSamples(ctx context.Context, q MetricQuery) (int, error)
+}
+
+// RolloutProgress is how far a workload's rollout has come, as `kubectl
+// rollout status` reads it: Done once the controller observed the latest
+// spec and every desired replica is updated and available, with no old one
+// left.
+type RolloutProgress struct {
+	Done    bool   `json:"done"`
+	Failed  bool   `json:"failed,omitempty"` // e.g. the progress deadline was exceeded
+	Message string `json:"message"`
+}
+
+// Rollouts reads the rollout progress of a workload.
+type Rollouts interface {
+	RolloutProgress(ctx context.Context, ref WorkloadRef) (RolloutProgress, error)
 }
 
 // Sample is one value at one time.

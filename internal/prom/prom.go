@@ -150,10 +150,7 @@ func (c *Client) Query(ctx context.Context, q platform.MetricQuery) (platform.Me
 	if err != nil {
 		return platform.MetricResult{}, err
 	}
-	end := q.End
-	if end.IsZero() {
-		end = c.clock.Now()
-	}
+	end := c.end(q)
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	sc := &statusClient{next: c.api}
@@ -173,6 +170,14 @@ func (c *Client) Query(ctx context.Context, q platform.MetricQuery) (platform.Me
 		return platform.MetricResult{}, c.classify(ctx, label, sc.status, err)
 	}
 	return c.result(label, q.Metric != "", val, warnings, infos)
+}
+
+// end is the query's evaluation time: its End, else now.
+func (c *Client) end(q platform.MetricQuery) time.Time {
+	if q.End.IsZero() {
+		return c.clock.Now()
+	}
+	return q.End
 }
 
 // expr renders the PromQL of the query and names it for messages.
@@ -198,6 +203,9 @@ func (c *Client) expr(q platform.MetricQuery) (string, string, error) {
 		if d, err = d.forVolume(string(q.Metric), q.Volume); err != nil {
 			return "", string(q.Metric), err
 		}
+	}
+	if !q.Since.IsZero() && q.Start.IsZero() {
+		d = d.since(c.window, c.rateWindow, c.end(q).Sub(q.Since))
 	}
 	s, err := render(t, d)
 	if err != nil {

@@ -135,6 +135,15 @@ func (c *Client) data(metric string, ref platform.WorkloadRef, step time.Duratio
 	}, nil
 }
 
+// since narrows the gauge and rate windows to the d since a change, never
+// widening them: only samples taken after it count. A window shorter than
+// a second is a second, the finest PromQL duration the templates use.
+func (d TemplateData) since(window, rateWindow, after time.Duration) TemplateData {
+	after = max(after.Truncate(time.Second), time.Second)
+	d.Window, d.RateWindow = promDuration(min(window, after)), promDuration(min(rateWindow, after))
+	return d
+}
+
 // forVolume narrows the volume matchers to one claim of the namespace.
 func (d TemplateData) forVolume(metric, claim string) (TemplateData, error) {
 	if !isDNSName(claim) {

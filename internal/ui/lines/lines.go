@@ -236,7 +236,11 @@ func Verified(ev agent.Verified) []Line {
 	if status == "" {
 		status = string(ev.Result)
 	}
-	return []Line{{Place: agent.PhaseVerify, Text: first}, {Place: agent.PhaseVerify, Text: "Status: " + status, Tone: VerifiedTone(ev.Result)}}
+	out := []Line{{Place: agent.PhaseVerify, Text: first}}
+	if ev.Evidence != "" {
+		out = append(out, Line{Place: agent.PhaseVerify, Text: "Waited for: " + ev.Evidence, Tone: ToneDim})
+	}
+	return append(out, Line{Place: agent.PhaseVerify, Text: "Status: " + status, Tone: VerifiedTone(ev.Result)})
 }
 
 // VerifiedTone is what a verification result means.

@@ -124,7 +124,7 @@ func (m *Model) phaseResult(r *runState, p agent.Phase) (string, Tone) {
 			return verifiedLine(*r.verified), verifiedTone(r.verified.Result)
 		}
 		if r.running(p) && r.waiting != nil {
-			return "waiting for " + r.waiting.Reason + " to settle", ToneDim
+			return r.waiting.Doing(), ToneDim
 		}
 		if r.running(p) {
 			return "waiting for the change to settle, then reading the signal again", ToneDim

@@ -70,7 +70,7 @@ func TestTeatestWholeIncident(t *testing.T) {
 	m := runIncident(t, composition{scenario: "high-cpu", mode: guard.ModeAuto}, nil)
 	rec := m.Record()
 	requireAll(t, rec, "✓ 1. Check current state", "Decision: scale up from 3 to 4 replicas.", "guard: allowed · scale_up.cpu",
-		"CPU after 2m: 45% (was 85%)", "Status: Healthy", "Outcome            resolved", "Time to resolution 2m")
+		"CPU after 1m30s: 45% (was 85%)", "Waited for: the rollout of ai-data-labs/backend completed after 30s", "Status: Healthy", "Outcome            resolved", "Time to resolution 1m30s")
 	if m.Err() != nil || m.Aborted() {
 		t.Errorf("err %v, aborted %v", m.Err(), m.Aborted())
 	}
