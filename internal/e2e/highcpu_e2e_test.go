@@ -26,8 +26,10 @@ type summary struct {
 		} `json:"params"`
 	} `json:"actions"`
 	Verification *struct {
-		Before, After, Result string
+		Before, After, Result, Evidence string
+		Waited                          float64 `json:"waitedSeconds"`
 	} `json:"verification"`
+	TimeToResolution float64 `json:"timeToResolutionSeconds"`
 }
 
 func lastSummary(t *testing.T, out string) summary {
@@ -118,5 +120,8 @@ func TestHighCPUIncidentScalesBackendOnTheRealStack(t *testing.T) {
 	if sum.Resolution != "resolved" || sum.Verification == nil || sum.Verification.Result != "resolved" {
 		t.Errorf("resolution %q, verification %+v; want resolved", sum.Resolution, sum.Verification)
 	}
-	t.Logf("verification %+v; whole test %s", sum.Verification, time.Since(start).Round(time.Second))
+	if sum.Verification != nil && !strings.Contains(sum.Verification.Evidence, "the rollout of "+ns+"/backend completed") {
+		t.Errorf("the verification waited for %q, want the rollout of %s/backend", sum.Verification.Evidence, ns)
+	}
+	t.Logf("verification %+v; time to resolution %.1fs; whole test %s", sum.Verification, sum.TimeToResolution, time.Since(start).Round(time.Second))
 }
