@@ -39,7 +39,7 @@ build_front() {
 		log "building chdbfront ($key)"
 		mkdir -p "$(dirname "$out")"
 		(cd "$ROOT/scripts/testenv/chdbfront" && CGO_ENABLED=1 \
-			CGO_LDFLAGS="-L$CHDB_LIB -Wl,-rpath,$CHDB_LIB" go build -trimpath -o "$out.tmp" .) && mv "$out.tmp" "$out"
+			CGO_LDFLAGS="-L$CHDB_LIB -Wl,-rpath,$CHDB_LIB" go build -trimpath -o "$out.tmp.$$" .) && mv "$out.tmp.$$" "$out"
 	fi
 	FRONT_BIN=$out
 }

@@ -28,7 +28,7 @@ build_exporter() {
 	if [ ! -x "$out" ]; then
 		log "building the test exporter ($key)"
 		mkdir -p "$(dirname "$out")"
-		(cd "$ROOT" && go build -trimpath -o "$out.tmp" ./internal/prom/testexporter) && mv "$out.tmp" "$out"
+		(cd "$ROOT" && go build -trimpath -o "$out.tmp.$$" ./internal/prom/testexporter) && mv "$out.tmp.$$" "$out"
 	fi
 	EXPORTER_BIN=$out
 }

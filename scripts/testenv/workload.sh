@@ -24,7 +24,7 @@ build_workload() {
 	if [ ! -x "$out" ]; then
 		log "building the workload model ($key)"
 		mkdir -p "$(dirname "$out")"
-		(cd "$ROOT" && go build -trimpath -o "$out.tmp" ./scripts/testenv/workload) && mv "$out.tmp" "$out"
+		(cd "$ROOT" && go build -trimpath -o "$out.tmp.$$" ./scripts/testenv/workload) && mv "$out.tmp.$$" "$out"
 	fi
 	WORKLOAD_BIN=$out
 }
