@@ -36,7 +36,8 @@ var rollingTools = map[tools.Name]bool{tools.ScaleDeployment: true, tools.Restar
 type Settled struct {
 	Waited time.Duration
 	// Since is when the change took effect (the last rollout completed):
-	// the verification reads only samples after it. Zero: not known.
+	// the verification reads only samples after it. Zero: no samples are
+	// known to exist after it, so the signal is read as usual.
 	Since time.Time
 	// Complete says every piece of evidence came before the maximum.
 	Complete bool
@@ -113,20 +114,25 @@ func (r *run) settle(ctx context.Context, w settleWanted) (Settled, error) {
 		since = at
 		notes = append(notes, fmt.Sprintf("the rollout of %s completed after %s", ref, units.Duration(at.Sub(start))))
 	}
-	s := Settled{Since: since, Complete: true}
+	s := Settled{Complete: true}
 	if w.signal.Metric != "" && d.Fresh != nil {
 		n, err := r.awaitFresh(ctx, w.signal, since, deadline)
 		switch {
 		case ctx.Err() != nil:
 			return Settled{}, context.Cause(ctx)
 		case err != nil:
-			s.Complete = false
-			notes = append(notes, fmt.Sprintf("fresh %s samples could not be counted (%v)", samplesOf(w.signal.Metric), err))
+			notes = append(notes, fmt.Sprintf("fresh %s samples could not be counted: %v", samplesOf(w.signal.Metric), err))
+			return r.waitOut(ctx, start, deadline, strings.Join(notes, ", "))
 		case n < r.freshSamples():
 			s.Complete = false
 			notes = append(notes, fmt.Sprintf("only %d fresh %s samples by the settle maximum", n, samplesOf(w.signal.Metric)))
 		default:
 			notes = append(notes, fmt.Sprintf("then %d fresh %s samples", n, samplesOf(w.signal.Metric)))
+		}
+		if n > 0 {
+			// Read from the samples after the rollout only when there are
+			// some: an empty window would read as no data.
+			s.Since = since
 		}
 	}
 	s.Waited, s.Evidence = r.now().Sub(start), strings.Join(notes, ", ")

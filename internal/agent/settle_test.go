@@ -32,6 +32,13 @@ type noSamples struct{}
 
 func (noSamples) FreshSamples(context.Context, platform.MetricQuery) (int, error) { return 0, nil }
 
+// brokenSamples cannot be counted.
+type brokenSamples struct{}
+
+func (brokenSamples) FreshSamples(context.Context, platform.MetricQuery) (int, error) {
+	return 0, errors.New("Prometheus is unreachable")
+}
+
 // TestVerificationWaitsForTheEvidence: the high-CPU scale on the simulated
 // platform (new pods ready 30s after they start, a sample every 15s) waits
 // for its rollout and four fresh samples, not the fixed two minutes; what
@@ -48,7 +55,7 @@ func TestVerificationWaitsForTheEvidence(t *testing.T) {
 		{"rollout and samples", nil, 90 * time.Second,
 			"the rollout of ai-data-labs/backend completed after 30s, then 4 fresh CPU samples", true},
 		{"no Prometheus freshness: the rollout alone", func(p *compose.Platform) { p.Fresh = nil }, 30 * time.Second,
-			"the rollout of ai-data-labs/backend completed after 30s", true},
+			"the rollout of ai-data-labs/backend completed after 30s", false},
 		{"rollouts cannot be read", func(p *compose.Platform) { p.Rollouts = nil }, 2 * time.Minute,
 			"the settle maximum of 2m (rollouts cannot be read here)", false},
 		{"a rollout that does not complete", func(p *compose.Platform) { p.Rollouts = stuckRollout{} }, 2 * time.Minute,
@@ -56,7 +63,9 @@ func TestVerificationWaitsForTheEvidence(t *testing.T) {
 		{"a rollout that cannot be read", func(p *compose.Platform) { p.Rollouts = brokenRollout{} }, 2 * time.Minute,
 			"the settle maximum of 2m (the rollout of ai-data-labs/backend could not be read: the API server is unreachable)", false},
 		{"samples that do not come", func(p *compose.Platform) { p.Fresh = noSamples{} }, 2 * time.Minute,
-			"the rollout of ai-data-labs/backend completed after 30s, only 0 fresh CPU samples by the settle maximum", true},
+			"the rollout of ai-data-labs/backend completed after 30s, only 0 fresh CPU samples by the settle maximum", false},
+		{"samples that cannot be counted", func(p *compose.Platform) { p.Fresh = brokenSamples{} }, 2 * time.Minute,
+			"the settle maximum of 2m (the rollout of ai-data-labs/backend completed after 30s, fresh CPU samples could not be counted: Prometheus is unreachable)", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os/exec"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,16 @@ type toolOutcome struct {
 	Error   string         `json:"error"`
 }
 
+// times matches the instants a write records (RFC 3339, or a clock time in
+// a sentence): two identical writes made seconds apart differ only there.
+var times = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z|\b\d\d:\d\d:\d\d\b`)
+
+// sameWrite makes the record of a write comparable with that of the same
+// write in another namespace at another time.
+func sameWrite(s, ns string) string {
+	return times.ReplaceAllString(strings.ReplaceAll(s, ns, "NS"), "TIME")
+}
+
 // normalized is the outcome as JSON with the namespace replaced, so the
 // outcomes of the same write in two namespaces compare equal.
 func (o toolOutcome) normalized(t *testing.T, ns string) string {
@@ -39,7 +50,7 @@ func (o toolOutcome) normalized(t *testing.T, ns string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.ReplaceAll(string(b), ns, "NS")
+	return sameWrite(string(b), ns)
 }
 
 // historyEntries is what queryHistory answers about the actions, with the
@@ -54,7 +65,7 @@ func (u *user) historyEntries(ns string) []map[string]any {
 		Status string
 		Result struct{ Entries []map[string]any }
 	}
-	if err := json.Unmarshal([]byte(strings.ReplaceAll(out, ns, "NS")), &answer); err != nil || answer.Status != "ok" {
+	if err := json.Unmarshal([]byte(sameWrite(out, ns)), &answer); err != nil || answer.Status != "ok" {
 		u.t.Fatalf("queryHistory: %v\n%s", err, out)
 	}
 	for _, e := range answer.Result.Entries {
@@ -115,7 +126,7 @@ func clusterChange(t *testing.T, d *appsv1.Deployment) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.ReplaceAll(string(b), d.Namespace, "NS")
+	return sameWrite(string(b), d.Namespace)
 }
 
 // TestAWriteThroughMCPChangesTheClusterAsToolsCallDoes: two identical
@@ -160,7 +171,7 @@ func TestAWriteThroughMCPChangesTheClusterAsToolsCallDoes(t *testing.T) {
 	viaMCP, mode := mcpUser.mcpCall("scaleDeployment", args, "--mode", "auto")
 	t.Logf("through tools call: %+v\nthrough MCP (mode %s): %+v", viaCLI, mode, viaMCP)
 
-	if viaCLI.Status != "ok" || mode != "auto" {
+	if viaCLI.Status != "executed" || mode != "auto" {
 		t.Errorf("tools call status %q, MCP mode %q: want an applied write in auto mode", viaCLI.Status, mode)
 	}
 	if a, b := viaCLI.normalized(t, nsCLI), viaMCP.normalized(t, nsMCP); a != b {
@@ -181,7 +192,7 @@ func TestAWriteThroughMCPChangesTheClusterAsToolsCallDoes(t *testing.T) {
 	hCLI, hMCP := cliUser.historyEntries(nsCLI), mcpUser.historyEntries(nsMCP)
 	if len(hCLI) != 1 || !reflect.DeepEqual(hCLI, hMCP) {
 		t.Errorf("history after tools call: %v\nafter MCP: %v\nwant the same single scale", hCLI, hMCP)
-	} else if hCLI[0]["kind"] != "scaleDeployment" || hCLI[0]["target"] != "NS/backend" {
+	} else if hCLI[0]["kind"] != "scaleDeployment" || hCLI[0]["target"] != "NS/backend" || hCLI[0]["status"] != "executed" {
 		t.Errorf("the history entry %v is not the scale of backend", hCLI[0])
 	}
 	t.Logf("history entry: %v; whole test %s", hCLI, time.Since(start).Round(time.Second))

@@ -16,7 +16,7 @@ var freshTemplates = func() map[platform.MetricName]*template.Template {
 		platform.MetricCPU:        `container_cpu_usage_seconds_total{` + ctrSel + `}`,
 		platform.MetricMemory:     `container_memory_working_set_bytes{` + ctrSel + `}`,
 		platform.MetricErrorRate:  `http_requests_total{` + podSel + `}`,
-		platform.MetricLatencyP99: `http_request_duration_seconds_count{` + podSel + `}`,
+		platform.MetricLatencyP99: `http_request_duration_seconds_bucket{` + podSel + `}`,
 		platform.MetricRestarts:   `kube_pod_container_status_restarts_total{` + podSel + `}`,
 		platform.MetricDiskUsage:  `kubelet_volume_stats_used_bytes{` + pvcSel + `}`,
 		platform.MetricRequests:   `http_requests_total{` + podSel + `}`,
@@ -46,7 +46,11 @@ func (c *Client) FreshSamples(ctx context.Context, q platform.MetricQuery) (int,
 		}
 	}
 	end := c.end(q)
-	expr, err := render(t, d.since(end.Sub(q.Since), end.Sub(q.Since), end.Sub(q.Since)))
+	if !end.After(q.Since) {
+		return 0, nil
+	}
+	after := end.Sub(q.Since)
+	expr, err := render(t, d.since(after, after, after))
 	if err != nil {
 		return 0, fmt.Errorf("fresh samples of %s: %w", q.Metric, err)
 	}

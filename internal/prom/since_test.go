@@ -19,10 +19,10 @@ func TestSinceNarrowsTheWindowsToTheSamplesAfterAChange(t *testing.T) {
 		rate, gauge string
 	}{
 		{"no since", platform.MetricQuery{}, "[2m]", "[1m]"},
-		{"45s ago", platform.MetricQuery{Since: end.Add(-45*time.Second - 300*time.Millisecond)}, "[45s]", "[45s]"},
+		{"45.3s ago", platform.MetricQuery{Since: end.Add(-45*time.Second - 300*time.Millisecond)}, "[45s300ms]", "[45s300ms]"},
 		{"90s ago: the gauge keeps its 1m", platform.MetricQuery{Since: end.Add(-90 * time.Second)}, "[1m30s]", "[1m]"},
 		{"10m ago: both keep theirs", platform.MetricQuery{Since: end.Add(-10 * time.Minute)}, "[2m]", "[1m]"},
-		{"under a second: one second", platform.MetricQuery{Since: end.Add(-200 * time.Millisecond)}, "[1s]", "[1s]"},
+		{"under a millisecond: one", platform.MetricQuery{Since: end.Add(-200 * time.Microsecond)}, "[1ms]", "[1ms]"},
 		{"a range query is not narrowed", platform.MetricQuery{Since: end.Add(-45 * time.Second), Start: end.Add(-15 * time.Minute), Step: 15 * time.Second}, "[2m]", "[1m]"},
 	}
 	c := newClient(t, Config{URL: "http://x"})

@@ -135,12 +135,12 @@ func (c *Client) data(metric string, ref platform.WorkloadRef, step time.Duratio
 	}, nil
 }
 
-// since narrows the gauge and rate windows to the d since a change, never
-// widening them: only samples taken after it count. A window shorter than
-// a second is a second, the finest PromQL duration the templates use.
+// since narrows the gauge and rate windows to the time after a change,
+// never widening them: only samples taken after it count. PromQL durations
+// go down to the millisecond.
 func (d TemplateData) since(window, rateWindow, after time.Duration) TemplateData {
-	after = max(after.Truncate(time.Second), time.Second)
-	d.Window, d.RateWindow = promDuration(min(window, after)), promDuration(min(rateWindow, after))
+	narrow := func(w time.Duration) string { return promDuration(max(min(w, after), time.Millisecond)) }
+	d.Window, d.RateWindow = narrow(window), narrow(rateWindow)
 	return d
 }
 
