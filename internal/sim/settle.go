@@ -40,6 +40,9 @@ func (m metricsPort) FreshSamples(ctx context.Context, q platform.MetricQuery) (
 		return 0, err
 	}
 	p := m.p
+	if err := checkMetricQuery(p.sc, q); err != nil {
+		return 0, err
+	}
 	now := p.clock.Now()
 	if q.Since.IsZero() || !now.After(q.Since) {
 		return 0, nil
