@@ -119,6 +119,12 @@ func TestMalformedCallsAreInvalidRecordedAndChangeNothing(t *testing.T) {
 			[]string{`field "tail" = 100000 must be between 1 and 200`}},
 		{"range too long", "queryMetrics", `{"namespace":"ai-data-labs","name":"backend","metric":"cpu_utilization","range":"9999h"}`,
 			[]string{`field "range" = "9999h" must be a duration from 1m to 168h`}},
+		{"since not a time", "queryMetrics", `{"namespace":"ai-data-labs","name":"backend","metric":"cpu_utilization","since":"5m"}`,
+			[]string{`field "since" = "5m" must be an RFC 3339 time`}},
+		{"since with a range", "queryMetrics", `{"namespace":"ai-data-labs","name":"backend","metric":"cpu_utilization","range":"15m","since":"2026-02-16T09:59:00Z"}`,
+			[]string{`field "since" goes with "metric" and no "range"`}},
+		{"since with promql", "queryMetrics", `{"promql":"up","since":"2026-02-16T09:59:00Z"}`,
+			[]string{`field "since" goes with "metric" and no "range"`}},
 		{"metric and promql", "queryMetrics", `{"namespace":"ai-data-labs","name":"backend","metric":"cpu_utilization","promql":"up"}`,
 			[]string{`give either "metric" or "promql", not both`}},
 
