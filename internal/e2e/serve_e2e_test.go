@@ -202,7 +202,7 @@ func TestAlertmanagerDeliversAKubePrometheusAlertToServe(t *testing.T) {
 	s.withCPUHistory(ns, 2.55, window, func(v float64) bool { return v > 84 })
 
 	hook := newReceiver(t)
-	u := s.user(ns, "operations:\n  auto_scaling:\n    scale_up_duration: 30s\nagent:\n  mode: auto\n",
+	u := s.user(ns, "operations:\n  auto_scaling:\n    scale_up_duration: 30s\n  agent:\n    mode: auto\n",
 		map[string]string{"PROMETHEUS_URL": s.env["PROMETHEUS_URL"], "ALERT_WEBHOOK": hook.srv.URL + "/services/e2e"})
 	token := tokenFile(t)
 	srv := u.serve(token, "--scale-period", "0", "--lease-namespace", ns)
@@ -251,7 +251,7 @@ func TestServesScalingLoopScalesAnIdleBackendDown(t *testing.T) {
 	s.withCPUHistory(ns, 0.4, window, func(v float64) bool { return v < 20 })
 
 	hook := newReceiver(t)
-	u := s.user(ns, "operations:\n  auto_scaling:\n    scale_down_duration: 30s\n    min_replicas: 2\nagent:\n  mode: auto\n",
+	u := s.user(ns, "operations:\n  auto_scaling:\n    scale_down_duration: 30s\n    min_replicas: 2\n  agent:\n    mode: auto\n",
 		map[string]string{"PROMETHEUS_URL": s.env["PROMETHEUS_URL"], "ALERT_WEBHOOK": hook.srv.URL + "/services/e2e"})
 	start := time.Now()
 	srv := u.serve(tokenFile(t), "--scale-workload", ns+"/backend", "--scale-period", "5s", "--lease-namespace", ns)
