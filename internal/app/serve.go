@@ -115,7 +115,7 @@ func serveConfig(cfg config.Config, auth serve.Auth) (serve.Config, error) {
 	if !o.HealthLoop {
 		c.HealthInterval = 0
 	}
-	c.ScalePeriod, c.EscalationPeriod = o.ScalePeriod, o.EscalationPeriod
+	c.ScalePeriod, c.EscalationPeriod, c.LedgerTTL = o.ScalePeriod, o.EscalationPeriod, o.LedgerTTL
 	for _, w := range o.ScaleWorkloads {
 		ns, name, ok := strings.Cut(strings.TrimSpace(w), "/")
 		if !ok {

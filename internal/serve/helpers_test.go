@@ -76,7 +76,7 @@ type testEnv struct {
 func quietConfig() Config {
 	c := DefaultConfig()
 	c.Auth = Auth{Token: testToken}
-	c.HealthInterval, c.ScalePeriod, c.EscalationPeriod = 0, 0, 0
+	c.HealthInterval, c.ScalePeriod, c.EscalationPeriod, c.PrunePeriod = 0, 0, 0, 0
 	return c
 }
 
