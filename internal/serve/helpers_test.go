@@ -87,8 +87,14 @@ func testPolicy() tools.Policy {
 
 func newTestEnv(t *testing.T, cfg Config, deps tools.Deps) *testEnv {
 	t.Helper()
+	return newTestEnvAt(t, cfg, deps, store.MemoryPath)
+}
+
+// newTestEnvAt is newTestEnv with the store at location.
+func newTestEnvAt(t *testing.T, cfg Config, deps tools.Deps, location string) *testEnv {
+	t.Helper()
 	fc := clocktesting.NewFakeClock(testStart)
-	st, err := store.Open(context.Background(), store.MemoryPath, fc)
+	st, err := store.Open(context.Background(), location, fc)
 	if err != nil {
 		t.Fatal(err)
 	}
