@@ -10,6 +10,7 @@ import (
 
 	testingclock "k8s.io/utils/clock/testing"
 
+	"github.com/duet-company/ops-skill/internal/notify"
 	"github.com/duet-company/ops-skill/internal/store"
 )
 
@@ -58,8 +59,9 @@ func TestAlertsOfOneSubjectInOnePayloadShareOneIncidentAndOnePage(t *testing.T) 
 	var page struct {
 		DedupKey string `json:"dedup_key"`
 	}
-	if err := json.Unmarshal([]byte(pages[0]), &page); err != nil || page.DedupKey != incs[0].ID {
-		t.Errorf("page dedup key %q (%v), want %s", page.DedupKey, err, incs[0].ID)
+	want := notify.DedupScope{Store: st.Identity(), Cluster: store.EnvSimulated}.Key(incs[0].ID)
+	if err := json.Unmarshal([]byte(pages[0]), &page); err != nil || page.DedupKey != want {
+		t.Errorf("page dedup key %q (%v), want %s", page.DedupKey, err, want)
 	}
 	_, timeline, err := st.GetIncident(context.Background(), incs[0].ID)
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 	"github.com/duet-company/ops-skill/tools"
 )
 
-const mcpToken = "e2e-secret-token-mcp"
+const mcpToken = "e2e-secret-token-mcp-0123456789abcdef"
 
 // startServeMCP runs `ops-skill serve --simulate --mcp-mode mode` in process
 // and returns the address it listens on; it stops with the test.

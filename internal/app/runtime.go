@@ -172,7 +172,7 @@ func newNotifier(cfg config.Config, st *store.Store, env string) (*notify.Fanout
 		SlackWebhook: cfg.Monitoring.AlertWebhook.Reveal(), GenericWebhook: cfg.Alerting.GenericWebhook.Reveal(),
 		PagerDutyRoutingKey: cfg.Alerting.PagerDutyRoutingKey.Reveal(), PagerDutyURL: cfg.Alerting.PagerDutyURL,
 		GrafanaURL: cfg.Monitoring.GrafanaURL, GrafanaToken: cfg.Monitoring.GrafanaToken.Reveal(), Deadline: cfg.Alerting.NotifyDeadline,
-	}, notify.Deps{Clock: clock.RealClock{}, Keys: pagerKeys{s: st, env: env}})
+	}, notify.Deps{Clock: clock.RealClock{}, Keys: pagerKeys{s: st, env: env}, Scope: notify.DedupScope{Store: st.Identity(), Cluster: env}})
 	if err != nil {
 		return nil, &cli.ExitError{Code: cli.ExitUsage, Err: err}
 	}

@@ -115,7 +115,7 @@ func serveConfig(cfg config.Config, auth serve.Auth) (serve.Config, error) {
 	if !o.HealthLoop {
 		c.HealthInterval = 0
 	}
-	c.ScalePeriod, c.EscalationPeriod = o.ScalePeriod, o.EscalationPeriod
+	c.ScalePeriod, c.EscalationPeriod, c.LedgerTTL = o.ScalePeriod, o.EscalationPeriod, o.LedgerTTL
 	for _, w := range o.ScaleWorkloads {
 		ns, name, ok := strings.Cut(strings.TrimSpace(w), "/")
 		if !ok {
@@ -130,13 +130,18 @@ func serveConfig(cfg config.Config, auth serve.Auth) (serve.Config, error) {
 }
 
 // readAuth reads the credentials from their files. Their values are never
-// printed: errors name the file only.
+// printed: errors name the file only. A file any user of the machine may
+// read, or a bearer token short enough to guess, is refused (errWeakSecret).
 func readAuth(o config.Serve) (serve.Auth, error) {
 	a := serve.Auth{AllowAnonymous: o.AllowAnonymous}
 	if o.AuthTokenFile != "" {
 		t, err := readSecretFile(o.AuthTokenFile, "--auth-token-file")
 		if err != nil {
 			return a, err
+		}
+		if len(t) < minTokenBytes {
+			return a, fmt.Errorf("%w: --auth-token-file %s: the token is %d bytes, at least %d are needed; write a new one, e.g. `openssl rand -hex 32 > %s`, and give it to Alertmanager too",
+				errWeakSecret, o.AuthTokenFile, len(t), minTokenBytes, o.AuthTokenFile)
 		}
 		a.Token = t
 	}
@@ -154,7 +159,26 @@ func readAuth(o config.Serve) (serve.Auth, error) {
 	return a, a.Validate()
 }
 
+// minTokenBytes is the shortest bearer token serve accepts: 32 bytes, the
+// length of `openssl rand -hex 16` and more than anyone guesses.
+const minTokenBytes = 32
+
+// errWeakSecret means a credentials file is readable by every user or holds
+// a token too short to be safe.
+var errWeakSecret = errors.New("weak credentials file")
+
+// readSecretFile reads the one line of a credentials file that only its
+// owner (and group) may read. The mode is that of the file a symlink names,
+// as in a Kubernetes Secret volume.
 func readSecretFile(path, flag string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", flag, err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o004 != 0 {
+		return "", fmt.Errorf("%w: %s %s: the file is readable by every user (mode %04o); make it private: `chmod 600 %s` (in a Kubernetes Secret volume, defaultMode: 0400)",
+			errWeakSecret, flag, path, perm, path)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", flag, err)

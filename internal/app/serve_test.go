@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -27,7 +28,7 @@ import (
 func TestServeSimulatedEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	token := filepath.Join(dir, "token")
-	if err := os.WriteFile(token, []byte("e2e-secret-token\n"), 0o600); err != nil {
+	if err := os.WriteFile(token, []byte("e2e-secret-token-0123456789abcdef\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	env := map[string]string{"OPS_SKILL_STATE_DIR": dir}
@@ -57,7 +58,7 @@ func TestServeSimulatedEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []int{http.StatusAccepted, http.StatusOK} {
-		if got := postWebhook(t, addr, "e2e-secret-token", body); got != want {
+		if got := postWebhook(t, addr, "e2e-secret-token-0123456789abcdef", body); got != want {
 			t.Fatalf("POST /webhook: %d, want %d", got, want)
 		}
 	}
@@ -90,7 +91,7 @@ func waitLogs(t *testing.T, lines <-chan string, msgs ...string) map[string]map[
 	t.Helper()
 	got := map[string]map[string]any{}
 	for line := range lines {
-		if strings.Contains(line, "e2e-secret-token") {
+		if strings.Contains(line, "e2e-secret-token-0123456789abcdef") {
 			t.Fatalf("a log line shows the token: %s", line)
 		}
 		var m map[string]any
@@ -124,21 +125,37 @@ func postWebhook(t *testing.T, addr, token string, body []byte) int {
 
 func TestServeReadsSecretsFromFilesOnly(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
+	write := func(name, content string, mode os.FileMode) string {
 		p := filepath.Join(dir, name)
-		_ = os.WriteFile(p, []byte(content), 0o600)
+		if err := os.WriteFile(p, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil { // whatever the umask
+			t.Fatal(err)
+		}
 		return p
 	}
+	const token = "abc123-s3cr3t-0123456789abcdef-xyz" // 34 bytes
 	tests := []struct {
-		name    string
-		opts    config.Serve
-		wantErr string
+		name     string
+		opts     config.Serve
+		wantErr  string // in the message
+		wantWeak bool   // errWeakSecret
 	}{
-		{"token", config.Serve{AuthTokenFile: write("t", "abc123\n")}, ""},
-		{"basic", config.Serve{BasicAuthFile: write("b", "alertmanager:pa:ss\n")}, ""},
-		{"empty token file", config.Serve{AuthTokenFile: write("e", "\n")}, "one non-empty line"},
-		{"basic without a colon", config.Serve{BasicAuthFile: write("n", "justuser-s3cr3t")}, "user:password"},
-		{"missing file", config.Serve{AuthTokenFile: filepath.Join(dir, "absent")}, "--auth-token-file"},
+		{"token", config.Serve{AuthTokenFile: write("t", token+"\n", 0o600)}, "", false},
+		{"token readable by its group", config.Serve{AuthTokenFile: write("g", token+"\n", 0o640)}, "", false},
+		{"token of exactly 32 bytes", config.Serve{AuthTokenFile: write("32", strings.Repeat("k", 32), 0o400)}, "", false},
+		{"basic", config.Serve{BasicAuthFile: write("b", "alertmanager:pa:ss\n", 0o600)}, "", false},
+		{"empty token file", config.Serve{AuthTokenFile: write("e", "\n", 0o600)}, "one non-empty line", false},
+		{"basic without a colon", config.Serve{BasicAuthFile: write("n", "justuser-s3cr3t", 0o600)}, "user:password", false},
+		{"missing file", config.Serve{AuthTokenFile: filepath.Join(dir, "absent")}, "--auth-token-file", false},
+		{"world-readable token file", config.Serve{AuthTokenFile: write("w", token+"\n", 0o644)},
+			"--auth-token-file " + filepath.Join(dir, "w") + ": the file is readable by every user (mode 0644); make it private: `chmod 600 " + filepath.Join(dir, "w") + "`", true},
+		{"world-readable, even read-only", config.Serve{AuthTokenFile: write("r", token+"\n", 0o444)}, "(mode 0444)", true},
+		{"world-readable basic-auth file", config.Serve{BasicAuthFile: write("wb", "alertmanager:pa:ss\n", 0o604)}, "--basic-auth-file", true},
+		{"token of 31 bytes", config.Serve{AuthTokenFile: write("31", strings.Repeat("s3cr3t", 5)+"x", 0o600)},
+			"--auth-token-file " + filepath.Join(dir, "31") + ": the token is 31 bytes, at least 32 are needed; write a new one, e.g. `openssl rand -hex 32 > " + filepath.Join(dir, "31") + "`", true},
+		{"short token, surrounding space not counted", config.Serve{AuthTokenFile: write("sp", "  s3cr3t  \n", 0o600)}, "the token is 6 bytes", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,14 +167,43 @@ func TestServeReadsSecretsFromFilesOnly(t *testing.T) {
 				t.Fatalf("err %v, want one naming %q", err, tt.wantErr)
 			case err != nil && strings.Contains(err.Error(), "s3cr3t"):
 				t.Fatalf("the error shows the secret: %v", err)
+			case errors.Is(err, errWeakSecret) != tt.wantWeak:
+				t.Fatalf("err %v: errors.Is(errWeakSecret) = %v, want %v", err, errors.Is(err, errWeakSecret), tt.wantWeak)
 			}
 			if tt.name == "basic" && (a.Username != "alertmanager" || a.Password != "pa:ss") {
 				t.Errorf("basic auth read as %q / %q", a.Username, a.Password)
 			}
-			if strings.Contains(a.String(), "abc123") {
+			if strings.Contains(a.String(), "s3cr3t") {
 				t.Error("Auth.String shows the token")
 			}
 		})
+	}
+}
+
+// TestServeRefusesAWeakTokenFileWithExit2 runs serve as a user would: a
+// world-readable token file stops it before it listens, exit 2, and the
+// message names the file and the fix.
+func TestServeRefusesAWeakTokenFileWithExit2(t *testing.T) {
+	token := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(token, []byte("e2e-secret-token-0123456789abcdef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(token, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var errOut strings.Builder
+	env := map[string]string{"OPS_SKILL_STATE_DIR": t.TempDir()}
+	d := deps{io: cli.Test(strings.NewReader(""), io.Discard, &errOut), clock: testingclock.NewFakeClock(goldenStart),
+		env: func(k string) (string, bool) { v, ok := env[k]; return v, ok }, newLLM: newModel}
+	code := Run(context.Background(), d, []string{"serve", "--simulate", "--listen", "127.0.0.1:0", "--auth-token-file", token})
+	if code != cli.ExitUsage {
+		t.Errorf("exit %d, want %d", code, cli.ExitUsage)
+	}
+	if msg := errOut.String(); !strings.Contains(msg, token) || !strings.Contains(msg, "readable by every user") || !strings.Contains(msg, "chmod 600") {
+		t.Errorf("message %q, want the file, what is wrong and chmod 600", msg)
+	}
+	if strings.Contains(errOut.String(), "e2e-secret-token") {
+		t.Error("the message shows the token")
 	}
 }
 

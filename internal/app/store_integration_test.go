@@ -24,3 +24,15 @@ func TestOpenStoreOpensPostgresForAStoreURL(t *testing.T) {
 		t.Fatalf("engine %s, want postgres", st.Engine())
 	}
 }
+
+// TestPagesOfTwoPostgresStoresNeverMerge: two PostgreSQL databases (schemas)
+// count the same incident IDs; their pages stay apart, and every handle on
+// one database pages an incident with one key.
+func TestPagesOfTwoPostgresStoresNeverMerge(t *testing.T) {
+	checkPagesApart(t, openPagerStore(t, pgtest.URL(t)), openPagerStore(t, pgtest.URL(t)))
+	url := pgtest.URL(t)
+	a, b := openPagerStore(t, url), openPagerStore(t, url)
+	if a.Identity() == "" || a.Identity() != b.Identity() {
+		t.Errorf("two handles on one database have identities %q and %q, want one", a.Identity(), b.Identity())
+	}
+}

@@ -82,6 +82,7 @@ SIGTERM stops accepting, lets work finish within --shutdown-grace, then cancels 
 	fl.Duration("scale-period", d.ScalePeriod, "how often the scaling rules are evaluated (0: never)")
 	fl.StringSlice("scale-workload", nil, "workload the scaling loop evaluates, namespace/name or name (repeatable)")
 	fl.Duration("escalation-period", d.EscalationPeriod, "how often firing alerts are checked against ESCALATION_HOURS (0: never)")
+	fl.Duration("ledger-ttl", d.LedgerTTL, "how long a handled delivery is remembered (alerts still firing: until resolved); longer than Alertmanager's repeat_interval")
 	fl.String("leader-election", d.LeaderElection, "auto, lease or none")
 	fl.String("lease-namespace", "", "namespace of the Lease (default NAMESPACE)")
 	fl.String("lease-name", d.LeaseName, "name of the Lease")

@@ -212,14 +212,17 @@ type Serve struct {
 	ScalePeriod      time.Duration `yaml:"scale_period" env:"OPS_SKILL_SERVE_SCALE_PERIOD" flag:"scale-period" example:"1m"`
 	ScaleWorkloads   []string      `yaml:"scale_workloads" env:"OPS_SKILL_SERVE_SCALE_WORKLOADS" flag:"scale-workload" example:"[ai-data-labs/backend, frontend]"`
 	EscalationPeriod time.Duration `yaml:"escalation_period" env:"OPS_SKILL_SERVE_ESCALATION_PERIOD" flag:"escalation-period" example:"1m"`
-	LeaderElection   string        `yaml:"leader_election" env:"OPS_SKILL_SERVE_LEADER_ELECTION" flag:"leader-election" example:"auto" config:"enum"` // auto, lease or none
-	LeaseNamespace   string        `yaml:"lease_namespace" env:"OPS_SKILL_SERVE_LEASE_NAMESPACE" flag:"lease-namespace" example:"ai-data-labs"`
-	LeaseName        string        `yaml:"lease_name" env:"OPS_SKILL_SERVE_LEASE_NAME" flag:"lease-name" example:"ops-skill-serve"`
-	LeaseDuration    time.Duration `yaml:"lease_duration" env:"OPS_SKILL_SERVE_LEASE_DURATION" flag:"lease-duration" example:"15s"`
-	RenewDeadline    time.Duration `yaml:"renew_deadline" env:"OPS_SKILL_SERVE_RENEW_DEADLINE" flag:"renew-deadline" example:"10s"`
-	RetryPeriod      time.Duration `yaml:"retry_period" env:"OPS_SKILL_SERVE_RETRY_PERIOD" flag:"retry-period" example:"2s"`
-	Identity         string        `yaml:"identity" env:"OPS_SKILL_SERVE_IDENTITY" flag:"identity" example:"ops-skill-0"`
-	LogLevel         string        `yaml:"log_level" env:"OPS_SKILL_SERVE_LOG_LEVEL" flag:"log-level" example:"info" config:"enum"` // debug, info, warn, error
+	// LedgerTTL is how long the delivery ledger remembers a delivery after its
+	// run (deliveries of alerts still firing are kept); then it is pruned.
+	LedgerTTL      time.Duration `yaml:"ledger_ttl" env:"OPS_SKILL_SERVE_LEDGER_TTL" flag:"ledger-ttl" example:"24h"`
+	LeaderElection string        `yaml:"leader_election" env:"OPS_SKILL_SERVE_LEADER_ELECTION" flag:"leader-election" example:"auto" config:"enum"` // auto, lease or none
+	LeaseNamespace string        `yaml:"lease_namespace" env:"OPS_SKILL_SERVE_LEASE_NAMESPACE" flag:"lease-namespace" example:"ai-data-labs"`
+	LeaseName      string        `yaml:"lease_name" env:"OPS_SKILL_SERVE_LEASE_NAME" flag:"lease-name" example:"ops-skill-serve"`
+	LeaseDuration  time.Duration `yaml:"lease_duration" env:"OPS_SKILL_SERVE_LEASE_DURATION" flag:"lease-duration" example:"15s"`
+	RenewDeadline  time.Duration `yaml:"renew_deadline" env:"OPS_SKILL_SERVE_RENEW_DEADLINE" flag:"renew-deadline" example:"10s"`
+	RetryPeriod    time.Duration `yaml:"retry_period" env:"OPS_SKILL_SERVE_RETRY_PERIOD" flag:"retry-period" example:"2s"`
+	Identity       string        `yaml:"identity" env:"OPS_SKILL_SERVE_IDENTITY" flag:"identity" example:"ops-skill-0"`
+	LogLevel       string        `yaml:"log_level" env:"OPS_SKILL_SERVE_LOG_LEVEL" flag:"log-level" example:"info" config:"enum"` // debug, info, warn, error
 }
 
 // Leader election modes of Serve.LeaderElection.
@@ -292,7 +295,7 @@ func Defaults() Config {
 		Alerting: Alerting{Enabled: true, Cooldown: 5 * time.Minute, EscalationHours: 1, NotifyDeadline: 20 * time.Second},
 		Agent:    Agent{Mode: ModeAuto, Planner: PlannerAuto, MaxWrites: 5, RunTimeout: 15 * time.Minute},
 		Serve: Serve{Listen: "127.0.0.1:9095", MaxBodyBytes: 1 << 20, QueueSize: 256, Workers: 2, RetryAfter: 5 * time.Second,
-			ShutdownGrace: 30 * time.Second, HealthLoop: true, ScalePeriod: time.Minute, EscalationPeriod: time.Minute,
+			ShutdownGrace: 30 * time.Second, HealthLoop: true, ScalePeriod: time.Minute, EscalationPeriod: time.Minute, LedgerTTL: 24 * time.Hour,
 			LeaderElection: LeaderElectionAuto, LeaseName: "ops-skill-serve", LeaseDuration: 15 * time.Second,
 			RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second, LogLevel: "info"},
 	}

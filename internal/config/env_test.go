@@ -125,6 +125,8 @@ func TestLoadReadsEveryEnvironmentVariable(t *testing.T) {
 			func(c Config) any { return c.Serve.ScaleWorkloads }, []string{"backend", "shop/web"}},
 		{"OPS_SKILL_SERVE_ESCALATION_PERIOD sets serve.escalation_period", map[string]string{"OPS_SKILL_SERVE_ESCALATION_PERIOD": "0s"},
 			func(c Config) any { return c.Serve.EscalationPeriod }, time.Duration(0)},
+		{"OPS_SKILL_SERVE_LEDGER_TTL sets serve.ledger_ttl", map[string]string{"OPS_SKILL_SERVE_LEDGER_TTL": "36h"},
+			func(c Config) any { return c.Serve.LedgerTTL }, 36 * time.Hour},
 		{"OPS_SKILL_SERVE_LEADER_ELECTION sets serve.leader_election", map[string]string{"OPS_SKILL_SERVE_LEADER_ELECTION": "Lease"},
 			func(c Config) any { return c.Serve.LeaderElection }, "lease"},
 		{"OPS_SKILL_SERVE_LEASE_NAMESPACE sets serve.lease_namespace", map[string]string{"OPS_SKILL_SERVE_LEASE_NAMESPACE": "ops"},

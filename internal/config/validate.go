@@ -350,6 +350,10 @@ func (v *validator) serve(s *Serve) {
 	for _, p := range []*time.Duration{&s.RetryAfter, &s.ShutdownGrace, &s.LeaseDuration, &s.RenewDeadline, &s.RetryPeriod} {
 		v.window(p)
 	}
+	if s.LedgerTTL < time.Hour {
+		v.add(&s.LedgerTTL, formatDuration(s.LedgerTTL), "must be at least 1h",
+			"keep deliveries longer than Alertmanager's repeat_interval (4h by default); use e.g. "+v.hint(&s.LedgerTTL))
+	}
 	for _, p := range []*time.Duration{&s.ScalePeriod, &s.EscalationPeriod} {
 		if *p < 0 {
 			v.add(p, formatDuration(*p), "must not be negative", "use 0 to switch the loop off, or e.g. "+v.hint(p))

@@ -90,6 +90,7 @@ func TestValidateNamesKeyEnvAndFix(t *testing.T) {
 		{"zero retry period", func(c *Config) { c.Serve.RetryPeriod = 0 }, "serve.retry_period", "OPS_SKILL_SERVE_RETRY_PERIOD"},
 		{"negative scale period", func(c *Config) { c.Serve.ScalePeriod = -time.Second }, "serve.scale_period", "OPS_SKILL_SERVE_SCALE_PERIOD"},
 		{"negative escalation period", func(c *Config) { c.Serve.EscalationPeriod = -time.Second }, "serve.escalation_period", "OPS_SKILL_SERVE_ESCALATION_PERIOD"},
+		{"ledger TTL shorter than an hour", func(c *Config) { c.Serve.LedgerTTL = 59 * time.Minute }, "serve.ledger_ttl", "OPS_SKILL_SERVE_LEDGER_TTL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

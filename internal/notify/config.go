@@ -61,6 +61,8 @@ type Deps struct {
 	Client *http.Client
 	// Keys remembers PagerDuty dedup keys across runs; nil keeps them in memory.
 	Keys KeyStore
+	// Scope makes PagerDuty dedup keys unique across stores and clusters.
+	Scope DedupScope
 }
 
 // New builds the Fanout of the configured channels: Slack (every
@@ -86,7 +88,7 @@ func New(cfg Config, deps Deps) (*Fanout, error) {
 		b.add(route("webhook", w, err, b.options("webhook", WebhookInterval, 1), nil))
 	}
 	if cfg.PagerDutyRoutingKey != "" {
-		p, err := NewPagerDuty(cfg.PagerDutyRoutingKey, PagerDutyOptions{SenderOptions: b.so, BaseURL: cfg.PagerDutyURL, Source: cfg.PagerDutySource, Keys: deps.Keys})
+		p, err := NewPagerDuty(cfg.PagerDutyRoutingKey, PagerDutyOptions{SenderOptions: b.so, BaseURL: cfg.PagerDutyURL, Source: cfg.PagerDutySource, Keys: deps.Keys, Scope: deps.Scope})
 		b.add(route("pagerduty", p, err, b.options("pagerduty", 0, 1), WantsPager))
 	}
 	if cfg.GrafanaURL != "" && cfg.GrafanaToken != "" {

@@ -76,11 +76,13 @@ type PagerDutyOptions struct {
 	Source string
 	// Keys remembers dedup keys across runs; nil means a MemoryKeyStore.
 	Keys KeyStore
+	// Scope makes the dedup keys unique across stores and clusters.
+	Scope DedupScope
 }
 
 // PagerDuty sends Events API v2 events: trigger when a notification
-// escalates, with the incident ID as dedup_key (re-sends attach to the same
-// alert), and resolve with the same key when a later notification for the
+// escalates, with the incident ID within its scope (store and cluster) as
+// dedup_key (re-sends attach to the same alert), and resolve with the same key when a later notification for the
 // same target and incident reports resolved. Other notifications send nothing.
 type PagerDuty struct {
 	key      secret
@@ -88,6 +90,7 @@ type PagerDuty struct {
 	source   string
 	post     poster
 	keys     KeyStore
+	scope    DedupScope
 	grafana  string
 }
 
@@ -108,7 +111,7 @@ func NewPagerDuty(routingKey string, o PagerDutyOptions) (*PagerDuty, error) {
 	}
 	p := newPoster("pagerduty", o.Client, o.Clock, routingKey)
 	return &PagerDuty{key: newSecret(routingKey), endpoint: strings.TrimRight(base, "/") + "/v2/enqueue", source: o.Source,
-		post: p, keys: o.Keys, grafana: o.GrafanaURL}, nil
+		post: p, keys: o.Keys, scope: o.Scope, grafana: o.GrafanaURL}, nil
 }
 
 // Channel is "pagerduty".
@@ -194,21 +197,24 @@ func (p *PagerDuty) send(ctx context.Context, n platform.Notification) error {
 }
 
 // Event is the event n calls for, nil when none. The dedup key is the
-// incident ID, or "ops-skill:<target>" without one. Trigger when n escalates;
-// resolve when n reports resolved and the alert open for its target has the
-// same key, so a resolved notification about another problem of the same
-// workload (another incident, or none) never resolves the page.
+// incident ID, or "ops-skill:<target>" without one, within the sender's
+// scope (DedupScope.Key). Trigger when n escalates; resolve when n reports
+// resolved and the alert open for its target has the same key, so a
+// resolved notification about another problem of the same workload (another
+// incident, or none) never resolves the page. A page opened before keys had
+// a scope (its key the bare ID) is resolved with the key it was opened with.
 func (p *PagerDuty) Event(ctx context.Context, n platform.Notification) (*PagerDutyEvent, error) {
 	target := TargetOf(n)
 	open, ok, err := p.keys.Get(ctx, target)
 	if err != nil {
 		return nil, &DeliveryError{Channel: "pagerduty", Kind: ErrUnavailable, Err: fmt.Errorf("read the dedup key: %w", err)}
 	}
-	key := firstNonEmpty(n.IncidentID, "ops-skill:"+target)
+	bare := firstNonEmpty(n.IncidentID, "ops-skill:"+target)
+	key := p.scope.Key(bare)
 	switch {
 	case n.Escalate:
 		return p.trigger(n, key), nil
-	case StateOf(n) == platform.NotifyResolved && ok && open == key:
+	case StateOf(n) == platform.NotifyResolved && ok && (open == key || open == bare):
 		return &PagerDutyEvent{EventAction: "resolve", DedupKey: open}, nil
 	}
 	return nil, nil

@@ -52,7 +52,24 @@ type Config struct {
 	// resolution arrived this long after it started (send_resolved off, or
 	// the alert was silenced).
 	FiringTTL time.Duration
+	// LedgerTTL is how long the delivery ledger remembers a delivery after
+	// its run ended (or, for a run that never finished, after its claim);
+	// the deliveries of alerts still firing are kept whatever their age.
+	// A repeat or a late retry of a delivery within it is recognised as
+	// handled; after it the delivery would run again. Longer than
+	// Alertmanager's repeat_interval (4h by default) and than ClaimTimeout.
+	LedgerTTL time.Duration
+	// PrunePeriod is how often the leader deletes the ledger's expired
+	// deliveries; zero switches pruning off.
+	PrunePeriod time.Duration
 }
+
+// DefaultLedgerTTL is the default of Config.LedgerTTL: a day, six times
+// Alertmanager's default repeat_interval (4h) and twice the 12h many teams
+// set, so a repeat of a delivery whose alert is no longer tracked as firing
+// (its resolution lost, or past FiringTTL) still finds it handled; a day of
+// deliveries is a few thousand small rows at most.
+const DefaultLedgerTTL = 24 * time.Hour
 
 // DefaultConfig returns the defaults: loopback port 9095, 1 MiB bodies, a
 // queue of 256, 2 workers, 30 s grace, the spec's 30 s health interval, a
@@ -63,6 +80,7 @@ func DefaultConfig() Config {
 		Listen: "127.0.0.1:9095", MaxBodyBytes: alert.MaxPayloadBytes, QueueSize: 256, Workers: 2,
 		RetryAfter: 5 * time.Second, ShutdownGrace: 30 * time.Second, HealthInterval: 30 * time.Second,
 		ScalePeriod: time.Minute, EscalationPeriod: time.Minute, DedupMemory: 1 << 16, ClaimTimeout: 15 * time.Minute, FiringTTL: 7 * 24 * time.Hour,
+		LedgerTTL: DefaultLedgerTTL, PrunePeriod: time.Hour,
 	}
 }
 
@@ -87,6 +105,9 @@ func (c Config) Validate() error {
 	check(c.DedupMemory >= 1, "the in-memory dedup size %d must be at least 1", c.DedupMemory)
 	check(c.ClaimTimeout >= time.Minute, "the claim timeout %s must be at least 1m (longer than a run)", c.ClaimTimeout)
 	check(c.FiringTTL >= time.Hour, "the firing TTL %s must be at least 1h", c.FiringTTL)
+	check(c.LedgerTTL >= time.Hour && c.LedgerTTL >= c.ClaimTimeout,
+		"the ledger TTL %s must be at least 1h and the claim timeout %s (longer than Alertmanager's repeat_interval)", c.LedgerTTL, c.ClaimTimeout)
+	check(c.PrunePeriod == 0 || c.PrunePeriod >= time.Second, "the prune period %s must be 0 (off) or at least 1s", c.PrunePeriod)
 	for _, w := range c.ScaleWorkloads {
 		check(w.Namespace != "" && w.Name != "", "scaling workload %q must be namespace/name", w.String())
 	}

@@ -76,7 +76,7 @@ type testEnv struct {
 func quietConfig() Config {
 	c := DefaultConfig()
 	c.Auth = Auth{Token: testToken}
-	c.HealthInterval, c.ScalePeriod, c.EscalationPeriod = 0, 0, 0
+	c.HealthInterval, c.ScalePeriod, c.EscalationPeriod, c.PrunePeriod = 0, 0, 0, 0
 	return c
 }
 
@@ -87,8 +87,14 @@ func testPolicy() tools.Policy {
 
 func newTestEnv(t *testing.T, cfg Config, deps tools.Deps) *testEnv {
 	t.Helper()
+	return newTestEnvAt(t, cfg, deps, store.MemoryPath)
+}
+
+// newTestEnvAt is newTestEnv with the store at location.
+func newTestEnvAt(t *testing.T, cfg Config, deps tools.Deps, location string) *testEnv {
+	t.Helper()
 	fc := clocktesting.NewFakeClock(testStart)
-	st, err := store.Open(context.Background(), store.MemoryPath, fc)
+	st, err := store.Open(context.Background(), location, fc)
 	if err != nil {
 		t.Fatal(err)
 	}

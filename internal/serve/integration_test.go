@@ -71,7 +71,7 @@ func metric(t *testing.T, p *proc) string {
 func TestTwoAlertmanagerPeersDeliverOnceAndResolutionClosesTheIncident(t *testing.T) {
 	am := testEnv(t, "alertmanager")
 	dir := t.TempDir()
-	token := writeToken(t, "it-"+randHex(12))
+	token := writeToken(t, "it-"+randHex(16))
 	srv := startServe(t, "serve", cleanEnv("OPS_SKILL_STATE_DIR="+dir), "--simulate", "--scenario", "clickhouse-oom",
 		"--auth-token-file", token, "--no-health-loop", "--escalation-period", "0")
 	peers := []string{startAlertmanager(t, am["ALERTMANAGER_BIN"], token, srv.url()), startAlertmanager(t, am["ALERTMANAGER_BIN"], token, srv.url())}
@@ -121,7 +121,7 @@ func TestTwoAlertmanagerPeersDeliverOnceAndResolutionClosesTheIncident(t *testin
 func TestUnauthenticatedAndOversizedRequestsAreRefused(t *testing.T) {
 	am := testEnv(t, "alertmanager")
 	dir := t.TempDir()
-	token := writeToken(t, "it-"+randHex(12))
+	token := writeToken(t, "it-"+randHex(16))
 	srv := startServe(t, "serve", cleanEnv("OPS_SKILL_STATE_DIR="+dir), "--simulate", "--auth-token-file", token,
 		"--no-health-loop", "--escalation-period", "0", "--max-body-bytes", "65536")
 	body := []byte(`{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"BackendHighCPU","service":"backend"},"annotations":{"summary":"Backend service CPU at 85% for 5 minutes"},"fingerprint":"it1","startsAt":"2026-11-26T10:00:00Z"}]}`)
@@ -152,7 +152,7 @@ func TestUnauthenticatedAndOversizedRequestsAreRefused(t *testing.T) {
 		}
 	}
 	srv.wait("webhook refused: not authenticated", 5*time.Second, "why", "wrong bearer token") // the direct request's
-	wrong := writeToken(t, "not-the-token")
+	wrong := writeToken(t, "not-the-token-"+randHex(16))
 	amURL := startAlertmanager(t, am["ALERTMANAGER_BIN"], wrong, srv.url())
 	fire(t, amURL, amAlert{Labels: map[string]string{"alertname": "BackendHighCPU", "service": "backend"},
 		Annotations: map[string]string{"summary": "Backend service CPU at 85% for 5 minutes"}, StartsAt: time.Now().UTC()})
@@ -181,7 +181,7 @@ func TestLeaderFailoverActsOnce(t *testing.T) {
 		_ = cs.CoordinationV1().Leases("default").Delete(context.Background(), lease, metav1.DeleteOptions{})
 	})
 	dir := t.TempDir()
-	token := writeToken(t, "it-"+randHex(12))
+	token := writeToken(t, "it-"+randHex(16))
 	env := cleanEnv("OPS_SKILL_STATE_DIR="+dir, "KUBECONFIG="+kc)
 	args := []string{"--simulate", "--scenario", "high-cpu", "--auth-token-file", token, "--no-health-loop", "--escalation-period", "0",
 		"--leader-election", "lease", "--lease-namespace", "default", "--lease-name", lease,

@@ -20,6 +20,7 @@ type Store interface {
 	SetIncidentStatus(ctx context.Context, id string, status store.IncidentStatus) error
 	AppendTimeline(ctx context.Context, id string, e store.TimelineEntry) error
 	RecordAlert(ctx context.Context, a store.AlertRecord) (int64, error)
+	PruneState(ctx context.Context, env, prefix string, expired func(key string, value []byte) bool) (int, error)
 }
 
 // State keys. They contain ':' so they can never be a guard state key
@@ -225,6 +226,47 @@ func (l ledger) index(ctx context.Context, fn func(map[string]time.Time)) error 
 		return fmt.Errorf("firing index: %w", err)
 	}
 	return nil
+}
+
+// prune deletes the deliveries that ended (done or cancelled), or whose run
+// was claimed, more than ttl before now, unless their alert is still firing
+// (tracked for the escalation timers): a repeat of a firing alert must still
+// find its delivery handled. A running claim older than ttl (at least the
+// claim timeout) is stale, so a new delivery would take it over anyway:
+// forgetting it changes nothing. It returns how many it deleted.
+func (l ledger) prune(ctx context.Context, now time.Time, ttl time.Duration) (int, error) {
+	firing, err := l.firingSet(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("prune the ledger: %w", err)
+	}
+	n, err := l.st.PruneState(ctx, l.env, deliveryPrefix, func(_ string, v []byte) bool {
+		var d delivery
+		if json.Unmarshal(v, &d) != nil {
+			return false // not ours to judge: kept
+		}
+		return now.Sub(d.At) > ttl && !firing[d.Fingerprint]
+	})
+	if err != nil {
+		return n, fmt.Errorf("prune the ledger: %w", err)
+	}
+	return n, nil
+}
+
+// firingSet is the set of fingerprints of the firing alerts.
+func (l ledger) firingSet(ctx context.Context) (map[string]bool, error) {
+	b, err := l.st.LoadState(ctx, l.env, firingIndexKey)
+	if err != nil || b == nil {
+		return map[string]bool{}, err
+	}
+	ix := map[string]time.Time{}
+	if err := json.Unmarshal(b, &ix); err != nil {
+		return nil, fmt.Errorf("firing index: %w", err)
+	}
+	set := make(map[string]bool, len(ix))
+	for fp := range ix {
+		set[fp] = true
+	}
+	return set, nil
 }
 
 // probe checks the store answers (readiness).

@@ -65,3 +65,13 @@ func TestLedgerOnPostgresRunsEachDeliveryOnceAcrossReplicas(t *testing.T) {
 		t.Fatalf("the other replica claimed a done delivery: %v, %v", ok, err)
 	}
 }
+
+// The pruning table on PostgreSQL.
+func TestLedgerPruneOnPostgresForgetsDeliveriesPastTheTTL(t *testing.T) {
+	st, err := store.Open(context.Background(), pgtest.URL(t), clocktesting.NewFakeClock(testStart))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	checkLedgerPrune(t, ledger{st: st, env: "prod"})
+}

@@ -29,6 +29,23 @@ func (s *Server) startLoops(ctx context.Context, t *term) {
 			s.every(ctx, "escalation", s.cfg.EscalationPeriod, func(ctx context.Context) { s.escalationRound(ctx, t) })
 		})
 	}
+	if s.cfg.PrunePeriod > 0 {
+		t.loops.Go(func() { s.every(ctx, "ledger-prune", s.cfg.PrunePeriod, s.pruneRound) })
+	}
+}
+
+// pruneRound deletes the ledger's expired deliveries (see ledger.prune), on
+// the injected clock.
+func (s *Server) pruneRound(ctx context.Context) {
+	n, err := s.led.prune(ctx, s.d.Clock.Now(), s.cfg.LedgerTTL)
+	if err != nil {
+		s.log.Warn("ledger prune failed", "error", err.Error(), "pruned", n)
+		return
+	}
+	s.m.ledgerPruned.Add(float64(n))
+	if n > 0 {
+		s.log.Info("ledger pruned", "deliveries", n, "ttl", s.cfg.LedgerTTL.String())
+	}
 }
 
 // every runs round at once, then every period until ctx ends.

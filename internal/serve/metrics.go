@@ -28,6 +28,7 @@ type Metrics struct {
 	leader          prometheus.Gauge
 	incidentsClosed prometheus.Counter
 	abandoned       *prometheus.CounterVec
+	ledgerPruned    prometheus.Counter
 }
 
 // NewMetrics creates the metrics and registers them on reg.
@@ -69,10 +70,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Incidents closed because Alertmanager reported their alert resolved."}),
 		abandoned: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ops_skill_serve_jobs_abandoned_total",
 			Help: "Jobs dropped before they ran, by why (shutdown, leadership_lost, resolved, ledger_unavailable)."}, []string{"why"}),
+		ledgerPruned: prometheus.NewCounter(prometheus.CounterOpts{Name: "ops_skill_serve_ledger_pruned_total",
+			Help: "Deliveries deleted from the ledger past serve.ledger_ttl."}),
 	}
 	for _, c := range []prometheus.Collector{m.requests, m.requestSeconds, m.alertsReceived, m.deduplicated, m.truncatedAlerts,
 		m.rejectedAlerts, m.actions, m.refusals, m.runs, m.runSeconds, m.llmCalls, m.llmTokens, m.queueDepth, m.inFlight,
-		m.loopSeconds, m.leader, m.incidentsClosed, m.abandoned} {
+		m.loopSeconds, m.leader, m.incidentsClosed, m.abandoned, m.ledgerPruned} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -160,6 +160,17 @@ CREATE INDEX guard_decisions_by_time ON guard_decisions(at);
 CREATE INDEX guard_decisions_by_alert ON guard_decisions(alert_id, at);
 CREATE UNIQUE INDEX guard_decisions_by_call ON guard_decisions(tool_call_id);
 `,
+		// Version 6: facts about the database itself, one row each: its
+		// identity (a random UUID written once, on first open; see
+		// Store.Identity), which keeps what is derived from its counters
+		// (the pager's dedup key) unique across stores.
+		`
+CREATE TABLE store_meta (
+	key        TEXT PRIMARY KEY,
+	value      TEXT NOT NULL,
+	created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
 	}
 }
 

@@ -164,3 +164,55 @@ func (s *Store) ListThresholdChanges(ctx context.Context, limit int) ([]Threshol
 	}
 	return out, nil
 }
+
+// PruneState deletes the states under env whose key starts with prefix and
+// that expired judges expired, and returns how many it deleted. Each
+// candidate is judged again on its current value under the key's lock (as in
+// UpdateState) before it goes, so a state another writer changed meanwhile
+// is judged on what it holds now, never deleted on what it held. expired
+// runs while the database is locked for writing: it must be quick and must
+// not use the Store.
+func (s *Store) PruneState(ctx context.Context, env, prefix string, expired func(key string, value []byte) bool) (int, error) {
+	candidates, err := s.stateCandidates(ctx, env, prefix, expired)
+	if err != nil {
+		return 0, fmt.Errorf("prune state %s %s*: %w", env, prefix, err)
+	}
+	n := 0
+	for _, key := range candidates {
+		err := s.writeTx(ctx, func(tx *txn) error {
+			old, err := s.lockState(ctx, tx, env, key)
+			if err != nil || old == nil || !expired(key, old) {
+				return err
+			}
+			n++
+			return s.writeState(ctx, tx, env, key, nil)
+		})
+		if err != nil {
+			return n, fmt.Errorf("prune state %s %s: %w", env, key, err)
+		}
+	}
+	return n, nil
+}
+
+// stateCandidates lists the keys under env starting with prefix whose value,
+// read without a lock, expired judges expired.
+func (s *Store) stateCandidates(ctx context.Context, env, prefix string, expired func(string, []byte) bool) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT key, value FROM guard_state WHERE env = ? AND substr(key, 1, ?) = ? ORDER BY key`,
+		env, len([]rune(prefix)), prefix)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var key string
+		var v []byte
+		if err := rows.Scan(&key, &v); err != nil {
+			return nil, err
+		}
+		if expired(key, v) {
+			keys = append(keys, key)
+		}
+	}
+	return keys, rows.Err()
+}

@@ -63,6 +63,7 @@ var (
 type Store struct {
 	db  conn
 	clk clock.PassiveClock
+	id  string // Identity, read once at open
 }
 
 // Open opens the history at location and migrates its schema to the newest
@@ -108,7 +109,11 @@ func openSQLite(ctx context.Context, path string, clk clock.PassiveClock) (*Stor
 // a password) names it in errors.
 func start(ctx context.Context, c conn, clk clock.PassiveClock, name string) (*Store, error) {
 	s := &Store{db: c, clk: clk}
-	if err := s.migrateRetrying(ctx); err != nil {
+	err := s.migrateRetrying(ctx)
+	if err == nil {
+		err = s.loadIdentity(ctx)
+	}
+	if err != nil {
 		_ = c.db.Close()
 		return nil, fmt.Errorf("open %s: %w", name, err)
 	}
