@@ -233,7 +233,11 @@ func (s *Server) runAgent(ctx context.Context, kind string, a alert.Alert) agent
 	if sum.Resolution == agent.Failed || sum.Resolution == agent.Cancelled {
 		level = slog.LevelWarn
 	}
-	s.log.Log(ctx, level, "run finished", "kind", kind, "alert", text.Clip(a.Text, 200), "target", a.Target(),
+	target := sum.Target // the workload the run resolved the alert to (a pod's alert names no workload)
+	if target == "" {
+		target = a.Target()
+	}
+	s.log.Log(ctx, level, "run finished", "kind", kind, "alert", text.Clip(a.Text, 200), "target", target,
 		"fingerprint", a.Fingerprint, "resolution", string(sum.Resolution), "headline", sum.Headline, "planner", sum.Planner,
 		"actions", len(sum.Actions), "refusals", len(sum.Refusals), "incident", sum.Incident, "escalated", sum.Escalated,
 		"alertId", sum.AlertID, "error", sum.Error, "seconds", s.d.Clock.Since(start).Seconds())
