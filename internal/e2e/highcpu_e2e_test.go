@@ -124,4 +124,30 @@ func TestHighCPUIncidentScalesBackendOnTheRealStack(t *testing.T) {
 		t.Errorf("the verification waited for %q, want the rollout of %s/backend", sum.Verification.Evidence, ns)
 	}
 	t.Logf("verification %+v; time to resolution %.1fs; whole test %s", sum.Verification, sum.TimeToResolution, time.Since(start).Round(time.Second))
+
+	// Parity: the simulated platform's high-cpu scenario, run by the same
+	// binary, decides the same: the same verdict, actions and resolution.
+	simOut, simErr, simCode, _ := u.run(time.Minute, "--simulate", "--scenario", "high-cpu", "-o", "json", "Alert: Backend service CPU at 85% for 5 minutes")
+	if simCode != 0 {
+		t.Fatalf("simulated run: exit %d: %s", simCode, simErr)
+	}
+	onStack, simulated := parityOf(sum), parityOf(lastSummary(t, simOut))
+	if onStack != simulated {
+		t.Errorf("the simulated and the real platform decided differently:\nreal:      %s\nsimulated: %s", onStack, simulated)
+	}
+	t.Logf("parity high-cpu: real %s | simulated %s", onStack, simulated)
+}
+
+// parityOf is what must agree between the platforms: the resolution, each
+// action with its status and replica change, and the verification's result.
+func parityOf(s summary) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "resolution=%s", s.Resolution)
+	for _, a := range s.Actions {
+		fmt.Fprintf(&b, " %s:%s:%d->%d", a.Tool, a.Status, a.Params.From, a.Params.To)
+	}
+	if s.Verification != nil {
+		fmt.Fprintf(&b, " verified=%s", s.Verification.Result)
+	}
+	return b.String()
 }
