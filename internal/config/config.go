@@ -111,6 +111,10 @@ type AutoScaling struct {
 type SelfHealing struct {
 	Enabled              bool          `yaml:"enabled" env:"SELF_HEAL_ENABLED" example:"true"`
 	HealthCheckInterval  time.Duration `yaml:"health_check_interval" env:"HEALTH_CHECK_INTERVAL" example:"30s"`
+	// HealthMatrixFile, when set, is a YAML file with the health matrix
+	// (the format of `ops-skill health --matrix`) used instead of the
+	// default one, whose in-cluster names resolve only inside the cluster.
+	HealthMatrixFile string `yaml:"health_matrix_file" env:"HEALTH_MATRIX_FILE" example:"/etc/ops-skill/health-matrix.yaml"`
 	RestartThreshold     int           `yaml:"restart_threshold" env:"RESTART_THRESHOLD" example:"3" config:"override"`
 	ReplacementThreshold int           `yaml:"replacement_threshold" env:"REPLACEMENT_THRESHOLD" example:"5" config:"override"`
 	RestartBudgetPerHour int           `yaml:"restart_budget_per_hour" example:"3"`

@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -57,21 +56,10 @@ func (s *stack) oomPods(ns, name string) (oom, ready, total int) {
 // ClickHouse incident: both pods of the StatefulSet want 6.2 GiB under a
 // 4 GiB limit, so the workload model OOM-kills them (restart counts and
 // OOMKilled in their status on the API server); ops-skill raises the limit,
-// the StatefulSet controller rolls the pods and the kills stop.
-//
-// Known gap, found by this test (so it is skipped unless
-// OPS_E2E_KNOWN_GAPS=1): ops-skill raises the limit (4Gi to 8Gi) but the pods
-// never roll. The StatefulSet controller (OrderedReady, RollingUpdate) waits
-// for every pod to be Running and Ready before it replaces one, so a
-// StatefulSet whose pods all crash-loop keeps them on the old template until
-// they are deleted (Kubernetes' "forced rollback"); the simulated platform
-// applies the raise at once. Also, the health matrix probes
-// clickhouse.<namespace>.svc, which does not resolve from outside a cluster,
-// so the verification cannot pass when ops-skill runs from a workstation.
+// and, since the StatefulSet controller (OrderedReady) waits for its
+// crash-looping pods forever, deletes those on the old revision; the
+// controller recreates them with the new limit and the kills stop.
 func TestClickHouseOOMIncidentRaisesMemoryOnTheRealStack(t *testing.T) {
-	if os.Getenv("OPS_E2E_KNOWN_GAPS") != "1" {
-		t.Skip("known gap: a memory raise on a crash-looping StatefulSet does not roll its pods on a real cluster (see the comment); OPS_E2E_KNOWN_GAPS=1 runs it")
-	}
 	start := time.Now()
 	s := newStack(t, "kube", "prometheus", "workload")
 	binary(t)
