@@ -41,8 +41,12 @@ type RestartResult struct {
 	Action  string   `json:"action"` // rollout or replace
 	Evicted []string `json:"evicted,omitempty"`
 	Blocked []string `json:"blockedByDisruptionBudget,omitempty"`
-	Note    string   `json:"note,omitempty"`
-	DryRun  bool     `json:"dryRun,omitempty"`
+	// Recycled and NotRecycled are as in ResourcesResult: a rollout of a
+	// StatefulSet whose pods are not ready deletes them so that it rolls.
+	Recycled    []string `json:"recycledPods,omitempty"`
+	NotRecycled []string `json:"notRecycledPods,omitempty"`
+	Note        string   `json:"note,omitempty"`
+	DryRun      bool     `json:"dryRun,omitempty"`
 }
 
 // restarter plans restartPods with the backends it uses.
@@ -111,6 +115,8 @@ func (t restarter) plan(ctx context.Context, _ *Run, a restartArgs) (Plan, error
 		if err != nil {
 			return nil, fmt.Errorf("rollout restart %s: %w", ref, err)
 		}
+		rr, err := recycleStalled(ctx, t.cluster, ref, dryRun)
+		res.Recycled, res.NotRecycled, res.Note = rr.Recycled, rr.Left, joinNotes(res.Note, err)
 		return res, nil
 	}
 	next, message := p.Next, "ops-skill: "+p.Summary+"; reason: "+text.Clip(firstNonEmpty(a.Reason, "requested"), 200)
@@ -201,14 +207,25 @@ func (a resourcesArgs) Validate() error {
 	return errors.Join(errs...)
 }
 
-// ResourcesResult is what a resource change did.
+// ResourcesResult is what a resource change did. Recycled names the pods of
+// a StatefulSet deleted after the change because they were not ready on the
+// old revision, which keeps the controller from rolling (it recreates them
+// with the new limit); NotRecycled those left beyond the bound; Note says
+// why the pods were not recycled when that failed (the limit is changed).
 type ResourcesResult struct {
-	Target    string `json:"target"`
-	Container string `json:"container"`
-	From      string `json:"from"`
-	To        string `json:"to"`
-	DryRun    bool   `json:"dryRun,omitempty"`
+	Target      string   `json:"target"`
+	Container   string   `json:"container"`
+	From        string   `json:"from"`
+	To          string   `json:"to"`
+	Recycled    []string `json:"recycledPods,omitempty"`
+	NotRecycled []string `json:"notRecycledPods,omitempty"`
+	Note        string   `json:"note,omitempty"`
+	DryRun      bool     `json:"dryRun,omitempty"`
 }
+
+// MaxRecycledPods bounds the pods one memory raise deletes to let a
+// StatefulSet roll.
+const MaxRecycledPods = 10
 
 // resizer plans updateResources with the backends it uses.
 type resizer struct {
@@ -259,7 +276,8 @@ func (t resizer) plan(ctx context.Context, _ *Run, a resourcesArgs) (Plan, error
 		if err != nil {
 			return nil, fmt.Errorf("set resources: %w", err)
 		}
-		return ResourcesResult{Target: ref.String(), Container: c.Name, From: units.IBytes(c.MemoryLimit), To: units.IBytes(to), DryRun: dryRun}, nil
+		res := ResourcesResult{Target: ref.String(), Container: c.Name, From: units.IBytes(c.MemoryLimit), To: units.IBytes(to), DryRun: dryRun}
+		return t.recycle(ctx, ref, res), nil
 	}
 	next, message := p.Next, "ops-skill: "+p.Summary
 	p.Applied = func(ctx context.Context, _ any) error {
@@ -267,6 +285,37 @@ func (t resizer) plan(ctx context.Context, _ *Run, a resourcesArgs) (Plan, error
 			t.cluster.RecordEvent(ctx, ref, platform.Event{Time: t.clock.Now(), Type: "Normal", Reason: "SuccessfulUpdateResources", Message: message}))
 	}
 	return p, nil
+}
+
+// recycle deletes, after the template change, the pods that keep a
+// StatefulSet from rolling (not ready, old revision), at most
+// MaxRecycledPods. A failure leaves the limit changed and says so in the
+// result: the verification then finds the pods not rolled.
+func (t resizer) recycle(ctx context.Context, ref platform.WorkloadRef, res ResourcesResult) ResourcesResult {
+	rr, err := recycleStalled(ctx, t.cluster, ref, res.DryRun)
+	res.Recycled, res.NotRecycled, res.Note = rr.Recycled, rr.Left, joinNotes(res.Note, err)
+	return res
+}
+
+// recycleStalled deletes, after a change of a workload's pod template, the
+// pods that keep it from rolling, at most MaxRecycledPods.
+func recycleStalled(ctx context.Context, c platform.Cluster, ref platform.WorkloadRef, dryRun bool) (platform.RecycleResult, error) {
+	rr, err := c.RecycleStalledPods(ctx, ref, platform.RecycleRequest{Max: MaxRecycledPods, DryRun: dryRun})
+	if err != nil {
+		err = fmt.Errorf("the pods that block the roll were not all recycled: %w", err)
+	}
+	return rr, err
+}
+
+// joinNotes appends an error's text to a note.
+func joinNotes(note string, err error) string {
+	switch {
+	case err == nil:
+		return note
+	case note == "":
+		return err.Error()
+	}
+	return note + "; " + err.Error()
 }
 
 // resized is the state change of a memory raise, from the state the guard

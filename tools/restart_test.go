@@ -2,11 +2,13 @@ package tools_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/guard"
+	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/tools"
 )
 
@@ -232,5 +234,73 @@ func TestMemoryRaisesShareOneAllowancePerIncident(t *testing.T) {
 	mustStatus(t, o, tools.StatusRefused)
 	if got := e.p.Snapshot().Services["clickhouse"].MemoryLimit; got != 8<<30 {
 		t.Errorf("limit %d after three raises, want 8Gi", got)
+	}
+}
+
+// failingRecycle is a cluster whose recycle of pods fails.
+type failingRecycle struct{ platform.Cluster }
+
+func (failingRecycle) RecycleStalledPods(context.Context, platform.WorkloadRef, platform.RecycleRequest) (platform.RecycleResult, error) {
+	return platform.RecycleResult{}, platform.ErrUnavailable
+}
+
+// A template change of a crash-looping StatefulSet recycles its not-ready
+// pods (the StatefulSet controller would wait for them forever) and says
+// which; a recycle that fails leaves the change made and says why; observe
+// mode names the pods it would recycle and deletes none.
+func TestTemplateChangesRecycleTheStalledPodsOfAStatefulSet(t *testing.T) {
+	raise := `{"namespace":"ai-data-labs","name":"clickhouse","memoryLimit":"8Gi","reason":"OOMKilled"}`
+	restart := `{"namespace":"ai-data-labs","name":"clickhouse","reason":"crash loop"}`
+	recycled := func(o tools.Outcome) ([]string, string) {
+		switch r := o.Result.(type) {
+		case tools.ResourcesResult:
+			return r.Recycled, r.Note
+		case tools.RestartResult:
+			return r.Recycled, r.Note
+		}
+		t.Fatalf("result %T", o.Result)
+		return nil, ""
+	}
+	cases := []struct {
+		name, tool, args string
+		run              *tools.Run
+		opts             []option
+		status           tools.Status
+		recycled         []string
+		note             string
+		healthyAfter     bool
+	}{
+		{name: "memory raise", tool: "updateResources", args: raise, run: autoRun(), status: tools.StatusExecuted,
+			recycled: []string{"clickhouse-0", "clickhouse-1"}, healthyAfter: true},
+		{name: "rollout restart", tool: "restartPods", args: restart, run: autoRun(), status: tools.StatusExecuted,
+			// The ladder would ask for replacements after this many failures; not here.
+			opts:     []option{withPolicy(func(p *tools.Policy) { p.Healing.ReplacementThreshold = 1000 })},
+			recycled: []string{"clickhouse-0", "clickhouse-1"}},
+		{name: "observe mode", tool: "updateResources", args: raise, run: tools.NewRun(1, guard.ModeObserve, nil, guard.DefaultMaxWrites),
+			status: tools.StatusDryRun, recycled: []string{"clickhouse-0", "clickhouse-1"}},
+		{name: "recycle fails", tool: "updateResources", args: raise, run: autoRun(), status: tools.StatusExecuted,
+			opts: []option{wrapCluster(func(c platform.Cluster) platform.Cluster { return failingRecycle{c} })}, note: "not all recycled"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, "clickhouse-oom", tc.opts...)
+			before := e.p.Snapshot().Services["clickhouse"]
+			o := e.call(tc.run, tc.tool, tc.args)
+			mustStatus(t, o, tc.status)
+			got, note := recycled(o)
+			if !slices.Equal(got, tc.recycled) || (tc.note == "") != (note == "") || !strings.Contains(note, tc.note) {
+				t.Errorf("recycled %q, note %q; want %q and a note with %q", got, note, tc.recycled, tc.note)
+			}
+			// 45 s later, recycled pods are fresh and ready; the others still crash-loop.
+			e.p.Advance(45 * time.Second)
+			s := e.p.Snapshot().Services["clickhouse"]
+			if fresh := s.ReadyReplicas == 2 && s.CrashLooping == 0; fresh != (len(tc.recycled) > 0 && tc.status == tools.StatusExecuted) {
+				t.Errorf("45s after: %d ready, %d crash-looping (before: %d crash-looping)", s.ReadyReplicas, s.CrashLooping, before.CrashLooping)
+			}
+			e.p.Advance(2 * time.Minute)
+			if s := e.p.Snapshot().Services["clickhouse"]; s.Healthy != tc.healthyAfter {
+				t.Errorf("healthy %v 2m45s after, want %v: %+v", s.Healthy, tc.healthyAfter, s)
+			}
+		})
 	}
 }

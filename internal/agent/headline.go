@@ -73,7 +73,11 @@ func actionPhrase(o tools.Outcome) string {
 		}
 		return "restarted " + o.Target
 	case tools.UpdateResources:
-		return fmt.Sprintf("raised the memory limit of %s from %v to %v", o.Target, p["from"], p["to"])
+		s := fmt.Sprintf("raised the memory limit of %s from %v to %v", o.Target, p["from"], p["to"])
+		if rr, ok := o.Result.(tools.ResourcesResult); ok && len(rr.Recycled) > 0 {
+			s += fmt.Sprintf(" and recycled its not-ready pods %s", strings.Join(rr.Recycled, ", "))
+		}
+		return s
 	case tools.ExpandVolume:
 		return fmt.Sprintf("expanded volume %s from %v to %v", o.Target, p["from"], p["to"])
 	case tools.DropPartitions:

@@ -36,6 +36,9 @@ type Action struct {
 	Result string         `json:"result"`
 	Status string         `json:"status"`
 	Rule   string         `json:"rule,omitempty"`
+	// Recycled names the pods a template change of a StatefulSet deleted
+	// because they were not ready on the old revision (they block its roll).
+	Recycled []string `json:"recycledPods,omitempty"`
 }
 
 // Refusal is one call the guard, scope, mode or operator refused.
@@ -78,7 +81,14 @@ type Summary struct {
 }
 
 func actionOf(o tools.Outcome) Action {
-	return Action{Tool: o.Tool, Target: o.Target, Params: o.Params, Result: o.Summary, Status: string(o.Status), Rule: o.Rule}
+	a := Action{Tool: o.Tool, Target: o.Target, Params: o.Params, Result: o.Summary, Status: string(o.Status), Rule: o.Rule}
+	switch r := o.Result.(type) {
+	case tools.ResourcesResult:
+		a.Recycled = r.Recycled
+	case tools.RestartResult:
+		a.Recycled = r.Recycled
+	}
+	return a
 }
 
 func refusalOf(o tools.Outcome) Refusal {

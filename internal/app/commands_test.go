@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/duet-company/ops-skill/internal/cli"
+	"github.com/duet-company/ops-skill/internal/config"
+	"github.com/duet-company/ops-skill/internal/health"
 )
 
 func TestHealthWithoutAClusterNamesWhatTheDefaultMatrixNeeds(t *testing.T) {
@@ -80,5 +82,39 @@ func TestATypoOpensNoIncidentAndRecordsNothing(t *testing.T) {
 	}
 	if code := h.run("incidents"); code != cli.ExitOK || strings.Contains(h.out.String(), "INC-") {
 		t.Errorf("incidents after typos (exit %d):\n%s", code, h.out.String())
+	}
+}
+
+// A run's health matrix is HEALTH_MATRIX_FILE's when set (a workstation
+// reaches the services at other addresses than the in-cluster names), else
+// the default one for the namespace; a file that cannot be read is named.
+func TestRunMatrixIsTheConfiguredFileOrTheDefault(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "matrix.yaml")
+	if err := os.WriteFile(file, []byte("- {service: clickhouse, type: http, target: \"http://127.0.0.1:8123/ping\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, file, wantTarget, wantErr string
+		wantChecks                      int
+	}{
+		{name: "unset: the default matrix", wantTarget: "backend.shop.svc", wantChecks: len(health.DefaultMatrix("shop", 0))},
+		{name: "the file's checks alone", file: file, wantTarget: "http://127.0.0.1:8123/ping", wantChecks: 1},
+		{name: "a missing file", file: file + ".missing", wantErr: "HEALTH_MATRIX_FILE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Defaults()
+			cfg.SelfHealing.HealthMatrixFile = tt.file
+			m, err := runMatrix(cfg, "shop")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || len(m) != tt.wantChecks || !strings.Contains(m[0].Target, tt.wantTarget) {
+				t.Fatalf("matrix %+v, %v; want %d checks, the first at %s", m, err, tt.wantChecks, tt.wantTarget)
+			}
+		})
 	}
 }

@@ -41,12 +41,16 @@ func (d deps) healthChecks(ctx context.Context, cfg config.Config, o cli.HealthO
 	if err != nil {
 		return nil, err
 	}
-	if o.MatrixFile == "" && !src.found() {
+	file, from := o.MatrixFile, "--matrix"
+	if file == "" {
+		file, from = cfg.SelfHealing.HealthMatrixFile, "HEALTH_MATRIX_FILE"
+	}
+	if file == "" && !src.found() {
 		return nil, &cli.ExitError{Code: cli.ExitUsage, Err: needsCluster(m)}
 	}
-	if o.MatrixFile != "" {
+	if file != "" {
 		var err error
-		if m, err = readMatrix(o.MatrixFile); err != nil {
+		if m, err = readMatrix(from, file); err != nil {
 			return nil, &cli.ExitError{Code: cli.ExitUsage, Err: err}
 		}
 	}
@@ -86,16 +90,28 @@ func hostOf(target string) string {
 	return target
 }
 
-func readMatrix(path string) (health.Matrix, error) {
+// readMatrix reads a health matrix file; from names the setting that gave
+// the path (--matrix, HEALTH_MATRIX_FILE) in errors.
+func readMatrix(from, path string) (health.Matrix, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("--matrix: %w", err)
+		return nil, fmt.Errorf("%s: %w", from, err)
 	}
 	var m health.Matrix
 	if err := yaml.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("--matrix %s: not a YAML list of {service, type, target, timeout}: %w", path, err)
+		return nil, fmt.Errorf("%s %s: not a YAML list of {service, type, target, timeout}: %w", from, path, err)
 	}
 	return m, nil
+}
+
+// runMatrix is the health matrix of a run on a cluster: the file of
+// HEALTH_MATRIX_FILE when set (a workstation reaches the services through
+// port-forwards or ingresses), else the spec's default for the namespace.
+func runMatrix(cfg config.Config, namespace string) (health.Matrix, error) {
+	if f := cfg.SelfHealing.HealthMatrixFile; f != "" {
+		return readMatrix("HEALTH_MATRIX_FILE", f)
+	}
+	return health.DefaultMatrix(namespace, cfg.SelfHealing.HealthCheckInterval), nil
 }
 
 // runAll checks every service of a platform.Health once.

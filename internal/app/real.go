@@ -40,7 +40,12 @@ func (d deps) realPlatform(ctx context.Context, cfg *config.Config, src clusterS
 	if err := d.attachData(*cfg, &b); err != nil {
 		return backends{}, err
 	}
-	hc, err := health.New(health.DefaultMatrix(conn.Namespace, cfg.SelfHealing.HealthCheckInterval).WithDefaults(cfg.SelfHealing.HealthCheckInterval), clock.RealClock{})
+	m, err := runMatrix(*cfg, conn.Namespace)
+	if err != nil {
+		closeBackends(b)
+		return backends{}, &cli.ExitError{Code: cli.ExitUsage, Err: err}
+	}
+	hc, err := health.New(m.WithDefaults(cfg.SelfHealing.HealthCheckInterval), clock.RealClock{})
 	if err != nil {
 		closeBackends(b)
 		return backends{}, &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("health matrix: %w", err)}

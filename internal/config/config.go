@@ -109,12 +109,16 @@ type AutoScaling struct {
 
 // SelfHealing holds the restart / replace / memory-raise ladder.
 type SelfHealing struct {
-	Enabled              bool          `yaml:"enabled" env:"SELF_HEAL_ENABLED" example:"true"`
-	HealthCheckInterval  time.Duration `yaml:"health_check_interval" env:"HEALTH_CHECK_INTERVAL" example:"30s"`
-	RestartThreshold     int           `yaml:"restart_threshold" env:"RESTART_THRESHOLD" example:"3" config:"override"`
-	ReplacementThreshold int           `yaml:"replacement_threshold" env:"REPLACEMENT_THRESHOLD" example:"5" config:"override"`
-	RestartBudgetPerHour int           `yaml:"restart_budget_per_hour" example:"3"`
-	MemoryRaiseMaxFactor float64       `yaml:"memory_raise_max_factor" example:"2"`
+	Enabled             bool          `yaml:"enabled" env:"SELF_HEAL_ENABLED" example:"true"`
+	HealthCheckInterval time.Duration `yaml:"health_check_interval" env:"HEALTH_CHECK_INTERVAL" example:"30s"`
+	// HealthMatrixFile, when set, is a YAML file with the health matrix
+	// (the format of `ops-skill health --matrix`) used instead of the
+	// default one, whose in-cluster names resolve only inside the cluster.
+	HealthMatrixFile     string  `yaml:"health_matrix_file" env:"HEALTH_MATRIX_FILE" example:"/etc/ops-skill/health-matrix.yaml"`
+	RestartThreshold     int     `yaml:"restart_threshold" env:"RESTART_THRESHOLD" example:"3" config:"override"`
+	ReplacementThreshold int     `yaml:"replacement_threshold" env:"REPLACEMENT_THRESHOLD" example:"5" config:"override"`
+	RestartBudgetPerHour int     `yaml:"restart_budget_per_hour" example:"3"`
+	MemoryRaiseMaxFactor float64 `yaml:"memory_raise_max_factor" example:"2"`
 	// MemoryCeiling is the highest memory limit a raise may set, in bytes.
 	// YAML accepts Kubernetes quantities such as "16Gi" or "8G".
 	MemoryCeiling int64 `yaml:"memory_ceiling" example:"16Gi" config:"bytes"`

@@ -59,6 +59,8 @@ func TestLoadReadsEveryEnvironmentVariable(t *testing.T) {
 			func(c Config) any { return c.SelfHealing.Enabled }, false},
 		{"HEALTH_CHECK_INTERVAL sets the interval", map[string]string{"HEALTH_CHECK_INTERVAL": "1m"},
 			func(c Config) any { return c.SelfHealing.HealthCheckInterval }, time.Minute},
+		{"HEALTH_MATRIX_FILE sets the health matrix file", map[string]string{"HEALTH_MATRIX_FILE": "/etc/ops-skill/matrix.yaml"},
+			func(c Config) any { return c.SelfHealing.HealthMatrixFile }, "/etc/ops-skill/matrix.yaml"},
 		{"RESTART_THRESHOLD sets the restart threshold", map[string]string{"RESTART_THRESHOLD": "4"},
 			func(c Config) any { return c.SelfHealing.RestartThreshold }, 4},
 		{"REPLACEMENT_THRESHOLD sets the replacement threshold", map[string]string{"REPLACEMENT_THRESHOLD": "7"},

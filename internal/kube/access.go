@@ -67,6 +67,7 @@ func RequiredPermissions() []Permission {
 		{Resource: "pods", Verb: "get", Why: "check a pod before evicting it"},
 		{Resource: "pods", Verb: "list", Why: "the pods of a workload"},
 		{Resource: "pods/log", Verb: "get", Why: "getLogs"},
+		{Resource: "pods", Verb: "delete", Why: "recycle a StatefulSet's pods that are not ready on the old revision after a memory raise or restart"},
 		{Resource: "pods/eviction", Verb: "create", Why: "replace pods through the Eviction API"},
 		{Resource: "events", Verb: "list", Why: "recent events of a workload"},
 		{Group: "events.k8s.io", Resource: "events", Verb: "create", Why: "record what ops-skill did"},

@@ -124,6 +124,28 @@ type ResourceRequest struct {
 	DryRun          bool
 }
 
+// RecycleRequest asks to replace the pods that keep a workload's rollout from
+// progressing after its pod template changed: a StatefulSet's pods that are
+// not ready and still on an old revision. The StatefulSet controller
+// (OrderedReady, RollingUpdate) waits for every pod to be Running and Ready
+// before it replaces one, so a StatefulSet whose pods crash-loop never rolls
+// by itself; Kubernetes documents deleting those pods ("forced rollback").
+// A ready pod is never replaced, and at most Max pods are (zero or less:
+// none). DryRun asks what would be replaced, as if the template had just
+// changed, and has the server validate the deletions without doing them.
+type RecycleRequest struct {
+	Max    int
+	DryRun bool
+}
+
+// RecycleResult is what a recycle did: the pods deleted, for the controller
+// to recreate at the new revision, and those that qualified but were left
+// as they are because of the bound.
+type RecycleResult struct {
+	Recycled []string `json:"recycled,omitempty"`
+	Left     []string `json:"left,omitempty"`
+}
+
 // LogQuery bounds a log read.
 type LogQuery struct {
 	Pod       string // empty: all pods of the workload
@@ -148,6 +170,10 @@ type Cluster interface {
 	RolloutRestart(ctx context.Context, ref WorkloadRef, req RestartRequest) (Workload, error)
 	EvictPod(ctx context.Context, ref WorkloadRef, pod string, dryRun bool) error
 	SetResources(ctx context.Context, ref WorkloadRef, req ResourceRequest) (Workload, error)
+	// RecycleStalledPods replaces, after a change of the pod template, the
+	// pods a rollout cannot replace by itself (see RecycleRequest). A
+	// Deployment has none: its controller replaces unready pods itself.
+	RecycleStalledPods(ctx context.Context, ref WorkloadRef, req RecycleRequest) (RecycleResult, error)
 	Logs(ctx context.Context, ref WorkloadRef, q LogQuery) ([]LogLine, error)
 	RecordEvent(ctx context.Context, ref WorkloadRef, ev Event) error
 }

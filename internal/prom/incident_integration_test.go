@@ -53,6 +53,10 @@ func (c *oneWorkload) SetResources(context.Context, platform.WorkloadRef, platfo
 	return platform.Workload{}, platform.ErrUnsupported
 }
 
+func (c *oneWorkload) RecycleStalledPods(context.Context, platform.WorkloadRef, platform.RecycleRequest) (platform.RecycleResult, error) {
+	return platform.RecycleResult{}, platform.ErrUnsupported
+}
+
 func (c *oneWorkload) Logs(context.Context, platform.WorkloadRef, platform.LogQuery) ([]platform.LogLine, error) {
 	return nil, platform.ErrUnsupported
 }

@@ -203,6 +203,21 @@ func (s *service) withLimits(req platform.ResourceRequest) ([]platform.Container
 	return nil, errorf(platform.ErrNotFound, "container %q of %s", name, s.ref)
 }
 
+// RecycleStalledPods deletes a StatefulSet's pods that are not ready on an
+// old template, which hold its roll, at most req.Max; the controller
+// recreates them from the current template. A Deployment has none.
+func (c clusterPort) RecycleStalledPods(ctx context.Context, ref platform.WorkloadRef, req platform.RecycleRequest) (platform.RecycleResult, error) {
+	s, unlock, err := c.write(ctx, ref, "")
+	if err != nil {
+		return platform.RecycleResult{}, err
+	}
+	defer unlock()
+	if s.spec.Kind != "StatefulSet" {
+		return platform.RecycleResult{}, nil
+	}
+	return s.recycle(c.p.clock.Now(), req.Max, req.DryRun), nil
+}
+
 // RecordEvent appends an event to the workload (time zero: now).
 func (c clusterPort) RecordEvent(ctx context.Context, ref platform.WorkloadRef, ev platform.Event) error {
 	s, unlock, err := c.write(ctx, ref, "")

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +81,7 @@ func TestRestartAloneDoesNotFixOOM(t *testing.T) {
 	if _, err := p.Cluster().RolloutRestart(ctx, ref("clickhouse"), platform.RestartRequest{}); err != nil {
 		t.Fatal(err)
 	}
+	recycle(t, p, "clickhouse", "clickhouse-0", "clickhouse-1")
 	p.Advance(45 * time.Second)
 	w := workload(t, p, "clickhouse")
 	if w.ReadyReplicas != 2 || w.Pods[0].Restarts != 0 {
@@ -99,6 +101,7 @@ func TestMemoryRaiseRecoversOOM(t *testing.T) {
 	if w.Containers[0].MemoryLimit != 8*gib {
 		t.Fatalf("limit %d after SetResources", w.Containers[0].MemoryLimit)
 	}
+	recycle(t, p, "clickhouse", "clickhouse-0", "clickhouse-1")
 	p.Advance(30 * time.Second)
 	if _, err := p.Cluster().Scale(ctx, ref("clickhouse"), platform.ScaleRequest{Replicas: 3}); err != nil {
 		t.Fatal(err)
@@ -140,6 +143,18 @@ func TestScalingAnOOMServiceAddsCrashingPods(t *testing.T) {
 	assertCrashLooping(t, p, "2m after scaling to 3")
 }
 
+// recycle recycles the stalled pods of a workload and checks which were.
+func recycle(t *testing.T, p *sim.Platform, name string, want ...string) {
+	t.Helper()
+	res, err := p.Cluster().RecycleStalledPods(context.Background(), ref(name), platform.RecycleRequest{Max: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Recycled, want) || len(res.Left) != 0 {
+		t.Fatalf("recycled %q, left %q; want %q recycled", res.Recycled, res.Left, want)
+	}
+}
+
 func hasEvent(w platform.Workload, text string) bool {
 	for _, ev := range w.Events {
 		if strings.Contains(ev.Message, text) {
@@ -147,4 +162,76 @@ func hasEvent(w platform.Workload, text string) bool {
 		}
 	}
 	return false
+}
+
+// A StatefulSet with a pod that is not ready does not roll on a template
+// change (the controller waits for it, as OrderedReady does); recycling
+// deletes the not-ready pods on the old template, at most Max, never a
+// ready one, and the recreated pods run with the new limit: ready, not
+// OOM-killed, 65 s later (the old ones are killed a minute after start).
+func TestStatefulSetRollWaitsForItsNotReadyPodsUntilRecycled(t *testing.T) {
+	cases := []struct {
+		name     string
+		raise    bool
+		max      int
+		dryRun   bool
+		recycled []string
+		left     []string
+		healthy  []string // the pods ready and never killed 65 s later
+	}{
+		{name: "memory raise, both pods recycled", raise: true, max: 10, recycled: []string{"clickhouse-0", "clickhouse-1"},
+			healthy: []string{"clickhouse-0", "clickhouse-1"}},
+		{name: "bounded to one pod", raise: true, max: 1, recycled: []string{"clickhouse-0"}, left: []string{"clickhouse-1"},
+			healthy: []string{"clickhouse-0"}},
+		{name: "dry run recycles nothing", raise: true, max: 10, dryRun: true, recycled: []string{"clickhouse-0", "clickhouse-1"}},
+		{name: "no template change, no pod on an old template", max: 10},
+		{name: "bound zero recycles none", raise: true, max: 0, left: []string{"clickhouse-0", "clickhouse-1"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := load(t, "clickhouse-oom")
+			ctx := context.Background()
+			if tc.raise {
+				if _, err := p.Cluster().SetResources(ctx, ref("clickhouse"), platform.ResourceRequest{MemoryLimit: 8 * gib}); err != nil {
+					t.Fatal(err)
+				}
+				if w := workload(t, p, "clickhouse"); w.Pods[0].Restarts == 0 || w.Pods[1].Restarts == 0 {
+					t.Fatalf("pods replaced although not ready: %+v", w.Pods)
+				}
+			}
+			res, err := p.Cluster().RecycleStalledPods(ctx, ref("clickhouse"), platform.RecycleRequest{Max: tc.max, DryRun: tc.dryRun})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(res.Recycled, tc.recycled) || !slices.Equal(res.Left, tc.left) {
+				t.Errorf("recycled %q left %q, want %q and %q", res.Recycled, res.Left, tc.recycled, tc.left)
+			}
+			p.Advance(65 * time.Second)
+			var healthy []string
+			for _, pd := range workload(t, p, "clickhouse").Pods {
+				if pd.Ready && pd.Restarts == 0 {
+					healthy = append(healthy, pd.Name)
+				}
+			}
+			if !slices.Equal(healthy, tc.healthy) {
+				t.Errorf("healthy pods %q, want %q", healthy, tc.healthy)
+			}
+		})
+	}
+}
+
+// A ready StatefulSet rolls at once; recycling then finds nothing, and a
+// Deployment never has anything to recycle.
+func TestRecycleLeavesReadyPodsAlone(t *testing.T) {
+	p := load(t, "clickhouse-oom")
+	ctx := context.Background()
+	for _, name := range []string{"postgresql", "backend"} {
+		if _, err := p.Cluster().SetResources(ctx, ref(name), platform.ResourceRequest{MemoryLimit: 3 * gib}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := p.Cluster().RecycleStalledPods(ctx, ref(name), platform.RecycleRequest{Max: 10})
+		if err != nil || len(res.Recycled)+len(res.Left) != 0 {
+			t.Errorf("%s: recycled %+v, %v; want nothing", name, res, err)
+		}
+	}
 }
