@@ -16,6 +16,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/compose"
 	"github.com/duet-company/ops-skill/internal/config"
 	"github.com/duet-company/ops-skill/internal/guard"
+	"github.com/duet-company/ops-skill/internal/health"
 	"github.com/duet-company/ops-skill/internal/llm"
 	"github.com/duet-company/ops-skill/internal/llm/anthropic"
 	"github.com/duet-company/ops-skill/internal/llm/openai"
@@ -196,7 +197,11 @@ func (d deps) platform(ctx context.Context, cfg *config.Config, opts cli.Runtime
 			return backends{}, err
 		}
 		if src.found() {
-			return d.realPlatform(ctx, cfg, src, mode, st)
+			b, err := d.realPlatform(ctx, cfg, src, mode, st)
+			if hc, ok := b.health.(*health.Checker); ok && err == nil && !opts.HealthLoop {
+				b.health = health.Confirming{Checker: hc, Threshold: cfg.SelfHealing.RestartThreshold}
+			}
+			return b, err
 		}
 	}
 	name := opts.Scenario

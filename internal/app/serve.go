@@ -45,7 +45,7 @@ func (d deps) serve(ctx context.Context, cfg config.Config, o cli.ServeOptions) 
 	if cfg, err = d.serveProbeLLM(ctx, cfg, log); err != nil {
 		return err
 	}
-	rt, err := d.newRuntime(ctx, cfg, cli.RuntimeOptions{Simulate: o.Simulate, Scenario: o.Scenario, Notify: o.Notify})
+	rt, err := d.newRuntime(ctx, cfg, cli.RuntimeOptions{Simulate: o.Simulate, Scenario: o.Scenario, Notify: o.Notify, HealthLoop: cfg.Serve.HealthLoop})
 	if err != nil {
 		return err
 	}

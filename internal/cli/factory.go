@@ -58,6 +58,10 @@ type RuntimeOptions struct {
 	Output    string
 	// Notify sends the notifications of a simulated run (marked SIMULATED).
 	Notify bool
+	// HealthLoop says the runtime runs serve's health loop, which counts a
+	// service's failures over time; without it a run confirms a failing
+	// check by probing again (health.Confirming).
+	HealthLoop bool
 }
 
 // Runtime is everything a run needs, built by internal/app.
