@@ -208,13 +208,16 @@ func stopAll(cs []*child) {
 func phase(cl *client, bare *child, srvs []*child, name string, n, conc int, settle time.Duration, body func(int) []byte) ([]row, memory, error) {
 	rows := []row{measure(cl, []*child{bare}, name, n, conc, body)}
 	sampler := srvs[0].sampleRSS()
-	rows = append(rows, measure(cl, srvs, name, n, conc, body))
+	start := time.Now()
+	r := measure(cl, srvs, name, n, conc, body)
 	for _, s := range srvs {
 		if err := s.waitIdle(settle); err != nil {
-			return rows, sampler.stop(), err
+			return append(rows, r), sampler.stop(), err
 		}
 	}
-	return rows, sampler.stop(), nil
+	r.DrainedSeconds = time.Since(start).Seconds()
+	r.HandledPerSecond = float64(n) / r.DrainedSeconds
+	return append(rows, r), sampler.stop(), nil
 }
 
 // delivery is an Alertmanager webhook (version 4) with one firing backend
