@@ -20,13 +20,14 @@ import (
 
 var fleetStart = time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 
-// fleetFactory is a Factory on one SQLite file holding the records of two
-// clusters, as one shared store of a fleet does: an alert, a scale event and
+// fleetFactory is a Factory on one store (a SQLite file; with the
+// integration tag, a PostgreSQL schema of the test stack: fleetLocation)
+// holding the records of two clusters, as one shared store of a fleet does: an alert, a scale event and
 // an incident of prod-eu, then of prod-us, a minute apart.
 func fleetFactory(t *testing.T) (*Factory, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "history.db")
+	path := fleetLocation(t, filepath.Join(t.TempDir(), "history.db"))
 	clk := testclock.NewFakePassiveClock(fleetStart)
 	st, err := store.Open(ctx, path, clk)
 	if err != nil {
