@@ -2,7 +2,9 @@
 # Runs ops-skill's Go benchmarks and the eval suite's scores, and writes
 # BENCHMARKS.md: one table with what each benchmark measures, the machine it
 # ran on (nproc, CPU model, Go version, kernel, date, load) and the eval
-# summary of the rules planner and every scripted model.
+# summary of the rules planner and every scripted model. The section "## Serve
+# under load" of an existing BENCHMARKS.md (figures of scripts/load/run.sh,
+# which needs the test stack's PostgreSQL) is kept as it is, at the end.
 #
 #   scripts/bench.sh                 # writes BENCHMARKS.md at the repository root
 #   OUT=/tmp/b.md BENCHTIME=2s scripts/bench.sh
@@ -19,6 +21,7 @@ evalout=$(mktemp)
 trap 'rm -f "$raw" "$evalout"' EXIT
 
 load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+kept=$(sed -n '/^## Serve under load/,$p' "$OUT" 2>/dev/null || true)
 echo "running benchmarks (${PKGS[*]}), -benchtime $BENCHTIME ..." >&2
 "$GO" test -run '^$' -bench . -benchmem -count=1 -benchtime "$BENCHTIME" "${PKGS[@]}" | tee "$raw" >&2
 
@@ -61,7 +64,8 @@ human() {
 {
 	echo "# Benchmarks"
 	echo
-	echo "Written by \`make bench\` (scripts/bench.sh); do not edit by hand."
+	echo "Written by \`make bench\` (scripts/bench.sh); do not edit by hand, except the section"
+	echo "[Serve under load](#serve-under-load): the figures of scripts/load/run.sh, which bench.sh keeps."
 	echo
 	echo "| Machine | |"
 	echo "|---|---|"
@@ -105,6 +109,10 @@ human() {
 	echo '```'
 	sed -n '/^Summary/,$p' "$evalout"
 	echo '```'
+	if [ -n "$kept" ]; then
+		echo
+		printf '%s\n' "$kept"
+	fi
 } >"$OUT"
 
 echo "wrote $OUT" >&2

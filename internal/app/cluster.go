@@ -179,3 +179,15 @@ func (p clusterProbe) Permissions(ctx context.Context, ns string) ([]preflight.P
 func (p clusterProbe) ListWorkloads(ctx context.Context, ns string) ([]platform.Workload, error) {
 	return p.c.ListWorkloads(ctx, ns)
 }
+
+// clusterWhere is where a run on conn acts. In a pod, which has no kubeconfig
+// context, kubernetes.cluster (OPS_SKILL_CLUSTER) names the cluster, and with
+// it the history's records (Where.Env): the clusters sharing one store tell
+// theirs apart. A kubeconfig context names itself.
+func clusterWhere(conn kube.Connection, cfg config.Config) platform.Where {
+	w := platform.Where{Kind: platform.WhereCluster, Cluster: conn.Cluster, Context: conn.Context, Server: conn.Host, Namespace: conn.Namespace}
+	if conn.InCluster && cfg.Kubernetes.Cluster != "" {
+		w.Cluster = cfg.Kubernetes.Cluster
+	}
+	return w
+}

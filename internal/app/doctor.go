@@ -90,10 +90,10 @@ func (d deps) clusterDoctor(ctx context.Context, cfg *config.Config, src cluster
 	if err != nil {
 		return nil, platform.Where{}, &cli.ExitError{Code: cli.ExitUsage, Err: err}
 	}
-	where := platform.Where{Kind: platform.WhereCluster, Cluster: conn.Cluster, Context: conn.Context, Server: conn.Host, Namespace: conn.Namespace}
+	where := clusterWhere(conn, *cfg)
 	out := []preflight.Check{
 		{Group: preflight.GroupCluster, Name: "kubeconfig", Status: preflight.Pass, Detail: src.origin + ": " + firstNonEmptyString(strings.Join(src.files, ", "), kube.ServiceAccountDir)},
-		{Group: preflight.GroupCluster, Name: "context", Status: preflight.Pass, Detail: firstNonEmptyString(conn.Context, "in-cluster") + " (cluster " + conn.Cluster + ")"},
+		{Group: preflight.GroupCluster, Name: "context", Status: preflight.Pass, Detail: firstNonEmptyString(conn.Context, "in-cluster") + " (cluster " + where.Cluster + ")"},
 		{Group: preflight.GroupCluster, Name: "namespace", Status: preflight.Pass, Detail: conn.Namespace + namespaceOrigin(*cfg)},
 	}
 	var b backends

@@ -14,7 +14,6 @@ import (
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/health"
 	"github.com/duet-company/ops-skill/internal/kube"
-	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/preflight"
 	"github.com/duet-company/ops-skill/internal/prom"
 	"github.com/duet-company/ops-skill/internal/store"
@@ -33,7 +32,7 @@ func (d deps) realPlatform(ctx context.Context, cfg *config.Config, src clusterS
 	if err != nil {
 		return backends{}, &cli.ExitError{Code: cli.ExitUsage, Err: err}
 	}
-	where := platform.Where{Kind: platform.WhereCluster, Cluster: conn.Cluster, Context: conn.Context, Server: conn.Host, Namespace: conn.Namespace}
+	where := clusterWhere(conn, *cfg)
 	env := where.Env()
 	b := backends{cluster: kc, resolver: kc, volumes: kc, rollouts: kc, clock: clock.RealClock{}, waiter: realWaiter{clock.RealClock{}}, env: env, state: storeState{s: st, env: env},
 		desc: "Platform: " + where.String() + " at " + conn.Host, where: where}

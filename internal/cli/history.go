@@ -52,7 +52,7 @@ func (o *rootOptions) runAlertHistory(cmd *cobra.Command) error {
 		return err
 	}
 	defer st.Close()
-	recs, err := st.ListAlerts(cmd.Context(), store.AlertFilter{Since: since, Service: o.service, Limit: o.limit})
+	recs, err := st.ListAlerts(cmd.Context(), store.AlertFilter{Since: since, Service: o.service, Env: o.cluster, Limit: o.limit})
 	if err != nil {
 		return fmt.Errorf("read the alert history: %w", err)
 	}
@@ -64,7 +64,7 @@ func (o *rootOptions) runAlertHistory(cmd *cobra.Command) error {
 		rows = append(rows, []string{r.ReceivedAt.UTC().Format(time.RFC3339), dash(r.Service), dash(r.Kind), dash(r.Outcome),
 			dash(r.Planner), dash(r.IncidentID), dash(r.Env), oneLine(firstOf(r.Summary, r.Error), 80)})
 	}
-	return o.table(rows)
+	return o.clusterTable(cmd, st, rows)
 }
 
 func (o *rootOptions) runScaleHistory(cmd *cobra.Command) error {
@@ -77,7 +77,7 @@ func (o *rootOptions) runScaleHistory(cmd *cobra.Command) error {
 		return err
 	}
 	defer st.Close()
-	evs, err := st.ListScaleEvents(cmd.Context(), store.ScaleFilter{Since: since, Service: o.service, Limit: o.limit})
+	evs, err := st.ListScaleEvents(cmd.Context(), store.ScaleFilter{Since: since, Service: o.service, Env: o.cluster, Limit: o.limit})
 	if err != nil {
 		return fmt.Errorf("read the scale history: %w", err)
 	}
@@ -91,6 +91,9 @@ func (o *rootOptions) runScaleHistory(cmd *cobra.Command) error {
 	for _, e := range evs {
 		rows = append(rows, []string{e.At.UTC().Format(time.RFC3339), e.Namespace + "/" + e.Name, strconv.Itoa(int(e.From)),
 			strconv.Itoa(int(e.To)), dash(e.Rule), dash(e.Env), oneLine(e.Reason, 80)})
+	}
+	if len(rows) == 1 {
+		o.noClusterEntries(cmd, st)
 	}
 	return o.toneTable(rows, scaleTone)
 }

@@ -62,12 +62,15 @@ func newIncidentsCmd(f *Factory, root *rootOptions) *cobra.Command {
 		Short: "List incidents",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := root.checkCluster(cmd, true); err != nil {
+				return err
+			}
 			st, err := root.historyStore(cmd)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			incs, err := st.ListIncidents(cmd.Context(), open, root.limit)
+			incs, err := st.QueryIncidents(cmd.Context(), store.IncidentFilter{OpenOnly: open, Env: root.cluster, Limit: root.limit})
 			if err != nil {
 				return fmt.Errorf("read the incidents: %w", err)
 			}
@@ -78,10 +81,11 @@ func newIncidentsCmd(f *Factory, root *rootOptions) *cobra.Command {
 			for _, i := range incs {
 				rows = append(rows, []string{i.ID, string(i.Status), whereOf(i.Env), dash(i.Service), dash(i.Severity), i.OpenedAt.UTC().Format("2006-01-02T15:04:05Z"), oneLine(i.Title, 80)})
 			}
-			return root.table(rows)
+			return root.clusterTable(cmd, st, rows)
 		},
 	}
 	cmd.Flags().BoolVar(&open, "open", false, "only incidents not resolved")
+	cmd.Flags().StringVar(&root.cluster, clusterFlag, "", clusterUsage)
 	cmd.Flags().IntVar(&root.limit, "limit", 50, "at most this many")
 	return cmd
 }

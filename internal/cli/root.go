@@ -23,6 +23,7 @@ type rootOptions struct {
 	updateThreshold  []string
 	since            string
 	service          string
+	cluster          string
 	limit            int
 }
 
@@ -76,6 +77,7 @@ Without a cluster configured (KUBECONFIG), it runs on the built-in simulated pla
 	fl.StringArrayVar(&o.updateThreshold, "update-threshold", nil, "set a threshold, e.g. scale_up.cpu=85 (repeatable)")
 	fl.StringVar(&o.since, "since", "", "with a history flag: only entries newer than this (e.g. 24h, 7d)")
 	fl.StringVar(&o.service, "service", "", "with a history flag: only this service")
+	fl.StringVar(&o.cluster, clusterFlag, "", clusterUsage)
 	fl.IntVar(&o.limit, "limit", 50, "with a history flag: at most this many entries")
 
 	cmd.AddCommand(newHealthCmd(f, o), newChatCmd(f, o), newToolsCmd(f, o), newConfigCmd(f, o), newScenariosCmd(f, o), newIncidentsCmd(f, o), newIncidentCmd(f, o))
@@ -115,6 +117,9 @@ func (o *rootOptions) run(cmd *cobra.Command, args []string) error {
 	}
 	if modes == 1 && (len(args) > 0 || o.alertFile != "") {
 		return usageError("history and threshold flags take no alert: run them on their own")
+	}
+	if err := o.checkCluster(cmd, o.alertHistory || o.scaleHistory); err != nil {
+		return err
 	}
 	switch {
 	case o.alertHistory:

@@ -78,6 +78,12 @@ type Kubernetes struct {
 	Kubeconfig string `yaml:"config" env:"KUBECONFIG" flag:"kubeconfig" example:"~/.kube/config"`
 	Namespace  string `yaml:"namespace" env:"NAMESPACE" flag:"namespace" example:"ai-data-labs"`
 	Context    string `yaml:"context" flag:"context" example:"prod"`
+	// Cluster names the cluster in a pod, where there is no kubeconfig
+	// context: the history's records (their env), the fleet view's
+	// --cluster and every "cluster …" line use it instead of "in-cluster",
+	// so that the clusters sharing one store tell their records apart. A
+	// kubeconfig context names itself and ignores it.
+	Cluster string `yaml:"cluster" env:"OPS_SKILL_CLUSTER" example:"prod-eu"`
 	// AllowedNamespaces is the namespace allowlist; it defaults to [Namespace].
 	AllowedNamespaces []string `yaml:"allowed_namespaces" example:"[ai-data-labs, staging]"`
 }

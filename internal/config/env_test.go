@@ -99,6 +99,8 @@ func TestLoadReadsEveryEnvironmentVariable(t *testing.T) {
 			func(c Config) any { return c.Agent.Planner }, "rules"},
 		{"OPS_SKILL_STATE_DIR sets the state dir", map[string]string{"OPS_SKILL_STATE_DIR": "/var/lib/ops"},
 			func(c Config) any { return c.StateDir }, "/var/lib/ops"},
+		{"OPS_SKILL_CLUSTER names a pod's cluster", map[string]string{"OPS_SKILL_CLUSTER": "prod-eu"},
+			func(c Config) any { return c.Kubernetes.Cluster }, "prod-eu"},
 		{"OPS_SKILL_STORE_URL sets the store", map[string]string{"OPS_SKILL_STORE_URL": "postgres://ops:pw@db:5432/ops"},
 			func(c Config) any { return c.Store }, "postgres://ops:pw@db:5432/ops"},
 		{"OPS_SKILL_SERVE_LISTEN sets serve.listen", map[string]string{"OPS_SKILL_SERVE_LISTEN": ":9095"},

@@ -102,10 +102,29 @@ func checkURL(s string, schemes ...string) string {
 // isNamespace reports a valid namespace name (a DNS-1123 label, apimachinery's rules).
 func isNamespace(s string) bool { return len(validation.IsDNS1123Label(s)) == 0 }
 
+// isClusterName reports a name for kubernetes.cluster: what kubeconfig
+// context names usually are (letters, digits, '.', '_', '-'), and neither of
+// the names the history gives the simulated platform and an unnamed pod.
+func isClusterName(s string) bool {
+	if len(s) > 253 || s == "simulated" || s == "in-cluster" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return s != ""
+}
+
 func (v *validator) kubernetes(k *Kubernetes) {
 	if !isNamespace(k.Namespace) {
 		v.add(&k.Namespace, k.Namespace, "is not a valid namespace name",
 			"use lower-case letters, digits and '-', at most 63 characters, e.g. ai-data-labs")
+	}
+	if k.Cluster != "" && !isClusterName(k.Cluster) {
+		v.add(&k.Cluster, k.Cluster, "is not a cluster name",
+			"use letters, digits, '.', '_' and '-', at most 253 characters, e.g. prod-eu, and not simulated or in-cluster")
 	}
 	for _, ns := range k.AllowedNamespaces {
 		if !isNamespace(ns) {

@@ -73,13 +73,17 @@ func (w Where) On() string {
 }
 
 // Env is the key under which history records are kept for this platform:
-// "simulated", or the kubeconfig context ("in-cluster" in a pod).
+// "simulated", or the kubeconfig context; in a pod (no context) the cluster's
+// name (kubernetes.cluster), "in-cluster" when it has none.
 func (w Where) Env() string {
 	if w.Simulated() {
 		return string(WhereSimulated)
 	}
 	if w.Context != "" {
 		return w.Context
+	}
+	if w.Cluster != "" {
+		return w.Cluster
 	}
 	return "in-cluster"
 }

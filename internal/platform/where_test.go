@@ -14,6 +14,8 @@ func TestWhereNamesThePlatform(t *testing.T) {
 		{"cluster and context differ", Where{Kind: WhereCluster, Cluster: "prod", Context: "prod-admin", Namespace: "shop"}, "cluster prod (context prod-admin), namespace shop", "prod-admin"},
 		{"cluster named like its context", Where{Kind: WhereCluster, Cluster: "kind", Context: "kind", Namespace: "default"}, "cluster kind, namespace default", "kind"},
 		{"in cluster", Where{Kind: WhereCluster, Cluster: "in-cluster", Namespace: "ops"}, "cluster in-cluster, namespace ops", "in-cluster"},
+		{"in cluster, named", Where{Kind: WhereCluster, Cluster: "prod-eu", Namespace: "ops"}, "cluster prod-eu, namespace ops", "prod-eu"},
+		{"in cluster, no name", Where{Kind: WhereCluster, Namespace: "ops"}, "cluster -, namespace ops", "in-cluster"},
 	}
 	if got := (Where{Kind: WhereCluster, Cluster: "prod", Context: "prod-admin", Namespace: "shop"}).On(); got != " on cluster prod (context prod-admin)" {
 		t.Errorf("On() = %q", got)

@@ -49,7 +49,7 @@ type ScaleEvent struct {
 	Reason    string    `json:"reason,omitempty"`
 	Rule      string    `json:"rule,omitempty"`
 	AlertID   int64     `json:"alertId,omitempty"` // 0 when no alert caused it
-	Env       string    `json:"env,omitempty"`
+	Env       string    `json:"env"`               // the cluster; always in JSON
 }
 
 // ScaleFilter selects scale events for ListScaleEvents. Zero fields do not filter.

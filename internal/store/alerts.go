@@ -43,7 +43,7 @@ type AlertRecord struct {
 	Namespace   string    `json:"namespace,omitempty"`
 	Kind        string    `json:"kind,omitempty"`
 	Summary     string    `json:"summary,omitempty"`
-	Env         string    `json:"env,omitempty"`     // EnvSimulated or the cluster context
+	Env         string    `json:"env"`               // EnvSimulated or the cluster context; always in JSON
 	Outcome     string    `json:"outcome,omitempty"` // OutcomePending until finished
 	Planner     string    `json:"planner,omitempty"`
 	IncidentID  string    `json:"incidentId,omitempty"`

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/platform"
@@ -31,7 +33,7 @@ type Incident struct {
 	Status    IncidentStatus `json:"status,omitempty"`  // StatusOpen (the default), StatusMitigated, StatusResolved or StatusEscalated
 	AlertID   int64          `json:"alertId,omitempty"` // 0 when no recorded alert opened it
 	UpdatedAt time.Time      `json:"updatedAt"`
-	Env       string         `json:"env,omitempty"`
+	Env       string         `json:"env"` // the cluster: its context, "in-cluster" or EnvSimulated; always in JSON
 	// Subject is the correlation key of what the incident is about (a
 	// workload's namespace/name); empty: never joined (see OpenIncident).
 	Subject string `json:"subject,omitempty"`
@@ -172,7 +174,21 @@ func (s *Store) GetIncident(ctx context.Context, id string) (Incident, []Timelin
 // ListIncidents returns incidents newest first. openOnly keeps those not yet
 // resolved (open, mitigated or escalated). limit: default 50, at most 10000.
 func (s *Store) ListIncidents(ctx context.Context, openOnly bool, limit int) ([]Incident, error) {
-	rows, err := s.db.QueryContext(ctx, listIncidentsQuery(openOnly), clampLimit(limit))
+	return s.QueryIncidents(ctx, IncidentFilter{OpenOnly: openOnly, Limit: limit})
+}
+
+// IncidentFilter selects incidents for QueryIncidents. Zero fields do not
+// filter.
+type IncidentFilter struct {
+	OpenOnly bool   // only those not yet resolved (open, mitigated or escalated)
+	Env      string // exact environment: the cluster's context, "in-cluster" or EnvSimulated
+	Limit    int    // default 50, at most 10000
+}
+
+// QueryIncidents returns the incidents matching f, newest first.
+func (s *Store) QueryIncidents(ctx context.Context, f IncidentFilter) ([]Incident, error) {
+	q, args := listIncidentsQuery(f)
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list incidents: %w", err)
 	}
@@ -191,14 +207,24 @@ func (s *Store) ListIncidents(ctx context.Context, openOnly bool, limit int) ([]
 	return out, nil
 }
 
-// listIncidentsQuery builds the query of ListIncidents; its one argument is
-// the limit.
-func listIncidentsQuery(openOnly bool) string {
-	q := "SELECT " + incidentColumns + " FROM incidents"
-	if openOnly {
-		q += " WHERE status != '" + string(StatusResolved) + "'"
+// listIncidentsQuery builds the query of QueryIncidents. Every combination of
+// filters is served by an index in opened_at order (see
+// TestListQueriesUseIndexes).
+func listIncidentsQuery(f IncidentFilter) (string, []any) {
+	var where []string
+	var args []any
+	if f.Env != "" {
+		where, args = append(where, "env = ?"), append(args, f.Env)
 	}
-	return q + " ORDER BY opened_at DESC, id DESC LIMIT ?"
+	if f.OpenOnly {
+		where = append(where, "status != '"+string(StatusResolved)+"'")
+	}
+	q := "SELECT " + incidentColumns + " FROM incidents"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY opened_at DESC, id DESC LIMIT ?"
+	return q, append(args, clampLimit(f.Limit))
 }
 
 // scanner is a *sql.Row or *sql.Rows.
@@ -234,4 +260,34 @@ func queryTimeline(ctx context.Context, tx *txn, id string) ([]TimelineEntry, er
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// clustersQuery lists the environments of the history listings, each once;
+// each part reads the first column of an env index.
+const clustersQuery = `SELECT env FROM alerts WHERE env != ''
+	UNION SELECT env FROM scale_events WHERE env != ''
+	UNION SELECT env FROM incidents WHERE env != ''`
+
+// Clusters lists the environments (clusters' contexts, "in-cluster",
+// EnvSimulated) that have alerts, scale events or incidents in the store, in
+// name order: what the history listings' cluster filter can select.
+func (s *Store) Clusters(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, clustersQuery)
+	if err != nil {
+		return nil, fmt.Errorf("list clusters: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var env string
+		if err := rows.Scan(&env); err != nil {
+			return nil, fmt.Errorf("list clusters: %w", err)
+		}
+		out = append(out, env)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list clusters: %w", err)
+	}
+	slices.Sort(out) // byte order on both engines, whatever PostgreSQL's collation
+	return out, nil
 }

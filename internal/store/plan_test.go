@@ -35,12 +35,17 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		q, args := listScaleEventsQuery(f)
 		cases = append(cases, plan{name, q, args, f != ScaleFilter{}})
 	}
+	for name, f := range map[string]IncidentFilter{
+		"incidents": {}, "incidents open": {OpenOnly: true}, "incidents env": {Env: "e"},
+		"incidents open env": {OpenOnly: true, Env: "e"},
+	} {
+		q, args := listIncidentsQuery(f)
+		cases = append(cases, plan{name, q, args, f.Env != ""})
+	}
 	cases = append(cases,
 		plan{"last acted", lastActedQuery, []any{"f", "e", "a", "b", "c"}, true},
 		plan{"tool calls", listToolCallsQuery, []any{1}, true},
 		plan{"tool calls without alert", listToolCallsQuery, []any{nil}, true},
-		plan{"incidents", listIncidentsQuery(false), []any{50}, false},
-		plan{"incidents open", listIncidentsQuery(true), []any{50}, false},
 		plan{"threshold changes", listThresholdChangesQuery, []any{50}, false},
 		plan{"last conversation", lastConversationQuery, []any{"e"}, true},
 	)

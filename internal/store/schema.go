@@ -171,6 +171,11 @@ CREATE TABLE store_meta (
 	created_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 `,
+		// Version 7: the fleet view: incidents listed by cluster (env) in
+		// opened_at order, as alerts and scale events already are.
+		`
+CREATE INDEX incidents_by_env ON incidents(env, opened_at, id);
+`,
 	}
 }
 

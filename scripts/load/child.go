@@ -151,11 +151,11 @@ func procStatus(pid int, field string) float64 {
 	return 0
 }
 
-// stormHistory counts, in serve's history, the alert records of the storm's
-// alert and the writes they executed.
-func stormHistory(dir, name string) (actions, alerts int, err error) {
+// stormHistory counts, in serve's history at location, the alert records of
+// the storm's alert and the writes they executed.
+func stormHistory(location, name string) (actions, alerts int, err error) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, dir+"/history.db", clock.RealClock{})
+	st, err := store.Open(ctx, location, clock.RealClock{})
 	if err != nil {
 		return 0, 0, err
 	}

@@ -13,8 +13,16 @@
 // Usage (from the project root, after `make build`):
 //
 //	go run ./scripts/load -bin bin/ops-skill -storm 10000 -distinct 2000 -c 32
+//	go run ./scripts/load -store 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' -replicas 3
 //
-// Both servers run as child processes bound to 127.0.0.1; the load comes
+// -store picks the history serve keeps: empty, a SQLite file in the run's
+// temp dir; a postgres:// URL (or OPS_SKILL_STORE_URL), a new schema of that
+// database, dropped at the end. -replicas starts that many serve processes
+// on the one store (no Lease: each takes deliveries, the shared delivery
+// ledger decides which runs one), and the load goes round-robin to them, as
+// Alertmanager's peers deliver one alert to every replica.
+//
+// All servers run as child processes bound to 127.0.0.1; the load comes
 // from this process with keep-alive connections.
 package main
 
@@ -38,6 +46,8 @@ type options struct {
 	conc     int
 	bare     string // internal: run as the bare server on this address
 	json     bool
+	store    string // "" (SQLite) or a postgres:// URL
+	replicas int
 }
 
 func main() {
@@ -48,7 +58,13 @@ func main() {
 	flag.IntVar(&o.conc, "c", 32, "concurrent clients")
 	flag.StringVar(&o.bare, "bare-server", "", "internal: serve the bare handler on this address")
 	flag.BoolVar(&o.json, "json", false, "print the results as JSON too")
+	flag.StringVar(&o.store, "store", os.Getenv(storeURLEnv), "serve's store: empty for a SQLite file, or a postgres:// URL (a new schema per run; default $"+storeURLEnv+")")
+	flag.IntVar(&o.replicas, "replicas", 1, "serve processes sharing the store; deliveries go round-robin")
 	flag.Parse()
+	if o.replicas < 1 {
+		fmt.Fprintln(os.Stderr, "load: -replicas must be at least 1")
+		os.Exit(2)
+	}
 	if o.bare != "" {
 		runBare(o.bare)
 		return
@@ -81,32 +97,37 @@ func run(o options) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bare, srv, token, err := startServers(o, dir)
+	st, err := prepareStore(context.Background(), o.store, dir)
+	if err != nil {
+		return err
+	}
+	defer st.drop()
+	bare, srvs, token, err := startServers(o, dir, st)
 	if err != nil {
 		return err
 	}
 	defer bare.stop()
-	defer srv.stop()
+	defer stopAll(srvs)
 	cl := newClient(o.conc, token)
 	stormBody := delivery("LoadStorm", time.Now().UTC().Add(-time.Minute).Truncate(time.Second))
-	rows, stormRSS, err := phase(cl, bare, srv, "storm (identical)", o.storm, o.conc, 2*time.Minute, func(int) []byte { return stormBody })
+	rows, stormRSS, err := phase(cl, bare, srvs, "storm (identical)", o.storm, o.conc, 2*time.Minute, func(int) []byte { return stormBody })
 	if err != nil {
 		return err
 	}
-	actions, alerts, err := stormHistory(dir, "LoadStorm")
+	actions, alerts, err := stormHistory(st.location, "LoadStorm")
 	if err != nil {
 		return err
 	}
 	start := time.Now().UTC().Add(-time.Minute).Truncate(time.Second)
-	more, distinctRSS, err := phase(cl, bare, srv, "distinct", o.distinct, o.conc, 10*time.Minute,
+	more, distinctRSS, err := phase(cl, bare, srvs, "distinct", o.distinct, o.conc, 10*time.Minute,
 		func(i int) []byte { return delivery(fmt.Sprintf("LoadDistinct%05d", i), start) })
 	if err != nil {
 		return err
 	}
 	rows = append(rows, more...)
-	report(os.Stdout, o, rows, stormRSS, distinctRSS, actions, alerts)
+	report(os.Stdout, o, st, rows, stormRSS, distinctRSS, actions, alerts)
 	if o.json {
-		printJSON(os.Stdout, rows, stormRSS, distinctRSS, actions, alerts)
+		printJSON(os.Stdout, o, st, rows, stormRSS, distinctRSS, actions, alerts)
 	}
 	if actions != 1 || alerts != 1 {
 		return fmt.Errorf("the storm of %d identical deliveries produced %d actions and %d alert records, want exactly 1", o.storm, actions, alerts)
@@ -114,9 +135,10 @@ func run(o options) error {
 	return nil
 }
 
-// startServers starts the bare handler and serve (simulated platform,
-// history in dir) and waits until both accept.
-func startServers(o options, dir string) (bare, srv *child, token string, err error) {
+// startServers starts the bare handler and o.replicas serve processes
+// (simulated platform, each with a state dir of its own, all on st) and
+// waits until every one accepts.
+func startServers(o options, dir string, st runStore) (bare *child, srvs []*child, token string, err error) {
 	bin, err := filepath.Abs(o.bin)
 	if err != nil {
 		return nil, nil, "", err
@@ -124,7 +146,10 @@ func startServers(o options, dir string) (bare, srv *child, token string, err er
 	if _, err := os.Stat(bin); err != nil {
 		return nil, nil, "", fmt.Errorf("%s: %w (run make build first)", o.bin, err)
 	}
-	token = "load-" + fmt.Sprint(time.Now().UnixNano())
+	// serve refuses a token shorter than 32 bytes.
+	if token, err = randomToken(); err != nil {
+		return nil, nil, "", err
+	}
 	if err := os.WriteFile(filepath.Join(dir, "token"), []byte(token+"\n"), 0o600); err != nil {
 		return nil, nil, "", err
 	}
@@ -135,31 +160,64 @@ func startServers(o options, dir string) (bare, srv *child, token string, err er
 	if bare, err = start("bare net/http", self, []string{"-bare-server"}, nil); err != nil {
 		return nil, nil, "", err
 	}
-	srv, err = start("ops-skill serve", bin, []string{"serve", "--simulate", "--scenario", "high-cpu", "--auth-token-file", filepath.Join(dir, "token"),
-		"--no-health-loop", "--escalation-period", "0", "--queue-size", fmt.Sprint(o.distinct + 100)},
-		[]string{"OPS_SKILL_STATE_DIR=" + dir, "XDG_CONFIG_HOME=" + dir})
-	if err != nil {
+	fail := func(err error) (*child, []*child, string, error) {
 		bare.stop()
+		stopAll(srvs)
 		return nil, nil, "", err
 	}
-	for _, p := range []*child{bare, srv} {
+	for r := range o.replicas {
+		state := dir
+		if o.replicas > 1 {
+			state = filepath.Join(dir, fmt.Sprintf("replica-%d", r))
+			if err := os.MkdirAll(state, 0o700); err != nil {
+				return fail(err)
+			}
+		}
+		srv, err := start(serveName(o.replicas), bin, []string{"serve", "--simulate", "--scenario", "high-cpu",
+			"--auth-token-file", filepath.Join(dir, "token"), "--no-health-loop", "--escalation-period", "0",
+			"--queue-size", fmt.Sprint(o.distinct + 100), "--leader-election", "none", "--identity", fmt.Sprintf("load-%d", r)},
+			[]string{"OPS_SKILL_STATE_DIR=" + state, "XDG_CONFIG_HOME=" + dir, storeURLEnv + "=" + st.location})
+		if err != nil {
+			return fail(err)
+		}
+		srvs = append(srvs, srv)
+	}
+	for _, p := range append([]*child{bare}, srvs...) {
 		if err := p.waitLeader(30 * time.Second); err != nil {
-			bare.stop()
-			srv.stop()
-			return nil, nil, "", err
+			return fail(err)
 		}
 	}
-	return bare, srv, token, nil
+	return bare, srvs, token, nil
 }
 
-// phase runs the same load against the bare handler, then serve (sampling
-// its memory until its queue is empty again).
-func phase(cl *client, bare, srv *child, name string, n, conc int, settle time.Duration, body func(int) []byte) ([]row, memory, error) {
-	rows := []row{measure(cl, bare, name, n, conc, body)}
-	sampler := srv.sampleRSS()
-	rows = append(rows, measure(cl, srv, name, n, conc, body))
-	err := srv.waitIdle(settle)
-	return rows, sampler.stop(), err
+func serveName(replicas int) string {
+	if replicas == 1 {
+		return "ops-skill serve"
+	}
+	return fmt.Sprintf("ops-skill serve ×%d", replicas)
+}
+
+func stopAll(cs []*child) {
+	for _, c := range cs {
+		c.stop()
+	}
+}
+
+// phase runs the same load against the bare handler, then serve's replicas
+// (sampling the first one's memory until every queue is empty again).
+func phase(cl *client, bare *child, srvs []*child, name string, n, conc int, settle time.Duration, body func(int) []byte) ([]row, memory, error) {
+	rows := []row{measure(cl, []*child{bare}, name, n, conc, body)}
+	sampler := srvs[0].sampleRSS()
+	start := time.Now()
+	r := measure(cl, srvs, name, n, conc, body)
+	for _, s := range srvs {
+		if err := s.waitIdle(settle); err != nil {
+			return append(rows, r), sampler.stop(), err
+		}
+	}
+	r.DrainedSeconds = time.Since(start).Seconds()
+	r.HandledPerSecond = float64(n) / r.DrainedSeconds
+	return append(rows, r), sampler.stop(), nil
 }
 
 // delivery is an Alertmanager webhook (version 4) with one firing backend
