@@ -73,6 +73,12 @@ func (r *run) wanted() settleWanted {
 	return w
 }
 
+// readsMetric says the verification reads the alert's signal from a metric
+// (otherwise from pod status, health checks or storage).
+func readsMetric(k alert.Kind) bool {
+	return k == alert.KindCPU || k == alert.KindErrorRate || k == alert.KindLatency
+}
+
 // freshMetric is the metric whose fresh samples show a write's effect on
 // the alert's signal: the signal's own, or the working set of the new pods
 // for a signal read from pod status.
@@ -80,7 +86,8 @@ func freshMetric(k alert.Kind) platform.MetricName {
 	switch k {
 	case alert.KindDisk, alert.KindUnknown:
 		return ""
-	case alert.KindCPU, alert.KindErrorRate, alert.KindLatency:
+	}
+	if readsMetric(k) {
 		return metricFor(k)
 	}
 	return platform.MetricMemory
@@ -120,6 +127,10 @@ func (r *run) settle(ctx context.Context, w settleWanted) (Settled, error) {
 		switch {
 		case ctx.Err() != nil:
 			return Settled{}, context.Cause(ctx)
+		case err != nil && !readsMetric(r.al.Kind):
+			// The signal is read from pod status and health checks, which
+			// need no Prometheus: the completed rollout is the evidence.
+			notes = append(notes, fmt.Sprintf("fresh %s samples could not be counted (%v), the rollout is the evidence", samplesOf(w.signal.Metric), err))
 		case err != nil:
 			notes = append(notes, fmt.Sprintf("fresh %s samples could not be counted: %v", samplesOf(w.signal.Metric), err))
 			return r.waitOut(ctx, start, deadline, strings.Join(notes, ", "))

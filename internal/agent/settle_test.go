@@ -47,29 +47,36 @@ func (brokenSamples) FreshSamples(context.Context, platform.MetricQuery) (int, e
 func TestVerificationWaitsForTheEvidence(t *testing.T) {
 	tests := []struct {
 		name     string
+		scenario string // default high-cpu
 		ports    func(*compose.Platform)
 		waited   time.Duration
 		evidence string
 		since    bool // the verification read CPU from the samples after the rollout
 	}{
-		{"rollout and samples", nil, 90 * time.Second,
+		{"rollout and samples", "", nil, 90 * time.Second,
 			"the rollout of ai-data-labs/backend completed after 30s, then 4 fresh CPU samples", true},
-		{"no Prometheus freshness: the rollout alone", func(p *compose.Platform) { p.Fresh = nil }, 30 * time.Second,
+		{"no Prometheus freshness: the rollout alone", "", func(p *compose.Platform) { p.Fresh = nil }, 30 * time.Second,
 			"the rollout of ai-data-labs/backend completed after 30s", false},
-		{"rollouts cannot be read", func(p *compose.Platform) { p.Rollouts = nil }, 2 * time.Minute,
+		{"rollouts cannot be read", "", func(p *compose.Platform) { p.Rollouts = nil }, 2 * time.Minute,
 			"the settle maximum of 2m (rollouts cannot be read here)", false},
-		{"a rollout that does not complete", func(p *compose.Platform) { p.Rollouts = stuckRollout{} }, 2 * time.Minute,
+		{"a rollout that does not complete", "", func(p *compose.Platform) { p.Rollouts = stuckRollout{} }, 2 * time.Minute,
 			"the rollout of ai-data-labs/backend did not complete: 3 of 4 updated replicas are available", false},
-		{"a rollout that cannot be read", func(p *compose.Platform) { p.Rollouts = brokenRollout{} }, 2 * time.Minute,
+		{"a rollout that cannot be read", "", func(p *compose.Platform) { p.Rollouts = brokenRollout{} }, 2 * time.Minute,
 			"the settle maximum of 2m (the rollout of ai-data-labs/backend could not be read: the API server is unreachable)", false},
-		{"samples that do not come", func(p *compose.Platform) { p.Fresh = noSamples{} }, 2 * time.Minute,
+		{"samples that do not come", "", func(p *compose.Platform) { p.Fresh = noSamples{} }, 2 * time.Minute,
 			"the rollout of ai-data-labs/backend completed after 30s, only 0 fresh CPU samples by the settle maximum", false},
-		{"samples that cannot be counted", func(p *compose.Platform) { p.Fresh = brokenSamples{} }, 2 * time.Minute,
+		{"samples that cannot be counted", "", func(p *compose.Platform) { p.Fresh = brokenSamples{} }, 2 * time.Minute,
 			"the settle maximum of 2m (the rollout of ai-data-labs/backend completed after 30s, fresh CPU samples could not be counted: Prometheus is unreachable)", false},
+		{"a health signal needs no samples when they cannot be counted", "health-check-failing", func(p *compose.Platform) { p.Fresh = brokenSamples{} }, 30 * time.Second,
+			"the rollout of ai-data-labs/frontend completed after 30s, fresh memory samples could not be counted (Prometheus is unreachable), the rollout is the evidence", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, setup{scenario: "high-cpu", ports: tt.ports})
+			sc := tt.scenario
+			if sc == "" {
+				sc = "high-cpu"
+			}
+			h := newHarness(t, setup{scenario: sc, ports: tt.ports})
 			start := h.p.Now()
 			sum := h.run()
 			v := sum.Verification
