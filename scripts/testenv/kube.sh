@@ -60,7 +60,13 @@ build() {
 		-o "$tmp/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
 		k8s.io/kubernetes/cmd/kube-scheduler sigs.k8s.io/kwok/cmd/kwok)
 	(cd "$MODDIR" && GOWORK=off GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$tmp/etcd" go.etcd.io/etcd/server/v3)
-	rm -rf "$BIN" && mkdir -p "$CACHE" && mv "$tmp" "$BIN" && echo "$key" >"$CACHE/key"
+	if [[ -x $BIN/kwok && -x $BIN/etcd && -f $CACHE/key && $(cat "$CACHE/key") == "$key" ]]; then
+		# Another stack (a second worktree) finished the same build first:
+		# keep its binaries, which may be running or starting, and drop ours.
+		rm -rf "$tmp"
+	else
+		rm -rf "$BIN" && mkdir -p "$CACHE" && mv "$tmp" "$BIN" && echo "$key" >"$CACHE/key"
+	fi
 	log "built in $(($(date +%s) - start))s into $BIN"
 }
 
