@@ -1,47 +1,26 @@
 package kube_test
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
-	"io"
-	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/kubernetes/scheme"
 )
 
 // admissionPolicy reads the policy of deploy/admission-policy.yaml.
 func admissionPolicy(t *testing.T) *admissionv1.ValidatingAdmissionPolicy {
 	t.Helper()
-	raw, err := os.ReadFile("../../deploy/admission-policy.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(raw)))
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			t.Fatal("deploy/admission-policy.yaml holds no ValidatingAdmissionPolicy")
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(doc, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, obj := range manifest(t, "admission-policy.yaml") {
 		if p, ok := obj.(*admissionv1.ValidatingAdmissionPolicy); ok {
 			return p
 		}
 	}
+	t.Fatal("deploy/admission-policy.yaml holds no ValidatingAdmissionPolicy")
+	return nil
 }
 
 // jsonFields are the JSON names of the fields of a struct value.
@@ -81,7 +60,7 @@ func TestAdmissionPolicyComparesEveryFieldItDoesNotAllow(t *testing.T) {
 	}
 	for _, c := range cases {
 		for _, f := range c.fields {
-			if contains(c.allowed, f) {
+			if slices.Contains(c.allowed, f) {
 				continue
 			}
 			if want := strings.ReplaceAll(c.compare, "%s", f); !strings.Contains(exprs, want) {
@@ -102,26 +81,7 @@ func TestAdmissionPolicyComparesEveryFieldItDoesNotAllow(t *testing.T) {
 
 // TestKustomizationAppliesTheAdmissionPolicy: kubectl apply -k deploy/ ships it.
 func TestKustomizationAppliesTheAdmissionPolicy(t *testing.T) {
-	raw, err := os.ReadFile("../../deploy/kustomization.yaml")
-	if err != nil {
-		t.Fatal(err)
+	if res := kustomizationResources(t); !slices.Contains(res, "admission-policy.yaml") {
+		t.Errorf("deploy/kustomization.yaml resources %v, want admission-policy.yaml", res)
 	}
-	var k struct {
-		Resources []string `yaml:"resources"`
-	}
-	if err := yaml.Unmarshal(raw, &k); err != nil {
-		t.Fatal(err)
-	}
-	if !contains(k.Resources, "admission-policy.yaml") {
-		t.Errorf("deploy/kustomization.yaml resources %v, want admission-policy.yaml", k.Resources)
-	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -1,59 +1,22 @@
 package kube_test
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
-	"io"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
 	appsv1 "k8s.io/api/apps/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/kubernetes/scheme"
 )
 
 // deployObjects decodes every object of the deploy/ manifests the
 // kustomization applies.
 func deployObjects(t *testing.T) []runtime.Object {
 	t.Helper()
-	raw, err := os.ReadFile("../../deploy/kustomization.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var k struct {
-		Resources []string `yaml:"resources"`
-	}
-	if err := yaml.Unmarshal(raw, &k); err != nil {
-		t.Fatal(err)
-	}
 	var out []runtime.Object
-	for _, f := range k.Resources {
-		raw, err := os.ReadFile(filepath.Join("../../deploy", f))
-		if err != nil {
-			t.Fatalf("the kustomization lists %s: %v", f, err)
-		}
-		r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(raw)))
-		for {
-			doc, err := r.Read()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(doc, nil, nil)
-			if err != nil {
-				t.Fatalf("deploy/%s: %v", f, err)
-			}
-			out = append(out, obj)
-		}
+	for _, f := range kustomizationResources(t) {
+		out = append(out, manifest(t, f)...)
 	}
 	return out
 }

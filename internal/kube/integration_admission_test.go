@@ -3,13 +3,7 @@
 package kube_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"errors"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,9 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/util/retry"
 	clocktesting "k8s.io/utils/clock/testing"
 
@@ -41,26 +33,11 @@ const deployedUsername = "system:serviceaccount:ai-data-labs:ops-skill"
 // ops-skill service account. It returns the policy's name.
 func (c *cluster) applyAdmissionPolicy() string {
 	c.t.Helper()
-	raw, err := os.ReadFile(filepath.Join(projectRoot, "deploy", "admission-policy.yaml"))
-	if err != nil {
-		c.t.Fatal(err)
-	}
 	ctx := context.Background()
 	api := c.admin.AdmissionregistrationV1()
 	var name string
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(raw)))
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(doc, nil, nil)
-		if err != nil {
-			c.t.Fatalf("deploy/admission-policy.yaml: %v", err)
-		}
+	for _, obj := range manifest(c.t, "admission-policy.yaml") {
+		var err error
 		switch o := obj.(type) {
 		case *admissionv1.ValidatingAdmissionPolicy:
 			o.Name = o.Name + "-" + c.ns

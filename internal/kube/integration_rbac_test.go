@@ -3,13 +3,8 @@
 package kube_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
-	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,8 +14,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	clocktesting "k8s.io/utils/clock/testing"
 
@@ -28,8 +21,6 @@ import (
 	"github.com/duet-company/ops-skill/internal/kube"
 	"github.com/duet-company/ops-skill/tools"
 )
-
-const projectRoot = "../.."
 
 // applyRBAC creates deploy/rbac.yaml in the test namespace (its ClusterRole
 // and ClusterRoleBinding renamed for it); edit may narrow the Role.
@@ -39,24 +30,9 @@ func (c *cluster) applyRBAC(edit func(*rbacv1.Role)) { c.t.Helper(); c.applyRBAC
 // ClusterRoleBinding (the identity is not bound to the ClusterRole).
 func (c *cluster) applyRBACBound(edit func(*rbacv1.Role), bindClusterRole bool) {
 	c.t.Helper()
-	raw, err := os.ReadFile(filepath.Join(projectRoot, "deploy", "rbac.yaml"))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(raw)))
 	ctx := context.Background()
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(doc, nil, nil)
-		if err != nil {
-			c.t.Fatalf("deploy/rbac.yaml: %v", err)
-		}
+	for _, obj := range manifest(c.t, "rbac.yaml") {
+		var err error
 		if _, crb := obj.(*rbacv1.ClusterRoleBinding); crb && !bindClusterRole {
 			continue
 		}
