@@ -127,15 +127,22 @@ func TestHighCPUIncidentScalesBackendOnTheRealStack(t *testing.T) {
 
 	// Parity: the simulated platform's high-cpu scenario, run by the same
 	// binary, decides the same: the same verdict, actions and resolution.
-	simOut, simErr, simCode, _ := u.run(time.Minute, "--simulate", "--scenario", "high-cpu", "-o", "json", "Alert: Backend service CPU at 85% for 5 minutes")
-	if simCode != 0 {
-		t.Fatalf("simulated run: exit %d: %s", simCode, simErr)
+	u.decidesAsSimulated(sum, "high-cpu", "Alert: Backend service CPU at 85% for 5 minutes")
+}
+
+// decidesAsSimulated runs the same binary on a simulated scenario with the
+// same alert and fails the test unless it decided as the real run did.
+func (u *user) decidesAsSimulated(onStack summary, scenario, alertText string) {
+	u.t.Helper()
+	out, errOut, code, _ := u.run(time.Minute, "--simulate", "--scenario", scenario, "-o", "json", alertText)
+	if code != 0 {
+		u.t.Fatalf("simulated run of %s: exit %d: %s", scenario, code, errOut)
 	}
-	onStack, simulated := parityOf(sum), parityOf(lastSummary(t, simOut))
-	if onStack != simulated {
-		t.Errorf("the simulated and the real platform decided differently:\nreal:      %s\nsimulated: %s", onStack, simulated)
+	got, want := parityOf(onStack), parityOf(lastSummary(u.t, out))
+	if got != want {
+		u.t.Errorf("the simulated and the real platform decided differently:\nreal:      %s\nsimulated: %s", got, want)
 	}
-	t.Logf("parity high-cpu: real %s | simulated %s", onStack, simulated)
+	u.t.Logf("parity %s: real %s | simulated %s", scenario, got, want)
 }
 
 // parityOf is what must agree between the platforms: the resolution, each
