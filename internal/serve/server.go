@@ -217,11 +217,14 @@ func (s *Server) startTerm(ctx context.Context) *term {
 	t.ctx, t.cancel = context.WithCancel(ctx)
 	var loopCtx context.Context
 	loopCtx, t.stopLoops = context.WithCancel(t.ctx)
+	// The loops start before the term is published: shutdown waits on
+	// t.loops as soon as it can see the term, and a WaitGroup's Add must
+	// not race its Wait.
+	s.startLoops(loopCtx, t)
 	s.term = t
 	s.mu.Unlock()
 	s.m.leader.Set(1)
 	s.log.Info("leading: acting on alerts and running the loops", "term", t.id, "identity", s.d.Elector.Identity())
-	s.startLoops(loopCtx, t)
 	return t
 }
 
