@@ -265,7 +265,19 @@ type DropResult struct {
 	UsageAfter float64            `json:"usagePctAfter,omitempty"`
 	DryRun     bool               `json:"dryRun,omitempty"`
 	freedBytes uint64
+	// usedBefore is the disks' used bytes read just before the first drop;
+	// known says it could be read.
+	usedBefore uint64
+	known      bool
 }
+
+// FreedBytes is the on-disk size of the partitions dropped.
+func (r DropResult) FreedBytes() uint64 { return r.freedBytes }
+
+// UsedBefore is the disks' used bytes just before the first drop; ok is
+// false when they could not be read (or nothing was dropped for real). A
+// verification waits for the used bytes to fall by what was freed.
+func (r DropResult) UsedBefore() (used uint64, ok bool) { return r.usedBefore, r.known }
 
 // PartitionRefusal is a partition the guard or the server would not drop.
 type PartitionRefusal struct {
@@ -335,6 +347,9 @@ func (s storage) dropPlan(a dropPartitionsArgs, dd guard.DropDecision, pol guard
 // drop drops the partitions the guard allowed, one by one, and says exactly
 // what was and was not dropped.
 func (s storage) drop(ctx context.Context, a dropPartitionsArgs, dd guard.DropDecision, res DropResult, now time.Time) (DropResult, error) {
+	if !res.DryRun && len(dd.Allowed) > 0 {
+		res.usedBefore, res.known = s.diskUsed(ctx)
+	}
 	for i, part := range dd.Allowed {
 		if res.DryRun {
 			res.Dropped = append(res.Dropped, partitionInfo(part, now))
@@ -361,6 +376,24 @@ func (s storage) drop(ctx context.Context, a dropPartitionsArgs, dd guard.DropDe
 		res.UsageAfter = s.diskUsagePct(ctx)
 	}
 	return res, nil
+}
+
+// diskUsed is the used bytes of every disk; ok is false when unreadable.
+func (s storage) diskUsed(ctx context.Context) (uint64, bool) {
+	disks, err := s.db.Disks(ctx)
+	if err != nil || len(disks) == 0 {
+		return 0, false
+	}
+	return UsedBytes(disks), true
+}
+
+// UsedBytes sums the used bytes of disks.
+func UsedBytes(disks []platform.Disk) uint64 {
+	var used uint64
+	for _, d := range disks {
+		used += d.TotalBytes - min(d.FreeBytes, d.TotalBytes)
+	}
+	return used
 }
 
 func (s storage) diskUsagePct(ctx context.Context) float64 {

@@ -258,7 +258,7 @@ func TestSimulatedDiskAlertDropsOldPartitions(t *testing.T) {
 	s := newSandbox(t)
 	r := s.must(0, "", "--simulate", diskAlert)
 	wantContains(t, "transcript", r.stdout, "scenario disk-space", "850 GB / 1 TB", "10 GB/day", "15 days",
-		"older than 90 days", "200 GB", "Disk usage after 2m: 65%", "Outcome: resolved")
+		"older than 90 days", "200 GB", "Disk usage now: 65%", "the space of the 5 dropped partitions (200 GB) released", "Outcome: resolved")
 	if n := s.scaleEventCount(); n != 0 {
 		t.Errorf("%d scale events for a disk alert", n)
 	}

@@ -105,9 +105,10 @@ type Deps struct {
 	Fallback plan.Planner // the rules planner, used when Planner fails; nil for none
 	Clock    clock.PassiveClock
 	Waiter   Waiter
-	Rollouts platform.Rollouts  // reads the rollouts of written workloads; nil: the settle maximum is waited
-	Fresh    platform.Freshness // counts the signal's samples after a rollout; nil: the rollout is the evidence
-	Notifier platform.Notifier  // nil: notifications stay in the transcript
+	Rollouts platform.Rollouts   // reads the rollouts of written workloads; nil: the settle maximum is waited
+	Fresh    platform.Freshness  // counts the signal's samples after a rollout; nil: the rollout is the evidence
+	Disks    platform.DiskReader // reads the disks after a partition drop; nil: the settle maximum is waited
+	Notifier platform.Notifier   // nil: notifications stay in the transcript
 	History  History
 	Approver tools.Approver
 	Resolver platform.Resolver // resolves an alert's object to its workload; nil: none

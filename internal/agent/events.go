@@ -129,6 +129,9 @@ const (
 	WaitRollout WaitEvidence = "rollout"
 	// WaitRolloutAndSamples: the rollouts, then fresh samples of the signal.
 	WaitRolloutAndSamples WaitEvidence = "rollout_and_samples"
+	// WaitSpaceReleased: the disks' used space to fall by what a partition
+	// drop freed.
+	WaitSpaceReleased WaitEvidence = "space_released"
 )
 
 // Waiting says the run waits before verifying a write: for the evidence
@@ -154,6 +157,8 @@ func (w Waiting) Doing() string {
 		return fmt.Sprintf("waiting for %s to roll out", w.Reason)
 	case WaitRolloutAndSamples:
 		return fmt.Sprintf("waiting for %s to roll out and for fresh %s samples", w.Reason, w.Signal)
+	case WaitSpaceReleased:
+		return fmt.Sprintf("waiting for the disks to show the space %s freed", w.Reason)
 	}
 	return fmt.Sprintf("waiting for %s to settle", w.Reason)
 }
@@ -163,7 +168,7 @@ func (w Waiting) Doing() string {
 // 10:02:00 at the latest" (the clock's zone).
 func (w Waiting) String() string {
 	by := w.Until.Format(time.TimeOnly)
-	if w.Evidence == WaitRollout || w.Evidence == WaitRolloutAndSamples {
+	if w.Evidence != "" && w.Evidence != WaitSettleTime {
 		return fmt.Sprintf("%s, verifying by %s at the latest", w.Doing(), by)
 	}
 	return fmt.Sprintf("%s, verifying at %s", w.Doing(), by)

@@ -17,9 +17,10 @@ import (
 // pod left) and Prometheus has taken DefaultFreshSamples samples of the
 // signal after that, never longer than the settle maximum
 // (Config.SettleTime). The verification then reads the signal from those
-// samples alone. A write with no rollout to watch (a partition drop, a
-// volume expansion) waits the settle maximum, as does a run whose
-// evidence cannot be read.
+// samples alone. A partition drop waits until the disks' used space has
+// fallen by most of what it freed. A write with nothing to watch (a volume
+// expansion) waits the settle maximum, as does a run whose evidence cannot
+// be read.
 const (
 	// DefaultFreshSamples is how many samples after the rollout make the
 	// evidence: rate() needs two, and Prometheus' own advice for a rate
@@ -27,6 +28,17 @@ const (
 	DefaultFreshSamples = 4
 	// settlePoll is how often the rollout and the samples are read.
 	settlePoll = 2 * time.Second
+	// releasedShare is the share of a drop's bytes the disks must have
+	// given back: a little less than all of it, since the table may grow
+	// meanwhile and file systems count blocks, not bytes.
+	releasedShare = 0.9
+	// spaceReleaseMax bounds the wait for a partition drop's space when it
+	// is longer than the settle maximum: ClickHouse marks dropped parts
+	// inactive at once but deletes their files later, "approximately in
+	// 10 minutes" (its documentation of DROP PARTITION; old_parts_lifetime
+	// is 8 minutes by default). Verifying before that would read the disk
+	// as full and escalate a drop that worked.
+	spaceReleaseMax = 10 * time.Minute
 )
 
 // rollingTools are the writes whose effect is a rollout of their target.
@@ -50,6 +62,24 @@ type Settled struct {
 type settleWanted struct {
 	rollouts []platform.WorkloadRef
 	signal   platform.MetricQuery // Metric "" when no metric shows the effect
+	release  spaceWanted
+}
+
+// spaceWanted is the space the run's partition drops freed.
+type spaceWanted struct {
+	freed      uint64 // bytes dropped, on disk; 0: nothing dropped
+	usedBefore uint64 // the disks' used bytes before the first drop
+	known      bool   // usedBefore could be read
+	dropped    int    // partitions dropped
+}
+
+// target is the used bytes the disks show once the space is released.
+func (s spaceWanted) target() uint64 {
+	want := uint64(float64(s.freed) * releasedShare)
+	if want > s.usedBefore {
+		return 0
+	}
+	return s.usedBefore - want
 }
 
 // wanted derives the evidence from the run's writes and its signal.
@@ -67,8 +97,27 @@ func (r *run) wanted() settleWanted {
 		seen[o.Target] = true
 		w.rollouts = append(w.rollouts, platform.WorkloadRef{Namespace: ns, Name: name})
 	}
+	w.release = r.released()
 	if m := freshMetric(r.al.Kind); m != "" && r.ref.Name != "" {
 		w.signal = platform.MetricQuery{Metric: m, Target: platform.WorkloadRef{Namespace: r.ref.Namespace, Name: r.ref.Name}}
+	}
+	return w
+}
+
+// released sums what the run's partition drops freed, with the used bytes
+// read before the first of them.
+func (r *run) released() spaceWanted {
+	var w spaceWanted
+	for _, o := range r.outcomes {
+		res, ok := o.Result.(tools.DropResult)
+		if !ok || !o.Wrote() || res.DryRun || res.FreedBytes() == 0 {
+			continue
+		}
+		if w.freed == 0 {
+			w.usedBefore, w.known = res.UsedBefore()
+		}
+		w.freed += res.FreedBytes()
+		w.dropped += len(res.Dropped)
 	}
 	return w
 }
@@ -99,6 +148,9 @@ func (r *run) settle(ctx context.Context, w settleWanted) (Settled, error) {
 	d := r.a.d
 	start := r.now()
 	deadline := start.Add(r.a.cfg.SettleTime)
+	if r.awaitsRelease(w) {
+		return r.awaitReleased(ctx, w.release, start, start.Add(r.settleMax(w)))
+	}
 	if len(w.rollouts) == 0 || d.Rollouts == nil {
 		why := "no rollout to watch"
 		if len(w.rollouts) > 0 {
@@ -189,7 +241,7 @@ func (r *run) awaitFresh(ctx context.Context, q platform.MetricQuery, since, dea
 
 // maxPolls bounds a wait by the polls that fit in the settle maximum, so a
 // waiter that does not move the clock cannot make it endless.
-func (r *run) maxPolls() int { return int(r.a.cfg.SettleTime/settlePoll) + 1 }
+func (r *run) maxPolls() int { return int(max(r.a.cfg.SettleTime, spaceReleaseMax)/settlePoll) + 1 }
 
 // pause waits one poll interval, or less to end at the deadline.
 func (r *run) pause(ctx context.Context, deadline time.Time) error {
@@ -212,4 +264,54 @@ func samplesOf(m platform.MetricName) string {
 		return metricLabel(string(m))
 	}
 	return strings.ToLower(metricLabel(string(m)))
+}
+
+// awaitsRelease says the run waits for a partition drop's space: it
+// dropped for real, rolled nothing out and can read the disks.
+func (r *run) awaitsRelease(w settleWanted) bool {
+	return len(w.rollouts) == 0 && w.release.freed > 0 && r.a.d.Disks != nil
+}
+
+// settleMax is the longest the run waits for w.
+func (r *run) settleMax(w settleWanted) time.Duration {
+	if r.awaitsRelease(w) {
+		return max(r.a.cfg.SettleTime, spaceReleaseMax)
+	}
+	return r.a.cfg.SettleTime
+}
+
+// awaitReleased polls the disks until their used space has fallen by most
+// of what the drops freed, or the deadline passes.
+func (r *run) awaitReleased(ctx context.Context, w spaceWanted, start, deadline time.Time) (Settled, error) {
+	if !w.known {
+		return r.waitOut(ctx, start, start.Add(r.a.cfg.SettleTime), "the disks could not be read before the drop")
+	}
+	what := fmt.Sprintf("the space of the %d dropped partitions (%s)", w.dropped, units.Bytes(w.freed))
+	var used uint64
+	for i := 0; ; i++ {
+		disks, err := r.a.d.Disks.Disks(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return Settled{}, context.Cause(ctx)
+		case err != nil || len(disks) == 0:
+			return r.waitOut(ctx, start, start.Add(r.a.cfg.SettleTime), fmt.Sprintf("the disks could not be read after the drop: %v", err))
+		}
+		used = tools.UsedBytes(disks)
+		if used <= w.target() {
+			return Settled{Waited: r.now().Sub(start), Complete: true,
+				Evidence: fmt.Sprintf("%s released after %s", what, units.Duration(r.now().Sub(start)))}, nil
+		}
+		if !r.now().Before(deadline) || i >= r.maxPolls() {
+			break
+		}
+		if err := r.pause(ctx, deadline); err != nil {
+			return Settled{}, err
+		}
+	}
+	gone := uint64(0)
+	if w.usedBefore > used {
+		gone = w.usedBefore - used
+	}
+	return Settled{Waited: r.now().Sub(start),
+		Evidence: fmt.Sprintf("%s: only %s released after %s", what, units.Bytes(gone), units.Duration(r.now().Sub(start)))}, nil
 }

@@ -101,3 +101,97 @@ func TestVerificationWaitsForTheEvidence(t *testing.T) {
 		})
 	}
 }
+
+// lazyRelease is a ClickHouse that deletes a dropped partition's files
+// `after` the drop (never, when negative): until then its disks show the
+// space still used, as ClickHouse's outdated parts do.
+type lazyRelease struct {
+	platform.Storage
+	clock   interface{ Now() time.Time }
+	after   time.Duration
+	broken  bool // the disks cannot be read once a partition was dropped
+	dropped time.Time
+	held    uint64 // bytes dropped whose files are still there
+}
+
+func (l *lazyRelease) DropPartition(ctx context.Context, db, table, id string) error {
+	before, err := l.Storage.Disks(ctx)
+	if err != nil {
+		return err
+	}
+	if err := l.Storage.DropPartition(ctx, db, table, id); err != nil {
+		return err
+	}
+	after, err := l.Storage.Disks(ctx)
+	if err != nil {
+		return err
+	}
+	l.held += tools.UsedBytes(before) - tools.UsedBytes(after)
+	l.dropped = l.clock.Now()
+	return nil
+}
+
+func (l *lazyRelease) Disks(ctx context.Context) ([]platform.Disk, error) {
+	disks, err := l.Storage.Disks(ctx)
+	if err != nil || l.dropped.IsZero() {
+		return disks, err
+	}
+	if l.broken {
+		return nil, errors.New("clickhouse: connection refused")
+	}
+	if l.after < 0 || l.clock.Now().Sub(l.dropped) < l.after {
+		disks[0].FreeBytes -= l.held
+	}
+	return disks, nil
+}
+
+// TestAPartitionDropWaitsForItsSpace: the disk-space incident verifies once
+// the disks show the space of the dropped partitions, however long
+// ClickHouse takes to delete their files (up to 10 minutes, past the settle
+// maximum); a disk that never gives it back, or cannot be read, is
+// verified as it is.
+func TestAPartitionDropWaitsForItsSpace(t *testing.T) {
+	tests := []struct {
+		name      string
+		after     time.Duration
+		broken    bool
+		waited    time.Duration // at least; at most one poll more
+		evidence  string
+		resolved  bool
+		untilWant time.Duration // the waiting event's bound
+	}{
+		{"released at once", 0, false, 0, "the space of the 5 dropped partitions (200 GB) released after 0s", true, 10 * time.Minute},
+		{"released after 3m, past the settle maximum", 3 * time.Minute, false, 3 * time.Minute,
+			"the space of the 5 dropped partitions (200 GB) released after 3m", true, 10 * time.Minute},
+		{"never released", -1, false, 10 * time.Minute,
+			"the space of the 5 dropped partitions (200 GB): only 0 B released after 10m", false, 10 * time.Minute},
+		{"disks unreadable after the drop", 0, true, 2 * time.Minute,
+			"the settle maximum of 2m (the disks could not be read after the drop: clickhouse: connection refused)", false, 10 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, setup{scenario: "disk-space", ports: func(p *compose.Platform) {
+				p.Storage = &lazyRelease{Storage: p.Storage, clock: p.Clock, after: tt.after, broken: tt.broken}
+			}})
+			start := h.p.Now()
+			sum := h.run()
+			v := sum.Verification
+			if v == nil {
+				t.Fatalf("no verification: %+v", sum)
+			}
+			if got := v.Waited.Duration(); got < tt.waited || got > tt.waited+2*time.Second || v.Evidence != tt.evidence {
+				t.Errorf("waited %s for %q, want %s for %q", v.Waited, v.Evidence, tt.waited, tt.evidence)
+			}
+			if got := v.Result == "resolved"; got != tt.resolved {
+				t.Errorf("verification %s (%s), want resolved %v", v.Result, v.Detail, tt.resolved)
+			}
+			w := of[agent.Waiting](h.events)
+			if len(w) != 1 || w[0].Until.Sub(w[0].At) != tt.untilWant || w[0].Evidence != agent.WaitSpaceReleased {
+				t.Errorf("waiting events %+v, want one for the space, bounded by %s", w, tt.untilWant)
+			}
+			if v.At.Sub(start) < tt.waited {
+				t.Errorf("verified %s after the start, before the wait ended", v.At.Sub(start))
+			}
+		})
+	}
+}

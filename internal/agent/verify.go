@@ -269,8 +269,11 @@ func (r *run) verify(ctx context.Context) {
 
 // emitWaiting says what the settle wait is for and when it ends at the latest.
 func (r *run) emitWaiting(w settleWanted) {
-	now, d := r.now(), r.a.cfg.SettleTime
+	now, d := r.now(), r.settleMax(w)
 	ev := Waiting{At: now, Until: now.Add(d), For: units.Seconds(d), Reason: r.settling(), Virtual: r.a.cfg.Where.Simulated()}
+	if r.awaitsRelease(w) {
+		ev.Evidence = WaitSpaceReleased
+	}
 	if len(w.rollouts) > 0 && r.a.d.Rollouts != nil {
 		ev.Evidence = WaitRollout
 		if w.signal.Metric != "" && r.a.d.Fresh != nil {
@@ -353,6 +356,8 @@ func verifyDetail(v Verified, wrote bool) string {
 		return "no change was needed: " + v.After
 	case !wrote:
 		return "nothing was changed and the problem remains: " + v.After
+	case v.Result == platform.VerifyResolved && v.Waited == 0:
+		return fmt.Sprintf("%s now: %s (was %s)", v.Signal, v.After, v.Before) // it showed at once
 	case v.Result == platform.VerifyResolved:
 		return fmt.Sprintf("%s after %s: %s (was %s)", v.Signal, v.Waited, v.After, v.Before)
 	}

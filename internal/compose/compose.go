@@ -142,7 +142,7 @@ func New(o Options) (*Composition, error) {
 		hist = o.History
 	}
 	c.deps = agent.Deps{Registry: c.Registry, Planner: c.Planner, Fallback: c.Fallback, Clock: p.Clock, Waiter: p.Waiter, Rollouts: p.Rollouts, Fresh: p.Fresh,
-		Notifier: p.Notifier, History: hist, Resolver: p.Resolver, Subjects: o.Subjects, Alerting: pol.Alerting}
+		Disks: diskReader(p.Storage), Notifier: p.Notifier, History: hist, Resolver: p.Resolver, Subjects: o.Subjects, Alerting: pol.Alerting}
 	if o.Subjects == nil {
 		c.deps.Subjects = NewSubjects("")
 	}
@@ -207,4 +207,12 @@ func Simulated(p *sim.Platform, namespace string) Platform {
 	return Platform{Cluster: p.Cluster(), Metrics: p.Metrics(), Storage: p.Storage(), Volumes: p.Volumes(), Health: p.Health(), Notifier: p.Notifier(),
 		Clock: p.Clock(), Waiter: p, Rollouts: p.Rollouts(), Fresh: p.Freshness(), State: tools.NewMemoryState(), Resolver: p.Resolver(), Env: store.EnvSimulated,
 		Where: platform.Where{Kind: platform.WhereSimulated, Scenario: p.Scenario().Name, Namespace: namespace}}
+}
+
+// diskReader is the storage's disk reader, nil without a storage.
+func diskReader(s platform.Storage) platform.DiskReader {
+	if s == nil {
+		return nil
+	}
+	return s
 }

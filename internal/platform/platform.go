@@ -286,9 +286,15 @@ type PartitionFilter struct {
 	Table    string
 }
 
+// DiskReader reads the storage's disks: what a partition drop frees shows
+// there.
+type DiskReader interface {
+	Disks(ctx context.Context) ([]Disk, error)
+}
+
 // Storage is the ClickHouse port.
 type Storage interface {
-	Disks(ctx context.Context) ([]Disk, error)
+	DiskReader
 	Partitions(ctx context.Context, f PartitionFilter) ([]Partition, error)
 	// MaxPartitionSizeToDrop returns the server's limit in bytes; 0 means no limit.
 	MaxPartitionSizeToDrop(ctx context.Context) (uint64, error)

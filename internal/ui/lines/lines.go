@@ -229,6 +229,10 @@ var statusWords = map[platform.VerifyResult]string{platform.VerifyResolved: "Hea
 // and the verdict.
 func Verified(ev agent.Verified) []Line {
 	first := fmt.Sprintf("%s now: %s", capital(ev.Signal), ev.After)
+	if ev.Evidence != "" && ev.Waited == 0 {
+		// a write whose effect showed at once (a virtual clock)
+		first = fmt.Sprintf("%s now: %s (was %s)", capital(ev.Signal), ev.After, ev.Before)
+	}
 	if ev.Waited > 0 {
 		first = fmt.Sprintf("%s after %s: %s (was %s)", capital(ev.Signal), ev.Waited, ev.After, ev.Before)
 	}
