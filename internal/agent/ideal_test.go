@@ -28,7 +28,6 @@ func TestIdealScriptedModelResolvesEachSpecIncidentInAtMostThreeCalls(t *testing
 			[]wantAction{{"scaleDeployment", "ai-data-labs/backend", map[string]string{"from": "3", "to": "4"}}}, backendScaledTo4},
 		{"clickhouse-oom", "ideal-clickhouse-oom.yaml", []wantAction{
 			{"updateResources", "ai-data-labs/clickhouse", map[string]string{"from": "4Gi", "to": "8Gi"}},
-			{"scaleDeployment", "ai-data-labs/clickhouse", map[string]string{"from": "2", "to": "3"}},
 		}, clickhouseHealed},
 		{"disk-space", "ideal-disk-space.yaml",
 			[]wantAction{{"dropPartitions", "analytics.events", map[string]string{"partitions": "5", "bytes": "200 GB"}}}, diskCleaned},

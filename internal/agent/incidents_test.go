@@ -27,6 +27,7 @@ func TestRulesPlannerHandlesSpecIncidentsOnTheSimulatedPlatform(t *testing.T) {
 		scenario     string
 		resolution   agent.Resolution
 		actions      []wantAction
+		refused      []string // the tools whose call the guard refused, in order
 		verification string
 		incident     bool
 		end          func(t *testing.T, s sim.State)
@@ -38,11 +39,15 @@ func TestRulesPlannerHandlesSpecIncidentsOnTheSimulatedPlatform(t *testing.T) {
 			end:          backendScaledTo4,
 		},
 		{
-			name: "ClickHouse OOM crash loop gets more memory, a replica, an incident and an escalation", scenario: "clickhouse-oom", resolution: agent.Escalated,
+			// The spec's third action, "Scale to 3 replicas", is refused by
+			// the guard: no load signal asks for a replica (crash-looping pods
+			// serve no requests, so they have no error rate), as on a real
+			// cluster (internal/e2e's OOM test).
+			name: "ClickHouse OOM crash loop gets more memory, an incident and an escalation", scenario: "clickhouse-oom", resolution: agent.Escalated,
 			actions: []wantAction{
 				{"updateResources", "ai-data-labs/clickhouse", map[string]string{"from": "4Gi", "to": "8Gi"}},
-				{"scaleDeployment", "ai-data-labs/clickhouse", map[string]string{"from": "2", "to": "3"}},
 			},
+			refused:      []string{"scaleDeployment"},
 			verification: "resolved", incident: true,
 			end: clickhouseHealed,
 		},
@@ -75,8 +80,12 @@ func TestRulesPlannerHandlesSpecIncidentsOnTheSimulatedPlatform(t *testing.T) {
 				t.Errorf("planner = %s with %d LLM calls, want rules with 0", sum.Planner, sum.LLMCalls)
 			}
 			checkActions(t, sum.Actions, tt.actions)
-			if len(sum.Refusals) != 0 {
-				t.Errorf("refusals = %+v, want none", sum.Refusals)
+			var refused []string
+			for _, r := range sum.Refusals {
+				refused = append(refused, string(r.Tool))
+			}
+			if !slices.Equal(refused, tt.refused) {
+				t.Errorf("refusals = %+v, want %v", sum.Refusals, tt.refused)
 			}
 			if sum.Verification == nil || string(sum.Verification.Result) != tt.verification {
 				t.Errorf("verification = %+v, want %s", sum.Verification, tt.verification)
@@ -233,8 +242,8 @@ func backendScaledTo4(t *testing.T, s sim.State) {
 func clickhouseHealed(t *testing.T, s sim.State) {
 	t.Helper()
 	c := s.Services["clickhouse"]
-	if c.Replicas != 3 || c.ReadyReplicas != 3 || c.CrashLooping != 0 || !c.Healthy {
-		t.Errorf("clickhouse = %d/%d ready, %d crash-looping, healthy %v; want 3/3, 0, true", c.ReadyReplicas, c.Replicas, c.CrashLooping, c.Healthy)
+	if c.Replicas != 2 || c.ReadyReplicas != 2 || c.CrashLooping != 0 || !c.Healthy {
+		t.Errorf("clickhouse = %d/%d ready, %d crash-looping, healthy %v; want 2/2, 0, true", c.ReadyReplicas, c.Replicas, c.CrashLooping, c.Healthy)
 	}
 	if c.MemoryLimit != 8<<30 {
 		t.Errorf("clickhouse memory limit = %d, want 8Gi", c.MemoryLimit)

@@ -38,7 +38,7 @@ func incidentCases() []incidentCase {
 	return []incidentCase{
 		{name: "high-cpu", args: []string{highCPUAlert}, resolution: "resolved", code: cli.ExitOK, actions: []string{"scaleDeployment"}},
 		{name: "clickhouse-oom", args: []string{oomAlert}, resolution: "escalated", code: cli.ExitUnresolved,
-			actions: []string{"updateResources", "scaleDeployment"}, incident: "INC-2026-02-16-001", escalated: true},
+			actions: []string{"updateResources"}, refusals: []string{"scale_up.cpu"}, incident: "INC-2026-02-16-001", escalated: true},
 		{name: "disk-space", args: []string{diskAlert}, resolution: "resolved", code: cli.ExitOK, actions: []string{"dropPartitions"}},
 		{name: "health-check-failing", args: []string{healthAlert}, resolution: "resolved", code: cli.ExitOK, actions: []string{"restartPods"}},
 		{name: "healthy", args: []string{"--scenario", "healthy", highCPUAlert}, resolution: "no_action", code: cli.ExitOK},

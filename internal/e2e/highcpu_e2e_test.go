@@ -19,12 +19,13 @@ type summary struct {
 		Kind, Namespace string
 	} `json:"platform"`
 	Actions []struct {
-		Tool   string `json:"tool"`
-		Status string `json:"status"`
-		Params struct {
-			From, To int
-		} `json:"params"`
+		Tool   string         `json:"tool"`
+		Status string         `json:"status"`
+		Params map[string]any `json:"params"` // from and to: replicas, or a memory limit
 	} `json:"actions"`
+	Refusals []struct {
+		Tool string `json:"tool"`
+	} `json:"refusals"`
 	Verification *struct {
 		Before, After, Result, Evidence string
 		Waited                          float64 `json:"waitedSeconds"`
@@ -146,12 +147,16 @@ func (u *user) decidesAsSimulated(onStack summary, scenario, alertText string) {
 }
 
 // parityOf is what must agree between the platforms: the resolution, each
-// action with its status and replica change, and the verification's result.
+// action with its status and change, each refused write, and the
+// verification's result.
 func parityOf(s summary) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "resolution=%s", s.Resolution)
 	for _, a := range s.Actions {
-		fmt.Fprintf(&b, " %s:%s:%d->%d", a.Tool, a.Status, a.Params.From, a.Params.To)
+		fmt.Fprintf(&b, " %s:%s:%v->%v", a.Tool, a.Status, a.Params["from"], a.Params["to"])
+	}
+	for _, r := range s.Refusals {
+		fmt.Fprintf(&b, " %s:refused", r.Tool) // the rule may differ: the signals each platform lacks
 	}
 	if s.Verification != nil {
 		fmt.Fprintf(&b, " verified=%s", s.Verification.Result)

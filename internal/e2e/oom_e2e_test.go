@@ -135,6 +135,11 @@ func TestClickHouseOOMIncidentRaisesMemoryOnTheRealStack(t *testing.T) {
 		t.Errorf("updateResources recycled %q, want both clickhouse pods", recycled)
 	}
 	t.Logf("exit %d, %d webhook messages, recycled %q, verification %+v; whole test %s", code, len(msgs), recycled, sum.Verification, time.Since(start).Round(time.Second))
+
+	// Parity: the simulated clickhouse-oom scenario decides the same. Its
+	// crash-looping pods, like these, serve no requests, so neither
+	// platform has an error rate to add a replica on.
+	u.decidesAsSimulated(lastSummary(t, out), "clickhouse-oom", "ClickHouse database connection failed (3 attempts)")
 }
 
 // oomRun is what this test reads of the summary line of a run (-o json).

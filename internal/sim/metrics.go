@@ -141,11 +141,14 @@ func (p *Platform) sample(s *service, m platform.MetricName, times []time.Time, 
 		if ts.Before(histStart) {
 			continue
 		}
-		v, ok := p.metricValue(s, m, ts, window)
-		if !ok {
+		v, got := p.metricValue(s, m, ts, window)
+		switch got {
+		case noSeries:
 			return platform.MetricResult{Warnings: []string{fmt.Sprintf("no %s series for %s", m, s.ref)}}
+		case sampleMissing:
+			continue
 		}
-		if v, ok = applyOverrides(s.overrides[m], p.start, ts, v); ok {
+		if v, ok := applyOverrides(s.overrides[m], p.start, ts, v); ok {
 			samples = append(samples, platform.Sample{T: t, V: round2(v)})
 		}
 	}

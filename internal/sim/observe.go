@@ -109,27 +109,49 @@ func (s *service) restartsIn(t time.Time, w time.Duration) int {
 	return n
 }
 
-// metricValue is the modelled value of a named metric at t; false means the
-// service has no such series (disk usage of a service without a volume).
-func (p *Platform) metricValue(s *service, m platform.MetricName, t time.Time, window time.Duration) (float64, bool) {
+// sampled says what a scrape at one time found.
+type sampled int
+
+const (
+	sampleTaken sampled = iota
+	// sampleMissing: the series exists but this scrape has no sample, as
+	// a server's own HTTP metrics while none of its pods is ready: nothing
+	// serves them (its callers see the errors, in their own series).
+	sampleMissing
+	// noSeries: the service has no such series at all (disk usage of a
+	// service without a volume).
+	noSeries
+)
+
+// metricValue is the modelled value of a named metric at t.
+func (p *Platform) metricValue(s *service, m platform.MetricName, t time.Time, window time.Duration) (float64, sampled) {
 	switch m {
 	case platform.MetricDiskUsage:
-		return p.diskUsage(s, t)
+		if v, ok := p.diskUsage(s, t); ok {
+			return v, sampleTaken
+		}
+		return 0, noSeries
 	case platform.MetricRestarts:
-		return float64(s.restartsIn(t, window)), true
+		return float64(s.restartsIn(t, window)), sampleTaken
 	}
 	o := p.observe(s, t)
 	switch m {
 	case platform.MetricCPU:
-		return o.cpu, true
+		return o.cpu, sampleTaken
 	case platform.MetricMemory:
-		return o.memory, true
-	case platform.MetricErrorRate:
-		return o.errorRate, true
-	case platform.MetricLatencyP99:
-		return o.latency, true
-	case platform.MetricRequests:
-		return o.requests, true
+		return o.memory, sampleTaken
+	case platform.MetricErrorRate, platform.MetricLatencyP99, platform.MetricRequests:
+		if o.ready == 0 {
+			return 0, sampleMissing
+		}
 	}
-	return 0, false
+	switch m {
+	case platform.MetricErrorRate:
+		return o.errorRate, sampleTaken
+	case platform.MetricLatencyP99:
+		return o.latency, sampleTaken
+	case platform.MetricRequests:
+		return o.requests, sampleTaken
+	}
+	return 0, noSeries
 }
