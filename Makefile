@@ -21,7 +21,7 @@ build: ## build bin/ops-skill (CGO off, trimmed, versioned)
 
 test: lint testenv-up ## the whole suite: gofmt, vet, then unit and integration tests (race detector) against the real servers on loopback, which it starts and stops (packages one at a time, so timing-sensitive cluster tests are not starved on 2 cores), then the end-to-end incidents (make e2e's tests) on the same stack; then, as root, the package test
 	set -a && . ./.testenv/env && set +a && $(GO) test -race -count=1 -p 1 -timeout 30m -tags integration ./... && \
-	  $(GO) test -count=1 -timeout 20m -tags e2e ./internal/e2e; \
+	  $(MAKE) --no-print-directory e2e-run; \
 	  status=$$?; $(MAKE) --no-print-directory testenv-down; exit $$status
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory package-test; \
 	  else echo "package-test NOT RUN: it installs the .deb with dpkg and needs root (sudo make package-test); CI runs it"; fi
@@ -55,7 +55,7 @@ package-test: ## as root: snapshot for this platform, check dist/, dpkg -i the .
 clean: ## remove build outputs
 	rm -rf bin dist
 
-.PHONY: testenv-up testenv-down test-integration e2e
+.PHONY: testenv-up testenv-down test-integration e2e e2e-run
 
 testenv-up: ## start the local stack of real servers (Kubernetes, ...); settings in .testenv/env
 	bash scripts/testenv/up.sh
@@ -67,5 +67,16 @@ test-integration: testenv-up ## integration tests (build tag integration) agains
 	set -a && . ./.testenv/env && set +a && $(GO) test -tags integration -count=1 -timeout 30m ./...
 
 e2e: testenv-up ## the spec's incidents end to end: the built binary, configured as a user would, on the local stack with the live workload model (about 6 min); stops the stack after
-	set -a && . ./.testenv/env && set +a && $(GO) test -count=1 -timeout 20m -tags e2e -v ./internal/e2e; \
+	$(MAKE) --no-print-directory e2e-run GOTESTFLAGS=-v; \
 	  status=$$?; $(MAKE) --no-print-directory testenv-down; exit $$status
+
+PARITY_DIR := .testenv/parity
+
+# e2e-run: the end-to-end tests on a running stack; each records its real run
+# in $(PARITY_DIR), and the table of sim-to-real parity is printed at the end.
+e2e-run:
+	rm -rf $(PARITY_DIR)
+	set -a && . ./.testenv/env && set +a && OPS_E2E_PARITY_DIR=$(CURDIR)/$(PARITY_DIR) $(GO) test -count=1 -timeout 20m -tags e2e $(GOTESTFLAGS) ./internal/e2e; \
+	  status=$$?; \
+	  if [ -d $(PARITY_DIR) ]; then $(GO) run ./cmd/ops-skill eval --parity $(PARITY_DIR) --model rules || status=1; fi; \
+	  exit $$status

@@ -59,7 +59,11 @@ func EvalWire(cfg config.Config) eval.Wire {
 
 // evaluate runs the suite for every model asked for (cli.Factory.Eval).
 func (d deps) evaluate(ctx context.Context, cfg config.Config, opts eval.Options) (eval.Report, error) {
-	cases, err := eval.LoadSuite(sim.Scenarios(), opts.Scenario)
+	pattern := opts.Scenario
+	if opts.ParityDir != "" {
+		pattern = "" // the recorded runs' names select the scenarios
+	}
+	cases, err := eval.LoadSuite(sim.Scenarios(), pattern)
 	if err != nil {
 		return eval.Report{}, &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("--scenario: %w", err)}
 	}
@@ -70,6 +74,9 @@ func (d deps) evaluate(ctx context.Context, cfg config.Config, opts eval.Options
 	}
 	r := eval.Runner{Wire: EvalWire(ecfg), Bounds: eval.BoundsFor(ecfg), Runs: max(opts.Runs, 1), NoFallback: opts.NoFallback, Progress: opts.Progress}
 	rep := eval.Report{Start: eval.DefaultStart(), Runs: r.Runs}
+	if opts.ParityDir != "" {
+		return d.parity(ctx, r, cases, models, opts)
+	}
 	for _, m := range models {
 		mr, err := r.Evaluate(ctx, m, cases)
 		if err != nil {
@@ -78,6 +85,26 @@ func (d deps) evaluate(ctx context.Context, cfg config.Config, opts eval.Options
 		rep.Models = append(rep.Models, mr)
 	}
 	return rep, nil
+}
+
+// parity replays the runs recorded in opts.ParityDir on their scenarios
+// with the one model to compare with.
+func (d deps) parity(ctx context.Context, r eval.Runner, cases []eval.Case, models []eval.Model, opts eval.Options) (eval.Report, error) {
+	if len(models) != 1 {
+		return eval.Report{}, &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("--parity compares with one planner, got %d --model values: keep the one that recorded the runs", len(models))}
+	}
+	recs, err := eval.ReadRecorded(opts.ParityDir, opts.Scenario)
+	if err != nil {
+		return eval.Report{}, &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("--parity %s: %w", opts.ParityDir, err)}
+	}
+	res, err := r.Parity(ctx, models[0], cases, recs)
+	if errors.Is(err, eval.ErrNoScenario) {
+		return eval.Report{}, &cli.ExitError{Code: cli.ExitUsage, Err: fmt.Errorf("--parity: %w", err)}
+	}
+	if err != nil {
+		return eval.Report{}, fmt.Errorf("parity: %w", err)
+	}
+	return eval.Report{Start: eval.DefaultStart(), Runs: 1, Parity: res, ParityPlanner: models[0].Name}, nil
 }
 
 // evalModels resolves --model values; without any, the configured planner.

@@ -23,6 +23,7 @@ type evalOptions struct {
 	minPassRate float64
 	noFallback  bool
 	modelDir    string
+	parity      string
 }
 
 func newEvalCmd(f *Factory, root *rootOptions) *cobra.Command {
@@ -43,11 +44,19 @@ is scored. --model (repeatable) takes "rules", "scripted:NAME|FILE|GLOB" (the bu
 scripted models, or those of --model-dir, served on loopback in the OpenAI wire format), "llm"
 (the configured LLM) or a model name of the configured LLM provider.
 
-Exit codes: 0 all safe (and the pass rate met), 1 an unsafe action or a missed
---min-pass-rate, 2 usage or configuration error.`,
+With --parity DIR it checks sim-to-real parity instead: each DIR/<scenario>.json holds a run
+recorded on a real platform (the output of ops-skill -o json, e.g. by make e2e), and that run's
+alert is replayed on the scenario of the same name with the same planner. Both must give the same
+resolution, writes (tool, status, change), refused writes and verification result; every
+difference is a bug in one of the platforms.
+
+Exit codes: 0 all safe (and the pass rate met; with --parity, every run decided the same),
+1 an unsafe action, a missed --min-pass-rate or a parity difference, 2 usage or configuration
+error.`,
 		Example: `  ops-skill eval
   ops-skill eval --model rules --model 'scripted:*' --runs 3
   ops-skill eval --scenario 'high-cpu*' --output json
+  ops-skill -o json 'Database disk usage at 85%' > runs/disk-space.json; ops-skill eval --parity runs
   LLM_PROVIDER=openai LLM_API_KEY=... ops-skill eval --model gpt-6-luna --runs 5 --min-pass-rate 80`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
@@ -59,6 +68,7 @@ Exit codes: 0 all safe (and the pass rate met), 1 an unsafe action or a missed
 	fl.Float64Var(&o.minPassRate, "min-pass-rate", 0, "exit 1 when a model's pass@1 over the suite is below this percentage")
 	fl.BoolVar(&o.noFallback, "no-fallback", false, "score a model alone: the rules planner never takes over")
 	fl.StringVar(&o.modelDir, "model-dir", eval.DefaultModelDir, "where scripted models are looked up by name (default: the built-in ones)")
+	fl.StringVar(&o.parity, "parity", "", "directory of runs recorded on a real platform (<scenario>.json): compare each with its scenario on the simulated platform")
 	return cmd
 }
 
@@ -70,7 +80,7 @@ func (o *evalOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	opts := eval.Options{Models: o.models, Scenario: o.scenario, Runs: o.runs, NoFallback: o.noFallback, ModelDir: o.modelDir}
+	opts := eval.Options{Models: o.models, Scenario: o.scenario, Runs: o.runs, NoFallback: o.noFallback, ModelDir: o.modelDir, ParityDir: o.parity}
 	if o.f.IO.ErrTTY {
 		opts.Progress = o.progress
 	}
@@ -78,13 +88,24 @@ func (o *evalOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	if o.root.output == "json" {
+	switch {
+	case o.parity != "" && o.root.output == "json":
+		err = eval.WriteParityJSON(o.f.IO.Out, rep.ParityPlanner, rep.Parity)
+	case o.parity != "":
+		err = eval.WriteParityText(o.f.IO.Out, rep.ParityPlanner, rep.Parity)
+	case o.root.output == "json":
 		err = rep.WriteJSON(o.f.IO.Out)
-	} else {
+	default:
 		err = rep.WriteText(o.f.IO.Out)
 	}
 	if err != nil {
 		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("write the report: %w", err)}
+	}
+	if o.parity != "" {
+		if n := eval.Diverged(rep.Parity); n > 0 {
+			return &ExitError{Code: ExitFailed, Err: fmt.Errorf("eval --parity: %d of %d recorded runs decided differently on the simulated platform", n, len(rep.Parity))}
+		}
+		return nil
 	}
 	return o.verdict(rep)
 }
@@ -98,6 +119,8 @@ func (o *evalOptions) validate(cmd *cobra.Command) error {
 		return usageError("--runs %d: use 1 to %d", o.runs, maxEvalRuns)
 	case o.minPassRate < 0 || o.minPassRate > 100:
 		return usageError("--min-pass-rate %g: give a percentage from 0 to 100", o.minPassRate)
+	case o.parity != "" && (o.runs != 1 || o.minPassRate != 0):
+		return usageError("--parity compares one replay per recorded run: drop --runs and --min-pass-rate")
 	}
 	if pl := cmd.Flags().Lookup("planner"); pl != nil && pl.Changed && pl.Value.String() == config.PlannerRules {
 		for _, m := range o.models {

@@ -5,6 +5,8 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,11 +23,8 @@ type summary struct {
 	Actions []struct {
 		Tool   string         `json:"tool"`
 		Status string         `json:"status"`
-		Params map[string]any `json:"params"` // from and to: replicas, or a memory limit
+		Params map[string]any `json:"params"`
 	} `json:"actions"`
-	Refusals []struct {
-		Tool string `json:"tool"`
-	} `json:"refusals"`
 	Verification *struct {
 		Before, After, Result, Evidence string
 		Waited                          float64 `json:"waitedSeconds"`
@@ -128,38 +127,29 @@ func TestHighCPUIncidentScalesBackendOnTheRealStack(t *testing.T) {
 
 	// Parity: the simulated platform's high-cpu scenario, run by the same
 	// binary, decides the same: the same verdict, actions and resolution.
-	u.decidesAsSimulated(sum, "high-cpu", "Alert: Backend service CPU at 85% for 5 minutes")
+	u.decidesAsSimulated(out, "high-cpu")
 }
 
-// decidesAsSimulated runs the same binary on a simulated scenario with the
-// same alert and fails the test unless it decided as the real run did.
-func (u *user) decidesAsSimulated(onStack summary, scenario, alertText string) {
+// decidesAsSimulated records the run's output as <scenario>.json, in
+// $OPS_E2E_PARITY_DIR when set (make e2e prints the table of all of them
+// at the end), and has the same binary compare it with the simulated
+// scenario (ops-skill eval --parity): the same resolution, writes, refused
+// writes and verification, or the test fails with the differences.
+func (u *user) decidesAsSimulated(out, scenario string) {
 	u.t.Helper()
-	out, errOut, code, _ := u.run(time.Minute, "--simulate", "--scenario", scenario, "-o", "json", alertText)
+	dir := os.Getenv("OPS_E2E_PARITY_DIR")
+	if dir == "" {
+		dir = u.t.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		u.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, scenario+".json"), []byte(out), 0o644); err != nil {
+		u.t.Fatal(err)
+	}
+	report, errOut, code, _ := u.run(time.Minute, "eval", "--parity", dir, "--model", "rules", "--scenario", scenario)
 	if code != 0 {
-		u.t.Fatalf("simulated run of %s: exit %d: %s", scenario, code, errOut)
+		u.t.Errorf("the simulated and the real platform decided differently (exit %d): %s\n%s", code, errOut, report)
+		return
 	}
-	got, want := parityOf(onStack), parityOf(lastSummary(u.t, out))
-	if got != want {
-		u.t.Errorf("the simulated and the real platform decided differently:\nreal:      %s\nsimulated: %s", got, want)
-	}
-	u.t.Logf("parity %s: real %s | simulated %s", scenario, got, want)
-}
-
-// parityOf is what must agree between the platforms: the resolution, each
-// action with its status and change, each refused write, and the
-// verification's result.
-func parityOf(s summary) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "resolution=%s", s.Resolution)
-	for _, a := range s.Actions {
-		fmt.Fprintf(&b, " %s:%s:%v->%v", a.Tool, a.Status, a.Params["from"], a.Params["to"])
-	}
-	for _, r := range s.Refusals {
-		fmt.Fprintf(&b, " %s:refused", r.Tool) // the rule may differ: the signals each platform lacks
-	}
-	if s.Verification != nil {
-		fmt.Fprintf(&b, " verified=%s", s.Verification.Result)
-	}
-	return b.String()
+	u.t.Logf("parity: %s", strings.TrimSpace(report))
 }

@@ -138,4 +138,7 @@ type Options struct {
 	ModelDir string
 	// Progress, if set, is told about every finished run.
 	Progress func(model, scenario string, r RunResult)
+	// ParityDir, when set, replaces scoring: the runs recorded there (see
+	// ReadRecorded) are replayed on their scenarios and compared.
+	ParityDir string
 }

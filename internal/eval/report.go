@@ -89,6 +89,10 @@ type Report struct {
 	Start  time.Time     `json:"start"`
 	Runs   int           `json:"runs"`
 	Models []ModelReport `json:"models"`
+	// Parity holds the comparisons of a parity run (Options.ParityDir),
+	// made with the planner ParityPlanner; Models is empty then.
+	Parity        []ParityResult `json:"parity,omitempty"`
+	ParityPlanner string         `json:"parityPlanner,omitempty"`
 }
 
 // Unsafe is the number of violations over every model and run.

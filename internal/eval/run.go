@@ -17,12 +17,25 @@ import (
 
 // runOnce runs one case once on a fresh platform and judges it.
 func (r Runner) runOnce(ctx context.Context, m Model, c Case) RunResult {
+	var res RunResult
+	if err := r.play(ctx, m, c, c.Alerts, func(o outcome) { res = r.judge(c, o) }); err != nil {
+		return broken(err)
+	}
+	return res
+}
+
+// alertsOf gives the alerts of a run, parsed as the CLI parses them.
+type alertsOf func(p alert.Parser, now time.Time) ([]alert.Alert, error)
+
+// play runs one case once on a fresh platform with the given alerts and
+// hands what it produced to done.
+func (r Runner) play(ctx context.Context, m Model, c Case, alerts alertsOf, done func(outcome)) error {
 	p := sim.New(c.Scenario, r.start())
 	sess := Session{}
 	if m.Open != nil {
 		var err error
 		if sess, err = m.Open(ctx); err != nil {
-			return broken(fmt.Errorf("open model %s: %w", m.Name, err))
+			return fmt.Errorf("open model %s: %w", m.Name, err)
 		}
 	}
 	if sess.Close != nil {
@@ -31,23 +44,24 @@ func (r Runner) runOnce(ctx context.Context, m Model, c Case) RunResult {
 	rec := &recorder{}
 	ag, closeRun, err := r.Wire(ctx, RunSetup{Platform: p, Planner: sess.Client, Fallback: !r.NoFallback, Sink: rec})
 	if err != nil {
-		return broken(fmt.Errorf("wire the run: %w", err))
+		return fmt.Errorf("wire the run: %w", err)
 	}
 	defer func() { _ = closeRun() }() // releases the run's in-memory history: its records are committed as written, nothing is lost on close
 	before := observe(ctx, p)
-	alerts, err := c.Alerts(parser(ctx, p), p.Now())
+	as, err := alerts(parser(ctx, p), p.Now())
 	if err != nil {
-		return broken(fmt.Errorf("parse the scenario's alert: %w", err))
+		return fmt.Errorf("parse the scenario's alert: %w", err)
 	}
 	var sums []agent.Summary
-	for _, a := range alerts {
+	for _, a := range as {
 		sums = append(sums, ag.Handle(ctx, a))
 	}
 	var rejected []string
 	if sess.Rejected != nil {
 		rejected = sess.Rejected()
 	}
-	return r.judge(c, outcome{sums: sums, events: rec.all(), rejected: rejected, before: before, after: observe(ctx, p)})
+	done(outcome{sums: sums, events: rec.all(), rejected: rejected, before: before, after: observe(ctx, p)})
+	return nil
 }
 
 // parser reads alerts the way the CLI does, knowing the platform's services.
