@@ -155,15 +155,25 @@ func (d deps) compose(cfg config.Config, mode guard.Mode, b backends, st *store.
 		model = m
 	}
 	subjects := compose.NewSubjects("") // the simulated platform is this process's own
+	hist := compose.NewHistory(st, b.env, b.env != store.EnvSimulated)
+	o := compose.Options{Config: cfg, Mode: mode, Platform: b.platform(), Model: model, HeldReason: held, History: hist, Subjects: subjects}
 	if b.env != store.EnvSimulated {
-		subjects = compose.NewSubjects(filepath.Join(cfg.StateDir, "locks"))
+		o.Subjects = compose.NewSubjects(filepath.Join(cfg.StateDir, "locks"))
+		o.Unfinished, o.Resume = hist, resumePolicy(cfg, st)
 	}
-	c, err := compose.New(compose.Options{Config: cfg, Mode: mode, Platform: b.platform(), Model: model, HeldReason: held,
-		History: compose.NewHistory(st, b.env, b.env != store.EnvSimulated), Subjects: subjects})
+	c, err := compose.New(o)
 	if errors.Is(err, compose.ErrNoModel) {
 		return nil, &cli.ExitError{Code: cli.ExitUsage, Err: err}
 	}
 	return c, err
+}
+
+// resumePolicy says when a pending alert is a dead run's: with SQLite every
+// writer of the history shares the state directory's file locks, which die
+// with their process; with PostgreSQL (shared across machines) only the age
+// past agent.run_timeout proves it.
+func resumePolicy(cfg config.Config, st *store.Store) agent.ResumePolicy {
+	return agent.ResumePolicy{TurnsSpanWriters: st.Engine() == "sqlite", After: cfg.Agent.RunTimeout}
 }
 
 // newNotifier builds the notification channels from the config. It runs on
