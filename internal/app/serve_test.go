@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	testingclock "k8s.io/utils/clock/testing"
 
@@ -284,6 +285,25 @@ func TestServeProbesTheModelOnceAtStart(t *testing.T) {
 			}
 			if srv.Calls() < 1 {
 				t.Error("the model was not probed")
+			}
+		})
+	}
+}
+
+func TestClaimTimeoutOutlivesARun(t *testing.T) {
+	tests := []struct {
+		name     string
+		run, def time.Duration
+		want     time.Duration
+	}{
+		{"no run timeout: the default", 0, 15 * time.Minute, 15 * time.Minute},
+		{"the default run timeout", 15 * time.Minute, 15 * time.Minute, 16*time.Minute + 30*time.Second},
+		{"a short run timeout: at least a minute", 20 * time.Second, 15 * time.Minute, time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := claimTimeout(tt.run, tt.def); got != tt.want {
+				t.Errorf("claimTimeout(%s) = %s, want %s", tt.run, got, tt.want)
 			}
 		})
 	}
