@@ -193,13 +193,27 @@ func (a *Agent) recordedOutcomes(ws []RecordedWrite) []tools.Outcome {
 			o.Risk = t.Risk()
 		}
 		o.Params = paramsOf(w.Result)
-		o.Summary = fmt.Sprintf("%s %s (recorded before its process died)", w.Tool, w.Target)
+		o.Summary = recordedSummary(w.Tool, w.Target, o.Params) + " (by a run whose process died before it verified)"
 		if !w.Done {
 			o.Summary = fmt.Sprintf("%s %s (its intent was recorded, not its result: the process died as it wrote; it may or may not have been made)", w.Tool, w.Target)
 		}
 		out = append(out, o)
 	}
 	return out
+}
+
+// recordedSummary says what a recorded write did, as its run said it:
+// "scale shop/backend from 3 to 4 replicas".
+func recordedSummary(tool tools.Name, target string, p map[string]any) string {
+	from, okFrom := p["from"]
+	to, okTo := p["to"]
+	switch {
+	case !okFrom || !okTo:
+		return fmt.Sprintf("%s %s", tool, target)
+	case tool == tools.ScaleDeployment:
+		return fmt.Sprintf("scale %s from %v to %v replicas", target, from, to)
+	}
+	return fmt.Sprintf("%s %s from %v to %v", tool, target, from, to)
 }
 
 // paramsOf keeps the from and to of a recorded result, as the notification

@@ -1,0 +1,195 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"k8s.io/utils/clock"
+
+	"github.com/duet-company/ops-skill/internal/store"
+	"github.com/duet-company/ops-skill/internal/store/pgtest"
+)
+
+const (
+	leadingMsg = "leading: acting on alerts and running the loops"
+	resumedMsg = "resumed the unfinished run of a process that died"
+)
+
+// count counts the log lines whose message starts with msg.
+func (s *served) count(msg string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, m := range s.lines {
+		if strings.HasPrefix(fmt.Sprint(m["msg"]), msg) {
+			n++
+		}
+	}
+	return n
+}
+
+// kill ends the process at once, as a node that dies does.
+func (s *served) kill() { _ = s.cmd.Process.Signal(syscall.SIGKILL) }
+
+// leaderOf waits until one replica, not among skip, leads.
+func leaderOf(t *testing.T, reps []*served, skip ...*served) *served {
+	t.Helper()
+	var found *served
+	eventually(t, time.Minute, "a leader", func() (bool, string) {
+		for _, p := range reps {
+			skipped := false
+			for _, s := range skip {
+				skipped = skipped || s == p
+			}
+			if !skipped && p.count(leadingMsg) > p.count("not leading any more") {
+				found = p
+				return true, ""
+			}
+		}
+		return false, "no replica leads"
+	})
+	return found
+}
+
+// alertmanagerTo starts an Alertmanager that routes every alert to all the
+// webhooks, repeating each notification every repeat.
+func (s *stack) alertmanagerTo(tokenFile string, repeat time.Duration, webhooks ...string) string {
+	s.t.Helper()
+	dir := s.t.TempDir()
+	var b strings.Builder
+	fmt.Fprintf(&b, "route:\n  receiver: ops-skill\n  group_by: [alertname, namespace, service]\n  group_wait: 100ms\n  group_interval: 1s\n  repeat_interval: %s\n", repeat)
+	b.WriteString("receivers:\n  - name: ops-skill\n    webhook_configs:\n")
+	for _, u := range webhooks {
+		fmt.Fprintf(&b, "      - url: %s/webhook\n        send_resolved: true\n        http_config:\n          authorization: {type: Bearer, credentials_file: %s}\n", u, tokenFile)
+	}
+	path := filepath.Join(dir, "alertmanager.yml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		s.t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(s.env["ALERTMANAGER_BIN"], "--config.file="+path, "--storage.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr, "--cluster.listen-address=")
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	url := "http://" + addr
+	eventually(s.t, 20*time.Second, "alertmanager ready", func() (bool, string) {
+		resp, err := http.Get(url + "/-/ready")
+		if err != nil {
+			return false, err.Error()
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, resp.Status
+	})
+	return url
+}
+
+// TestLeaderKilledBetweenActionAndVerification: three `ops-skill serve`
+// replicas on the namespace's Lease share a PostgreSQL history; one
+// Alertmanager delivers the same CPU alert to all three and repeats it. The
+// leader scales backend from 3 to 4 and is killed (SIGKILL) as soon as the
+// API server shows the scale, in its settle wait. The new leader takes the
+// Lease, runs the next delivery once the dead leader's claim has timed out,
+// and resumes the dead run: it verifies the scale, notifies it and finishes
+// the dead run's alert. One scale in all, on the cluster and in the
+// history; one notification of it; no alert left pending.
+func TestLeaderKilledBetweenActionAndVerification(t *testing.T) {
+	s := newStack(t, "kube", "prometheus", "workload", "alertmanager", "postgres")
+	binary(t)
+	dsn := pgtest.URL(t)
+	ns := s.namespace("e2e-failover")
+	s.deployment(ns, "backend", 3, "1", "1Gi")
+	s.waitReady(ns, "backend", 3)
+	const window = 30 * time.Second
+	s.withCPUHistory(ns, 2.55, window, func(v float64) bool { return v > 84 })
+
+	hook := newReceiver(t)
+	conf := "operations:\n  auto_scaling:\n    scale_up_duration: 30s\n  agent:\n    mode: auto\n    run_timeout: 45s\n"
+	env := map[string]string{"PROMETHEUS_URL": s.env["PROMETHEUS_URL"], "ALERT_WEBHOOK": hook.srv.URL + "/services/e2e", "OPS_SKILL_STORE_URL": dsn}
+	token := tokenFile(t)
+	var reps []*served
+	var urls []string
+	for _, name := range []string{"r1", "r2", "r3"} {
+		srv := s.user(ns, conf, env).serve(token, "--scale-period", "0", "--escalation-period", "0", "--lease-namespace", ns,
+			"--identity", name, "--lease-duration", "4s", "--renew-deadline", "2s", "--retry-period", "500ms")
+		reps, urls = append(reps, srv), append(urls, "http://"+srv.addr)
+	}
+	first := leaderOf(t, reps)
+	am := s.alertmanagerTo(token, 20*time.Second, urls...)
+	fire(t, am, map[string]string{"alertname": "BackendHighCPU", "namespace": ns, "service": "backend", "severity": "warning"},
+		map[string]string{"summary": "Backend service CPU at 85% for 5 minutes"})
+
+	eventually(t, 3*time.Minute, "the leader's scale on the API server", func() (bool, string) {
+		r := *s.getDeployment(ns, "backend").Spec.Replicas
+		return r == 4, fmt.Sprintf("spec.replicas %d", r)
+	})
+	first.kill()
+	killed := time.Now()
+	st, err := store.Open(context.Background(), dsn, clock.RealClock{})
+	if err != nil {
+		t.Fatalf("open the shared history: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+
+	second := leaderOf(t, reps, first)
+	t.Logf("failover: the Lease changed hands %s after the leader was killed", time.Since(killed).Round(100*time.Millisecond))
+	line := second.wait(5*time.Minute, resumedMsg)
+	t.Logf("failover: the new leader's first action (verifying and notifying the dead run's scale) came %s after the kill: %v",
+		time.Since(killed).Round(100*time.Millisecond), line)
+	if line["verification"] != "resolved" || fmt.Sprint(line["actions"]) != "1" {
+		t.Errorf("resumed run: verification %v, actions %v; want resolved, 1", line["verification"], line["actions"])
+	}
+	second.wait(2*time.Minute, "delivery recorded")
+
+	if r := *s.getDeployment(ns, "backend").Spec.Replicas; r != 4 {
+		t.Errorf("backend has spec.replicas %d, want 4: one scale in all", r)
+	}
+	ctx := context.Background()
+	scales, err := st.ListScaleEvents(ctx, store.ScaleFilter{Service: "backend", Limit: 100})
+	if err != nil || len(scales) != 1 {
+		t.Errorf("scale events %+v, %v; want exactly one", scales, err)
+	}
+	alerts, err := st.ListAlerts(ctx, store.AlertFilter{Service: "backend", Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range alerts {
+		if a.Outcome == store.OutcomePending {
+			t.Errorf("alert %d is still pending: %+v", a.ID, a)
+		}
+	}
+	eventually(t, 30*time.Second, "the webhook message of the scale", func() (bool, string) {
+		return told(hook, ns) > 0, fmt.Sprintf("%q", hook.received())
+	})
+	if n := told(hook, ns); n != 1 {
+		t.Errorf("%d webhook messages name the scale of %s/backend from 3 to 4, want 1: %q", n, ns, hook.received())
+	}
+}
+
+// told counts the webhook messages that name the scale of ns/backend.
+func told(hook *receiver, ns string) int {
+	n := 0
+	for _, m := range hook.received() {
+		if strings.Contains(m, ns+"/backend from 3 to 4 replicas") {
+			n++
+		}
+	}
+	return n
+}
