@@ -70,6 +70,7 @@ func (s *Server) runAlert(ctx context.Context, t *term, j *job) {
 		s.abandon([]*job{j}, "ledger_unavailable")
 		return
 	case !claimed && prev.Status == deliveryRunning:
+		s.seen.forget([]string{j.key}) // so that a delivery after the claim timeout reaches the ledger again
 		s.m.deduplicated.WithLabelValues("ledger").Inc()
 		log.Warn("alert claimed by a run that has not finished (a replica that stopped may have acted): not acting again; a delivery after the claim timeout runs it",
 			"by", prev.Owner, "at", prev.At, "claimTimeout", s.cfg.ClaimTimeout.String())
