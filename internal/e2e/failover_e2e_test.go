@@ -101,85 +101,149 @@ func (s *stack) alertmanagerTo(tokenFile string, repeat time.Duration, webhooks 
 	return url
 }
 
-// TestLeaderKilledBetweenActionAndVerification: three `ops-skill serve`
-// replicas on the namespace's Lease share a PostgreSQL history; one
-// Alertmanager delivers the same CPU alert to all three and repeats it. The
-// leader scales backend from 3 to 4 and is killed (SIGKILL) as soon as the
-// API server shows the scale, in its settle wait. The new leader takes the
-// Lease, runs the next delivery once the dead leader's claim has timed out,
-// and resumes the dead run: it verifies the scale, notifies it and finishes
-// the dead run's alert. One scale in all, on the cluster and in the
-// history; one notification of it; no alert left pending.
-func TestLeaderKilledBetweenActionAndVerification(t *testing.T) {
+// failover is one kill test: three `ops-skill serve` replicas on a
+// namespace's Lease share a PostgreSQL history; one Alertmanager delivers
+// the same CPU alert to all three and repeats it; the leader is killed
+// (SIGKILL, as a node that dies) when kill says.
+type failover struct {
+	s       *stack
+	ns      string
+	st      *store.Store
+	hook    *receiver
+	reps    []*served
+	first   *served
+	second  *served
+	killed  time.Time
+	scaled  bool // the Deployment showed the scale when the leader was killed
+	firstID int64
+}
+
+func newFailover(t *testing.T, prefix string) *failover {
 	s := newStack(t, "kube", "prometheus", "workload", "alertmanager", "postgres")
 	binary(t)
 	dsn := pgtest.URL(t)
-	ns := s.namespace("e2e-failover")
-	s.deployment(ns, "backend", 3, "1", "1Gi")
-	s.waitReady(ns, "backend", 3)
-	const window = 30 * time.Second
-	s.withCPUHistory(ns, 2.55, window, func(v float64) bool { return v > 84 })
-
-	hook := newReceiver(t)
+	f := &failover{s: s, ns: s.namespace(prefix), hook: newReceiver(t)}
+	s.deployment(f.ns, "backend", 3, "1", "1Gi")
+	s.waitReady(f.ns, "backend", 3)
+	s.withCPUHistory(f.ns, 2.55, 30*time.Second, func(v float64) bool { return v > 84 })
 	conf := "operations:\n  auto_scaling:\n    scale_up_duration: 30s\n  agent:\n    mode: auto\n    run_timeout: 45s\n"
-	env := map[string]string{"PROMETHEUS_URL": s.env["PROMETHEUS_URL"], "ALERT_WEBHOOK": hook.srv.URL + "/services/e2e", "OPS_SKILL_STORE_URL": dsn}
+	env := map[string]string{"PROMETHEUS_URL": s.env["PROMETHEUS_URL"], "ALERT_WEBHOOK": f.hook.srv.URL + "/services/e2e", "OPS_SKILL_STORE_URL": dsn}
 	token := tokenFile(t)
-	var reps []*served
 	var urls []string
 	for _, name := range []string{"r1", "r2", "r3"} {
-		srv := s.user(ns, conf, env).serve(token, "--scale-period", "0", "--escalation-period", "0", "--lease-namespace", ns,
+		srv := s.user(f.ns, conf, env).serve(token, "--scale-period", "0", "--escalation-period", "0", "--lease-namespace", f.ns,
 			"--identity", name, "--lease-duration", "4s", "--renew-deadline", "2s", "--retry-period", "500ms")
-		reps, urls = append(reps, srv), append(urls, "http://"+srv.addr)
+		f.reps, urls = append(f.reps, srv), append(urls, "http://"+srv.addr)
 	}
-	first := leaderOf(t, reps)
-	am := s.alertmanagerTo(token, 20*time.Second, urls...)
-	fire(t, am, map[string]string{"alertname": "BackendHighCPU", "namespace": ns, "service": "backend", "severity": "warning"},
-		map[string]string{"summary": "Backend service CPU at 85% for 5 minutes"})
-
-	eventually(t, 3*time.Minute, "the leader's scale on the API server", func() (bool, string) {
-		r := *s.getDeployment(ns, "backend").Spec.Replicas
-		return r == 4, fmt.Sprintf("spec.replicas %d", r)
-	})
-	first.kill()
-	killed := time.Now()
 	st, err := store.Open(context.Background(), dsn, clock.RealClock{})
 	if err != nil {
 		t.Fatalf("open the shared history: %v", err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
+	f.st = st
+	f.first = leaderOf(t, f.reps)
+	am := s.alertmanagerTo(token, 20*time.Second, urls...)
+	fire(t, am, map[string]string{"alertname": "BackendHighCPU", "namespace": f.ns, "service": "backend", "severity": "warning"},
+		map[string]string{"summary": "Backend service CPU at 85% for 5 minutes"})
+	return f
+}
 
-	second := leaderOf(t, reps, first)
-	t.Logf("failover: the Lease changed hands %s after the leader was killed", time.Since(killed).Round(100*time.Millisecond))
-	line := second.wait(5*time.Minute, resumedMsg)
-	t.Logf("failover: the new leader's first action (verifying and notifying the dead run's scale) came %s after the kill: %v",
-		time.Since(killed).Round(100*time.Millisecond), line)
-	if line["verification"] != "resolved" || fmt.Sprint(line["actions"]) != "1" {
-		t.Errorf("resumed run: verification %v, actions %v; want resolved, 1", line["verification"], line["actions"])
-	}
-	second.wait(2*time.Minute, "delivery recorded")
+func (f *failover) replicas() int32 { return *f.s.getDeployment(f.ns, "backend").Spec.Replicas }
 
-	if r := *s.getDeployment(ns, "backend").Spec.Replicas; r != 4 {
-		t.Errorf("backend has spec.replicas %d, want 4: one scale in all", r)
-	}
-	ctx := context.Background()
-	scales, err := st.ListScaleEvents(ctx, store.ScaleFilter{Service: "backend", Limit: 100})
-	if err != nil || len(scales) != 1 {
-		t.Errorf("scale events %+v, %v; want exactly one", scales, err)
-	}
-	alerts, err := st.ListAlerts(ctx, store.AlertFilter{Service: "backend", Limit: 100})
+// pending is the first pending alert of backend in the history, 0 for none.
+func (f *failover) pending(t *testing.T) int64 {
+	alerts, err := f.st.ListAlerts(context.Background(), store.AlertFilter{Service: "backend", Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range alerts {
 		if a.Outcome == store.OutcomePending {
-			t.Errorf("alert %d is still pending: %+v", a.ID, a)
+			return a.ID
 		}
 	}
+	return 0
+}
+
+// kill kills the leader and waits for the next one.
+func (f *failover) kill(t *testing.T) {
+	f.first.kill()
+	f.killed = time.Now()
+	f.scaled = f.replicas() == 4
+	f.second = leaderOf(t, f.reps, f.first)
+	t.Logf("failover: the Lease changed hands %s after the leader was killed", time.Since(f.killed).Round(100*time.Millisecond))
+}
+
+// check asserts what every case ends with: one scale in all, on the API
+// server and in the history; no alert left pending; one webhook message
+// of the scale.
+func (f *failover) check(t *testing.T) {
+	t.Helper()
+	if r := f.replicas(); r != 4 {
+		t.Errorf("backend has spec.replicas %d, want 4: one scale in all", r)
+	}
+	ctx := context.Background()
+	scales, err := f.st.ListScaleEvents(ctx, store.ScaleFilter{Service: "backend", Limit: 100})
+	if err != nil || len(scales) != 1 {
+		t.Errorf("scale events %+v, %v; want exactly one", scales, err)
+	}
+	if id := f.pending(t); id != 0 {
+		t.Errorf("alert %d is still pending", id)
+	}
 	eventually(t, 30*time.Second, "the webhook message of the scale", func() (bool, string) {
-		return told(hook, ns) > 0, fmt.Sprintf("%q", hook.received())
+		return told(f.hook, f.ns) > 0, fmt.Sprintf("%q", f.hook.received())
 	})
-	if n := told(hook, ns); n != 1 {
-		t.Errorf("%d webhook messages name the scale of %s/backend from 3 to 4, want 1: %q", n, ns, hook.received())
+	if n := told(f.hook, f.ns); n != 1 {
+		t.Errorf("%d webhook messages name the scale of %s/backend from 3 to 4, want 1: %q", n, f.ns, f.hook.received())
+	}
+}
+
+// TestLeaderKilledBetweenActionAndVerification: the leader scales backend
+// from 3 to 4 and is killed as soon as the API server shows the scale, in
+// its settle wait. The new leader takes the Lease, runs the next delivery
+// once the dead leader's claim has timed out, and resumes the dead run: it
+// verifies the scale, notifies it and finishes the dead run's alert.
+func TestLeaderKilledBetweenActionAndVerification(t *testing.T) {
+	f := newFailover(t, "e2e-kill-verify")
+	eventually(t, 3*time.Minute, "the leader's scale on the API server", func() (bool, string) {
+		r := f.replicas()
+		return r == 4, fmt.Sprintf("spec.replicas %d", r)
+	})
+	f.kill(t)
+	line := f.second.wait(5*time.Minute, resumedMsg)
+	t.Logf("failover: the new leader's first action (verifying and notifying the dead run's scale) came %s after the kill",
+		time.Since(f.killed).Round(100*time.Millisecond))
+	if line["verification"] != "resolved" || fmt.Sprint(line["actions"]) != "1" {
+		t.Errorf("resumed run: verification %v, actions %v; want resolved, 1 (%v)", line["verification"], line["actions"], line)
+	}
+	f.second.wait(2*time.Minute, "delivery recorded")
+	f.check(t)
+}
+
+// TestLeaderKilledBeforeActing: the leader is killed as soon as its run's
+// alert is in the history, before it scales. The new leader, once the dead
+// leader's claim has timed out, finishes the dead run's alert (nothing to
+// verify) and scales itself.
+func TestLeaderKilledBeforeActing(t *testing.T) {
+	f := newFailover(t, "e2e-kill-before")
+	eventually(t, 3*time.Minute, "the leader's run in the history", func() (bool, string) {
+		f.firstID = f.pending(t)
+		return f.firstID != 0, "no pending alert"
+	})
+	f.kill(t)
+	if f.scaled {
+		t.Logf("the leader had scaled before it was killed: this run checks what the case of the settle wait does")
+	}
+	eventually(t, 5*time.Minute, "the new leader's scale", func() (bool, string) {
+		return f.replicas() == 4 && f.second.count("run finished") > 0, fmt.Sprintf("spec.replicas %d", f.replicas())
+	})
+	t.Logf("failover: the new leader's first action came %s after the kill", time.Since(f.killed).Round(100*time.Millisecond))
+	f.second.wait(2*time.Minute, "delivery recorded")
+	f.check(t)
+	if !f.scaled {
+		a, err := f.st.GetAlert(context.Background(), f.firstID)
+		if err != nil || a.Outcome != store.OutcomeCancelled {
+			t.Errorf("the dead run's alert: %+v, %v; want cancelled (it wrote nothing)", a, err)
+		}
 	}
 }
 
