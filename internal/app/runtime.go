@@ -172,9 +172,18 @@ func (d deps) compose(cfg config.Config, mode guard.Mode, b backends, st *store.
 // writer of the history shares the state directory's file locks, which die
 // with their process; with PostgreSQL (shared across machines) only the age
 // past agent.run_timeout proves it.
+// The age counts resumeGrace past the run timeout: a run past its deadline
+// still records its end (5s) and tells its writes (10s).
 func resumePolicy(cfg config.Config, st *store.Store) agent.ResumePolicy {
-	return agent.ResumePolicy{TurnsSpanWriters: st.Engine() == "sqlite", After: cfg.Agent.RunTimeout}
+	p := agent.ResumePolicy{TurnsSpanWriters: st.Engine() == "sqlite"}
+	if cfg.Agent.RunTimeout > 0 {
+		p.After = cfg.Agent.RunTimeout + resumeGrace
+	}
+	return p
 }
+
+// resumeGrace is how long after its deadline a run may still be finishing.
+const resumeGrace = 10 * time.Second
 
 // newNotifier builds the notification channels from the config. It runs on
 // the real clock even under --simulate: the receivers live in real time.

@@ -133,14 +133,15 @@ func serveConfig(cfg config.Config, auth serve.Auth) (serve.Config, error) {
 
 // claimTimeout is how long a delivery claimed by a replica that stopped is
 // honoured: a little longer than a run may take (agent.run_timeout), at
-// least a minute; the default without a run timeout. Past it the delivery
+// least a minute, and past the age at which its alert counts as a dead
+// run's (resumePolicy); the default without a run timeout. Past it the delivery
 // runs again, and that run resumes what the stopped one left unfinished
 // (its alert, then older than the run timeout, is a dead run's).
 func claimTimeout(run, def time.Duration) time.Duration {
 	if run <= 0 {
 		return def
 	}
-	return max(time.Minute, run+run/10)
+	return max(time.Minute, run+run/10, run+2*resumeGrace)
 }
 
 // readAuth reads the credentials from their files. Their values are never
