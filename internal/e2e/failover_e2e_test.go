@@ -244,6 +244,7 @@ func (f *failover) check(t *testing.T) {
 // once the dead leader's claim has timed out, and resumes the dead run: it
 // verifies the scale, notifies it and finishes the dead run's alert.
 func TestLeaderKilledBetweenActionAndVerification(t *testing.T) {
+	t.Parallel()
 	f := newFailover(t, "e2e-kill-verify", false)
 	eventually(t, 3*time.Minute, "the leader's scale on the API server", func() (bool, string) {
 		r := f.replicas()
@@ -266,6 +267,7 @@ func TestLeaderKilledBetweenActionAndVerification(t *testing.T) {
 // leader, once the dead leader's claim has timed out, finishes the dead
 // run's alert (cancelled: it wrote nothing) and scales itself.
 func TestLeaderKilledBeforeActing(t *testing.T) {
+	t.Parallel()
 	f := newFailover(t, "e2e-kill-before", true)
 	eventually(t, 3*time.Minute, "the leader's run in the history", func() (bool, string) {
 		f.firstID = f.pending(t)
