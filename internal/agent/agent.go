@@ -38,7 +38,10 @@ type Config struct {
 	MaxInvalidTurns int // consecutive turns of only invalid calls before falling back
 	PlannerTimeout  time.Duration
 	// RunTimeout bounds a whole run (agent.run_timeout); 0: none.
-	RunTimeout   time.Duration
+	RunTimeout time.Duration
+	// Resume says when a pending alert of the subject is a dead run's, which
+	// the run holding the subject's turn resumes (Deps.Unfinished).
+	Resume       ResumePolicy
 	DashboardURL func(service string) string
 	// HeldReason says why notifications are not sent although channels may be
 	// configured (a simulated run without --notify); empty: send as usual.
@@ -113,8 +116,11 @@ type Deps struct {
 	Approver tools.Approver
 	Resolver platform.Resolver // resolves an alert's object to its workload; nil: none
 	Subjects Turns             // makes the runs of one subject take turns; nil: none
-	Sink     Sink
-	Alerting guard.AlertPolicy
+	// Unfinished finds the runs of a subject that a dead process left
+	// unfinished, for the next run to resume (Config.Resume); nil: none.
+	Unfinished UnfinishedRuns
+	Sink       Sink
+	Alerting   guard.AlertPolicy
 }
 
 // Turns makes the runs of one subject take turns (in this process and
@@ -175,6 +181,7 @@ func (a *Agent) Handle(ctx context.Context, al alert.Alert) Summary {
 		return r.finish(ctx)
 	}
 	defer release()
+	r.resumeUnfinished(ctx)
 	if !r.admit(ctx) {
 		return r.finish(ctx)
 	}

@@ -58,6 +58,8 @@ type setup struct {
 	approver   tools.Approver                  // asks in approve mode; nil: none
 	notify     bool                            // deliver notifications to the platform's recorder
 	notifier   platform.Notifier               // deliver notifications here instead (e.g. a notify.Fanout)
+	store      *store.Store                    // reuse a history across runs (as a process after a crash does)
+	resume     *agent.ResumePolicy             // resume the unfinished runs of the history, as this says
 }
 
 // harness is one wired agent on one simulated platform.
@@ -125,13 +127,19 @@ func newHarness(t testing.TB, s setup) *harness {
 	if s.noStore {
 		o.Incidents = &memIncidents{clock: p.Clock().Now}
 	} else {
-		st, err := store.Open(ctx, store.MemoryPath, p.Clock())
-		if err != nil {
-			t.Fatalf("open history: %v", err)
+		st := s.store
+		if st == nil {
+			if st, err = store.Open(ctx, store.MemoryPath, p.Clock()); err != nil {
+				t.Fatalf("open history: %v", err)
+			}
+			t.Cleanup(func() { st.Close() })
 		}
-		t.Cleanup(func() { st.Close() })
 		h.st = st
-		o.History = compose.NewHistory(st, store.EnvSimulated, false)
+		hist := compose.NewHistory(st, store.EnvSimulated, false)
+		o.History = hist
+		if s.resume != nil {
+			o.Unfinished, o.Resume = hist, *s.resume
+		}
 	}
 	c, err := compose.New(o)
 	if err != nil {

@@ -155,16 +155,35 @@ func (d deps) compose(cfg config.Config, mode guard.Mode, b backends, st *store.
 		model = m
 	}
 	subjects := compose.NewSubjects("") // the simulated platform is this process's own
+	hist := compose.NewHistory(st, b.env, b.env != store.EnvSimulated)
+	o := compose.Options{Config: cfg, Mode: mode, Platform: b.platform(), Model: model, HeldReason: held, History: hist, Subjects: subjects}
 	if b.env != store.EnvSimulated {
-		subjects = compose.NewSubjects(filepath.Join(cfg.StateDir, "locks"))
+		o.Subjects = compose.NewSubjects(filepath.Join(cfg.StateDir, "locks"))
+		o.Unfinished, o.Resume = hist, resumePolicy(cfg, st)
 	}
-	c, err := compose.New(compose.Options{Config: cfg, Mode: mode, Platform: b.platform(), Model: model, HeldReason: held,
-		History: compose.NewHistory(st, b.env, b.env != store.EnvSimulated), Subjects: subjects})
+	c, err := compose.New(o)
 	if errors.Is(err, compose.ErrNoModel) {
 		return nil, &cli.ExitError{Code: cli.ExitUsage, Err: err}
 	}
 	return c, err
 }
+
+// resumePolicy says when a pending alert is a dead run's: with SQLite every
+// writer of the history shares the state directory's file locks, which die
+// with their process; with PostgreSQL (shared across machines) only the age
+// past agent.run_timeout proves it.
+// The age counts resumeGrace past the run timeout: a run past its deadline
+// still records its end (5s) and tells its writes (10s).
+func resumePolicy(cfg config.Config, st *store.Store) agent.ResumePolicy {
+	p := agent.ResumePolicy{TurnsSpanWriters: st.Engine() == "sqlite"}
+	if cfg.Agent.RunTimeout > 0 {
+		p.After = cfg.Agent.RunTimeout + resumeGrace
+	}
+	return p
+}
+
+// resumeGrace is how long after its deadline a run may still be finishing.
+const resumeGrace = 10 * time.Second
 
 // newNotifier builds the notification channels from the config. It runs on
 // the real clock even under --simulate: the receivers live in real time.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -116,6 +117,7 @@ func serveConfig(cfg config.Config, auth serve.Auth) (serve.Config, error) {
 		c.HealthInterval = 0
 	}
 	c.ScalePeriod, c.EscalationPeriod, c.LedgerTTL = o.ScalePeriod, o.EscalationPeriod, o.LedgerTTL
+	c.ClaimTimeout = claimTimeout(cfg.Agent.RunTimeout, c.ClaimTimeout)
 	for _, w := range o.ScaleWorkloads {
 		ns, name, ok := strings.Cut(strings.TrimSpace(w), "/")
 		if !ok {
@@ -127,6 +129,19 @@ func serveConfig(cfg config.Config, auth serve.Auth) (serve.Config, error) {
 		c.ScaleWorkloads = append(c.ScaleWorkloads, platform.WorkloadRef{Namespace: ns, Name: name})
 	}
 	return c, c.Validate()
+}
+
+// claimTimeout is how long a delivery claimed by a replica that stopped is
+// honoured: a little longer than a run may take (agent.run_timeout), at
+// least a minute, and past the age at which its alert counts as a dead
+// run's (resumePolicy); the default without a run timeout. Past it the delivery
+// runs again, and that run resumes what the stopped one left unfinished
+// (its alert, then older than the run timeout, is a dead run's).
+func claimTimeout(run, def time.Duration) time.Duration {
+	if run <= 0 {
+		return def
+	}
+	return max(time.Minute, run+run/10, run+2*resumeGrace)
 }
 
 // readAuth reads the credentials from their files. Their values are never

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	testingclock "k8s.io/utils/clock/testing"
 
@@ -286,5 +287,47 @@ func TestServeProbesTheModelOnceAtStart(t *testing.T) {
 				t.Error("the model was not probed")
 			}
 		})
+	}
+}
+
+func TestClaimTimeoutOutlivesARun(t *testing.T) {
+	tests := []struct {
+		name     string
+		run, def time.Duration
+		want     time.Duration
+	}{
+		{"no run timeout: the default", 0, 15 * time.Minute, 15 * time.Minute},
+		{"the default run timeout", 15 * time.Minute, 15 * time.Minute, 16*time.Minute + 30*time.Second},
+		{"a short run timeout: at least a minute", 20 * time.Second, 15 * time.Minute, time.Minute},
+		{"past the age of a dead run's alert", 80 * time.Second, 15 * time.Minute, 100 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := claimTimeout(tt.run, tt.def); got != tt.want {
+				t.Errorf("claimTimeout(%s) = %s, want %s", tt.run, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestResumePolicyFollowsTheStore(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.MemoryPath, testingclock.NewFakePassiveClock(time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := config.Defaults()
+	cfg.Agent.RunTimeout = time.Minute
+	got := resumePolicy(cfg, st)
+	if !got.TurnsSpanWriters || got.After != time.Minute+resumeGrace {
+		t.Errorf("SQLite: %+v, want the file locks to count and the age past the run timeout", got)
+	}
+	if c := claimTimeout(cfg.Agent.RunTimeout, 15*time.Minute); c <= got.After {
+		t.Errorf("claim timeout %s, want longer than the age %s of a dead run's alert", c, got.After)
+	}
+	cfg.Agent.RunTimeout = 0
+	if got := resumePolicy(cfg, st); got.After != 0 {
+		t.Errorf("no run timeout: %+v, want no age", got)
 	}
 }

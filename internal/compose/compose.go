@@ -71,6 +71,11 @@ type Options struct {
 	// Subjects makes the runs of one subject take turns; nil: within this
 	// composition only.
 	Subjects *Subjects
+	// Unfinished finds the runs a dead process left unfinished, for the next
+	// run of their subject to resume, as Resume says; nil: none (the
+	// simulated platform is new on every invocation).
+	Unfinished agent.UnfinishedRuns
+	Resume     agent.ResumePolicy
 	// Tune adjusts the agent's bounds after they are derived (tests).
 	Tune func(*agent.Config)
 	// TuneModel adjusts what the LLM planner sends (tests).
@@ -119,7 +124,7 @@ func New(o Options) (*Composition, error) {
 	}
 	c := &Composition{Registry: tools.NewRegistry(deps), Policy: pol, Rules: planner.NewRules(planner.PolicyFrom(pol))}
 	c.Agent = agentConfig(cfg, pol, o.Mode, p)
-	c.Agent.HeldReason = o.HeldReason
+	c.Agent.HeldReason, c.Agent.Resume = o.HeldReason, o.Resume
 	if o.Tune != nil {
 		o.Tune(&c.Agent)
 	}
@@ -142,7 +147,8 @@ func New(o Options) (*Composition, error) {
 		hist = o.History
 	}
 	c.deps = agent.Deps{Registry: c.Registry, Planner: c.Planner, Fallback: c.Fallback, Clock: p.Clock, Waiter: p.Waiter, Rollouts: p.Rollouts, Fresh: p.Fresh,
-		Disks: diskReader(p.Storage), Notifier: p.Notifier, History: hist, Resolver: p.Resolver, Subjects: o.Subjects, Alerting: pol.Alerting}
+		Disks: diskReader(p.Storage), Notifier: p.Notifier, History: hist, Resolver: p.Resolver, Subjects: o.Subjects, Alerting: pol.Alerting,
+		Unfinished: o.Unfinished}
 	if o.Subjects == nil {
 		c.deps.Subjects = NewSubjects("")
 	}

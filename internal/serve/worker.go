@@ -70,6 +70,7 @@ func (s *Server) runAlert(ctx context.Context, t *term, j *job) {
 		s.abandon([]*job{j}, "ledger_unavailable")
 		return
 	case !claimed && prev.Status == deliveryRunning:
+		s.seen.forget([]string{j.key}) // so that a delivery after the claim timeout reaches the ledger again
 		s.m.deduplicated.WithLabelValues("ledger").Inc()
 		log.Warn("alert claimed by a run that has not finished (a replica that stopped may have acted): not acting again; a delivery after the claim timeout runs it",
 			"by", prev.Owner, "at", prev.At, "claimTimeout", s.cfg.ClaimTimeout.String())
@@ -222,8 +223,11 @@ func (s *Server) runEscalation(ctx context.Context, j *job) {
 func (s *Server) runAgent(ctx context.Context, kind string, a alert.Alert) agent.Summary {
 	start := s.d.Clock.Now()
 	sink := agent.SinkFunc(func(e agent.Event) {
-		if td, ok := e.(agent.ToolDone); ok {
-			s.m.outcome(td.Outcome)
+		switch ev := e.(type) {
+		case agent.ToolDone:
+			s.m.outcome(ev.Outcome)
+		case agent.Resumed:
+			s.logResumed(ctx, ev)
 		}
 	})
 	sum := s.d.NewRunner(sink, NoApprover{}).Handle(ctx, a)
@@ -242,6 +246,18 @@ func (s *Server) runAgent(ctx context.Context, kind string, a alert.Alert) agent
 		"actions", len(sum.Actions), "refusals", len(sum.Refusals), "incident", sum.Incident, "escalated", sum.Escalated,
 		"alertId", sum.AlertID, "error", sum.Error, "seconds", s.d.Clock.Since(start).Seconds())
 	return sum
+}
+
+// logResumed says that a run finished what a process that died left
+// unfinished (agent.Resumed).
+func (s *Server) logResumed(ctx context.Context, ev agent.Resumed) {
+	verified := ""
+	if ev.Verification != nil {
+		verified = string(ev.Verification.Result)
+	}
+	s.log.Log(ctx, slog.LevelWarn, "resumed the unfinished run of a process that died", "alertId", ev.AlertID, "byAlertId", ev.By,
+		"actions", len(ev.Actions), "unconfirmed", ev.Unconfirmed, "verification", verified, "notified", ev.Notified != nil && ev.Notified.Delivered,
+		"resolution", string(ev.Resolution), "incident", ev.Incident, "headline", ev.Headline)
 }
 
 // abandon records jobs dropped before they ran. Alert runs get a history

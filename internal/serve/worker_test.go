@@ -269,3 +269,29 @@ func TestARunCancelledAfterItActedIsNotRunAgain(t *testing.T) {
 		t.Error("a run that scaled before it was cancelled can be run again")
 	}
 }
+
+// TestADeliveryAfterTheClaimTimeoutOfADeadRunRunsIt: a replica that died
+// mid-run left its claim; the leader honours it, then runs a delivery that
+// comes after the claim timeout (whose run resumes what the dead one left
+// unfinished) — not dropped as a duplicate remembered in memory.
+func TestADeliveryAfterTheClaimTimeoutOfADeadRunRunsIt(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEnv(t, quietConfig(), tools.Deps{})
+	e.lead(t)
+	a := cpuAlert("backend", "fp1")
+	if ok, _, err := e.s.led.claim(ctx, DeliveryKey("fp1", a.StartsAt, "firing"), "dead#1", "fp1", testStart, e.s.cfg.ClaimTimeout); !ok || err != nil {
+		t.Fatalf("the dead replica's claim: %v, %v", ok, err)
+	}
+	body := payload(t, "firing", a)
+	e.deliver(t, body)
+	if n := len(e.runner.handled()); n != 0 {
+		t.Fatalf("%d runs within the dead replica's claim, want 0", n)
+	}
+	e.clock.Step(e.s.cfg.ClaimTimeout + time.Second)
+	if ans := e.deliver(t, body); ans.Accepted != 1 {
+		t.Fatalf("the delivery after the claim timeout was not accepted: %+v", ans)
+	}
+	if n := len(e.runner.handled()); n != 1 {
+		t.Errorf("%d runs after the claim timeout, want 1", n)
+	}
+}

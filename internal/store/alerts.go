@@ -27,6 +27,10 @@ const (
 	OutcomeFailed     = "failed"
 	OutcomeRejected   = "rejected"
 	OutcomeCancelled  = "cancelled" // stopped by a signal or the operator
+	// OutcomeInterrupted marks the alert of a run whose process died before
+	// it finished: a later run claimed it (ClaimUnfinished) to verify and
+	// tell what it had done, and finishes it with what it found.
+	OutcomeInterrupted = "interrupted"
 )
 
 // EnvSimulated is the Env of records made against the simulated platform;
@@ -68,7 +72,7 @@ const lastActedQuery = "SELECT " + alertColumns + ` FROM alerts
 
 func validOutcome(o string) bool {
 	return oneOf(o, OutcomePending, OutcomeResolved, OutcomeUnresolved, OutcomeEscalated,
-		OutcomeNoAction, OutcomeFailed, OutcomeRejected, OutcomeCancelled)
+		OutcomeNoAction, OutcomeFailed, OutcomeRejected, OutcomeCancelled, OutcomeInterrupted)
 }
 
 func (a AlertRecord) validate() error {

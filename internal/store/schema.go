@@ -176,6 +176,12 @@ CREATE TABLE store_meta (
 		`
 CREATE INDEX incidents_by_env ON incidents(env, opened_at, id);
 `,
+		// Version 8: the unfinished alerts of a subject (outcome still
+		// pending), which a later run of the subject resumes when the run
+		// that recorded them died (ListUnfinished).
+		`
+CREATE INDEX alerts_unfinished ON alerts(env, outcome, namespace, service, received_at);
+`,
 	}
 }
 

@@ -86,10 +86,25 @@ func project(e agent.Event, run agent.RunStarted) []Line {
 		return Verified(ev)
 	case agent.Notified:
 		return Notified(ev)
+	case agent.Resumed:
+		return []Line{resumed(ev)}
 	case agent.HistoryFailed:
 		return []Line{{Place: PlaceHere, Text: capital(ev.String()), Tone: ToneBad}}
 	}
 	return nil
+}
+
+// resumed says what a run found left unfinished by a process that died:
+// "Resumed alert 12 (its process died): Resumed after its process died: …".
+func resumed(ev agent.Resumed) Line {
+	t := fmt.Sprintf("Resumed alert %d, left unfinished by a process that died: %s", ev.AlertID, ev.Headline)
+	if ev.Unconfirmed > 0 {
+		t += fmt.Sprintf(" (%d write(s) recorded only as intents)", ev.Unconfirmed)
+	}
+	if ev.Notified != nil && ev.Notified.Delivered {
+		t += "; notified"
+	}
+	return Line{Place: agent.PhaseCheck, Text: t, Tone: ToneWarn}
 }
 
 // subject says what the alert's object belongs to: "Subject: pod/shop/x →

@@ -121,7 +121,7 @@ func (r *runState) apply(e agent.Event, seen time.Time) {
 	case agent.Notified:
 		r.notified = append(r.notified, ev)
 		r.project(e)
-	case agent.HistoryFailed:
+	case agent.HistoryFailed, agent.Resumed:
 		r.project(e)
 	case agent.Summary:
 		r.enter(agent.Phase("done"), ev.At)
@@ -256,6 +256,8 @@ func eventTime(e agent.Event) time.Time {
 	case agent.Notified:
 		return ev.At
 	case agent.HistoryFailed:
+		return ev.At
+	case agent.Resumed:
 		return ev.At
 	case agent.Summary:
 		return ev.At

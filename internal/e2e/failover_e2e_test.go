@@ -1,0 +1,306 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"k8s.io/utils/clock"
+
+	"github.com/duet-company/ops-skill/internal/store"
+	"github.com/duet-company/ops-skill/internal/store/pgtest"
+)
+
+const (
+	leadingMsg = "leading: acting on alerts and running the loops"
+	resumedMsg = "resumed the unfinished run of a process that died"
+)
+
+// count counts the log lines whose message starts with msg.
+func (s *served) count(msg string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, m := range s.lines {
+		if strings.HasPrefix(fmt.Sprint(m["msg"]), msg) {
+			n++
+		}
+	}
+	return n
+}
+
+// kill ends the process at once, as a node that dies does.
+func (s *served) kill() { _ = s.cmd.Process.Signal(syscall.SIGKILL) }
+
+// leaderOf waits until one replica, not among skip, leads.
+func leaderOf(t *testing.T, reps []*served, skip ...*served) *served {
+	t.Helper()
+	var found *served
+	eventually(t, time.Minute, "a leader", func() (bool, string) {
+		for _, p := range reps {
+			skipped := false
+			for _, s := range skip {
+				skipped = skipped || s == p
+			}
+			if !skipped && p.count(leadingMsg) > p.count("not leading any more") {
+				found = p
+				return true, ""
+			}
+		}
+		return false, "no replica leads"
+	})
+	return found
+}
+
+// alertmanagerTo starts an Alertmanager that routes every alert to all the
+// webhooks, repeating each notification every repeat.
+func (s *stack) alertmanagerTo(tokenFile string, repeat time.Duration, webhooks ...string) string {
+	s.t.Helper()
+	dir := s.t.TempDir()
+	var b strings.Builder
+	fmt.Fprintf(&b, "route:\n  receiver: ops-skill\n  group_by: [alertname, namespace, service]\n  group_wait: 100ms\n  group_interval: 1s\n  repeat_interval: %s\n", repeat)
+	b.WriteString("receivers:\n  - name: ops-skill\n    webhook_configs:\n")
+	for _, u := range webhooks {
+		fmt.Fprintf(&b, "      - url: %s/webhook\n        send_resolved: true\n        http_config:\n          authorization: {type: Bearer, credentials_file: %s}\n", u, tokenFile)
+	}
+	path := filepath.Join(dir, "alertmanager.yml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		s.t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(s.env["ALERTMANAGER_BIN"], "--config.file="+path, "--storage.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr, "--cluster.listen-address=")
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	url := "http://" + addr
+	eventually(s.t, 20*time.Second, "alertmanager ready", func() (bool, string) {
+		resp, err := http.Get(url + "/-/ready")
+		if err != nil {
+			return false, err.Error()
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, resp.Status
+	})
+	return url
+}
+
+// failover is one kill test: three `ops-skill serve` replicas on a
+// namespace's Lease share a PostgreSQL history; one Alertmanager delivers
+// the same CPU alert to all three and repeats it; the leader is killed
+// (SIGKILL, as a node that dies) when kill says.
+type failover struct {
+	s       *stack
+	ns      string
+	states  map[*served]string // each replica's state directory
+	st      *store.Store
+	hook    *receiver
+	reps    []*served
+	first   *served
+	second  *served
+	killed  time.Time
+	scaled  bool // the Deployment showed the scale when the leader was killed
+	firstID int64
+	release func() // gives back the turn holdTurn took; nil: none taken
+}
+
+// holdTurn takes the subject's turn as a run of serve takes it (the
+// advisory file lock of compose.Subjects in the state directory) and
+// returns its release.
+func holdTurn(t *testing.T, stateDir, subject string) func() {
+	t.Helper()
+	dir := filepath.Join(stateDir, "locks")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(subject))
+	fh, err := os.OpenFile(filepath.Join(dir, hex.EncodeToString(sum[:8])+".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(fh.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	done := false
+	release := func() {
+		if !done {
+			done = true
+			_ = syscall.Flock(int(fh.Fd()), syscall.LOCK_UN)
+			_ = fh.Close()
+		}
+	}
+	t.Cleanup(release)
+	return release
+}
+
+// newFailover starts the replicas and fires the alert; hold takes the
+// subject's turn in the leader's state directory first, so that its run
+// records its alert and waits there, before acting, until release.
+func newFailover(t *testing.T, prefix string, hold bool) *failover {
+	s := newStack(t, "kube", "prometheus", "workload", "alertmanager", "postgres")
+	binary(t)
+	dsn := pgtest.URL(t)
+	f := &failover{s: s, ns: s.namespace(prefix), hook: newReceiver(t), states: map[*served]string{}}
+	s.deployment(f.ns, "backend", 3, "1", "1Gi")
+	s.waitReady(f.ns, "backend", 3)
+	s.withCPUHistory(f.ns, 2.55, 30*time.Second, func(v float64) bool { return v > 84 })
+	conf := "operations:\n  auto_scaling:\n    scale_up_duration: 30s\n  agent:\n    mode: auto\n    run_timeout: 45s\n"
+	env := map[string]string{"PROMETHEUS_URL": s.env["PROMETHEUS_URL"], "ALERT_WEBHOOK": f.hook.srv.URL + "/services/e2e", "OPS_SKILL_STORE_URL": dsn}
+	token := tokenFile(t)
+	var urls []string
+	for _, name := range []string{"r1", "r2", "r3"} {
+		u := s.user(f.ns, conf, env)
+		srv := u.serve(token, "--scale-period", "0", "--escalation-period", "0", "--lease-namespace", f.ns,
+			"--identity", name, "--lease-duration", "4s", "--renew-deadline", "2s", "--retry-period", "500ms")
+		f.reps, urls = append(f.reps, srv), append(urls, "http://"+srv.addr)
+		f.states[srv] = filepath.Join(u.home, "state")
+	}
+	st, err := store.Open(context.Background(), dsn, clock.RealClock{})
+	if err != nil {
+		t.Fatalf("open the shared history: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	f.st = st
+	f.first = leaderOf(t, f.reps)
+	if hold {
+		f.release = holdTurn(t, f.states[f.first], f.ns+"/backend")
+	}
+	am := s.alertmanagerTo(token, 20*time.Second, urls...)
+	fire(t, am, map[string]string{"alertname": "BackendHighCPU", "namespace": f.ns, "service": "backend", "severity": "warning"},
+		map[string]string{"summary": "Backend service CPU at 85% for 5 minutes"})
+	return f
+}
+
+func (f *failover) replicas() int32 { return *f.s.getDeployment(f.ns, "backend").Spec.Replicas }
+
+// pending is the first pending alert of backend in the history, 0 for none.
+func (f *failover) pending(t *testing.T) int64 {
+	alerts, err := f.st.ListAlerts(context.Background(), store.AlertFilter{Service: "backend", Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range alerts {
+		if a.Outcome == store.OutcomePending {
+			return a.ID
+		}
+	}
+	return 0
+}
+
+// kill kills the leader and waits for the next one.
+func (f *failover) kill(t *testing.T) {
+	f.first.kill()
+	f.killed = time.Now()
+	f.scaled = f.replicas() == 4
+	f.second = leaderOf(t, f.reps, f.first)
+	t.Logf("failover: the Lease changed hands %s after the leader was killed", time.Since(f.killed).Round(100*time.Millisecond))
+}
+
+// check asserts what every case ends with: one scale in all, on the API
+// server and in the history; no alert left pending; one webhook message
+// of the scale.
+func (f *failover) check(t *testing.T) {
+	t.Helper()
+	if r := f.replicas(); r != 4 {
+		t.Errorf("backend has spec.replicas %d, want 4: one scale in all", r)
+	}
+	ctx := context.Background()
+	scales, err := f.st.ListScaleEvents(ctx, store.ScaleFilter{Service: "backend", Limit: 100})
+	if err != nil || len(scales) != 1 {
+		t.Errorf("scale events %+v, %v; want exactly one", scales, err)
+	}
+	if id := f.pending(t); id != 0 {
+		t.Errorf("alert %d is still pending", id)
+	}
+	eventually(t, 30*time.Second, "the webhook message of the scale", func() (bool, string) {
+		return told(f.hook, f.ns) > 0, fmt.Sprintf("%q", f.hook.received())
+	})
+	if n := told(f.hook, f.ns); n != 1 {
+		t.Errorf("%d webhook messages name the scale of %s/backend from 3 to 4, want 1: %q", n, f.ns, f.hook.received())
+	}
+}
+
+// TestLeaderKilledBetweenActionAndVerification: the leader scales backend
+// from 3 to 4 and is killed as soon as the API server shows the scale, in
+// its settle wait. The new leader takes the Lease, runs the next delivery
+// once the dead leader's claim has timed out, and resumes the dead run: it
+// verifies the scale, notifies it and finishes the dead run's alert.
+func TestLeaderKilledBetweenActionAndVerification(t *testing.T) {
+	t.Parallel()
+	f := newFailover(t, "e2e-kill-verify", false)
+	eventually(t, 3*time.Minute, "the leader's scale on the API server", func() (bool, string) {
+		r := f.replicas()
+		return r == 4, fmt.Sprintf("spec.replicas %d", r)
+	})
+	f.kill(t)
+	line := f.second.wait(5*time.Minute, resumedMsg)
+	t.Logf("failover: the new leader's first action (verifying and notifying the dead run's scale) came %s after the kill",
+		time.Since(f.killed).Round(100*time.Millisecond))
+	if line["verification"] != "resolved" || fmt.Sprint(line["actions"]) != "1" {
+		t.Errorf("resumed run: verification %v, actions %v; want resolved, 1 (%v)", line["verification"], line["actions"], line)
+	}
+	f.second.wait(2*time.Minute, "delivery recorded")
+	f.check(t)
+}
+
+// TestLeaderKilledBeforeActing: the leader's run records its alert and
+// waits for its subject's turn (the test holds the lock in the leader's
+// state directory), and the leader is killed there, before acting. The new
+// leader, once the dead leader's claim has timed out, finishes the dead
+// run's alert (cancelled: it wrote nothing) and scales itself.
+func TestLeaderKilledBeforeActing(t *testing.T) {
+	t.Parallel()
+	f := newFailover(t, "e2e-kill-before", true)
+	eventually(t, 3*time.Minute, "the leader's run in the history", func() (bool, string) {
+		f.firstID = f.pending(t)
+		return f.firstID != 0, "no pending alert"
+	})
+	f.kill(t)
+	f.release()
+	if f.scaled {
+		t.Fatal("the leader scaled although its run waited for the subject's turn")
+	}
+	eventually(t, 5*time.Minute, "the new leader's scale", func() (bool, string) {
+		return f.replicas() == 4, fmt.Sprintf("spec.replicas %d", f.replicas())
+	})
+	t.Logf("failover: the new leader's first action (the scale) came %s after the kill", time.Since(f.killed).Round(100*time.Millisecond))
+	f.second.wait(2*time.Minute, "delivery recorded")
+	f.check(t)
+	a, err := f.st.GetAlert(context.Background(), f.firstID)
+	if err != nil || a.Outcome != store.OutcomeCancelled {
+		t.Errorf("the dead run's alert: %+v, %v; want cancelled (it wrote nothing)", a, err)
+	}
+	scales, _ := f.st.ListScaleEvents(context.Background(), store.ScaleFilter{Service: "backend", Limit: 10})
+	if len(scales) == 1 && scales[0].AlertID == f.firstID {
+		t.Errorf("the scale belongs to the dead run's alert %d, want the new leader's", f.firstID)
+	}
+}
+
+// told counts the webhook messages that name the scale of ns/backend.
+func told(hook *receiver, ns string) int {
+	n := 0
+	for _, m := range hook.received() {
+		if strings.Contains(m, ns+"/backend from 3 to 4 replicas") {
+			n++
+		}
+	}
+	return n
+}
