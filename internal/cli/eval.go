@@ -56,7 +56,7 @@ error.`,
 		Example: `  ops-skill eval
   ops-skill eval --model rules --model 'scripted:*' --runs 3
   ops-skill eval --scenario 'high-cpu*' --output json
-  ops-skill -o json 'Database disk usage at 85%' > runs/disk-space.json; ops-skill eval --parity runs
+  ops-skill -o json 'Database disk usage at 85%' > disk-space.json; ops-skill eval --parity disk-space.json
   LLM_PROVIDER=openai LLM_API_KEY=... ops-skill eval --model gpt-6-luna --runs 5 --min-pass-rate 80`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
@@ -68,7 +68,7 @@ error.`,
 	fl.Float64Var(&o.minPassRate, "min-pass-rate", 0, "exit 1 when a model's pass@1 over the suite is below this percentage")
 	fl.BoolVar(&o.noFallback, "no-fallback", false, "score a model alone: the rules planner never takes over")
 	fl.StringVar(&o.modelDir, "model-dir", eval.DefaultModelDir, "where scripted models are looked up by name (default: the built-in ones)")
-	fl.StringVar(&o.parity, "parity", "", "directory of runs recorded on a real platform (<scenario>.json): compare each with its scenario on the simulated platform")
+	fl.StringVar(&o.parity, "parity", "", "runs recorded on a real platform (a <scenario>.json file, or a directory of them): compare each with its scenario on the simulated platform")
 	return cmd
 }
 

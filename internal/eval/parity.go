@@ -34,26 +34,26 @@ type Recorded struct {
 	Summary  agent.Summary
 }
 
-// ReadRecorded reads the runs of dir: every <scenario>.json or .jsonl file
-// holding ops-skill's -o json output (its last summary line counts), sorted
-// by scenario. pattern (comma-separated globs) narrows the scenarios.
+// ReadRecorded reads the runs of dir (a directory, or one file): every
+// <scenario>.json or .jsonl file holding ops-skill's -o json output (its last
+// summary line counts), sorted by scenario. pattern (comma-separated globs)
+// narrows the scenarios.
 func ReadRecorded(dir, pattern string) ([]Recorded, error) {
-	entries, err := os.ReadDir(dir)
+	files, err := recordedFiles(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read the recorded runs: %w", err)
 	}
 	globs := splitPattern(pattern)
 	var out []Recorded
-	for _, e := range entries {
-		ext := filepath.Ext(e.Name())
-		if e.IsDir() || (ext != ".json" && ext != ".jsonl") {
+	for _, file := range files {
+		ext := filepath.Ext(file)
+		if ext != ".json" && ext != ".jsonl" {
 			continue
 		}
-		name := strings.TrimSuffix(e.Name(), ext)
+		name := strings.TrimSuffix(filepath.Base(file), ext)
 		if !matchAny(globs, name) {
 			continue
 		}
-		file := filepath.Join(dir, e.Name())
 		sum, err := readSummary(file)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
@@ -65,6 +65,28 @@ func ReadRecorded(dir, pattern string) ([]Recorded, error) {
 			ErrNoScenario, dir, pattern, dir)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Scenario < out[j].Scenario })
+	return out, nil
+}
+
+// recordedFiles lists the files of dir, or dir itself when it is a file.
+func recordedFiles(dir string) ([]string, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return []string{dir}, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			out = append(out, filepath.Join(dir, e.Name()))
+		}
+	}
 	return out, nil
 }
 

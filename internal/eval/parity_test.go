@@ -84,6 +84,9 @@ func TestParityReplaysRecordedRunsOnTheirScenarios(t *testing.T) {
 	if len(recs) != 2 || recs[0].Scenario != "healthy" || recs[1].Scenario != "high-cpu" {
 		t.Fatalf("recorded %+v, want healthy and high-cpu", recs)
 	}
+	if one, err := eval.ReadRecorded(filepath.Join(dir, "high-cpu.json"), ""); err != nil || len(one) != 1 || one[0].Scenario != "high-cpu" {
+		t.Errorf("one file: %+v (%v), want its run", one, err)
+	}
 	res, err := runner().Parity(context.Background(), eval.RulesModel(), suite(t), recs)
 	if err != nil {
 		t.Fatal(err)
