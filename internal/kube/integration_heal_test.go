@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	clocktesting "k8s.io/utils/clock/testing"
 
@@ -91,9 +92,10 @@ func TestRolloutRestartCompletes(t *testing.T) {
 func TestPausedRolloutIsRefused(t *testing.T) {
 	c := newCluster(t)
 	c.deployment("backend", 2)
-	paused := c.get("backend")
-	paused.Spec.Paused = true
-	if _, err := c.admin.AppsV1().Deployments(c.ns).Update(context.Background(), paused, metav1.UpdateOptions{}); err != nil {
+	// A merge patch, not a read-modify-write: the deployment controller
+	// writes the status meanwhile, and an update would conflict with it.
+	if _, err := c.admin.AppsV1().Deployments(c.ns).Patch(context.Background(), "backend", types.MergePatchType,
+		[]byte(`{"spec":{"paused":true}}`), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	before := c.get("backend")
