@@ -194,28 +194,13 @@ func TestDiskIncidentDropsOldPartitionsOnTheRealStack(t *testing.T) {
 	}
 	t.Logf("disk %.1f%% → %.1f%% used", before, after)
 	// The receiver: the drop was notified.
-	msgs := hook.received()
-	found := false
-	for _, m := range msgs {
-		found = found || strings.Contains(m, "Dropped 5 partitions of analytics.events older than 90 days")
-	}
-	if !found {
-		t.Errorf("no webhook message names the drop of 5 partitions; got %d: %q", len(msgs), msgs)
-	}
+	hook.expect(t, "Dropped 5 partitions of analytics.events older than 90 days")
 	// The exit code and the run's own account.
 	if code != 0 {
 		t.Errorf("exit %d, want 0\nstdout: %s", code, out)
 	}
 	sum := lastSummary(t, out)
-	if sum.Platform.Kind != "cluster" || sum.Platform.Namespace != ns {
-		t.Errorf("platform %+v, want the cluster in %s", sum.Platform, ns)
-	}
-	if sum.Resolution != "resolved" || sum.Verification == nil || sum.Verification.Result != "resolved" {
-		t.Errorf("resolution %q, verification %+v; want resolved", sum.Resolution, sum.Verification)
-	}
-	if sum.Verification != nil && !strings.Contains(sum.Verification.Evidence, "the space of the 5 dropped partitions") {
-		t.Errorf("the verification waited for %q, want the space of the 5 dropped partitions", sum.Verification.Evidence)
-	}
+	sum.checkResolved(t, ns, "the space of the 5 dropped partitions")
 	t.Logf("verification %+v; time to resolution %.1fs; whole test %s", sum.Verification, sum.TimeToResolution, time.Since(start).Round(time.Second))
 
 	u.decidesAsSimulated(out, "disk-space")

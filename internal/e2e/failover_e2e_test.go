@@ -7,10 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -62,45 +59,6 @@ func leaderOf(t *testing.T, reps []*served, skip ...*served) *served {
 		return false, "no replica leads"
 	})
 	return found
-}
-
-// alertmanagerTo starts an Alertmanager that routes every alert to all the
-// webhooks, repeating each notification every repeat.
-func (s *stack) alertmanagerTo(tokenFile string, repeat time.Duration, webhooks ...string) string {
-	s.t.Helper()
-	dir := s.t.TempDir()
-	var b strings.Builder
-	fmt.Fprintf(&b, "route:\n  receiver: ops-skill\n  group_by: [alertname, namespace, service]\n  group_wait: 100ms\n  group_interval: 1s\n  repeat_interval: %s\n", repeat)
-	b.WriteString("receivers:\n  - name: ops-skill\n    webhook_configs:\n")
-	for _, u := range webhooks {
-		fmt.Fprintf(&b, "      - url: %s/webhook\n        send_resolved: true\n        http_config:\n          authorization: {type: Bearer, credentials_file: %s}\n", u, tokenFile)
-	}
-	path := filepath.Join(dir, "alertmanager.yml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		s.t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(s.env["ALERTMANAGER_BIN"], "--config.file="+path, "--storage.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--cluster.listen-address=")
-	if err := cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
-	s.t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	url := "http://" + addr
-	eventually(s.t, 20*time.Second, "alertmanager ready", func() (bool, string) {
-		resp, err := http.Get(url + "/-/ready")
-		if err != nil {
-			return false, err.Error()
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, resp.Status
-	})
-	return url
 }
 
 // failover is one kill test: three `ops-skill serve` replicas on a
@@ -183,7 +141,7 @@ func newFailover(t *testing.T, prefix string, hold bool) *failover {
 	if hold {
 		f.release = holdTurn(t, f.states[f.first], f.ns+"/backend")
 	}
-	am := s.alertmanagerTo(token, 20*time.Second, urls...)
+	am := s.alertmanager(token, amRoute{groupBy: "alertname, namespace, service", repeat: 20 * time.Second}, urls...)
 	fire(t, am, map[string]string{"alertname": "BackendHighCPU", "namespace": f.ns, "service": "backend", "severity": "warning"},
 		map[string]string{"summary": "Backend service CPU at 85% for 5 minutes"})
 	return f

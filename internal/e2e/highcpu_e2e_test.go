@@ -42,6 +42,23 @@ func lastSummary(t *testing.T, out string) summary {
 	return s
 }
 
+// checkResolved fails t unless the run ran on the cluster in namespace ns
+// (any platform when ns is empty) and ended resolved on a verification
+// whose evidence names evidence.
+func (sum summary) checkResolved(t *testing.T, ns, evidence string) {
+	t.Helper()
+	if ns != "" && (sum.Platform.Kind != "cluster" || sum.Platform.Namespace != ns) {
+		t.Errorf("platform %+v, want the cluster in %s", sum.Platform, ns)
+	}
+	if sum.Resolution != "resolved" || sum.Verification == nil || sum.Verification.Result != "resolved" {
+		t.Errorf("resolution %q, verification %+v; want resolved", sum.Resolution, sum.Verification)
+		return
+	}
+	if !strings.Contains(sum.Verification.Evidence, evidence) {
+		t.Errorf("the verification waited for %q, want %s", sum.Verification.Evidence, evidence)
+	}
+}
+
 // cpuQuery is ops-skill's cpu_utilization template (internal/prom) for
 // ns/backend's pods, with its default windows.
 func cpuQuery(ns string) string {
@@ -98,31 +115,14 @@ func TestHighCPUIncidentScalesBackendOnTheRealStack(t *testing.T) {
 		t.Logf("CPU after the scale: %.1f%%", v)
 	}
 	// The receiver: the write was notified, naming the scale and where.
-	msgs := hook.received()
-	found := false
-	for _, m := range msgs {
-		if strings.Contains(m, ns+"/backend from 3 to 4 replicas") && strings.Contains(m, "namespace "+ns) {
-			found = true
-		}
-	}
-	if !found {
-		t.Errorf("no webhook message names the scale of %s/backend from 3 to 4; got %d: %q", ns, len(msgs), msgs)
-	}
+	msgs := hook.expect(t, ns+"/backend from 3 to 4 replicas", "namespace "+ns)
 	t.Logf("webhook messages: %d; first: %.400s", len(msgs), strings.Join(msgs, "\n"))
 	// The exit code and, last, the run's own account.
 	if code != 0 {
 		t.Errorf("exit %d, want 0\nstdout: %s", code, out)
 	}
 	sum := lastSummary(t, out)
-	if sum.Platform.Kind != "cluster" || sum.Platform.Namespace != ns {
-		t.Errorf("platform %+v, want the cluster in %s", sum.Platform, ns)
-	}
-	if sum.Resolution != "resolved" || sum.Verification == nil || sum.Verification.Result != "resolved" {
-		t.Errorf("resolution %q, verification %+v; want resolved", sum.Resolution, sum.Verification)
-	}
-	if sum.Verification != nil && !strings.Contains(sum.Verification.Evidence, "the rollout of "+ns+"/backend completed") {
-		t.Errorf("the verification waited for %q, want the rollout of %s/backend", sum.Verification.Evidence, ns)
-	}
+	sum.checkResolved(t, ns, "the rollout of "+ns+"/backend completed")
 	t.Logf("verification %+v; time to resolution %.1fs; whole test %s", sum.Verification, sum.TimeToResolution, time.Since(start).Round(time.Second))
 
 	// Parity: the simulated platform's high-cpu scenario, run by the same

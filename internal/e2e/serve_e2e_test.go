@@ -105,16 +105,27 @@ func (s *served) wait(timeout time.Duration, msg string) map[string]any {
 	return got
 }
 
+// amRoute is how the test's Alertmanager groups and repeats its alerts.
+type amRoute struct {
+	groupBy string        // label names, comma separated
+	repeat  time.Duration // repeat_interval: how often a firing group is sent again
+}
+
 // alertmanager starts an Alertmanager of the test stack's binary that
-// routes every alert to webhook with the bearer token in tokenFile.
-func (s *stack) alertmanager(tokenFile, webhook string) string {
+// routes every alert to each of the webhooks with the bearer token in
+// tokenFile, grouped and repeated as route says. Its log is shown when
+// the test fails.
+func (s *stack) alertmanager(tokenFile string, route amRoute, webhooks ...string) string {
 	s.t.Helper()
 	dir := s.t.TempDir()
-	cfg := fmt.Sprintf("route:\n  receiver: ops-skill\n  group_by: [alertname, namespace, pod]\n  group_wait: 100ms\n  group_interval: 1s\n  repeat_interval: 1h\n"+
-		"receivers:\n  - name: ops-skill\n    webhook_configs:\n      - url: %s/webhook\n        send_resolved: true\n"+
-		"        http_config:\n          authorization: {type: Bearer, credentials_file: %s}\n", webhook, tokenFile)
+	var cfg strings.Builder
+	fmt.Fprintf(&cfg, "route:\n  receiver: ops-skill\n  group_by: [%s]\n  group_wait: 100ms\n  group_interval: 1s\n  repeat_interval: %s\n", route.groupBy, route.repeat)
+	cfg.WriteString("receivers:\n  - name: ops-skill\n    webhook_configs:\n")
+	for _, u := range webhooks {
+		fmt.Fprintf(&cfg, "      - url: %s/webhook\n        send_resolved: true\n        http_config:\n          authorization: {type: Bearer, credentials_file: %s}\n", u, tokenFile)
+	}
 	path := filepath.Join(dir, "alertmanager.yml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {
 		s.t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -206,7 +217,7 @@ func TestAlertmanagerDeliversAKubePrometheusAlertToServe(t *testing.T) {
 		map[string]string{"PROMETHEUS_URL": s.env["PROMETHEUS_URL"], "ALERT_WEBHOOK": hook.srv.URL + "/services/e2e"})
 	token := tokenFile(t)
 	srv := u.serve(token, "--scale-period", "0", "--lease-namespace", ns)
-	am := s.alertmanager(token, "http://"+srv.addr)
+	am := s.alertmanager(token, amRoute{groupBy: "alertname, namespace, pod", repeat: time.Hour}, "http://"+srv.addr)
 	pods, err := s.admin.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=backend"})
 	if err != nil || len(pods.Items) == 0 {
 		t.Fatalf("backend's pods: %v (%d)", err, len(pods.Items))
@@ -227,13 +238,7 @@ func TestAlertmanagerDeliversAKubePrometheusAlertToServe(t *testing.T) {
 	if run["resolution"] != "resolved" || run["target"] != ns+"/backend" {
 		t.Errorf("serve's run: resolution %v on %v, want resolved on %s/backend", run["resolution"], run["target"], ns)
 	}
-	found := false
-	for _, m := range hook.received() {
-		found = found || strings.Contains(m, ns+"/backend from 3 to 4 replicas")
-	}
-	if !found {
-		t.Errorf("no webhook message names the scale of %s/backend from 3 to 4: %q", ns, hook.received())
-	}
+	hook.expect(t, ns+"/backend from 3 to 4 replicas")
 }
 
 // TestServesScalingLoopScalesAnIdleBackendDown: backend at 4 replicas

@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -201,6 +202,24 @@ func (r *receiver) received() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.bodies...)
+}
+
+// expect fails t unless one message received holds every one of parts;
+// it returns the messages received.
+func (r *receiver) expect(t *testing.T, parts ...string) []string {
+	t.Helper()
+	msgs := r.received()
+	for _, m := range msgs {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(m, p)
+		}
+		if all {
+			return msgs
+		}
+	}
+	t.Errorf("no webhook message holds %q; got %d: %q", parts, len(msgs), msgs)
+	return msgs
 }
 
 var (
