@@ -209,8 +209,14 @@ func (r *run) finish(ctx context.Context) Summary {
 	r.auditIncomplete()
 	if r.a.d.History != nil && s.AlertID != 0 {
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		r.historyErr("record the outcome of the alert", r.a.d.History.FinishAlert(hctx, s.AlertID, *s))
+		err := r.a.d.History.FinishAlert(hctx, s.AlertID, *s)
 		cancel()
+		if errors.Is(err, ErrAlertTakenOver) {
+			// Not a gap in the history: the resuming run records this alert.
+			s.Headline += " — another run resumed this alert and records its outcome"
+			err = nil
+		}
+		r.historyErr("record the outcome of the alert", err)
 		r.auditIncomplete()
 	}
 	r.emit(*s)
