@@ -23,6 +23,8 @@ import (
 const (
 	leadingMsg = "leading: acting on alerts and running the loops"
 	resumedMsg = "resumed the unfinished run of a process that died"
+	// escalatingMsg is serve's log line as an escalation run starts.
+	escalatingMsg = "alert still firing past the escalation time: escalating"
 )
 
 // count counts the log lines whose message starts with msg.
@@ -109,10 +111,20 @@ func holdTurn(t *testing.T, stateDir, subject string) func() {
 	return release
 }
 
-// newFailover starts the replicas and fires the alert; hold takes the
-// subject's turn in the leader's state directory first, so that its run
-// records its alert and waits there, before acting, until release.
-func newFailover(t *testing.T, prefix string, hold bool) *failover {
+// failoverOpts shape one kill test.
+type failoverOpts struct {
+	// hold takes the subject's turn in the leader's state directory first,
+	// so that its run records its alert and waits there, before acting,
+	// until release.
+	hold bool
+	// escalateAfter, when set, is ESCALATION_HOURS (from the alert's start,
+	// 5 minutes before it is fired); the escalation timers run every 2s and
+	// the alert cooldown is 20s, so the escalation run may act.
+	escalateAfter time.Duration
+}
+
+// newFailover starts the replicas and fires the alert, as o says.
+func newFailover(t *testing.T, prefix string, o failoverOpts) *failover {
 	s := newStack(t, "kube", "prometheus", "workload", "alertmanager", "postgres")
 	binary(t)
 	dsn := pgtest.URL(t)
@@ -121,12 +133,17 @@ func newFailover(t *testing.T, prefix string, hold bool) *failover {
 	s.waitReady(f.ns, "backend", 3)
 	s.withCPUHistory(f.ns, 2.55, 30*time.Second, func(v float64) bool { return v > 84 })
 	conf := "operations:\n  auto_scaling:\n    scale_up_duration: 30s\n  agent:\n    mode: auto\n    run_timeout: 45s\n"
+	escalationPeriod := "0"
+	if o.escalateAfter > 0 {
+		conf += fmt.Sprintf("  alerting:\n    cooldown: 20s\n    escalation_hours: %g\n", o.escalateAfter.Hours())
+		escalationPeriod = "2s"
+	}
 	env := map[string]string{"PROMETHEUS_URL": s.env["PROMETHEUS_URL"], "ALERT_WEBHOOK": f.hook.srv.URL + "/services/e2e", "OPS_SKILL_STORE_URL": dsn}
 	token := tokenFile(t)
 	var urls []string
 	for _, name := range []string{"r1", "r2", "r3"} {
 		u := s.user(f.ns, conf, env)
-		srv := u.serve(token, "--scale-period", "0", "--escalation-period", "0", "--lease-namespace", f.ns,
+		srv := u.serve(token, "--scale-period", "0", "--escalation-period", escalationPeriod, "--lease-namespace", f.ns,
 			"--identity", name, "--lease-duration", "4s", "--renew-deadline", "2s", "--retry-period", "500ms")
 		f.reps, urls = append(f.reps, srv), append(urls, "http://"+srv.addr)
 		f.states[srv] = filepath.Join(u.home, "state")
@@ -138,7 +155,7 @@ func newFailover(t *testing.T, prefix string, hold bool) *failover {
 	t.Cleanup(func() { _ = st.Close() })
 	f.st = st
 	f.first = leaderOf(t, f.reps)
-	if hold {
+	if o.hold {
 		f.release = holdTurn(t, f.states[f.first], f.ns+"/backend")
 	}
 	am := s.alertmanager(token, amRoute{groupBy: "alertname, namespace, service", repeat: 20 * time.Second}, urls...)
@@ -203,7 +220,7 @@ func (f *failover) check(t *testing.T) {
 // verifies the scale, notifies it and finishes the dead run's alert.
 func TestLeaderKilledBetweenActionAndVerification(t *testing.T) {
 	t.Parallel()
-	f := newFailover(t, "e2e-kill-verify", false)
+	f := newFailover(t, "e2e-kill-verify", failoverOpts{})
 	eventually(t, 3*time.Minute, "the leader's scale on the API server", func() (bool, string) {
 		r := f.replicas()
 		return r == 4, fmt.Sprintf("spec.replicas %d", r)
@@ -226,7 +243,7 @@ func TestLeaderKilledBetweenActionAndVerification(t *testing.T) {
 // run's alert (cancelled: it wrote nothing) and scales itself.
 func TestLeaderKilledBeforeActing(t *testing.T) {
 	t.Parallel()
-	f := newFailover(t, "e2e-kill-before", true)
+	f := newFailover(t, "e2e-kill-before", failoverOpts{hold: true})
 	eventually(t, 3*time.Minute, "the leader's run in the history", func() (bool, string) {
 		f.firstID = f.pending(t)
 		return f.firstID != 0, "no pending alert"
@@ -250,6 +267,64 @@ func TestLeaderKilledBeforeActing(t *testing.T) {
 	if len(scales) == 1 && scales[0].AlertID == f.firstID {
 		t.Errorf("the scale belongs to the dead run's alert %d, want the new leader's", f.firstID)
 	}
+}
+
+// TestLeaderKilledDuringTheEscalationWait: the leader scales backend,
+// verifies and records the delivery, and the alert keeps firing; the leader
+// is killed while its escalation timer (in the shared store) runs. The new
+// leader escalates the alert once, when the timer is due, and acts on none
+// of Alertmanager's repeats.
+func TestLeaderKilledDuringTheEscalationWait(t *testing.T) {
+	t.Parallel()
+	// The alert started 5 minutes before it fires: escalation is due about
+	// 70s after the first delivery, once the failover is over.
+	f := newFailover(t, "e2e-kill-escalate", failoverOpts{escalateAfter: 5*time.Minute + 70*time.Second})
+	f.first.wait(3*time.Minute, "delivery recorded")
+	if f.first.count(escalatingMsg) != 0 {
+		t.Fatal("the leader escalated before it was killed: the timer is too short for this test")
+	}
+	f.kill(t)
+	f.second.wait(4*time.Minute, escalatingMsg)
+	t.Logf("failover: the new leader escalated %s after the kill", time.Since(f.killed).Round(100*time.Millisecond))
+	ctx := context.Background()
+	eventually(t, time.Minute, "the escalation recorded", func() (bool, string) {
+		incs, err := f.st.QueryIncidents(ctx, store.IncidentFilter{Limit: 100})
+		if err != nil {
+			return false, err.Error()
+		}
+		return escalatedIncidents(incs, f.ns) == 1, fmt.Sprintf("%+v", incs)
+	})
+	// Two more rounds of the timers and one repeat of Alertmanager: nothing
+	// more is escalated or scaled.
+	time.Sleep(25 * time.Second)
+	n := 0
+	for _, r := range f.reps {
+		n += r.count(escalatingMsg)
+	}
+	if n != 1 {
+		t.Errorf("%d escalation runs across the replicas, want 1", n)
+	}
+	f.check(t)
+	escalations := 0
+	for _, m := range f.hook.received() {
+		if strings.Contains(m, f.ns+"/backend") && strings.Contains(strings.ToLower(m), "escalat") {
+			escalations++
+		}
+	}
+	if escalations != 1 {
+		t.Errorf("%d webhook messages escalate %s/backend, want 1: %q", escalations, f.ns, f.hook.received())
+	}
+}
+
+// escalatedIncidents counts the escalated incidents about ns/backend.
+func escalatedIncidents(incs []store.Incident, ns string) int {
+	n := 0
+	for _, i := range incs {
+		if i.Subject == ns+"/backend" && i.Status == store.StatusEscalated {
+			n++
+		}
+	}
+	return n
 }
 
 // told counts the webhook messages that name the scale of ns/backend.

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/sim"
@@ -162,6 +163,38 @@ func TestEscalationRoundEscalatesFiringAlertsOnce(t *testing.T) {
 		t.Fatalf("escalation runs %v, want one for the alert firing past ESCALATION_HOURS", runs)
 	}
 	if f, _, _ := e.s.led.firing(ctx, "old"); !f.Escalated || f.Incident != "INC-2026-11-26-001" {
+		t.Errorf("firing record %+v, want escalated with the incident", f)
+	}
+}
+
+// An escalation run that did not escalate (skipped by the alert cooldown,
+// failed, cancelled) leaves the timer armed for the next round: marking it
+// escalated would mean the alert is never escalated.
+func TestEscalationRoundRetriesARunThatDidNotEscalate(t *testing.T) {
+	ctx := context.Background()
+	cfg := quietConfig()
+	cfg.EscalationPeriod = time.Minute
+	e := newTestEnv(t, cfg, tools.Deps{})
+	tm := e.lead(t)
+	a := alert.Alert{Text: "old alert", Service: "backend", Namespace: "ai-data-labs", StartsAt: testStart.Add(-90 * time.Minute), Fingerprint: "old"}
+	if err := e.s.led.track(ctx, "old", firing{Alert: a, Lane: "ai-data-labs/backend"}); err != nil {
+		t.Fatal(err)
+	}
+	e.runner.result = agent.Summary{Resolution: agent.NoAction, Headline: "Skipped: the same alert was acted on 2m ago"}
+	e.s.escalationRound(ctx, tm)
+	e.drain(t)
+	if f, _, _ := e.s.led.firing(ctx, "old"); f.Escalated {
+		t.Fatalf("firing record %+v marked escalated by a run that skipped", f)
+	}
+	e.runner.result = agent.Summary{Resolution: agent.Escalated, Incident: "INC-2026-11-26-002", Escalated: true}
+	e.s.escalationRound(ctx, tm)
+	e.drain(t)
+	e.s.escalationRound(ctx, tm)
+	e.drain(t)
+	if runs := e.runner.handled(); len(runs) != 2 {
+		t.Errorf("%d escalation runs, want 2: the skipped one and the one that escalated", len(runs))
+	}
+	if f, _, _ := e.s.led.firing(ctx, "old"); !f.Escalated || f.Incident != "INC-2026-11-26-002" {
 		t.Errorf("firing record %+v, want escalated with the incident", f)
 	}
 }

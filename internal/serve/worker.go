@@ -202,7 +202,11 @@ func (s *Server) runEscalation(ctx context.Context, j *job) {
 	}
 	log.Info("alert still firing past the escalation time: escalating", "startsAt", f.Alert.StartsAt)
 	sum := s.runAgent(ctx, "escalation", f.Alert)
-	if ctx.Err() != nil {
+	if !sum.Escalated {
+		// Skipped (the alert cooldown), failed or cancelled: the timer stays
+		// armed, so a later round escalates it; marking it would lose it.
+		log.Warn("escalation run did not escalate: a later round tries again",
+			"resolution", string(sum.Resolution), "headline", sum.Headline)
 		return
 	}
 	rctx, cancel := recordCtx(ctx)
