@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,13 +123,19 @@ type failoverOpts struct {
 	// 5 minutes before it is fired); the escalation timers run every 2s and
 	// the alert cooldown is 20s, so the escalation run may act.
 	escalateAfter time.Duration
+	// dsn, when set, is the shared history instead of a schema of the
+	// stack's PostgreSQL (a server of the test's own, to stop and start).
+	dsn string
 }
 
 // newFailover starts the replicas and fires the alert, as o says.
 func newFailover(t *testing.T, prefix string, o failoverOpts) *failover {
 	s := newStack(t, "kube", "prometheus", "workload", "alertmanager", "postgres")
 	binary(t)
-	dsn := pgtest.URL(t)
+	dsn := o.dsn
+	if dsn == "" {
+		dsn = pgtest.URL(t)
+	}
 	f := &failover{s: s, ns: s.namespace(prefix), hook: newReceiver(t), states: map[*served]string{}}
 	s.deployment(f.ns, "backend", 3, "1", "1Gi")
 	s.waitReady(f.ns, "backend", 3)
@@ -313,6 +321,87 @@ func TestLeaderKilledDuringTheEscalationWait(t *testing.T) {
 	}
 	if escalations != 1 {
 		t.Errorf("%d webhook messages escalate %s/backend, want 1: %q", escalations, f.ns, f.hook.received())
+	}
+}
+
+// TestServeRidesOutAPostgresRestart: the shared history's PostgreSQL (a
+// server of the test's own) stops as soon as the leader's scale shows on
+// the API server, in its settle wait. The replicas say they are not ready,
+// naming the store, and never show its password; nothing is half-written.
+// Once PostgreSQL is back they are ready again, and the leader, on a later
+// delivery past the claim timeout, resumes the run the outage broke: one
+// scale in all, nothing left pending.
+func TestServeRidesOutAPostgresRestart(t *testing.T) {
+	t.Parallel()
+	const password = "e2e-restart-s3cret"
+	pg := pgtest.StartServer(t)
+	f := newFailover(t, "e2e-pg-restart", failoverOpts{dsn: pg.URL(password)})
+	eventually(t, 3*time.Minute, "the leader's scale on the API server", func() (bool, string) {
+		r := f.replicas()
+		return r == 4, fmt.Sprintf("spec.replicas %d", r)
+	})
+	pg.Stop()
+	stopped := time.Now()
+	readyz := func(r *served) (int, string) {
+		resp, err := http.Get("http://" + r.addr + "/readyz")
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	eventually(t, 30*time.Second, "every replica not ready while the store is down", func() (bool, string) {
+		for _, r := range f.reps {
+			if code, body := readyz(r); code != http.StatusServiceUnavailable || strings.Contains(body, password) {
+				return false, fmt.Sprintf("%s: %d %s", r.addr, code, body)
+			}
+		}
+		return true, ""
+	})
+	f.first.wait(time.Minute, "delivery ledger not updated") // the run's end could not be recorded
+	time.Sleep(5 * time.Second)
+	pg.Start()
+	t.Logf("PostgreSQL was down for %s", time.Since(stopped).Round(100*time.Millisecond))
+	eventually(t, 30*time.Second, "every replica ready once the store is back", func() (bool, string) {
+		for _, r := range f.reps {
+			if code, body := readyz(r); code != http.StatusOK {
+				return false, fmt.Sprintf("%s: %d %s", r.addr, code, body)
+			}
+		}
+		return true, ""
+	})
+	line := f.first.wait(5*time.Minute, resumedMsg)
+	t.Logf("the leader resumed the broken run %s after PostgreSQL came back", time.Since(stopped).Round(100*time.Millisecond))
+	if line["verification"] != "resolved" || fmt.Sprint(line["actions"]) != "1" {
+		t.Errorf("resumed run: verification %v, actions %v; want resolved, 1 (%v)", line["verification"], line["actions"], line)
+	}
+	f.first.wait(2*time.Minute, "delivery recorded")
+	if r := f.replicas(); r != 4 {
+		t.Errorf("backend has spec.replicas %d, want 4: one scale in all", r)
+	}
+	ctx := context.Background()
+	scales, err := f.st.ListScaleEvents(ctx, store.ScaleFilter{Service: "backend", Limit: 100})
+	if err != nil || len(scales) != 1 {
+		t.Errorf("scale events %+v, %v; want exactly one", scales, err)
+	}
+	if id := f.pending(t); id != 0 {
+		t.Errorf("alert %d is still pending", id)
+	}
+	// Notifications are at least once: the outage may have cut the record
+	// of one already sent, and the resumed run tells it again.
+	if n := told(f.hook, f.ns); n < 1 || n > 2 {
+		t.Errorf("%d webhook messages name the scale of %s/backend, want 1 or 2: %q", n, f.ns, f.hook.received())
+	} else {
+		t.Logf("%d webhook message(s) of the scale", n)
+	}
+	for _, r := range f.reps {
+		r.mu.Lock()
+		leaked := strings.Contains(r.raw.String(), password)
+		r.mu.Unlock()
+		if leaked {
+			t.Errorf("the log of %s shows the store's password", r.addr)
+		}
 	}
 }
 
