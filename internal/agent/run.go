@@ -31,6 +31,7 @@ type run struct {
 	outcomes   []tools.Outcome
 	incident   string
 	escalate   bool
+	handedOver bool // people own the problem itself, not only its cause: the alert outlived ESCALATION_HOURS, or the rules only diagnose it
 	inChat     bool // a conversation turn, not an alert
 	onFallback bool // the rules planner took over
 	stopped    bool // a step decided the run is over (cooldown, failure)
@@ -109,6 +110,7 @@ func (r *run) admit(ctx context.Context) bool {
 	if r.al.Classification.Action == alert.ActionDiagnose {
 		r.escalate = true // the rules diagnose it; people act
 	}
+	r.handedOver = r.escalate
 	return true
 }
 
