@@ -197,27 +197,32 @@ func (f *failover) kill(t *testing.T) {
 	t.Logf("failover: the Lease changed hands %s after the leader was killed", time.Since(f.killed).Round(100*time.Millisecond))
 }
 
-// check asserts what every case ends with: one scale in all, on the API
-// server and in the history; no alert left pending; one webhook message
-// of the scale.
+// check asserts what every case ends with: one scale in all and nothing
+// pending (checkOneScale); one webhook message of the scale.
 func (f *failover) check(t *testing.T) {
 	t.Helper()
-	if r := f.replicas(); r != 4 {
-		t.Errorf("backend has spec.replicas %d, want 4: one scale in all", r)
-	}
-	ctx := context.Background()
-	scales, err := f.st.ListScaleEvents(ctx, store.ScaleFilter{Service: "backend", Limit: 100})
-	if err != nil || len(scales) != 1 {
-		t.Errorf("scale events %+v, %v; want exactly one", scales, err)
-	}
-	if id := f.pending(t); id != 0 {
-		t.Errorf("alert %d is still pending", id)
-	}
+	f.checkOneScale(t)
 	eventually(t, 30*time.Second, "the webhook message of the scale", func() (bool, string) {
 		return told(f.hook, f.ns) > 0, fmt.Sprintf("%q", f.hook.received())
 	})
 	if n := told(f.hook, f.ns); n != 1 {
 		t.Errorf("%d webhook messages name the scale of %s/backend from 3 to 4, want 1: %q", n, f.ns, f.hook.received())
+	}
+}
+
+// checkOneScale asserts one scale in all, on the API server and in the
+// history, and no alert left pending.
+func (f *failover) checkOneScale(t *testing.T) {
+	t.Helper()
+	if r := f.replicas(); r != 4 {
+		t.Errorf("backend has spec.replicas %d, want 4: one scale in all", r)
+	}
+	scales, err := f.st.ListScaleEvents(context.Background(), store.ScaleFilter{Service: "backend", Limit: 100})
+	if err != nil || len(scales) != 1 {
+		t.Errorf("scale events %+v, %v; want exactly one", scales, err)
+	}
+	if id := f.pending(t); id != 0 {
+		t.Errorf("alert %d is still pending", id)
 	}
 }
 
@@ -377,17 +382,7 @@ func TestServeRidesOutAPostgresRestart(t *testing.T) {
 		t.Errorf("resumed run: verification %v, actions %v; want resolved, 1 (%v)", line["verification"], line["actions"], line)
 	}
 	f.first.wait(2*time.Minute, "delivery recorded")
-	if r := f.replicas(); r != 4 {
-		t.Errorf("backend has spec.replicas %d, want 4: one scale in all", r)
-	}
-	ctx := context.Background()
-	scales, err := f.st.ListScaleEvents(ctx, store.ScaleFilter{Service: "backend", Limit: 100})
-	if err != nil || len(scales) != 1 {
-		t.Errorf("scale events %+v, %v; want exactly one", scales, err)
-	}
-	if id := f.pending(t); id != 0 {
-		t.Errorf("alert %d is still pending", id)
-	}
+	f.checkOneScale(t)
 	// Notifications are at least once: the outage may have cut the record
 	// of one already sent, and the resumed run tells it again.
 	if n := told(f.hook, f.ns); n < 1 || n > 2 {

@@ -148,10 +148,7 @@ func TestEscalationRoundEscalatesFiringAlertsOnce(t *testing.T) {
 	e := newTestEnv(t, cfg, tools.Deps{})
 	tm := e.lead(t)
 	for fp, age := range map[string]time.Duration{"old": 90 * time.Minute, "young": 20 * time.Minute} {
-		a := alert.Alert{Text: fp + " alert", Service: "backend", Namespace: "ai-data-labs", StartsAt: testStart.Add(-age), Fingerprint: fp}
-		if err := e.s.led.track(ctx, fp, firing{Alert: a, Lane: "ai-data-labs/backend"}); err != nil {
-			t.Fatal(err)
-		}
+		e.trackFiring(t, fp, age)
 	}
 	e.runner.result.Escalated, e.runner.result.Incident = true, "INC-2026-11-26-001"
 	e.s.escalationRound(ctx, tm)
@@ -176,10 +173,7 @@ func TestEscalationRoundRetriesARunThatDidNotEscalate(t *testing.T) {
 	cfg.EscalationPeriod = time.Minute
 	e := newTestEnv(t, cfg, tools.Deps{})
 	tm := e.lead(t)
-	a := alert.Alert{Text: "old alert", Service: "backend", Namespace: "ai-data-labs", StartsAt: testStart.Add(-90 * time.Minute), Fingerprint: "old"}
-	if err := e.s.led.track(ctx, "old", firing{Alert: a, Lane: "ai-data-labs/backend"}); err != nil {
-		t.Fatal(err)
-	}
+	e.trackFiring(t, "old", 90*time.Minute)
 	e.runner.result = agent.Summary{Resolution: agent.NoAction, Headline: "Skipped: the same alert was acted on 2m ago"}
 	e.s.escalationRound(ctx, tm)
 	e.drain(t)
@@ -325,5 +319,14 @@ func TestLeaseLeadershipIsConfirmedOnlyByRecentRenewals(t *testing.T) {
 	_ = e.lock.Update(context.Background(), resourcelock.LeaderElectionRecord{HolderIdentity: ""}) // the release
 	if e.Confirmed() {
 		t.Fatal("releasing the lease confirmed the leadership")
+	}
+}
+
+// trackFiring records the alert fp of ai-data-labs/backend as firing since age ago.
+func (e *testEnv) trackFiring(t *testing.T, fp string, age time.Duration) {
+	t.Helper()
+	a := alert.Alert{Text: fp + " alert", Service: "backend", Namespace: "ai-data-labs", StartsAt: testStart.Add(-age), Fingerprint: fp}
+	if err := e.s.led.track(context.Background(), fp, firing{Alert: a, Lane: "ai-data-labs/backend"}); err != nil {
+		t.Fatal(err)
 	}
 }
