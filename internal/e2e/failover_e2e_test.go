@@ -367,7 +367,8 @@ func TestServeRidesOutAPostgresRestart(t *testing.T) {
 	f.first.wait(time.Minute, "delivery ledger not updated") // the run's end could not be recorded
 	time.Sleep(5 * time.Second)
 	pg.Start()
-	t.Logf("PostgreSQL was down for %s", time.Since(stopped).Round(100*time.Millisecond))
+	back := time.Now()
+	t.Logf("PostgreSQL was down for %s", back.Sub(stopped).Round(100*time.Millisecond))
 	eventually(t, 30*time.Second, "every replica ready once the store is back", func() (bool, string) {
 		for _, r := range f.reps {
 			if code, body := readyz(r); code != http.StatusOK {
@@ -377,7 +378,7 @@ func TestServeRidesOutAPostgresRestart(t *testing.T) {
 		return true, ""
 	})
 	line := f.first.wait(5*time.Minute, resumedMsg)
-	t.Logf("the leader resumed the broken run %s after PostgreSQL came back", time.Since(stopped).Round(100*time.Millisecond))
+	t.Logf("the leader resumed the broken run %s after PostgreSQL came back", time.Since(back).Round(100*time.Millisecond))
 	if line["verification"] != "resolved" || fmt.Sprint(line["actions"]) != "1" {
 		t.Errorf("resumed run: verification %v, actions %v; want resolved, 1 (%v)", line["verification"], line["actions"], line)
 	}
