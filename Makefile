@@ -66,7 +66,7 @@ testenv-down: ## stop the local stack of real servers
 test-integration: testenv-up ## integration tests (build tag integration) against the local stack, left running
 	set -a && . ./.testenv/env && set +a && $(GO) test -tags integration -count=1 -timeout 30m ./...
 
-e2e: testenv-up ## the spec's incidents end to end: the built binary, configured as a user would, on the local stack with the live workload model (about 6 min); stops the stack after
+e2e: testenv-up ## the spec's incidents end to end: the built binary, configured as a user would, on the local stack with the live workload model, and the serve failover tests (about 15 min); stops the stack after
 	$(MAKE) --no-print-directory e2e-run GOTESTFLAGS=-v; \
 	  status=$$?; $(MAKE) --no-print-directory testenv-down; exit $$status
 
@@ -76,7 +76,7 @@ PARITY_DIR := .testenv/parity
 # in $(PARITY_DIR), and the table of sim-to-real parity is printed at the end.
 e2e-run:
 	rm -rf $(PARITY_DIR)
-	set -a && . ./.testenv/env && set +a && OPS_E2E_PARITY_DIR=$(CURDIR)/$(PARITY_DIR) $(GO) test -count=1 -timeout 20m -tags e2e $(GOTESTFLAGS) ./internal/e2e; \
+	set -a && . ./.testenv/env && set +a && OPS_E2E_PARITY_DIR=$(CURDIR)/$(PARITY_DIR) $(GO) test -count=1 -timeout 30m -tags e2e $(GOTESTFLAGS) ./internal/e2e; \
 	  status=$$?; \
 	  if [ -d $(PARITY_DIR) ]; then $(GO) run ./cmd/ops-skill eval --parity $(PARITY_DIR) --model rules || status=1; fi; \
 	  exit $$status

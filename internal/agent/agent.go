@@ -7,6 +7,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -64,6 +65,8 @@ type Waiter interface {
 // History is what the agent records about alerts and incidents.
 type History interface {
 	RecordAlert(ctx context.Context, a alert.Alert, env string) (int64, error)
+	// FinishAlert records the run's outcome; ErrAlertTakenOver (wrapped)
+	// when a resuming run claimed the alert first, whose outcome stands.
 	FinishAlert(ctx context.Context, id int64, s Summary) error
 	// LastActed returns when an alert with this fingerprint was last acted on.
 	LastActed(ctx context.Context, fingerprint, env string) (time.Time, bool, error)
@@ -192,6 +195,12 @@ func (a *Agent) Handle(ctx context.Context, al alert.Alert) Summary {
 	r.notify(ctx)
 	return r.finish(ctx)
 }
+
+// ErrAlertTakenOver means a run's alert was claimed, while the run was
+// still going, by a run that resumed it as a dead run's (past
+// agent.run_timeout with PostgreSQL): that run verifies, notifies and
+// records the outcome, so the late run leaves it.
+var ErrAlertTakenOver = errors.New("the alert was resumed by another run")
 
 // ErrRunDeadline is the cause of a run cancelled by its own deadline.
 type ErrRunDeadline struct{ After time.Duration }

@@ -49,7 +49,7 @@ func (c *Conversation) Ask(ctx context.Context, req alert.Alert) Summary {
 		c.turns = append(c.turns, c.remember(r, s))
 		return s
 	}
-	r.escalate = false
+	r.escalate, r.handedOver = false, false
 	r.snapshot(ctx)
 	r.plan(ctx)
 	r.verify(ctx)

@@ -7,8 +7,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/duet-company/ops-skill/internal/agent"
+	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/sim"
 	"github.com/duet-company/ops-skill/internal/store"
 )
@@ -290,5 +293,56 @@ func TestRulesPlannerWithMetricsDownEscalatesWithoutLooping(t *testing.T) {
 	}
 	if got := h.after().Services["backend"].Replicas; got != 3 {
 		t.Errorf("backend replicas = %d, want 3", got)
+	}
+}
+
+// TestIncidentStatusSaysWhoOwnsTheProblem: mitigated only when the run acted,
+// verified the symptom back to normal and people are needed for its cause
+// alone (the OOM case above); an alert older than ESCALATION_HOURS is people's
+// problem whatever the run did, as its notification says.
+func TestIncidentStatusSaysWhoOwnsTheProblem(t *testing.T) {
+	tests := []struct {
+		name     string
+		scenario string
+		age      time.Duration // how long the alert fired before the run
+		actions  int
+		want     store.IncidentStatus
+	}{
+		{name: "high CPU firing past ESCALATION_HOURS: scaled, verified, escalated", scenario: "high-cpu", age: 2 * time.Hour, actions: 1, want: store.StatusEscalated},
+		{name: "a false positive firing past ESCALATION_HOURS: nothing done, escalated", scenario: "healthy", age: 2 * time.Hour, want: store.StatusEscalated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, setup{scenario: tt.scenario, parse: backendCPUFiringSince(fixedStart.Add(-tt.age))})
+			sum := h.run()
+			if len(sum.Actions) != tt.actions || sum.Verification == nil || sum.Verification.Result != platform.VerifyResolved {
+				t.Fatalf("actions %+v, verification %+v: want %d actions, resolved", sum.Actions, sum.Verification, tt.actions)
+			}
+			if !sum.Escalated || sum.Incident == "" {
+				t.Fatalf("incident %q, escalated %v: want an escalated incident (the alert outlived ESCALATION_HOURS)", sum.Incident, sum.Escalated)
+			}
+			inc, _, err := h.st.GetIncident(context.Background(), sum.Incident)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if inc.Status != tt.want {
+				t.Errorf("incident %s is %s, want %s", inc.ID, inc.Status, tt.want)
+			}
+		})
+	}
+}
+
+// backendCPUFiringSince is the spec's CPU alert from Alertmanager, firing since start.
+func backendCPUFiringSince(start time.Time) func(alert.Parser) alert.Alert {
+	return func(p alert.Parser) alert.Alert {
+		w := alert.Webhook{Version: "4", Status: "firing", Alerts: []alert.WebhookAlert{{Status: "firing",
+			Labels:      map[string]string{"alertname": "BackendHighCPU", "service": "backend", "namespace": namespace, "severity": "critical"},
+			Annotations: map[string]string{"summary": "Backend service CPU at 85% for 5 minutes"},
+			StartsAt:    start}}}
+		as, err := p.ParseWebhook(w, fixedStart)
+		if err != nil || len(as) != 1 {
+			panic(fmt.Sprintf("webhook fixture does not parse: %v", err))
+		}
+		return as[0]
 	}
 }

@@ -35,10 +35,7 @@ func (r *run) escalateIfNeeded(ctx context.Context) {
 	if r.incident == "" || r.a.d.History == nil {
 		return
 	}
-	status := platform.IncidentEscalated
-	if v := r.sum.Verification; v != nil && v.Result == platform.VerifyResolved {
-		status = platform.IncidentMitigated
-	}
+	status := r.incidentStatus()
 	r.historyErr("set incident "+r.incident+" "+string(status), r.a.d.History.SetIncidentStatus(ctx, r.incident, status))
 	for _, o := range r.outcomes {
 		if o.Risk.ChangesPlatform() || o.Status == tools.StatusRefused {
@@ -50,6 +47,17 @@ func (r *run) escalateIfNeeded(ctx context.Context) {
 		r.historyErr("add the verification to the timeline of "+r.incident,
 			r.a.d.History.AddTimeline(ctx, r.incident, "verification", string(v.Result)+": "+v.Detail))
 	}
+}
+
+// incidentStatus is mitigated when this run acted and verified the symptom
+// back to normal, and people are needed only for its cause (a memory raise
+// hid a leak); otherwise the problem itself is people's: escalated.
+func (r *run) incidentStatus() platform.IncidentStatus {
+	v := r.sum.Verification
+	if r.handedOver || r.executedWrites() == 0 || v == nil || v.Result != platform.VerifyResolved {
+		return platform.IncidentEscalated
+	}
+	return platform.IncidentMitigated
 }
 
 // notifyAfterCancel bounds the notification of a cancelled run's writes.

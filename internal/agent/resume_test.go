@@ -2,7 +2,9 @@ package agent_test
 
 import (
 	"context"
+	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/store"
 	"github.com/duet-company/ops-skill/tools"
+	"k8s.io/utils/clock"
 )
 
 func TestResumePolicySaysWhichPendingRunIsDead(t *testing.T) {
@@ -122,5 +125,54 @@ func TestAPendingRunWithoutWritesIsNotResumedWhileYoung(t *testing.T) {
 	}
 	if a, _ := h.st.GetAlert(ctx, waiting); a.Outcome != store.OutcomePending {
 		t.Errorf("the waiting run's alert is %q, want still pending", a.Outcome)
+	}
+}
+
+// takeoverWaiter claims the waiting run's own alert at its first wait, as a
+// replica does that takes a run past its deadline for a dead one, then waits
+// as inner does.
+type takeoverWaiter struct {
+	inner   agent.Waiter
+	st      *store.Store
+	claimed *int64
+}
+
+func (w takeoverWaiter) Wait(ctx context.Context, d time.Duration) error {
+	if *w.claimed == 0 {
+		pending, err := w.st.ListUnfinished(ctx, store.UnfinishedFilter{Env: store.EnvSimulated, Namespace: "ai-data-labs", Service: "backend"})
+		if err != nil || len(pending) != 1 {
+			return fmt.Errorf("pending alerts %+v, %v; want the run's own", pending, err)
+		}
+		if ok, err := w.st.ClaimUnfinished(ctx, pending[0].ID, "interrupted: resumed by another replica"); !ok || err != nil {
+			return fmt.Errorf("claim: %v, %v", ok, err)
+		}
+		*w.claimed = pending[0].ID
+	}
+	return w.inner.Wait(ctx, d)
+}
+
+func TestALateRunLeavesTheOutcomeOfTheRunThatResumedIt(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.MemoryPath, clock.RealClock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var claimed int64
+	h := newHarness(t, setup{scenario: "high-cpu", store: st,
+		waiter: func(in agent.Waiter) agent.Waiter { return takeoverWaiter{inner: in, st: st, claimed: &claimed} }})
+	s := h.run()
+	if claimed == 0 || claimed != s.AlertID {
+		t.Fatalf("claimed alert %d, the run's is %d", claimed, s.AlertID)
+	}
+	if len(s.AuditErrors) != 0 || s.Resolution == agent.Failed {
+		t.Errorf("resolution %q, audit errors %q: a taken-over alert is not a gap in the history", s.Resolution, s.AuditErrors)
+	}
+	if !strings.Contains(s.Headline, "another run resumed this alert") {
+		t.Errorf("headline %q does not say another run resumed the alert", s.Headline)
+	}
+	a, err := st.GetAlert(ctx, s.AlertID)
+	if err != nil || a.Outcome != store.OutcomeInterrupted {
+		t.Errorf("the alert: %+v, %v; want the claim kept (interrupted) for its resumer", a, err)
 	}
 }

@@ -31,6 +31,7 @@ type run struct {
 	outcomes   []tools.Outcome
 	incident   string
 	escalate   bool
+	handedOver bool // people own the problem itself, not only its cause: the alert outlived ESCALATION_HOURS, or the rules only diagnose it
 	inChat     bool // a conversation turn, not an alert
 	onFallback bool // the rules planner took over
 	stopped    bool // a step decided the run is over (cooldown, failure)
@@ -109,6 +110,7 @@ func (r *run) admit(ctx context.Context) bool {
 	if r.al.Classification.Action == alert.ActionDiagnose {
 		r.escalate = true // the rules diagnose it; people act
 	}
+	r.handedOver = r.escalate
 	return true
 }
 
@@ -209,8 +211,14 @@ func (r *run) finish(ctx context.Context) Summary {
 	r.auditIncomplete()
 	if r.a.d.History != nil && s.AlertID != 0 {
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		r.historyErr("record the outcome of the alert", r.a.d.History.FinishAlert(hctx, s.AlertID, *s))
+		err := r.a.d.History.FinishAlert(hctx, s.AlertID, *s)
 		cancel()
+		if errors.Is(err, ErrAlertTakenOver) {
+			// Not a gap in the history: the resuming run records this alert.
+			s.Headline += " — another run resumed this alert and records its outcome"
+			err = nil
+		}
+		r.historyErr("record the outcome of the alert", err)
 		r.auditIncomplete()
 	}
 	r.emit(*s)

@@ -2,6 +2,8 @@ package compose
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/duet-company/ops-skill/internal/agent"
@@ -53,7 +55,11 @@ func alertRecord(a alert.Alert, env string) store.AlertRecord {
 }
 
 func (h History) FinishAlert(ctx context.Context, id int64, s agent.Summary) error {
-	return h.s.FinishAlert(ctx, id, string(s.Resolution), s.Planner, s.Incident, s.Error)
+	err := h.s.FinishAlert(ctx, id, string(s.Resolution), s.Planner, s.Incident, s.Error)
+	if errors.Is(err, store.ErrTakenOver) {
+		return fmt.Errorf("%w: %w", agent.ErrAlertTakenOver, err)
+	}
+	return err
 }
 
 func (h History) LastActed(ctx context.Context, fp, env string) (time.Time, bool, error) {

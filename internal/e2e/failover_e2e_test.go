@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +25,8 @@ import (
 const (
 	leadingMsg = "leading: acting on alerts and running the loops"
 	resumedMsg = "resumed the unfinished run of a process that died"
+	// escalatingMsg is serve's log line as an escalation run starts.
+	escalatingMsg = "alert still firing past the escalation time: escalating"
 )
 
 // count counts the log lines whose message starts with msg.
@@ -109,24 +113,45 @@ func holdTurn(t *testing.T, stateDir, subject string) func() {
 	return release
 }
 
-// newFailover starts the replicas and fires the alert; hold takes the
-// subject's turn in the leader's state directory first, so that its run
-// records its alert and waits there, before acting, until release.
-func newFailover(t *testing.T, prefix string, hold bool) *failover {
+// failoverOpts shape one kill test.
+type failoverOpts struct {
+	// hold takes the subject's turn in the leader's state directory first,
+	// so that its run records its alert and waits there, before acting,
+	// until release.
+	hold bool
+	// escalateAfter, when set, is ESCALATION_HOURS (from the alert's start,
+	// 5 minutes before it is fired); the escalation timers run every 2s and
+	// the alert cooldown is 20s, so the escalation run may act.
+	escalateAfter time.Duration
+	// dsn, when set, is the shared history instead of a schema of the
+	// stack's PostgreSQL (a server of the test's own, to stop and start).
+	dsn string
+}
+
+// newFailover starts the replicas and fires the alert, as o says.
+func newFailover(t *testing.T, prefix string, o failoverOpts) *failover {
 	s := newStack(t, "kube", "prometheus", "workload", "alertmanager", "postgres")
 	binary(t)
-	dsn := pgtest.URL(t)
+	dsn := o.dsn
+	if dsn == "" {
+		dsn = pgtest.URL(t)
+	}
 	f := &failover{s: s, ns: s.namespace(prefix), hook: newReceiver(t), states: map[*served]string{}}
 	s.deployment(f.ns, "backend", 3, "1", "1Gi")
 	s.waitReady(f.ns, "backend", 3)
 	s.withCPUHistory(f.ns, 2.55, 30*time.Second, func(v float64) bool { return v > 84 })
 	conf := "operations:\n  auto_scaling:\n    scale_up_duration: 30s\n  agent:\n    mode: auto\n    run_timeout: 45s\n"
+	escalationPeriod := "0"
+	if o.escalateAfter > 0 {
+		conf += fmt.Sprintf("  alerting:\n    cooldown: 20s\n    escalation_hours: %g\n", o.escalateAfter.Hours())
+		escalationPeriod = "2s"
+	}
 	env := map[string]string{"PROMETHEUS_URL": s.env["PROMETHEUS_URL"], "ALERT_WEBHOOK": f.hook.srv.URL + "/services/e2e", "OPS_SKILL_STORE_URL": dsn}
 	token := tokenFile(t)
 	var urls []string
 	for _, name := range []string{"r1", "r2", "r3"} {
 		u := s.user(f.ns, conf, env)
-		srv := u.serve(token, "--scale-period", "0", "--escalation-period", "0", "--lease-namespace", f.ns,
+		srv := u.serve(token, "--scale-period", "0", "--escalation-period", escalationPeriod, "--lease-namespace", f.ns,
 			"--identity", name, "--lease-duration", "4s", "--renew-deadline", "2s", "--retry-period", "500ms")
 		f.reps, urls = append(f.reps, srv), append(urls, "http://"+srv.addr)
 		f.states[srv] = filepath.Join(u.home, "state")
@@ -138,7 +163,7 @@ func newFailover(t *testing.T, prefix string, hold bool) *failover {
 	t.Cleanup(func() { _ = st.Close() })
 	f.st = st
 	f.first = leaderOf(t, f.reps)
-	if hold {
+	if o.hold {
 		f.release = holdTurn(t, f.states[f.first], f.ns+"/backend")
 	}
 	am := s.alertmanager(token, amRoute{groupBy: "alertname, namespace, service", repeat: 20 * time.Second}, urls...)
@@ -172,27 +197,32 @@ func (f *failover) kill(t *testing.T) {
 	t.Logf("failover: the Lease changed hands %s after the leader was killed", time.Since(f.killed).Round(100*time.Millisecond))
 }
 
-// check asserts what every case ends with: one scale in all, on the API
-// server and in the history; no alert left pending; one webhook message
-// of the scale.
+// check asserts what every case ends with: one scale in all and nothing
+// pending (checkOneScale); one webhook message of the scale.
 func (f *failover) check(t *testing.T) {
 	t.Helper()
-	if r := f.replicas(); r != 4 {
-		t.Errorf("backend has spec.replicas %d, want 4: one scale in all", r)
-	}
-	ctx := context.Background()
-	scales, err := f.st.ListScaleEvents(ctx, store.ScaleFilter{Service: "backend", Limit: 100})
-	if err != nil || len(scales) != 1 {
-		t.Errorf("scale events %+v, %v; want exactly one", scales, err)
-	}
-	if id := f.pending(t); id != 0 {
-		t.Errorf("alert %d is still pending", id)
-	}
+	f.checkOneScale(t)
 	eventually(t, 30*time.Second, "the webhook message of the scale", func() (bool, string) {
 		return told(f.hook, f.ns) > 0, fmt.Sprintf("%q", f.hook.received())
 	})
 	if n := told(f.hook, f.ns); n != 1 {
 		t.Errorf("%d webhook messages name the scale of %s/backend from 3 to 4, want 1: %q", n, f.ns, f.hook.received())
+	}
+}
+
+// checkOneScale asserts one scale in all, on the API server and in the
+// history, and no alert left pending.
+func (f *failover) checkOneScale(t *testing.T) {
+	t.Helper()
+	if r := f.replicas(); r != 4 {
+		t.Errorf("backend has spec.replicas %d, want 4: one scale in all", r)
+	}
+	scales, err := f.st.ListScaleEvents(context.Background(), store.ScaleFilter{Service: "backend", Limit: 100})
+	if err != nil || len(scales) != 1 {
+		t.Errorf("scale events %+v, %v; want exactly one", scales, err)
+	}
+	if id := f.pending(t); id != 0 {
+		t.Errorf("alert %d is still pending", id)
 	}
 }
 
@@ -203,7 +233,7 @@ func (f *failover) check(t *testing.T) {
 // verifies the scale, notifies it and finishes the dead run's alert.
 func TestLeaderKilledBetweenActionAndVerification(t *testing.T) {
 	t.Parallel()
-	f := newFailover(t, "e2e-kill-verify", false)
+	f := newFailover(t, "e2e-kill-verify", failoverOpts{})
 	eventually(t, 3*time.Minute, "the leader's scale on the API server", func() (bool, string) {
 		r := f.replicas()
 		return r == 4, fmt.Sprintf("spec.replicas %d", r)
@@ -226,7 +256,7 @@ func TestLeaderKilledBetweenActionAndVerification(t *testing.T) {
 // run's alert (cancelled: it wrote nothing) and scales itself.
 func TestLeaderKilledBeforeActing(t *testing.T) {
 	t.Parallel()
-	f := newFailover(t, "e2e-kill-before", true)
+	f := newFailover(t, "e2e-kill-before", failoverOpts{hold: true})
 	eventually(t, 3*time.Minute, "the leader's run in the history", func() (bool, string) {
 		f.firstID = f.pending(t)
 		return f.firstID != 0, "no pending alert"
@@ -250,6 +280,136 @@ func TestLeaderKilledBeforeActing(t *testing.T) {
 	if len(scales) == 1 && scales[0].AlertID == f.firstID {
 		t.Errorf("the scale belongs to the dead run's alert %d, want the new leader's", f.firstID)
 	}
+}
+
+// TestLeaderKilledDuringTheEscalationWait: the leader scales backend,
+// verifies and records the delivery, and the alert keeps firing; the leader
+// is killed while its escalation timer (in the shared store) runs. The new
+// leader escalates the alert once, when the timer is due, and acts on none
+// of Alertmanager's repeats.
+func TestLeaderKilledDuringTheEscalationWait(t *testing.T) {
+	t.Parallel()
+	// The alert started 5 minutes before it fires: escalation is due about
+	// 70s after the first delivery, once the failover is over.
+	f := newFailover(t, "e2e-kill-escalate", failoverOpts{escalateAfter: 5*time.Minute + 70*time.Second})
+	f.first.wait(3*time.Minute, "delivery recorded")
+	if f.first.count(escalatingMsg) != 0 {
+		t.Fatal("the leader escalated before it was killed: the timer is too short for this test")
+	}
+	f.kill(t)
+	f.second.wait(4*time.Minute, escalatingMsg)
+	t.Logf("failover: the new leader escalated %s after the kill", time.Since(f.killed).Round(100*time.Millisecond))
+	ctx := context.Background()
+	eventually(t, time.Minute, "the escalation recorded", func() (bool, string) {
+		incs, err := f.st.QueryIncidents(ctx, store.IncidentFilter{Limit: 100})
+		if err != nil {
+			return false, err.Error()
+		}
+		return escalatedIncidents(incs, f.ns) == 1, fmt.Sprintf("%+v", incs)
+	})
+	// Two more rounds of the timers and one repeat of Alertmanager: nothing
+	// more is escalated or scaled.
+	time.Sleep(25 * time.Second)
+	n := 0
+	for _, r := range f.reps {
+		n += r.count(escalatingMsg)
+	}
+	if n != 1 {
+		t.Errorf("%d escalation runs across the replicas, want 1", n)
+	}
+	f.check(t)
+	escalations := 0
+	for _, m := range f.hook.received() {
+		if strings.Contains(m, "Escalated to engineering") { // the notification's line (internal/agent/notify.go)
+			escalations++
+		}
+	}
+	if escalations != 1 {
+		t.Errorf("%d webhook messages escalate %s/backend to engineering, want 1: %q", escalations, f.ns, f.hook.received())
+	}
+}
+
+// TestServeRidesOutAPostgresRestart: the shared history's PostgreSQL (a
+// server of the test's own) stops as soon as the leader's scale shows on
+// the API server, in its settle wait. The replicas say they are not ready,
+// naming the store, and never show its password; nothing is half-written.
+// Once PostgreSQL is back they are ready again, and the leader, on a later
+// delivery past the claim timeout, resumes the run the outage broke: one
+// scale in all, nothing left pending.
+func TestServeRidesOutAPostgresRestart(t *testing.T) {
+	t.Parallel()
+	const password = "e2e-restart-s3cret"
+	pg := pgtest.StartServer(t)
+	f := newFailover(t, "e2e-pg-restart", failoverOpts{dsn: pg.URL(password)})
+	eventually(t, 3*time.Minute, "the leader's scale on the API server", func() (bool, string) {
+		r := f.replicas()
+		return r == 4, fmt.Sprintf("spec.replicas %d", r)
+	})
+	pg.Stop()
+	stopped := time.Now()
+	readyz := func(r *served) (int, string) {
+		resp, err := http.Get("http://" + r.addr + "/readyz")
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	eventually(t, 30*time.Second, "every replica not ready while the store is down", func() (bool, string) {
+		for _, r := range f.reps {
+			if code, body := readyz(r); code != http.StatusServiceUnavailable || strings.Contains(body, password) {
+				return false, fmt.Sprintf("%s: %d %s", r.addr, code, body)
+			}
+		}
+		return true, ""
+	})
+	f.first.wait(time.Minute, "delivery ledger not updated") // the run's end could not be recorded
+	time.Sleep(5 * time.Second)
+	pg.Start()
+	back := time.Now()
+	t.Logf("PostgreSQL was down for %s", back.Sub(stopped).Round(100*time.Millisecond))
+	eventually(t, 30*time.Second, "every replica ready once the store is back", func() (bool, string) {
+		for _, r := range f.reps {
+			if code, body := readyz(r); code != http.StatusOK {
+				return false, fmt.Sprintf("%s: %d %s", r.addr, code, body)
+			}
+		}
+		return true, ""
+	})
+	line := f.first.wait(5*time.Minute, resumedMsg)
+	t.Logf("the leader resumed the broken run %s after PostgreSQL came back", time.Since(back).Round(100*time.Millisecond))
+	if line["verification"] != "resolved" || fmt.Sprint(line["actions"]) != "1" {
+		t.Errorf("resumed run: verification %v, actions %v; want resolved, 1 (%v)", line["verification"], line["actions"], line)
+	}
+	f.first.wait(2*time.Minute, "delivery recorded")
+	f.checkOneScale(t)
+	// Notifications are at least once: the outage may have cut the record
+	// of one already sent, and the resumed run tells it again.
+	if n := told(f.hook, f.ns); n < 1 || n > 2 {
+		t.Errorf("%d webhook messages name the scale of %s/backend, want 1 or 2: %q", n, f.ns, f.hook.received())
+	} else {
+		t.Logf("%d webhook message(s) of the scale", n)
+	}
+	for _, r := range f.reps {
+		r.mu.Lock()
+		leaked := strings.Contains(r.raw.String(), password)
+		r.mu.Unlock()
+		if leaked {
+			t.Errorf("the log of %s shows the store's password", r.addr)
+		}
+	}
+}
+
+// escalatedIncidents counts the escalated incidents about ns/backend.
+func escalatedIncidents(incs []store.Incident, ns string) int {
+	n := 0
+	for _, i := range incs {
+		if i.Subject == ns+"/backend" && i.Status == store.StatusEscalated {
+			n++
+		}
+	}
+	return n
 }
 
 // told counts the webhook messages that name the scale of ns/backend.

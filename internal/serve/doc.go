@@ -52,7 +52,10 @@
 // scaleDeployment through the registry's gate and the guard allows, clamps
 // or refuses; and the escalation timers, where a firing alert still firing
 // ESCALATION_HOURS after its own start (guard.AlertPolicy.ShouldEscalate)
-// is run again and escalated, once.
+// is run again and escalated, once. The timers live in the store, so a new
+// leader escalates what its predecessor was waiting on; a run that did not
+// escalate (skipped by the alert cooldown, failed, cancelled) leaves its
+// timer armed for the next round.
 //
 // # Several replicas: every replica receives, only the leader acts
 //

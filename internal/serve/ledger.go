@@ -70,11 +70,14 @@ type ledger struct {
 }
 
 // claim marks a delivery as run by owner (identity and leadership term). It
-// returns false when the delivery is done, or is being run — by this owner,
-// or by another that claimed it less than staleAfter ago: a leader that died
-// mid-run may have acted, so its claim is honoured (at most once) until it
-// is stale, and only then taken over. A cancelled delivery (its run ended
-// before acting) is claimed again at once.
+// returns false when the delivery is done, or is being run by a run that
+// claimed it less than staleAfter ago: a leader that died mid-run may have
+// acted, so its claim is honoured (at most once) until it is stale, and only
+// then taken over. staleAfter is longer than any run, so a claim older than
+// that is never a live run's, even this owner's own: its run ended without
+// recording its end (the store was down) and may be taken over, and its
+// alert resumed. A cancelled delivery (its run ended before acting) is
+// claimed again at once.
 func (l ledger) claim(ctx context.Context, key, owner, fp string, now time.Time, staleAfter time.Duration) (bool, delivery, error) {
 	var prev delivery
 	err := l.st.UpdateState(ctx, l.env, deliveryPrefix+key, func(old []byte) ([]byte, error) {
@@ -83,7 +86,7 @@ func (l ledger) claim(ctx context.Context, key, owner, fp string, now time.Time,
 			switch {
 			case prev.Status == deliveryDone:
 				return nil, errHandled
-			case prev.Status == deliveryRunning && (prev.Owner == owner || now.Sub(prev.At) < staleAfter):
+			case prev.Status == deliveryRunning && now.Sub(prev.At) < staleAfter:
 				return nil, errHandled
 			}
 		}

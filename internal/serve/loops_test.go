@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/sim"
@@ -147,10 +148,7 @@ func TestEscalationRoundEscalatesFiringAlertsOnce(t *testing.T) {
 	e := newTestEnv(t, cfg, tools.Deps{})
 	tm := e.lead(t)
 	for fp, age := range map[string]time.Duration{"old": 90 * time.Minute, "young": 20 * time.Minute} {
-		a := alert.Alert{Text: fp + " alert", Service: "backend", Namespace: "ai-data-labs", StartsAt: testStart.Add(-age), Fingerprint: fp}
-		if err := e.s.led.track(ctx, fp, firing{Alert: a, Lane: "ai-data-labs/backend"}); err != nil {
-			t.Fatal(err)
-		}
+		e.trackFiring(t, fp, age)
 	}
 	e.runner.result.Escalated, e.runner.result.Incident = true, "INC-2026-11-26-001"
 	e.s.escalationRound(ctx, tm)
@@ -162,6 +160,35 @@ func TestEscalationRoundEscalatesFiringAlertsOnce(t *testing.T) {
 		t.Fatalf("escalation runs %v, want one for the alert firing past ESCALATION_HOURS", runs)
 	}
 	if f, _, _ := e.s.led.firing(ctx, "old"); !f.Escalated || f.Incident != "INC-2026-11-26-001" {
+		t.Errorf("firing record %+v, want escalated with the incident", f)
+	}
+}
+
+// An escalation run that did not escalate (skipped by the alert cooldown,
+// failed, cancelled) leaves the timer armed for the next round: marking it
+// escalated would mean the alert is never escalated.
+func TestEscalationRoundRetriesARunThatDidNotEscalate(t *testing.T) {
+	ctx := context.Background()
+	cfg := quietConfig()
+	cfg.EscalationPeriod = time.Minute
+	e := newTestEnv(t, cfg, tools.Deps{})
+	tm := e.lead(t)
+	e.trackFiring(t, "old", 90*time.Minute)
+	e.runner.result = agent.Summary{Resolution: agent.NoAction, Headline: "Skipped: the same alert was acted on 2m ago"}
+	e.s.escalationRound(ctx, tm)
+	e.drain(t)
+	if f, _, _ := e.s.led.firing(ctx, "old"); f.Escalated {
+		t.Fatalf("firing record %+v marked escalated by a run that skipped", f)
+	}
+	e.runner.result = agent.Summary{Resolution: agent.Escalated, Incident: "INC-2026-11-26-002", Escalated: true}
+	e.s.escalationRound(ctx, tm)
+	e.drain(t)
+	e.s.escalationRound(ctx, tm)
+	e.drain(t)
+	if runs := e.runner.handled(); len(runs) != 2 {
+		t.Errorf("%d escalation runs, want 2: the skipped one and the one that escalated", len(runs))
+	}
+	if f, _, _ := e.s.led.firing(ctx, "old"); !f.Escalated || f.Incident != "INC-2026-11-26-002" {
 		t.Errorf("firing record %+v, want escalated with the incident", f)
 	}
 }
@@ -292,5 +319,14 @@ func TestLeaseLeadershipIsConfirmedOnlyByRecentRenewals(t *testing.T) {
 	_ = e.lock.Update(context.Background(), resourcelock.LeaderElectionRecord{HolderIdentity: ""}) // the release
 	if e.Confirmed() {
 		t.Fatal("releasing the lease confirmed the leadership")
+	}
+}
+
+// trackFiring records the alert fp of ai-data-labs/backend as firing since age ago.
+func (e *testEnv) trackFiring(t *testing.T, fp string, age time.Duration) {
+	t.Helper()
+	a := alert.Alert{Text: fp + " alert", Service: "backend", Namespace: "ai-data-labs", StartsAt: testStart.Add(-age), Fingerprint: fp}
+	if err := e.s.led.track(context.Background(), fp, firing{Alert: a, Lane: "ai-data-labs/backend"}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -88,7 +88,12 @@ func (s *Server) runAlert(ctx context.Context, t *term, j *job) {
 	rctx, cancel := recordCtx(ctx)
 	defer cancel()
 	if err := s.led.finish(rctx, j.key, d); err != nil {
-		log.Error("delivery ledger not updated", "error", err.Error())
+		// The claim stays "running": a delivery after the claim timeout takes
+		// it over and resumes the alert, so let such a delivery reach the
+		// ledger again.
+		s.seen.forget([]string{j.key})
+		log.Error("delivery ledger not updated: a delivery after the claim timeout runs the alert again, resuming what this run did",
+			"error", err.Error(), "claimTimeout", s.cfg.ClaimTimeout.String())
 	}
 	if d.Status == deliveryDone {
 		s.track(rctx, j, sum)
@@ -202,7 +207,11 @@ func (s *Server) runEscalation(ctx context.Context, j *job) {
 	}
 	log.Info("alert still firing past the escalation time: escalating", "startsAt", f.Alert.StartsAt)
 	sum := s.runAgent(ctx, "escalation", f.Alert)
-	if ctx.Err() != nil {
+	if !sum.Escalated {
+		// Skipped (the alert cooldown), failed or cancelled: the timer stays
+		// armed, so a later round escalates it; marking it would lose it.
+		log.Warn("escalation run did not escalate: a later round tries again",
+			"resolution", string(sum.Resolution), "headline", sum.Headline)
 		return
 	}
 	rctx, cancel := recordCtx(ctx)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -106,14 +107,21 @@ func (s *Store) RecordAlert(ctx context.Context, a AlertRecord) (int64, error) {
 
 // FinishAlert sets the outcome of alert id, the planner that acted, the
 // incident opened (if any) and the error text (if any), stamped with the
-// clock's time. It returns ErrNotFound (wrapped) for an unknown id.
+// clock's time. Only a pending alert is finished: ErrTakenOver (wrapped)
+// when a resuming run has claimed it since (its outcome is kept), and
+// ErrNotFound (wrapped) for an unknown id.
 func (s *Store) FinishAlert(ctx context.Context, id int64, outcome, planner, incidentID, errText string) error {
 	if outcome == OutcomePending || !validOutcome(outcome) {
 		return fmt.Errorf("finish alert %d: %w: unknown outcome %q", id, ErrInvalid, outcome)
 	}
 	err := mustAffect(s.db.ExecContext(ctx, `UPDATE alerts
-		SET outcome = ?, planner = ?, incident_id = ?, error = ?, finished_at = ? WHERE id = ?`,
-		outcome, planner, incidentID, errText, nanos(s.now()), id))
+		SET outcome = ?, planner = ?, incident_id = ?, error = ?, finished_at = ? WHERE id = ? AND outcome = ?`,
+		outcome, planner, incidentID, errText, nanos(s.now()), id, OutcomePending))
+	if errors.Is(err, ErrNotFound) {
+		if a, gerr := s.GetAlert(ctx, id); gerr == nil {
+			return fmt.Errorf("finish alert %d: %w (it is %s now)", id, ErrTakenOver, a.Outcome)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("finish alert %d: %w", id, err)
 	}

@@ -55,6 +55,10 @@ var (
 	ErrNewerSchema = errors.New("database schema is newer than this binary")
 	// ErrUnsupported means the operation does not exist on this engine.
 	ErrUnsupported = errors.New("not supported by this engine")
+	// ErrTakenOver means a run's alert is no longer its own to finish: it
+	// was claimed (ClaimUnfinished) by a run that resumed it, whose outcome
+	// stands.
+	ErrTakenOver = errors.New("taken over by a run that resumed it")
 )
 
 // Store is a handle on one history database. It is safe for concurrent use by

@@ -100,3 +100,33 @@ func TestClaimUnfinishedHasExactlyOneWinner(t *testing.T) {
 		t.Errorf("claiming a finished alert: %v, %v; want false, nil", ok, err)
 	}
 }
+
+// A run that outlived its deadline, and whose alert another run claimed and
+// resumed, cannot overwrite that run's outcome when it finishes late.
+func TestALateFinishLeavesTheResumersOutcome(t *testing.T) {
+	ctx := context.Background()
+	s := openMem(t, newClock())
+	id, err := s.RecordAlert(ctx, AlertRecord{Source: SourceAlertmanager, Service: "backend", Namespace: "shop", Env: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.ClaimUnfinished(ctx, id, "interrupted: resumed by run 2"); !ok || err != nil {
+		t.Fatalf("claim: %v, %v", ok, err)
+	}
+	err = s.FinishAlert(ctx, id, OutcomeFailed, "rules", "", "run deadline")
+	if !errors.Is(err, ErrTakenOver) {
+		t.Fatalf("late finish of a claimed alert: %v, want ErrTakenOver", err)
+	}
+	if a, _ := s.GetAlert(ctx, id); a.Outcome != OutcomeInterrupted || a.Error != "interrupted: resumed by run 2" {
+		t.Errorf("after the late finish: outcome %q error %q; want the claim kept", a.Outcome, a.Error)
+	}
+	if err := s.FinishResumed(ctx, id, OutcomeResolved, "rules", "INC-1", ""); err != nil {
+		t.Fatalf("the resumer finishes: %v", err)
+	}
+	if err := s.FinishAlert(ctx, id, OutcomeFailed, "rules", "", "run deadline"); !errors.Is(err, ErrTakenOver) {
+		t.Errorf("late finish after the resumer's: %v, want ErrTakenOver", err)
+	}
+	if a, _ := s.GetAlert(ctx, id); a.Outcome != OutcomeResolved || a.IncidentID != "INC-1" {
+		t.Errorf("the resumer's outcome: %q %q, want resolved INC-1", a.Outcome, a.IncidentID)
+	}
+}
