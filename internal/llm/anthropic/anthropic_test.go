@@ -142,7 +142,7 @@ func TestThinkingChangedOrDroppedIsRefusedByTheAPI(t *testing.T) {
 			tt.change(msgs)
 			_, err := c.Chat(t.Context(), request(msgs))
 			e := asError(t, err)
-			if e.StatusCode != 400 || e.Type != "invalid_request_error" || !strings.Contains(e.Detail, tt.want) || e.Attempts != 1 {
+			if e.StatusCode != 400 || e.Code != "invalid_request_error" || !strings.Contains(e.Detail, tt.want) || e.Attempts != 1 {
 				t.Errorf("error %+v, want a 400 invalid_request_error saying %q, not retried", e, tt.want)
 			}
 		})

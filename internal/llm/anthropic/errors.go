@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 
 	sdk "github.com/anthropics/anthropic-sdk-go/v2"
@@ -17,60 +16,15 @@ import (
 	"github.com/duet-company/ops-skill/internal/llm/httpx"
 )
 
-// maxDetail bounds the provider text kept in an error.
-const maxDetail = 300
-
-// redacted replaces a secret in error text.
-const redacted = "[REDACTED]"
-
-// Error is a failed call. Its text never contains the API key, a header
-// value or URL credentials. It matches llm.ErrProvider or
-// llm.ErrInvalidResponse with errors.Is; ErrConfig too when only the
-// operator can fix it (a refused key, an unknown model, billing); and
-// context.Canceled or context.DeadlineExceeded when the caller's context
-// ended the call.
-type Error struct {
-	// Kind is llm.ErrProvider or llm.ErrInvalidResponse.
-	Kind error
-	// StatusCode is the HTTP status of the last attempt; 0 if there was none.
-	StatusCode int
-	// Type is the API's error type (authentication_error, overloaded_error…).
-	Type string
-	// Detail says what went wrong and what to change, with secrets removed.
-	Detail string
-	// Attempts is how many HTTP requests the call made (retries included).
-	Attempts int
-
-	config bool  // the fix is a setting
-	cause  error // a context error; never one that could carry a secret
-}
-
-// Error implements error.
-func (e *Error) Error() string {
-	msg := e.Kind.Error() + ": " + e.Detail
-	if e.Attempts > 1 {
-		msg += " (" + strconv.Itoa(e.Attempts) + " attempts)"
-	}
-	return msg
-}
-
-// Unwrap returns the kind, ErrConfig for a setting to fix, and the
-// context's error if it ended the call.
-func (e *Error) Unwrap() []error {
-	out := []error{e.Kind}
-	if e.config {
-		out = append(out, ErrConfig, llm.ErrMisconfigured)
-	}
-	if e.cause != nil {
-		out = append(out, e.cause)
-	}
-	return out
-}
+// Error is a failed call (llm.CallError). Its Code is the API's error type
+// (authentication_error, overloaded_error…). It matches ErrConfig too when
+// only the operator can fix it (a refused key, an unknown model, billing).
+type Error = llm.CallError
 
 // classify turns what the SDK returned into an *Error.
 func (c *Client) classify(ctx context.Context, err error) *Error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return &Error{Kind: llm.ErrProvider, Detail: "call abandoned: " + ctxErr.Error(), cause: ctxErr}
+		return llm.Abandoned(ctxErr)
 	}
 	var apiErr *sdk.Error
 	var netErr net.Error
@@ -82,7 +36,7 @@ func (c *Client) classify(ctx context.Context, err error) *Error {
 	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, context.DeadlineExceeded):
 		return &Error{Kind: llm.ErrProvider, Detail: fmt.Sprintf("an attempt got no reply within %s: raise llm.attempt_timeout (LLM_ATTEMPT_TIMEOUT)", c.timeout)}
 	case strings.Contains(err.Error(), "streaming is required"):
-		return &Error{Kind: llm.ErrProvider, config: true, Detail: "max_tokens is too large for a non-streamed reply: lower llm.max_tokens (LLM_MAX_TOKENS)"}
+		return &Error{Kind: llm.ErrProvider, Misconfigured: true, Meaning: ErrConfig, Detail: "max_tokens is too large for a non-streamed reply: lower llm.max_tokens (LLM_MAX_TOKENS)"}
 	case isDecodeError(err):
 		return &Error{Kind: llm.ErrInvalidResponse, Detail: "reply is not a Messages API message: " + c.clean(err.Error())}
 	}
@@ -94,7 +48,7 @@ func (c *Client) classify(ctx context.Context, err error) *Error {
 // text is dropped: it may quote part of the key.
 func (c *Client) apiError(e *sdk.Error) *Error {
 	typ := string(e.Type())
-	out := &Error{Kind: llm.ErrProvider, StatusCode: e.StatusCode, Type: typ}
+	out := &Error{Kind: llm.ErrProvider, StatusCode: e.StatusCode, Code: typ}
 	head := fmt.Sprintf("status %d", e.StatusCode)
 	if typ != "" {
 		head += " " + typ
@@ -102,13 +56,13 @@ func (c *Client) apiError(e *sdk.Error) *Error {
 	msg := c.clean(e.Message)
 	switch {
 	case e.StatusCode == http.StatusUnauthorized || typ == "authentication_error":
-		out.config, out.Detail = true, head+": the key was refused: check LLM_API_KEY"
+		out.Misconfigured, out.Meaning, out.Detail = true, ErrConfig, head+": the key was refused: check LLM_API_KEY"
 	case e.StatusCode == http.StatusForbidden || typ == "permission_error":
-		out.config, out.Detail = true, head+": the key may not use this model or workspace: check LLM_API_KEY, LLM_MODEL and any anthropic-workspace-id in LLM_HEADERS"
+		out.Misconfigured, out.Meaning, out.Detail = true, ErrConfig, head+": the key may not use this model or workspace: check LLM_API_KEY, LLM_MODEL and any anthropic-workspace-id in LLM_HEADERS"
 	case e.StatusCode == http.StatusNotFound || typ == "not_found_error":
-		out.config, out.Detail = true, fmt.Sprintf("%s: model %s was not found: check LLM_MODEL%s", head, c.model, c.urlHint())
+		out.Misconfigured, out.Meaning, out.Detail = true, ErrConfig, fmt.Sprintf("%s: model %s was not found: check LLM_MODEL%s", head, c.model, c.urlHint())
 	case e.StatusCode == http.StatusPaymentRequired || typ == "billing_error":
-		out.config, out.Detail = true, head+": the Anthropic account cannot be billed: check its plan and credit"+suffix(msg)
+		out.Misconfigured, out.Meaning, out.Detail = true, ErrConfig, head+": the Anthropic account cannot be billed: check its plan and credit"+suffix(msg)
 	case e.StatusCode == http.StatusRequestEntityTooLarge || typ == "request_too_large":
 		out.Detail = head + ": the request is larger than the Messages API accepts" + suffix(msg)
 	case e.StatusCode == http.StatusTooManyRequests || typ == "rate_limit_error":
@@ -148,15 +102,4 @@ func isDecodeError(err error) bool {
 }
 
 // clean removes every secret from text and bounds its length.
-func (c *Client) clean(text string) string {
-	for _, s := range c.secrets {
-		if s != "" {
-			text = strings.ReplaceAll(text, s, redacted)
-		}
-	}
-	text = strings.Join(strings.Fields(text), " ")
-	if r := []rune(text); len(r) > maxDetail {
-		text = string(r[:maxDetail]) + "…"
-	}
-	return text
-}
+func (c *Client) clean(text string) string { return llm.Clean(text, c.secrets) }

@@ -174,14 +174,3 @@ func TestDefaultBackoffDoublesUpToACap(t *testing.T) {
 		}
 	}
 }
-
-func TestCleanRedactsAndBounds(t *testing.T) {
-	c := &Client{secrets: []string{"sk-1", "pw"}}
-	got := c.clean("key sk-1 and\n pw, again sk-1")
-	if got != "key [REDACTED] and [REDACTED], again [REDACTED]" {
-		t.Fatalf("got %q", got)
-	}
-	if long := c.clean(strings.Repeat("a", 1000)); len([]rune(long)) != maxDetail+1 {
-		t.Fatalf("length %d", len([]rune(long)))
-	}
-}

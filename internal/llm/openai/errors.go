@@ -16,70 +16,20 @@ import (
 	"github.com/duet-company/ops-skill/internal/llm"
 )
 
-// maxDetail bounds the provider text kept in an error.
-const maxDetail = 300
-
-// redacted replaces a secret in error text.
-const redacted = "[REDACTED]"
-
 // ErrFinalRateLimit is a rate limit no retry lifts: the provider's error
 // code says the account or plan cannot serve more (Z.ai's 1113, no
 // balance). The error says the fix.
 var ErrFinalRateLimit = errors.New("a rate limit no retry lifts")
 
-// Error is a failed call. Its text never contains the API key, URL
-// credentials or header values. It matches llm.ErrProvider or
-// llm.ErrInvalidResponse with errors.Is; ErrFinalRateLimit or ErrConfig when
-// the provider's reply says retrying is pointless; and context.Canceled or
-// context.DeadlineExceeded when the caller's context ended the call.
-type Error struct {
-	// Kind is llm.ErrProvider or llm.ErrInvalidResponse.
-	Kind error
-	// StatusCode is the HTTP status of the last attempt; 0 if there was none.
-	StatusCode int
-	// Code is the provider's error code from the body, if it gave one
-	// (Z.ai's business codes, OpenAI's codes).
-	Code string
-	// Detail says what went wrong, with secrets removed.
-	Detail string
-	// Attempts is how many HTTP requests the call made (retries included).
-	Attempts int
-	// Misconfigured: only a change of configuration helps (a refused key,
-	// an unknown model or URL); it then matches llm.ErrMisconfigured too.
-	Misconfigured bool
-
-	meaning error // ErrFinalRateLimit or ErrConfig, or nil
-	cause   error // a context error; never one that could carry a secret
-}
-
-// Error implements error.
-func (e *Error) Error() string {
-	msg := e.Kind.Error() + ": " + e.Detail
-	if e.Attempts > 1 {
-		msg += " (" + strconv.Itoa(e.Attempts) + " attempts)"
-	}
-	return msg
-}
-
-// Unwrap returns the kind, what the reply means, and, if the context ended
-// the call, its error.
-func (e *Error) Unwrap() []error {
-	out := []error{e.Kind}
-	if e.Misconfigured {
-		out = append(out, llm.ErrMisconfigured)
-	}
-	for _, err := range []error{e.meaning, e.cause} {
-		if err != nil {
-			out = append(out, err)
-		}
-	}
-	return out
-}
+// Error is a failed call (llm.CallError). Its Code is the provider's error
+// code (Z.ai's business codes, OpenAI's codes); its Meaning ErrFinalRateLimit
+// or ErrConfig when the provider's reply says retrying is pointless.
+type Error = llm.CallError
 
 // classify turns what go-openai returned into an *Error.
 func (c *Client) classify(ctx context.Context, err error) *Error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return &Error{Kind: llm.ErrProvider, Detail: "call abandoned: " + ctxErr.Error(), cause: ctxErr}
+		return llm.Abandoned(ctxErr)
 	}
 	var apiErr *goopenai.APIError
 	var reqErr *goopenai.RequestError
@@ -115,17 +65,17 @@ func (c *Client) statusError(status int, msg, code string) *Error {
 		return e
 	}
 	if f, ok := c.profile.FinalRateLimit(code); ok && status == http.StatusTooManyRequests {
-		e.meaning, e.Detail = ErrFinalRateLimit, e.Detail+": "+f.Fix
+		e.Meaning, e.Detail = ErrFinalRateLimit, e.Detail+": "+f.Fix
 	}
 	for _, s := range c.profile.SetupErrors {
 		if status == s.Status && strings.Contains(msg, s.Match) {
-			e.meaning, e.Detail = ErrConfig, e.Detail+": "+s.Fix
+			e.Meaning, e.Detail = ErrConfig, e.Detail+": "+s.Fix
 		}
 	}
 	if strings.TrimSpace(msg) != "" {
 		e.Detail += ": " + c.clean(msg)
 	}
-	e.Misconfigured = e.Misconfigured || e.meaning != nil // no balance, or a server not set up: only configuration helps
+	e.Misconfigured = e.Misconfigured || e.Meaning != nil // no balance, or a server not set up: only configuration helps
 	return e
 }
 
@@ -168,16 +118,7 @@ func isDecodeError(err error) bool {
 }
 
 // clean removes every secret from text and bounds its length.
-func (c *Client) clean(text string) string {
-	for _, s := range c.secrets {
-		text = strings.ReplaceAll(text, s, redacted)
-	}
-	text = strings.Join(strings.Fields(text), " ")
-	if r := []rune(text); len(r) > maxDetail {
-		text = string(r[:maxDetail]) + "…"
-	}
-	return text
-}
+func (c *Client) clean(text string) string { return llm.Clean(text, c.secrets) }
 
 // misconfigured reports whether a status means the configuration is wrong:
 // a refused key (401, 403) or an unknown model or URL (404).
