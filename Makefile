@@ -66,7 +66,7 @@ testenv-down: ## stop the local stack of real servers
 test-integration: testenv-up ## integration tests (build tag integration) against the local stack, left running
 	set -a && . ./.testenv/env && set +a && $(GO) test -tags integration -count=1 -timeout 30m ./...
 
-e2e: testenv-up ## the spec's incidents end to end: the built binary, configured as a user would, on the local stack with the live workload model, and the serve failover tests (about 15 min); stops the stack after
+e2e: testenv-up ## the spec's incidents end to end: the built binary, configured as a user would, on the local stack with the live workload model, serve's health and scaling loops, and the serve failover tests (about 15 min); stops the stack after
 	$(MAKE) --no-print-directory e2e-run GOTESTFLAGS=-v; \
 	  status=$$?; $(MAKE) --no-print-directory testenv-down; exit $$status
 
