@@ -2,9 +2,10 @@
 # Runs ops-skill's Go benchmarks and the eval suite's scores, and writes
 # BENCHMARKS.md: one table with what each benchmark measures, the machine it
 # ran on (nproc, CPU model, Go version, kernel, date, load) and the eval
-# summary of the rules planner and every scripted model. The section "## Serve
-# under load" of an existing BENCHMARKS.md (figures of scripts/load/run.sh,
-# which needs the test stack's PostgreSQL) is kept as it is, at the end.
+# summary of the rules planner and every scripted model. Everything from the
+# section "## Serve under load" of an existing BENCHMARKS.md on (figures of
+# scripts/load/run.sh and of the tests on the test stack) is kept as it is,
+# at the end.
 #
 #   scripts/bench.sh                 # writes BENCHMARKS.md at the repository root
 #   OUT=/tmp/b.md BENCHTIME=2s scripts/bench.sh
@@ -64,8 +65,9 @@ human() {
 {
 	echo "# Benchmarks"
 	echo
-	echo "Written by \`make bench\` (scripts/bench.sh); do not edit by hand, except the section"
-	echo "[Serve under load](#serve-under-load): the figures of scripts/load/run.sh, which bench.sh keeps."
+	echo "Written by \`make bench\` (scripts/bench.sh); do not edit by hand, except from the section"
+	echo "[Serve under load](#serve-under-load) on: the figures of scripts/load/run.sh, the failover and"
+	echo "end-to-end tests and the whole suite's runs, measured on the test stack, which bench.sh keeps."
 	echo
 	echo "| Machine | |"
 	echo "|---|---|"
