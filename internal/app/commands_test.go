@@ -1,9 +1,11 @@
 package app
 
 import (
+	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -116,5 +118,62 @@ func TestRunMatrixIsTheConfiguredFileOrTheDefault(t *testing.T) {
 				t.Fatalf("matrix %+v, %v; want %d checks, the first at %s", m, err, tt.wantChecks, tt.wantTarget)
 			}
 		})
+	}
+}
+
+// An incident is resolved by hand with a note: its status, its timeline and
+// the open listing say so; again changes nothing; bad input is a usage
+// error that names the fix and writes nothing.
+func TestAnIncidentIsResolvedByHandWithANote(t *testing.T) {
+	h := newHarness(t)
+	if code := h.run(oomAlert); code != cli.ExitUnresolved {
+		t.Fatalf("the OOM incident: exit %d\n%s", code, h.errOut.String())
+	}
+	const id = "INC-2026-02-16-001"
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"incident", "resolve", id}, "--note is required"},
+		{[]string{"incident", "resolve", id, "--note", "  "}, "--note is required"},
+		{[]string{"incident", "resolve", "INC-2026-02-16-404", "--note", "x"}, "'ops-skill incidents --open' lists the open ones"},
+	} {
+		if code := h.run(tt.args...); code != cli.ExitUsage || !strings.Contains(h.errOut.String(), tt.want) || h.out.Len() != 0 {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want %d and %q", tt.args, code, h.out.String(), h.errOut.String(), cli.ExitUsage, tt.want)
+		}
+	}
+	if code := h.run("incidents", "--open"); code != cli.ExitOK || !strings.Contains(h.out.String(), id) {
+		t.Fatalf("open incidents after the refused resolves (exit %d):\n%s", code, h.out.String())
+	}
+
+	if code := h.run("incident", "resolve", id, "--note", "leak fixed in 24.3.2;\nmemory flat for 2h"); code != cli.ExitOK ||
+		h.out.String() != "Resolved "+id+" (it was mitigated)\n" {
+		t.Fatalf("resolve: exit %d, %q %s", code, h.out.String(), h.errOut.String())
+	}
+	if code := h.run("incident", "show", id, "-o", "json"); code != cli.ExitOK {
+		t.Fatalf("show: exit %d %s", code, h.errOut.String())
+	}
+	var shown struct {
+		Status   string `json:"status"`
+		Timeline []struct{ Kind, Text string }
+	}
+	if err := json.Unmarshal(h.out.Bytes(), &shown); err != nil {
+		t.Fatal(err)
+	}
+	last := shown.Timeline[len(shown.Timeline)-1]
+	if shown.Status != "resolved" || last.Kind != "resolved" || last.Text != "resolved by hand: leak fixed in 24.3.2; memory flat for 2h" {
+		t.Errorf("incident after resolve: status %s, last timeline entry %+v", shown.Status, last)
+	}
+	if code := h.run("incidents", "--open"); code != cli.ExitOK || strings.Contains(h.out.String(), id) {
+		t.Errorf("open incidents after resolve (exit %d):\n%s", code, h.out.String())
+	}
+
+	code := h.run("incident", "resolve", id, "--note", "again", "-o", "json")
+	var again map[string]any
+	if err := json.Unmarshal(h.out.Bytes(), &again); err != nil || code != cli.ExitOK {
+		t.Fatalf("resolve again: exit %d, %q: %v", code, h.out.String(), err)
+	}
+	if want := map[string]any{"id": id, "status": "resolved", "was": "resolved", "changed": false}; !reflect.DeepEqual(again, want) {
+		t.Errorf("resolve again: %v, want %v", again, want)
 	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -133,7 +134,59 @@ func newIncidentCmd(f *Factory, root *rootOptions) *cobra.Command {
 			return root.incidentCharts(cmd, st, inc.ID)
 		},
 	}
-	cmd := &cobra.Command{Use: "incident", Short: "Inspect one incident"}
-	cmd.AddCommand(show)
+	cmd := &cobra.Command{Use: "incident", Short: "Inspect or resolve one incident"}
+	cmd.AddCommand(show, newIncidentResolveCmd(f, root))
+	return cmd
+}
+
+// maxNoteRunes bounds the note of a resolution on the timeline.
+const maxNoteRunes = 500
+
+func newIncidentResolveCmd(f *Factory, root *rootOptions) *cobra.Command {
+	var note string
+	cmd := &cobra.Command{
+		Use:   "resolve ID --note TEXT",
+		Short: "Close an incident by hand: resolved, with why on its timeline",
+		Long: `Marks an incident resolved in the history (the store serve shares, with --store) and puts
+your note on its timeline, in one transaction. An incident already resolved is left as it is.
+It sends no notification and closes no page: resolve the page in your pager. An alert that
+fires again after this opens a new incident.`,
+		Example: `  ops-skill incident resolve INC-2026-02-16-001 --note "leak fixed in clickhouse 24.3.2; memory flat for 2h"`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			note = oneLine(strings.TrimSpace(note), maxNoteRunes)
+			if note == "" {
+				return usageError("--note is required: say why %s is resolved (it goes on the incident's timeline)", a[0])
+			}
+			st, err := root.historyStore(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			was, err := st.ResolveIncident(cmd.Context(), a[0], store.TimelineEntry{Kind: "resolved", Text: "resolved by hand: " + note})
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w ('ops-skill incidents --open' lists the open ones)", err)}
+			case err != nil:
+				return fmt.Errorf("resolve the incident: %w", err)
+			}
+			changed := was != store.StatusResolved
+			if root.output == "json" {
+				return writeJSON(f.IO.Out, struct {
+					ID      string               `json:"id"`
+					Status  store.IncidentStatus `json:"status"`
+					Was     store.IncidentStatus `json:"was"`
+					Changed bool                 `json:"changed"`
+				}{a[0], store.StatusResolved, was, changed})
+			}
+			if !changed {
+				fmt.Fprintf(f.IO.Out, "%s was already resolved; nothing changed\n", a[0])
+				return nil
+			}
+			fmt.Fprintf(f.IO.Out, "Resolved %s (it was %s)\n", a[0], was)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&note, "note", "", "why the incident is resolved (required; goes on its timeline)")
 	return cmd
 }

@@ -126,6 +126,43 @@ func (s *Store) SetIncidentStatus(ctx context.Context, id string, status Inciden
 	return nil
 }
 
+// ResolveIncident closes incident id by hand: its status becomes resolved
+// and e joins its timeline, in one transaction. It returns the status the
+// incident had; one already resolved is left as it is. ErrNotFound
+// (wrapped) for an unknown id.
+func (s *Store) ResolveIncident(ctx context.Context, id string, e TimelineEntry) (IncidentStatus, error) {
+	if e.Kind == "" {
+		return "", fmt.Errorf("resolve incident %s: %w: empty kind", id, ErrInvalid)
+	}
+	var was IncidentStatus
+	now := s.now()
+	err := s.writeTx(ctx, func(tx *txn) error {
+		err := tx.QueryRowContext(ctx, `SELECT status FROM incidents WHERE id = ?`, id).Scan(&was)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil || was == StatusResolved {
+			return err
+		}
+		// The status read must still hold: another writer's change wins.
+		err = mustAffect(tx.ExecContext(ctx, `UPDATE incidents SET status = ?, updated_at = ? WHERE id = ? AND status = ?`,
+			StatusResolved, nanos(now), id, was))
+		if errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("its status changed from %s meanwhile: try again", was)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO incident_timeline(incident_id, at, kind, text) VALUES (?, ?, ?, ?)`,
+			id, nanos(s.orNow(e.At)), e.Kind, e.Text)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("resolve incident %s: %w", id, err)
+	}
+	return was, nil
+}
+
 // AppendTimeline adds an entry to the timeline of incident id and marks the
 // incident updated. It returns ErrNotFound (wrapped) for an unknown id.
 func (s *Store) AppendTimeline(ctx context.Context, id string, e TimelineEntry) error {

@@ -257,3 +257,48 @@ func TestConcurrentIncidentIDsAreUniqueAcrossHandles(t *testing.T) {
 		t.Errorf("stored incidents = %d, want %d", len(all), goroutines*each)
 	}
 }
+
+func TestResolveIncidentByHand(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	s := openMem(t, clk)
+	inc, err := s.CreateIncident(ctx, Incident{Title: "backend CPU", Service: "backend"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetIncidentStatus(ctx, inc.ID, StatusEscalated); err != nil {
+		t.Fatal(err)
+	}
+	clk.SetTime(clk.Now().Add(time.Minute))
+	entry := TimelineEntry{Kind: "resolved", Text: "resolved by hand: the leak is fixed in 1.4.2"}
+	was, err := s.ResolveIncident(ctx, inc.ID, entry)
+	if err != nil || was != StatusEscalated {
+		t.Fatalf("ResolveIncident = %s, %v; want escalated, nil", was, err)
+	}
+	got, tl, err := s.GetIncident(ctx, inc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != StatusResolved || !got.UpdatedAt.Equal(clk.Now()) {
+		t.Errorf("incident %+v, want resolved, updated now", got)
+	}
+	if len(tl) != 1 || tl[0].Kind != entry.Kind || tl[0].Text != entry.Text {
+		t.Errorf("timeline %+v, want the one resolved entry", tl)
+	}
+
+	// Again: nothing changes, and it says what the incident was.
+	was, err = s.ResolveIncident(ctx, inc.ID, entry)
+	if err != nil || was != StatusResolved {
+		t.Errorf("second ResolveIncident = %s, %v; want resolved, nil", was, err)
+	}
+	if _, tl, _ := s.GetIncident(ctx, inc.ID); len(tl) != 1 {
+		t.Errorf("timeline has %d entries after resolving twice, want 1", len(tl))
+	}
+
+	if _, err := s.ResolveIncident(ctx, "INC-2026-02-16-404", entry); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown incident: %v, want ErrNotFound", err)
+	}
+	if _, err := s.ResolveIncident(ctx, inc.ID, TimelineEntry{}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("empty entry: %v, want ErrInvalid", err)
+	}
+}
