@@ -1,12 +1,10 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/cli"
 	"github.com/duet-company/ops-skill/internal/mcpserver"
+	"github.com/duet-company/ops-skill/internal/testenv"
 )
 
 // mcpRun is `ops-skill mcp` running in process, as the binary runs it
@@ -23,7 +22,7 @@ import (
 type mcpRun struct {
 	cs     *sdk.ClientSession
 	state  string
-	stderr *lockedBuffer
+	stderr *testenv.SyncBuffer
 	code   chan int
 }
 
@@ -41,7 +40,7 @@ func startMCP(t testing.TB, state string, c mcpClient, args ...string) *mcpRun {
 	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	r := &mcpRun{state: state, stderr: &lockedBuffer{}, code: make(chan int, 1)}
+	r := &mcpRun{state: state, stderr: &testenv.SyncBuffer{}, code: make(chan int, 1)}
 	env := map[string]string{"OPS_SKILL_STATE_DIR": state}
 	for k, v := range c.env {
 		env[k] = v
@@ -120,22 +119,4 @@ func text(res *sdk.CallToolResult) string {
 		}
 	}
 	return b.String()
-}
-
-// lockedBuffer is a bytes.Buffer several goroutines write (the logs).
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/store"
 	"github.com/duet-company/ops-skill/internal/store/pgtest"
+	"github.com/duet-company/ops-skill/internal/testenv"
 )
 
 const (
@@ -166,7 +167,7 @@ func newFailover(t *testing.T, prefix string, o failoverOpts) *failover {
 	if o.hold {
 		f.release = holdTurn(t, f.states[f.first], f.ns+"/backend")
 	}
-	am := s.alertmanager(token, amRoute{groupBy: "alertname, namespace, service", repeat: 20 * time.Second}, urls...)
+	am := s.alertmanager(token, testenv.AlertmanagerRoute{GroupBy: []string{"alertname", "namespace", "service"}, Repeat: 20 * time.Second}, urls...)
 	fire(t, am, map[string]string{"alertname": "BackendHighCPU", "namespace": f.ns, "service": "backend", "severity": "warning"},
 		map[string]string{"summary": "Backend service CPU at 85% for 5 minutes"})
 	return f

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duet-company/ops-skill/internal/testenv"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -105,59 +105,12 @@ func (s *served) wait(timeout time.Duration, msg string) map[string]any {
 	return got
 }
 
-// amRoute is how the test's Alertmanager groups and repeats its alerts.
-type amRoute struct {
-	groupBy string        // label names, comma separated
-	repeat  time.Duration // repeat_interval: how often a firing group is sent again
-}
-
 // alertmanager starts an Alertmanager of the test stack's binary that
 // routes every alert to each of the webhooks with the bearer token in
-// tokenFile, grouped and repeated as route says. Its log is shown when
-// the test fails.
-func (s *stack) alertmanager(tokenFile string, route amRoute, webhooks ...string) string {
+// tokenFile, grouped and repeated as route says (testenv.StartAlertmanager).
+func (s *stack) alertmanager(tokenFile string, route testenv.AlertmanagerRoute, webhooks ...string) string {
 	s.t.Helper()
-	dir := s.t.TempDir()
-	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "route:\n  receiver: ops-skill\n  group_by: [%s]\n  group_wait: 100ms\n  group_interval: 1s\n  repeat_interval: %s\n", route.groupBy, route.repeat)
-	cfg.WriteString("receivers:\n  - name: ops-skill\n    webhook_configs:\n")
-	for _, u := range webhooks {
-		fmt.Fprintf(&cfg, "      - url: %s/webhook\n        send_resolved: true\n        http_config:\n          authorization: {type: Bearer, credentials_file: %s}\n", u, tokenFile)
-	}
-	path := filepath.Join(dir, "alertmanager.yml")
-	if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {
-		s.t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(s.env["ALERTMANAGER_BIN"], "--config.file="+path, "--storage.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--cluster.listen-address=")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
-	s.t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if s.t.Failed() {
-			s.t.Logf("alertmanager log:\n%s", out.String())
-		}
-	})
-	url := "http://" + addr
-	eventually(s.t, 20*time.Second, "alertmanager ready", func() (bool, string) {
-		resp, err := http.Get(url + "/-/ready")
-		if err != nil {
-			return false, err.Error()
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, resp.Status
-	})
-	return url
+	return testenv.StartAlertmanager(s.t, s.env["ALERTMANAGER_BIN"], tokenFile, route, webhooks...)
 }
 
 // fire posts one alert to Alertmanager's API v2.
@@ -217,7 +170,7 @@ func TestAlertmanagerDeliversAKubePrometheusAlertToServe(t *testing.T) {
 		map[string]string{"PROMETHEUS_URL": s.env["PROMETHEUS_URL"], "ALERT_WEBHOOK": hook.srv.URL + "/services/e2e"})
 	token := tokenFile(t)
 	srv := u.serve(token, "--scale-period", "0", "--lease-namespace", ns)
-	am := s.alertmanager(token, amRoute{groupBy: "alertname, namespace, pod", repeat: time.Hour}, "http://"+srv.addr)
+	am := s.alertmanager(token, testenv.AlertmanagerRoute{GroupBy: []string{"alertname", "namespace", "pod"}, Repeat: time.Hour}, "http://"+srv.addr)
 	pods, err := s.admin.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=backend"})
 	if err != nil || len(pods.Items) == 0 {
 		t.Fatalf("backend's pods: %v (%d)", err, len(pods.Items))

@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -221,57 +220,12 @@ func (p *proc) signal(sig syscall.Signal) {
 // url is the server's base URL.
 func (p *proc) url() string { return "http://" + p.addr }
 
-// freePort returns a loopback port free at the time of the call.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // startAlertmanager runs a private Alertmanager (not clustered) whose only
 // receiver posts to each of the webhook URLs with the token of tokenFile.
 func startAlertmanager(t *testing.T, bin, tokenFile string, webhooks ...string) string {
 	t.Helper()
-	dir := t.TempDir()
-	var b strings.Builder
-	b.WriteString("route:\n  receiver: ops-skill\n  group_by: [alertname, namespace, service]\n  group_wait: 100ms\n  group_interval: 1s\n  repeat_interval: 1h\n")
-	b.WriteString("receivers:\n  - name: ops-skill\n    webhook_configs:\n")
-	for _, u := range webhooks {
-		fmt.Fprintf(&b, "      - url: %s/webhook\n        send_resolved: true\n        http_config:\n          authorization: {type: Bearer, credentials_file: %s}\n", u, tokenFile)
-	}
-	cfgPath := filepath.Join(dir, "alertmanager.yml")
-	if err := os.WriteFile(cfgPath, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	cmd := exec.Command(bin, "--config.file="+cfgPath, "--storage.path="+filepath.Join(dir, "data"),
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--cluster.listen-address=")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("alertmanager log:\n%s", out.String())
-		}
-	})
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	poll(t, 15*time.Second, "alertmanager ready", func() bool {
-		resp, err := http.Get(url + "/-/ready")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-	return url
+	route := testenv.AlertmanagerRoute{GroupBy: []string{"alertname", "namespace", "service"}, Repeat: time.Hour}
+	return testenv.StartAlertmanager(t, bin, tokenFile, route, webhooks...)
 }
 
 // amAlert is an alert as Alertmanager's API v2 takes it.

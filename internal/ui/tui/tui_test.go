@@ -1,12 +1,10 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,25 +14,8 @@ import (
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
 	"github.com/duet-company/ops-skill/internal/plan"
+	"github.com/duet-company/ops-skill/internal/testenv"
 )
-
-// syncBuffer is written by the program's renderer and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func uiOptions(out io.Writer, in io.Reader) Options {
 	o := testOptions(testclock.NewFakeClock(at))
@@ -47,7 +28,7 @@ func fullRun() []agent.Event {
 }
 
 func TestIncidentRunsTheWorkAndLeavesTheRecord(t *testing.T) {
-	var out syncBuffer
+	var out testenv.SyncBuffer
 	ui := New(uiOptions(&out, nil))
 	sink := ui.Sink()
 	err := ui.Incident(context.Background(), func(context.Context) error {
@@ -84,7 +65,7 @@ func afterLastControl(s string) (string, bool) {
 
 func TestIncidentReturnsTheWorksError(t *testing.T) {
 	boom := errors.New("boom")
-	ui := New(uiOptions(&syncBuffer{}, nil))
+	ui := New(uiOptions(&testenv.SyncBuffer{}, nil))
 	if err := ui.Incident(context.Background(), func(context.Context) error { return boom }); !errors.Is(err, boom) {
 		t.Errorf("err = %v, want the work's error", err)
 	}
@@ -106,7 +87,7 @@ func blockingWork(sink agent.Sink, started chan<- struct{}) Work {
 func TestQKeyCancelsTheWorkCleanly(t *testing.T) {
 	in, keys := io.Pipe()
 	defer keys.Close()
-	var out syncBuffer
+	var out testenv.SyncBuffer
 	ui := New(uiOptions(&out, in))
 	started := make(chan struct{})
 	go func() {
@@ -125,7 +106,7 @@ func TestQKeyCancelsTheWorkCleanly(t *testing.T) {
 func TestASignalCancelsTheWorkAndEndsTheView(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out syncBuffer
+	var out testenv.SyncBuffer
 	ui := New(uiOptions(&out, nil))
 	started := make(chan struct{})
 	go func() {
@@ -144,7 +125,7 @@ func TestASignalCancelsTheWorkAndEndsTheView(t *testing.T) {
 func TestChatReadsRequestsFromTheKeyboard(t *testing.T) {
 	in, keys := io.Pipe()
 	defer keys.Close()
-	var out syncBuffer
+	var out testenv.SyncBuffer
 	ui := New(uiOptions(&out, in))
 	sink := ui.Sink()
 	var asked []string
@@ -179,7 +160,7 @@ func TestChatReadsRequestsFromTheKeyboard(t *testing.T) {
 }
 
 func TestApproverWithoutKeysDoesNotAsk(t *testing.T) {
-	ap := New(uiOptions(&syncBuffer{}, nil)).Approver()
+	ap := New(uiOptions(&testenv.SyncBuffer{}, nil)).Approver()
 	if ap.Interactive() {
 		t.Error("an approver without keys says it can ask")
 	}
