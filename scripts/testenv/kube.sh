@@ -53,7 +53,13 @@ build() {
 	fi
 	log "building kube-apiserver, kube-controller-manager, kube-scheduler $K8S_VERSION, kwok $KWOK_VERSION and etcd $ETCD_VERSION (about 10 min cold)"
 	local v=k8s.io/component-base/version tmp start
+	# Stale build dirs are those of builds that died (no live process writes
+	# into one older than a day); the new one goes when this script ends,
+	# however it ends, unless it became $BIN.
+	find "${CACHE%/*}" -maxdepth 1 -name 'build.??????' -type d -mtime +0 -exec rm -rf {} + 2>/dev/null || true
 	tmp=$(mktemp -d "${CACHE%/*}/build.XXXXXX" 2>/dev/null || { mkdir -p "${CACHE%/*}"; mktemp -d "${CACHE%/*}/build.XXXXXX"; })
+	# shellcheck disable=SC2064 # $tmp is expanded now, on purpose
+	trap "rm -rf '$tmp'" EXIT
 	start=$(date +%s)
 	(cd "$MODDIR" && GOWORK=off GOFLAGS=-mod=mod go build -trimpath \
 		-ldflags "-s -w -X $v.gitVersion=$K8S_VERSION -X $v.gitMajor=1 -X $v.gitMinor=37 -X $v.gitTreeState=clean" \
