@@ -264,6 +264,12 @@ func (r *run) notification(changed, refused int) platform.Notification {
 	if r.incident != "" {
 		lines = append(lines, "Incident: "+r.incident)
 	}
+	if r.resuming {
+		// Notifications are at least once: the dead run may have sent one
+		// whose record it could not write.
+		n.Fields["resumed"] = fmt.Sprintf("alert %d", r.sum.AlertID)
+		lines = append(lines, fmt.Sprintf("Resumed: the run of alert %d ended before it recorded its end; this may repeat a message it sent", r.sum.AlertID))
+	}
 	if f := r.a.cfg.DashboardURL; f != nil && r.al.Service != "" {
 		if u := f(r.al.Service); u != "" {
 			n.Links["dashboard"] = u

@@ -139,7 +139,7 @@ func (a *Agent) resume(ctx context.Context, un Unfinished, by *run) Resumed {
 		}
 	})
 	r := sub.newRun(un.Alert, plan.Context{}, nil)
-	r.started, r.sum.AlertID = by.now(), un.AlertID
+	r.started, r.sum.AlertID, r.resuming = by.now(), un.AlertID, true
 	r.gate = tools.NewRun(un.AlertID, a.cfg.Mode, a.d.Approver, a.cfg.MaxWrites)
 	r.gate.Subject = CorrelationKey(un.Alert)
 	r.before = signal{name: string(un.Alert.Kind), text: "not measured (the run that wrote it died)"}

@@ -105,6 +105,8 @@ func TestARunKilledDuringTheSettleWaitIsResumedByTheNext(t *testing.T) {
 	notes := next.p.Notifications()
 	if len(notes) == 0 || len(notes[0].Actions) != 1 || notes[0].Actions[0].Tool != string(tools.ScaleDeployment) {
 		t.Errorf("notifications = %+v, want the scale told", notes)
+	} else if want := fmt.Sprintf("alert %d", r.AlertID); notes[0].Fields["resumed"] != want || !strings.Contains(notes[0].Text, "this may repeat a message") {
+		t.Errorf("resumed notification: field resumed %q, text %q; want %q and the warning of a repeat", notes[0].Fields["resumed"], notes[0].Text, want)
 	}
 	if s.AlertID == r.AlertID || r.By != s.AlertID {
 		t.Errorf("resumed by alert %d, the next run's is %d", r.By, s.AlertID)

@@ -33,6 +33,7 @@ type run struct {
 	escalate   bool
 	handedOver bool // people own the problem itself, not only its cause: the alert outlived ESCALATION_HOURS, or the rules only diagnose it
 	inChat     bool // a conversation turn, not an alert
+	resuming   bool // speaks for the unfinished run of alert sum.AlertID (resume)
 	onFallback bool // the rules planner took over
 	stopped    bool // a step decided the run is over (cooldown, failure)
 
