@@ -9,6 +9,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/internal/units"
 )
 
@@ -99,7 +100,9 @@ func (e expander) plan(ctx context.Context, _ *Run, a expandArgs) (Plan, error) 
 	}
 	next := p.Next
 	p.Applied = func(ctx context.Context, _ any) error {
-		return e.state.Update(ctx, VolumeStateKey(ref), func(s *guard.WorkloadState) error { *s = next(*s); return nil })
+		return errors.Join(e.state.Update(ctx, VolumeStateKey(ref), func(s *guard.WorkloadState) error { *s = next(*s); return nil }),
+			e.volumes.RecordVolumeEvent(ctx, ref, platform.Event{Time: e.clock.Now(), Type: "Normal", Reason: "SuccessfulExpansion",
+				Message: fmt.Sprintf("ops-skill: new size %s (was %s); reason: %s", units.IBytes(to), units.IBytes(from), text.Clip(d.Reason, 200))}))
 	}
 	return p, nil
 }

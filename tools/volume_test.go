@@ -72,6 +72,10 @@ func TestExpandVolumeIsClampedAndTheCapacityGrowsLater(t *testing.T) {
 	if v.Requested != 15*gi || !strings.Contains(v.Annotations[guard.StateAnnotation], `"volBase":10737418240`) {
 		t.Errorf("claim %+v: want 15Gi requested and the baseline annotated", v)
 	}
+	if evs := e.p.Snapshot().Volumes[redisRef.Name].Events; len(evs) != 1 || evs[0].Reason != "SuccessfulExpansion" ||
+		!strings.HasPrefix(evs[0].Message, "ops-skill: new size 15Gi (was 10Gi); reason: ") {
+		t.Errorf("events of the claim %+v, want one SuccessfulExpansion naming 15Gi and 10Gi", evs)
+	}
 	e.p.Advance(25 * time.Second)
 	if v := result[tools.VolumeStatus](t, e.call(autoRun(), "getVolume", redisClaim)); v.Expansion != tools.ExpansionFileSystem || v.Capacity != "10Gi" {
 		t.Errorf("after 25s: expansion %s, capacity %s; want the file system resize pending", v.Expansion, v.Capacity)
@@ -116,6 +120,9 @@ func TestExpandVolumeInObserveModeIsAServerSideDryRun(t *testing.T) {
 	st, _ := e.state.Load(context.Background(), tools.VolumeStateKey(redisRef))
 	if v.Requested != 10*gi || v.Annotations[guard.StateAnnotation] != "" || st.VolumeBaseline != 0 {
 		t.Errorf("a dry run changed the claim %+v or the state %+v", v, st)
+	}
+	if evs := e.p.Snapshot().Volumes[redisRef.Name].Events; len(evs) != 0 {
+		t.Errorf("a dry run recorded events %+v", evs)
 	}
 }
 
@@ -232,6 +239,7 @@ type fakeVolumes struct {
 	v         platform.Volume
 	conflicts int
 	nGet, nRe int
+	events    []platform.Event
 }
 
 func (f *fakeVolumes) GetVolume(_ context.Context, ref platform.VolumeRef) (platform.Volume, error) {
@@ -257,6 +265,16 @@ func (f *fakeVolumes) ResizeVolume(_ context.Context, _ platform.VolumeRef, req 
 		f.v.Requested = req.Size
 	}
 	return f.v, nil
+}
+
+func (f *fakeVolumes) RecordVolumeEvent(_ context.Context, ref platform.VolumeRef, ev platform.Event) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ref != f.v.Ref {
+		return platform.ErrNotFound
+	}
+	f.events = append(f.events, ev)
+	return nil
 }
 
 func (f *fakeVolumes) gets() int    { f.mu.Lock(); defer f.mu.Unlock(); return f.nGet }

@@ -35,6 +35,25 @@ func (c *Client) RecordEvent(ctx context.Context, ref platform.WorkloadRef, ev p
 		}
 		id = identity{kind: o.kind(), uid: o.meta().UID}
 	}
+	return c.createEvent(ctx, corev1.ObjectReference{APIVersion: "apps/v1", Kind: id.kind, Namespace: ref.Namespace, Name: ref.Name, UID: id.uid}, ev)
+}
+
+// RecordVolumeEvent creates an events.k8s.io/v1 Event about the claim, as
+// RecordEvent does for a workload, so `kubectl describe pvc` shows an
+// expansion ops-skill made.
+func (c *Client) RecordVolumeEvent(ctx context.Context, ref platform.VolumeRef, ev platform.Event) error {
+	ref = c.vns(ref)
+	pvc, err := c.getClaim(ctx, ref)
+	if err != nil {
+		return err
+	}
+	return c.createEvent(ctx, corev1.ObjectReference{APIVersion: "v1", Kind: "PersistentVolumeClaim", Namespace: ref.Namespace,
+		Name: ref.Name, UID: pvc.UID}, ev)
+}
+
+// createEvent creates the Event ev regarding the object; an empty type is
+// Normal and a zero time is now.
+func (c *Client) createEvent(ctx context.Context, regarding corev1.ObjectReference, ev platform.Event) error {
 	if ev.Time.IsZero() {
 		ev.Time = c.clock.Now()
 	}
@@ -42,12 +61,12 @@ func (c *Client) RecordEvent(ctx context.Context, ref platform.WorkloadRef, ev p
 		ev.Type = corev1.EventTypeNormal
 	}
 	if ev.Reason == "" {
-		return fmt.Errorf("record event on %s: a reason is required", ref)
+		return fmt.Errorf("record event on %s/%s: a reason is required", regarding.Namespace, regarding.Name)
 	}
 	e := &eventsv1.Event{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      text.Prefix(ref.Name, 200) + "." + strconv.FormatInt(ev.Time.UnixNano(), 16) + strconv.FormatUint(uint64(rand.Uint32()), 16),
-			Namespace: ref.Namespace,
+			Name:      text.Prefix(regarding.Name, 200) + "." + strconv.FormatInt(ev.Time.UnixNano(), 16) + strconv.FormatUint(uint64(rand.Uint32()), 16),
+			Namespace: regarding.Namespace,
 		},
 		EventTime:           metav1.NewMicroTime(ev.Time),
 		ReportingController: ReportingController,
@@ -56,18 +75,17 @@ func (c *Client) RecordEvent(ctx context.Context, ref platform.WorkloadRef, ev p
 		Reason:              text.Prefix(ev.Reason, maxReasonBytes),
 		Type:                ev.Type,
 		Note:                text.Prefix(ev.Message, maxNoteBytes),
-		Regarding: corev1.ObjectReference{APIVersion: "apps/v1", Kind: id.kind, Namespace: ref.Namespace,
-			Name: ref.Name, UID: id.uid},
+		Regarding:           regarding,
 	}
-	_, err := c.kube.EventsV1().Events(ref.Namespace).Create(ctx, e, metav1.CreateOptions{FieldManager: FieldManager})
-	return c.wrap(ctx, op{"create", "events.events.k8s.io", ref.Namespace, ""}, err)
+	_, err := c.kube.EventsV1().Events(regarding.Namespace).Create(ctx, e, metav1.CreateOptions{FieldManager: FieldManager})
+	return c.wrap(ctx, op{"create", "events.events.k8s.io", regarding.Namespace, ""}, err)
 }
 
 // action is the events.k8s.io action of a reason in the style of the HPA's.
 func action(reason string) string {
 	for _, a := range []struct{ word, action string }{
 		{"Rescale", "Scale"}, {"Scale", "Scale"}, {"Restart", "Restart"}, {"Evict", "Evict"},
-		{"Resources", "UpdateResources"}, {"Partition", "DropPartitions"},
+		{"Resources", "UpdateResources"}, {"Partition", "DropPartitions"}, {"Expansion", "ExpandVolume"},
 	} {
 		if containsFold(reason, a.word) {
 			return a.action

@@ -47,7 +47,7 @@ func TestRecordEventCreatesAnEventOnTheWorkload(t *testing.T) {
 func TestRecordEventActions(t *testing.T) {
 	for reason, want := range map[string]string{
 		"SuccessfulRescale": "Scale", "SuccessfulRestart": "Restart", "FailedEviction": "Evict",
-		"SuccessfulEviction": "Evict", "SuccessfulUpdateResources": "UpdateResources", "Other": "Act",
+		"SuccessfulEviction": "Evict", "SuccessfulUpdateResources": "UpdateResources", "SuccessfulExpansion": "ExpandVolume", "Other": "Act",
 	} {
 		if got := action(reason); got != want {
 			t.Errorf("action(%q) = %q, want %q", reason, got, want)

@@ -5,6 +5,7 @@ package kube_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -154,6 +155,11 @@ func TestExpandVolumeOnRealClaims(t *testing.T) {
 	after := c.claim("data-app-0")
 	if requested(after) != "1536Mi" || !strings.Contains(after.Annotations[guard.StateAnnotation], `"volBase":1073741824`) {
 		t.Errorf("claim requests %s with state %q, want 1536Mi and the baseline", requested(after), after.Annotations[guard.StateAnnotation])
+	}
+	// `kubectl describe pvc` tells of it: an Event regarding the claim.
+	const told = "PersistentVolumeClaim/data-app-0 SuccessfulExpansion: ops-skill: new size 1.5Gi (was 1Gi); reason: requested 2.0 GiB, but"
+	if evs := c.opsEvents(); !slices.ContainsFunc(evs, func(e string) bool { return strings.HasPrefix(e, told) }) {
+		t.Errorf("ops-skill's events %q, want the expansion's on the claim", evs)
 	}
 	// The same incident cannot grow it further; the baseline is on the claim.
 	o = call(ctx, volumeRegistry(c, a), autoRun(), "expandVolume", vargs(c.ns, "data-app-0", `"size":"2Gi"`))

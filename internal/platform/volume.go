@@ -87,4 +87,7 @@ type Volumes interface {
 	// ResizeVolume sets the claim's requested size (a server-side dry run
 	// when req.DryRun); the volume grows later, as its status says.
 	ResizeVolume(ctx context.Context, ref VolumeRef, req ResizeRequest) (Volume, error)
+	// RecordVolumeEvent creates an Event regarding the claim, as
+	// Cluster.RecordEvent does for a workload (`kubectl describe pvc`).
+	RecordVolumeEvent(ctx context.Context, ref VolumeRef, ev Event) error
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -32,6 +33,7 @@ type volume struct {
 	fresh       bool      // created during the run: empty at creation
 	resizes     []resize
 	annotations map[string]string
+	events      []platform.Event // recorded by RecordVolumeEvent
 	version     int64
 	disk        *storage // the ClickHouse model whose data this volume holds; nil for others
 }
@@ -230,6 +232,24 @@ func (vp volumesPort) ResizeVolume(ctx context.Context, ref platform.VolumeRef, 
 	return v.view(now), nil
 }
 
+// RecordVolumeEvent appends an event to the claim (time zero: now).
+func (vp volumesPort) RecordVolumeEvent(ctx context.Context, ref platform.VolumeRef, ev platform.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	vp.p.mu.Lock()
+	defer vp.p.mu.Unlock()
+	v, err := vp.p.lookupVolume(ref)
+	if err != nil {
+		return err
+	}
+	if ev.Time.IsZero() {
+		ev.Time = vp.p.clock.Now()
+	}
+	v.events = append(v.events, ev)
+	return nil
+}
+
 // admit checks a resize as the API server's validation and admission do.
 func (v *volume) admit(ref platform.VolumeRef, req platform.ResizeRequest, now time.Time) error {
 	rv := strconv.FormatInt(v.version, 10)
@@ -249,7 +269,8 @@ type VolumeState struct {
 	Requested int64
 	Capacity  int64
 	UsagePct  float64
-	Resizing  bool // a resize is not yet complete
+	Resizing  bool             // a resize is not yet complete
+	Events    []platform.Event // the Events recorded about the claim, oldest first
 }
 
 // volumeStates are the claims at now, by name; callers hold the lock.
@@ -257,7 +278,7 @@ func (p *Platform) volumeStates(now time.Time) map[string]VolumeState {
 	out := map[string]VolumeState{}
 	for name, v := range p.volumes {
 		out[name] = VolumeState{Requested: v.requestedAt(now), Capacity: v.capacityAt(now), UsagePct: round2(v.usagePct(now)),
-			Resizing: len(v.conditionsAt(now)) > 0}
+			Resizing: len(v.conditionsAt(now)) > 0, Events: slices.Clone(v.events)}
 	}
 	return out
 }
