@@ -54,8 +54,9 @@
 // ESCALATION_HOURS after its own start (guard.AlertPolicy.ShouldEscalate)
 // is run again and escalated, once. The timers live in the store, so a new
 // leader escalates what its predecessor was waiting on; a run that did not
-// escalate (skipped by the alert cooldown, failed, cancelled) leaves its
-// timer armed for the next round.
+// get to decide (skipped by the alert cooldown, failed, cancelled) leaves
+// its timer armed for the next round, and one that decided ends it (in
+// observe mode too, where it pages nobody).
 //
 // # Several replicas: every replica receives, only the leader acts
 //

@@ -16,6 +16,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/platform"
 	"github.com/duet-company/ops-skill/internal/sim"
 	"github.com/duet-company/ops-skill/tools"
@@ -174,7 +175,8 @@ func TestEscalationRoundRetriesARunThatDidNotEscalate(t *testing.T) {
 	e := newTestEnv(t, cfg, tools.Deps{})
 	tm := e.lead(t)
 	e.trackFiring(t, "old", 90*time.Minute)
-	e.runner.result = agent.Summary{Resolution: agent.NoAction, Headline: "Skipped: the same alert was acted on 2m ago"}
+	e.runner.result = agent.Summary{Resolution: agent.NoAction, Headline: "Skipped: the same alert was acted on 2m ago",
+		Refusals: []agent.Refusal{{Tool: "alert", Target: "ai-data-labs/backend", Rule: guard.RuleAlertCooldown, Reason: "the same alert was acted on 2m ago"}}}
 	e.s.escalationRound(ctx, tm)
 	e.drain(t)
 	if f, _, _ := e.s.led.firing(ctx, "old"); f.Escalated {
@@ -328,5 +330,34 @@ func (e *testEnv) trackFiring(t *testing.T, fp string, age time.Duration) {
 	a := alert.Alert{Text: fp + " alert", Service: "backend", Namespace: "ai-data-labs", StartsAt: testStart.Add(-age), Fingerprint: fp}
 	if err := e.s.led.track(context.Background(), fp, firing{Alert: a, Lane: "ai-data-labs/backend"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The timer ends once an escalation run decides, whatever it decided: in
+// observe mode it pages nobody and opens no incident, and running it again
+// every round would change nothing.
+func TestEscalationDecided(t *testing.T) {
+	cooldown := agent.Refusal{Tool: "alert", Rule: guard.RuleAlertCooldown}
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name string
+		ctx  context.Context
+		sum  agent.Summary
+		want bool
+	}{
+		{"escalated with an incident", context.Background(), agent.Summary{Resolution: agent.Escalated, Escalated: true, Incident: "INC-2026-11-26-001"}, true},
+		{"observe mode: unresolved, no incident, nobody paged", context.Background(), agent.Summary{Resolution: agent.Unresolved}, true},
+		{"skipped by the alert cooldown", context.Background(), agent.Summary{Resolution: agent.NoAction, Refusals: []agent.Refusal{cooldown}}, false},
+		{"failed", context.Background(), agent.Summary{Resolution: agent.Failed}, false},
+		{"cancelled", context.Background(), agent.Summary{Resolution: agent.Cancelled}, false},
+		{"serve stopping", done, agent.Summary{Resolution: agent.Escalated, Escalated: true}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := escalationDecided(tt.ctx, tt.sum); got != tt.want {
+				t.Errorf("escalationDecided = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/duet-company/ops-skill/internal/agent"
 	"github.com/duet-company/ops-skill/internal/alert"
+	"github.com/duet-company/ops-skill/internal/guard"
 	"github.com/duet-company/ops-skill/internal/store"
 	"github.com/duet-company/ops-skill/internal/text"
 	"github.com/duet-company/ops-skill/tools"
@@ -207,10 +208,10 @@ func (s *Server) runEscalation(ctx context.Context, j *job) {
 	}
 	log.Info("alert still firing past the escalation time: escalating", "startsAt", f.Alert.StartsAt)
 	sum := s.runAgent(ctx, "escalation", f.Alert)
-	if !sum.Escalated {
-		// Skipped (the alert cooldown), failed or cancelled: the timer stays
-		// armed, so a later round escalates it; marking it would lose it.
-		log.Warn("escalation run did not escalate: a later round tries again",
+	if !escalationDecided(ctx, sum) {
+		// The timer stays armed, so a later round escalates it; marking it
+		// would lose it.
+		log.Warn("escalation run did not get to decide: a later round tries again",
 			"resolution", string(sum.Resolution), "headline", sum.Headline)
 		return
 	}
@@ -225,6 +226,23 @@ func (s *Server) runEscalation(ctx context.Context, j *job) {
 	if err := s.led.track(rctx, j.fp, f); err != nil {
 		log.Error("escalation not recorded", "error", err.Error())
 	}
+}
+
+// escalationDecided reports whether an escalation run got to decide: it was
+// not skipped by the alert cooldown, cancelled or failed. A run that decided
+// ends the timer whatever it decided — an escalation, or in observe mode
+// what it would have done, which pages nobody by design and would otherwise
+// be run again every round.
+func escalationDecided(ctx context.Context, sum agent.Summary) bool {
+	if ctx.Err() != nil || sum.Resolution == agent.Failed || sum.Resolution == agent.Cancelled {
+		return false
+	}
+	for _, r := range sum.Refusals {
+		if r.Rule == guard.RuleAlertCooldown {
+			return false
+		}
+	}
+	return true
 }
 
 // runAgent runs one alert through the agent, as the CLI does, with a
