@@ -7,10 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/duet-company/ops-skill/internal/platform"
+	"github.com/duet-company/ops-skill/internal/testenv"
 )
 
 // echo answers with everything the receiver saw, secrets included, as a
@@ -19,24 +19,6 @@ func echo(status int) func(int, request) answer {
 	return func(_ int, r request) answer {
 		return answer{status: status, body: fmt.Sprintf(`{"message":"you sent %s %s auth=%s"}`, r.Path, r.Body, r.Header.Get("Authorization"))}
 	}
-}
-
-// syncBuffer is a log sink safe for the dispatchers' goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // secretsOf lists the secret values of cfg and their fragments.
@@ -75,7 +57,7 @@ func TestNoSecretInErrorsLogsOrRenderings(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rs := newReceivers(t, echo(tc.status), echo(tc.status), echo(tc.status), echo(tc.status))
 			cfg := rs.config()
-			var logs syncBuffer
+			var logs testenv.SyncBuffer
 			logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			f, fc := newTestFanout(t, cfg, Deps{Logger: logger})
 			var err error
@@ -115,7 +97,7 @@ func TestNoSecretInNetworkErrors(t *testing.T) {
 	l.Close()
 	cfg := Config{SlackWebhook: base + "/services/T0/B0/slacksecret", GenericWebhook: base + "/hooks/genericsecret?token=querysecret",
 		PagerDutyRoutingKey: routingKey, PagerDutyURL: base, GrafanaURL: base, GrafanaToken: grafanaToken}
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	f, fc := newTestFanout(t, cfg, Deps{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	run(t, fc, func() { err = f.Notify(context.Background(), oomIncident()) }, dispatchers(f)...)
 	if err == nil || !strings.Contains(err.Error(), "connection refused") {
