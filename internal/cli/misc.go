@@ -163,7 +163,7 @@ fires again after this opens a new incident.`,
 				return err
 			}
 			defer st.Close()
-			was, err := st.ResolveIncident(cmd.Context(), a[0], store.TimelineEntry{Kind: "resolved", Text: "resolved by hand: " + note})
+			was, err := st.ResolveIncident(cmd.Context(), a[0], store.TimelineEntry{Kind: store.TimelineResolved, Text: "resolved by hand: " + note})
 			switch {
 			case errors.Is(err, store.ErrNotFound):
 				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w ('ops-skill incidents --open' lists the open ones)", err)}

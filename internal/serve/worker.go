@@ -165,7 +165,7 @@ func (s *Server) closeIncident(ctx context.Context, log *slog.Logger, f firing, 
 		log.Error("incident not resolved", "incident", f.Incident, "error", err.Error())
 		return
 	}
-	if err := s.d.Store.AppendTimeline(ctx, f.Incident, store.TimelineEntry{Kind: "resolved",
+	if err := s.d.Store.AppendTimeline(ctx, f.Incident, store.TimelineEntry{Kind: store.TimelineResolved,
 		Text: "Alertmanager reports the alert resolved (ended " + ended.UTC().Format(time.RFC3339) + "); escalation timer stopped"}); err != nil {
 		log.Error("incident timeline not updated", "incident", f.Incident, "error", err.Error())
 	}
@@ -189,7 +189,7 @@ func (s *Server) incidentStillFiring(ctx context.Context, log *slog.Logger, f fi
 	if n == 0 {
 		return false
 	}
-	if err := s.d.Store.AppendTimeline(ctx, f.Incident, store.TimelineEntry{Kind: "resolved",
+	if err := s.d.Store.AppendTimeline(ctx, f.Incident, store.TimelineEntry{Kind: store.TimelineResolved,
 		Text: fmt.Sprintf("alert resolved: %s (ended %s); %d other alert(s) of this incident still firing",
 			text.Clip(f.Alert.Text, 300), ended.UTC().Format(time.RFC3339), n)}); err != nil {
 		log.Error("incident timeline not updated", "incident", f.Incident, "error", err.Error())

@@ -42,6 +42,10 @@ type Incident struct {
 	Scope string `json:"-"`
 }
 
+// TimelineResolved is the kind of the timeline entry that says why an
+// incident was resolved (its alert cleared, or by hand).
+const TimelineResolved = "resolved"
+
 // TimelineEntry is one step of an incident's timeline.
 type TimelineEntry struct {
 	At   time.Time `json:"at"`             // the clock's time when zero
